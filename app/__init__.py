@@ -1,0 +1,3 @@
+"""hailong: citizen satisfaction surveys for one-stop public administration units."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,203 @@
+"""The ``hailong`` command (also ``python -m app``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from app.core.config import get_settings
+from app.core.db import session_scope
+from app.core.errors import DomainError
+from app.surveys.catalog import SurveyCatalog, SurveyFileError, load_catalog
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+office_cli = typer.Typer(no_args_is_help=True, help="Offices: the tree of units.")
+surveys_cli = typer.Typer(no_args_is_help=True, help="Survey definitions in surveys/.")
+cli.add_typer(office_cli, name="office")
+cli.add_typer(surveys_cli, name="surveys")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _catalog() -> SurveyCatalog:
+    settings = get_settings()
+    try:
+        return load_catalog(settings.surveys_dir, settings.default_survey)
+    except SurveyFileError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _registered_catalog(session: object) -> SurveyCatalog:
+    from app.surveys.service import register_catalog
+
+    catalog = _catalog()
+    register_catalog(session, catalog)  # type: ignore[arg-type]
+    return catalog
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic upgrade head)."""
+    from app.core.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("database is up to date")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: HAILONG_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: HAILONG_PORT")] = None,
+    workers: Annotated[int | None, typer.Option(help="Default: HAILONG_WORKERS")] = None,
+) -> None:
+    """Serve the web app and the API."""
+    import uvicorn
+
+    from app.offices.qr import survey_url
+    from app.offices.service import list_offices
+
+    settings = get_settings()
+    _catalog()  # refuse to start on a broken survey file, before forking workers
+    host, port = host or settings.host, port or settings.port
+    base = f"http://{host}:{port}"
+    with session_scope() as session:
+        example = next((o for o in list_offices(session) if o.kind == "one-stop"), None)
+    typer.echo(f"hailong on {base}")
+    if example:
+        typer.echo(f"  citizen form:  {survey_url(base, example.code)}")
+        typer.echo(f"  QR poster:     {base}/staff/offices/{example.code}/poster")
+    typer.echo(f"  API docs:      {base}/docs")
+    typer.echo(f"  health:        {base}/healthz")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@cli.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option(help="Do nothing when offices already exist")] = False,
+    ballots: Annotated[int, typer.Option(min=0, max=100_000)] = 400,
+    seed: int = 2026,
+) -> None:
+    """Load a small demo province and a few hundred ballots (all marked as demo data)."""
+    from app.demo.service import has_data, load_demo
+
+    with session_scope() as session:
+        catalog = _registered_catalog(session)
+        if has_data(session):
+            if if_empty:
+                typer.echo("database already has offices: demo data not loaded")
+                return
+            raise _fail("the database already has offices; demo data goes into an empty one")
+        stored = load_demo(session, catalog, ballots=ballots, seed=seed)
+    typer.echo(f"demo data loaded: {stored} ballots")
+
+
+@office_cli.command("add")
+def office_add(
+    code: str,
+    name: str,
+    parent: Annotated[str | None, typer.Option(help="Code of the parent office")] = None,
+    kind: Annotated[str, typer.Option(help="province, department, commune, …")] = "one-stop",
+    survey: Annotated[str | None, typer.Option(help="Survey key (default: inherited)")] = None,
+    counters: Annotated[int, typer.Option(min=0, max=999, help="Numbered counters")] = 0,
+) -> None:
+    """Add one office."""
+    from app.models import OfficeCreate
+    from app.offices.service import create_office, set_counters
+
+    try:
+        with session_scope() as session:
+            catalog = _registered_catalog(session)
+            data = OfficeCreate.model_construct(
+                code=code, name=name, parent=parent, kind=kind, survey_key=survey
+            )
+            office = create_office(session, data, catalog)
+            if counters:
+                set_counters(session, office, counters)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(f"added {code}: {name}")
+
+
+@office_cli.command("import")
+def office_import(file: Path) -> None:
+    """Import offices from a UTF-8 CSV with header code,name,parent,kind,survey."""
+    from app.offices.service import import_csv
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"{file}: {exc}") from exc
+    try:
+        with session_scope() as session:
+            result = import_csv(session, text, _registered_catalog(session))
+    except DomainError as exc:
+        typer.echo(f"error: {file}: nothing imported", err=True)
+        for line in exc.message.splitlines():
+            typer.echo(f"  {line}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"imported {result.created} offices from {file}")
+
+
+@office_cli.command("list")
+def office_list() -> None:
+    """List offices as CSV (the import format)."""
+    import csv
+
+    from app.offices.service import list_offices, to_public
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["code", "name", "parent", "kind", "survey"])
+    with session_scope() as session:
+        for office in list_offices(session):
+            pub = to_public(session, office)
+            writer.writerow([pub.code, pub.name, pub.parent or "", pub.kind, pub.survey_key or ""])
+
+
+@surveys_cli.command("check")
+def surveys_check() -> None:
+    """Validate every survey file; a broken one is named with the field at fault."""
+    catalog = _catalog()
+    for survey in catalog.surveys.values():
+        typer.echo(f"ok  {survey.ref:<22} {len(survey.questions):>2} questions  {survey.title_vi}")
+
+
+@cli.command()
+def qr(
+    office: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write")],
+    counter: Annotated[int | None, typer.Option(min=1, max=999)] = None,
+    fmt: Annotated[Literal["png", "svg"], typer.Option("--format")] = "png",
+) -> None:
+    """Write the QR code that opens OFFICE's survey (and COUNTER's, if given)."""
+    from app.offices import qr as qr_codes
+    from app.offices.service import get_by_code, require_counter
+
+    try:
+        with session_scope() as session:
+            found = get_by_code(session, office)
+            require_counter(session, found, counter)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    url = qr_codes.survey_url(get_settings().public_url, found.code, counter)
+    output.write_bytes(qr_codes.qr_image(url, fmt))
+    typer.echo(f"{output}: {url}")
+
+
+def main() -> None:
+    cli()

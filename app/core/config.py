@@ -1,0 +1,57 @@
+"""All configuration, read once from the environment (prefix ``HAILONG_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HAILONG_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'hailong.db'}"
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    surveys_dir: Path = ROOT / "surveys"
+    default_survey: str = "cong-chuc"
+    # A ballot is a few hundred bytes; anything near this limit is not a ballot.
+    max_body_bytes: int = Field(default=16_384, ge=1024)
+    db_pool_size: int = Field(default=10, ge=1)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("HAILONG_PUBLIC_URL must be an absolute http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.env != "development" and (secret == DEV_SECRET or len(secret) < 32):
+            raise ValueError(
+                "HAILONG_SECRET_KEY must be a random value of at least 32 characters outside "
+                "development: `python -c 'import secrets; print(secrets.token_urlsafe())'`"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,148 @@
+"""Domain errors, and the one place that turns them into pages or JSON."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("hailong")
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+    message_vi = "Yêu cầu không hợp lệ."
+
+    def __init__(self, message: str | None = None, *, message_vi: str | None = None) -> None:
+        self.message = message or self.__class__.__doc__ or self.code
+        if message_vi:
+            self.message_vi = message_vi
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.message, "code": self.code}
+
+
+class NotFound(DomainError):
+    """Not found."""
+
+    status_code = 404
+    code = "not_found"
+    message_vi = "Không tìm thấy trang hoặc đơn vị này."
+
+
+class OfficeNotFound(NotFound):
+    code = "office_not_found"
+    message_vi = "Không tìm thấy đơn vị này. Xin Ông/Bà kiểm tra lại mã QR tại quầy."
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"No office with code {code!r}")
+
+
+class Conflict(DomainError):
+    """The request conflicts with what is already stored."""
+
+    status_code = 409
+    code = "conflict"
+    message_vi = "Yêu cầu mâu thuẫn với dữ liệu đã lưu."
+
+
+class InvalidInput(DomainError):
+    """The input is not valid."""
+
+    status_code = 422
+    code = "invalid"
+
+
+class PayloadTooLarge(DomainError):
+    """The request body is larger than this server accepts."""
+
+    status_code = 413
+    code = "payload_too_large"
+    message_vi = "Nội dung gửi lên quá lớn."
+
+
+class InvalidBallot(DomainError):
+    """Field-level problems with a ballot; ``errors`` maps a field to a Vietnamese message."""
+
+    status_code = 422
+    code = "invalid_ballot"
+    message_vi = "Phiếu chưa hợp lệ, xin Ông/Bà xem lại các câu được đánh dấu."
+
+    def __init__(self, errors: list[tuple[tuple[str, ...], str, str]]) -> None:
+        # Each error: (location, Vietnamese message, English message).
+        self.errors = errors
+        super().__init__("The ballot is not valid")
+
+    def by_field(self) -> dict[str, str]:
+        return {loc[-1]: vi for loc, vi, _ in self.errors}
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "detail": [
+                {"loc": ["body", *loc], "msg": en, "msg_vi": vi, "type": self.code}
+                for loc, vi, en in self.errors
+            ],
+            "code": self.code,
+        }
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def _page(request: Request, status: int, message_vi: str, message_en: str) -> Response:
+    from app.core.templates import render
+
+    return render(
+        request,
+        "base/error.html",
+        {"status": status, "message_vi": message_vi, "message_en": message_en},
+        status_code=status,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if wants_json(request):
+            return JSONResponse(exc.body(), status_code=exc.status_code)
+        return _page(request, exc.status_code, exc.message_vi, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if wants_json(request):
+            errors = [
+                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            ]
+            return JSONResponse({"detail": errors, "code": "invalid_request"}, status_code=422)
+        return _page(request, 400, "Yêu cầu không hợp lệ.", "The request is not valid.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_json(request):
+            return JSONResponse(
+                {"detail": exc.detail, "code": f"http_{exc.status_code}"},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        messages = {
+            404: "Không tìm thấy trang này.",
+            405: "Phương thức không được hỗ trợ.",
+        }
+        vi = messages.get(exc.status_code, "Yêu cầu không hợp lệ.")
+        return _page(request, exc.status_code, vi, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if wants_json(request):
+            return JSONResponse({"detail": "Internal error", "code": "internal"}, status_code=500)
+        return _page(
+            request, 500, "Hệ thống đang gặp sự cố, xin Ông/Bà thử lại sau.", "Internal error."
+        )

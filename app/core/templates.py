@@ -1,0 +1,78 @@
+"""Jinja2 templates: each domain keeps its own under ``app/<domain>/templates``.
+
+A template is named ``<domain>/<file>`` (``base/`` for the shared layout). ``render`` returns
+the full page, or for an htmx request only the named block, from the same template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
+
+from app.core.config import ROOT
+from app.core.timeutil import format_local
+
+APP_DIR = Path(__file__).resolve().parents[1]
+STATIC_DIR = ROOT / "static"
+
+
+def _loaders() -> dict[str, FileSystemLoader]:
+    loaders = {"base": FileSystemLoader(APP_DIR / "templates")}
+    for directory in sorted(APP_DIR.glob("*/templates")):
+        loaders[directory.parent.name] = FileSystemLoader(directory)
+    return loaders
+
+
+@lru_cache
+def static_url(path: str) -> str:
+    """A cache-busting URL: the file's content hash rides along, so it can be cached forever."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={digest}"
+
+
+@lru_cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PrefixLoader(dict(_loaders())),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static_url"] = static_url
+    env.filters["local_time"] = format_local
+    return env
+
+
+def render_string(name: str, context: dict[str, Any], block: str | None = None) -> str:
+    template = environment().get_template(name)
+    if block is None:
+        return template.render(context)
+    return "".join(template.blocks[block](template.new_context(context)))
+
+
+def is_htmx(request: Request) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    context = {"request": request, "lang": "vi", **context}
+    html = render_string(name, context, block if block and is_htmx(request) else None)
+    return HTMLResponse(html, status_code=status_code, headers=headers)

@@ -1,0 +1,111 @@
+"""The ASGI application: ``hailong serve``, or ``uvicorn --factory app.main:create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import __version__
+from app.core.config import Settings, get_settings
+from app.core.db import get_engine
+from app.core.errors import install_error_handlers
+from app.core.limits import BodySizeLimit
+from app.core.templates import STATIC_DIR
+from app.health import router as health_router
+from app.offices.router import router as offices_router
+from app.responses.api import router as responses_api
+from app.responses.router import router as responses_router
+from app.surveys.catalog import SurveyCatalog, load_catalog
+from app.surveys.service import register_catalog
+
+# Everything is served from this host: offices often sit on intranet-only networks, and a page
+# that cannot reach a CDN must not half-load.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class CachedStatic(StaticFiles):
+    """Static files are addressed with a content hash (``?v=``), so they can be kept forever."""
+
+    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+        response = await super().get_response(path, scope)
+        if response.status_code == 200 and b"v=" in scope.get("query_string", b""):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def _register(catalog: SurveyCatalog) -> None:
+    # Several workers start at once; the loser of a first-registration race just re-reads.
+    for attempt in range(2):
+        with Session(get_engine()) as session:
+            try:
+                register_catalog(session, catalog)
+                session.commit()
+                return
+            except IntegrityError:
+                session.rollback()
+                if attempt:
+                    raise
+
+
+def create_app(settings: Settings | None = None, *, register_surveys: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    catalog = load_catalog(settings.surveys_dir, settings.default_survey)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if register_surveys:
+            await run_in_threadpool(_register, catalog)
+        yield
+
+    app = FastAPI(
+        title="hailong",
+        version=__version__,
+        summary="Citizen satisfaction surveys for one-stop public administration units",
+        lifespan=lifespan,
+    )
+    app.state.catalog = catalog
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(responses_router)
+    app.include_router(responses_api)
+    app.include_router(offices_router)
+    app.include_router(health_router)
+    app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=800)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,30 @@
+"""Every table, imported together so Alembic and the app see one metadata."""
+
+from sqlmodel import SQLModel
+
+# Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+from app.models.ballot import Answer, Ballot, BallotPublic  # noqa: E402
+from app.models.office import Counter, Office, OfficeCreate, OfficePublic  # noqa: E402
+from app.models.survey import SurveyVersion  # noqa: E402
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Answer",
+    "Ballot",
+    "BallotPublic",
+    "Counter",
+    "Office",
+    "OfficeCreate",
+    "OfficePublic",
+    "SurveyVersion",
+    "metadata",
+]

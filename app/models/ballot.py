@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from app.models.types import BigIntPK, UTCDateTime, utcnow
+
+CHANNELS = ("web", "api")
+
+
+class Ballot(SQLModel, table=True):
+    """One citizen's answers to one survey: an append-only fact, never updated or deleted."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (
+        UniqueConstraint("office_id", "idempotency_key"),
+        ForeignKeyConstraint(
+            ["survey_key", "survey_version"], ["survey_version.key", "survey_version.version"]
+        ),
+        Index("ix_ballot_office_submitted", "office_id", "submitted_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
+    receipt: str = Field(max_length=16, unique=True)
+    office_id: int = Field(foreign_key="office.id")
+    counter: int | None = Field(default=None)
+    survey_key: str = Field(max_length=64)
+    survey_version: int
+    channel: str = Field(max_length=16)
+    idempotency_key: str = Field(max_length=128)
+    # Fingerprint of what was submitted, to tell an honest retry from a reused key.
+    request_hash: str = Field(max_length=64)
+    comment: str | None = Field(default=None, sa_type=Text)
+    submitted_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
+    )
+    is_demo: bool = Field(default=False)
+
+
+class Answer(SQLModel, table=True):
+    __tablename__ = "answer"
+
+    ballot_id: int = Field(sa_column=Column(BigIntPK, ForeignKey("ballot.id"), primary_key=True))
+    question_key: str = Field(max_length=64, primary_key=True)
+    value: int = Field(sa_type=SmallInteger)
+
+
+class BallotPublic(SQLModel):
+    receipt: str
+    office: str
+    survey: str
+    survey_version: int
+    counter: int | None
+    submitted_at: datetime

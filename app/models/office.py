@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.models.types import UTCDateTime, utcnow
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+KINDS: dict[str, tuple[str, str]] = {
+    "province": ("Tỉnh, thành phố", "Province or city"),
+    "department": ("Sở, ban, ngành", "Department"),
+    "district": ("Huyện, quận (trước 7/2025)", "District (before July 2025)"),
+    "commune": ("Xã, phường, đặc khu", "Commune or ward"),
+    "service-centre": ("Trung tâm phục vụ hành chính công", "Public administration service centre"),
+    "one-stop": ("Bộ phận một cửa", "One-stop unit"),
+    "other": ("Đơn vị khác", "Other unit"),
+}
+
+
+class OfficeBase(SQLModel):
+    code: str = Field(max_length=64, regex=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=255)
+    kind: str = Field(default="one-stop", max_length=32)
+    survey_key: str | None = Field(default=None, max_length=64)
+
+
+class Office(OfficeBase, table=True):
+    __tablename__ = "office"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    parent_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("office.id"), index=True, nullable=True),
+    )
+    is_demo: bool = Field(default=False)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
+    )
+
+
+class OfficeCreate(OfficeBase):
+    parent: str | None = None
+
+
+class OfficePublic(OfficeBase):
+    parent: str | None = None
+    counters: list[int] = []
+
+
+class Counter(SQLModel, table=True):
+    """A numbered counter (quầy) inside an office, so a QR code can name it."""
+
+    __tablename__ = "counter"
+    __table_args__ = (UniqueConstraint("office_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    number: int = Field(ge=1, le=999)
+    name: str | None = Field(default=None, max_length=120)

@@ -1,0 +1,188 @@
+"""Offices: a generic tree of units, each with a code, a kind and the survey it uses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.core.errors import Conflict, InvalidInput, NotFound, OfficeNotFound
+from app.models import Counter, Office, OfficeCreate, OfficePublic
+from app.models.office import CODE_PATTERN, KINDS
+from app.surveys.catalog import SurveyCatalog
+
+CSV_HEADER = ["code", "name", "parent", "kind", "survey"]
+_CODE_RE = re.compile(CODE_PATTERN)
+
+
+def get_by_code(session: Session, code: str) -> Office:
+    office = session.exec(select(Office).where(Office.code == code)).first()
+    if office is None:
+        raise OfficeNotFound(code)
+    return office
+
+
+def counters_of(session: Session, office: Office) -> list[Counter]:
+    return list(
+        session.exec(
+            select(Counter).where(Counter.office_id == office.id).order_by(col(Counter.number))
+        )
+    )
+
+
+def to_public(session: Session, office: Office) -> OfficePublic:
+    parent = session.get(Office, office.parent_id) if office.parent_id else None
+    return OfficePublic(
+        code=office.code,
+        name=office.name,
+        kind=office.kind,
+        survey_key=office.survey_key,
+        parent=parent.code if parent else None,
+        counters=[c.number for c in counters_of(session, office)],
+    )
+
+
+def _problems(data: OfficeCreate, catalog: SurveyCatalog) -> list[str]:
+    problems = []
+    if not _CODE_RE.match(data.code):
+        problems.append(
+            f"code {data.code!r}: use letters, digits, '.', '_' or '-' (at most 64 characters)"
+        )
+    if not data.name.strip():
+        problems.append("name: must not be empty")
+    if data.kind not in KINDS:
+        problems.append(f"kind {data.kind!r}: must be one of {', '.join(KINDS)}")
+    if data.survey_key and catalog.get(data.survey_key) is None:
+        problems.append(
+            f"survey {data.survey_key!r}: no such survey (known: {', '.join(catalog.surveys)})"
+        )
+    if data.parent == data.code:
+        problems.append("parent: an office cannot be its own parent")
+    return problems
+
+
+def create_office(
+    session: Session, data: OfficeCreate, catalog: SurveyCatalog, *, is_demo: bool = False
+) -> Office:
+    problems = _problems(data, catalog)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    if session.exec(select(Office.id).where(Office.code == data.code)).first() is not None:
+        raise Conflict(f"an office with code {data.code!r} already exists")
+    parent = get_by_code(session, data.parent) if data.parent else None
+    office = Office(
+        code=data.code,
+        name=unicodedata.normalize("NFC", data.name.strip()),
+        kind=data.kind,
+        survey_key=data.survey_key or None,
+        parent_id=parent.id if parent else None,
+        is_demo=is_demo,
+    )
+    session.add(office)
+    session.flush()
+    return office
+
+
+def set_counters(session: Session, office: Office, count: int) -> list[Counter]:
+    """Make sure counters 1..count exist (existing ones are kept, never renumbered)."""
+    if not 0 <= count <= 999:
+        raise InvalidInput("counters: between 0 and 999")
+    have = {c.number for c in counters_of(session, office)}
+    for number in range(1, count + 1):
+        if number not in have:
+            session.add(Counter(office_id=office.id or 0, number=number, name=f"Quầy {number}"))
+    session.flush()
+    return counters_of(session, office)
+
+
+@dataclass
+class ImportResult:
+    created: int
+
+
+def import_csv(session: Session, text: str, catalog: SurveyCatalog) -> ImportResult:
+    """Import offices from CSV; all or nothing, every bad row reported with its line number."""
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != CSV_HEADER:
+        raise InvalidInput(f"line 1: the header must be exactly {','.join(CSV_HEADER)}")
+    rows: dict[str, tuple[int, OfficeCreate]] = {}
+    problems: list[str] = []
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(CSV_HEADER):
+            problems.append(f"line {line}: expected {len(CSV_HEADER)} fields, found {len(row)}")
+            continue
+        code, name, parent, kind, survey = (cell.strip() for cell in row)
+        data = OfficeCreate.model_construct(
+            code=code,
+            name=name,
+            parent=parent or None,
+            kind=kind or "one-stop",
+            survey_key=survey or None,
+        )
+        problems += [f"line {line}: {p}" for p in _problems(data, catalog)]
+        if code in rows:
+            problems.append(f"line {line}: code {code!r} repeats line {rows[code][0]}")
+            continue
+        rows[code] = (line, data)
+    existing = set(session.exec(select(Office.code).where(col(Office.code).in_(list(rows)))))
+    for code, (line, data) in rows.items():
+        if code in existing:
+            problems.append(f"line {line}: an office with code {code!r} already exists")
+        if data.parent and data.parent not in rows and not _exists(session, data.parent):
+            problems.append(
+                f"line {line}: parent {data.parent!r} is neither in the file nor stored"
+            )
+    order = _parents_first(rows, problems)
+    if problems:
+        raise InvalidInput("\n".join(problems))
+    for code in order:
+        create_office(session, rows[code][1], catalog)
+    return ImportResult(created=len(order))
+
+
+def _exists(session: Session, code: str) -> bool:
+    return session.exec(select(Office.id).where(Office.code == code)).first() is not None
+
+
+def _parents_first(rows: dict[str, tuple[int, OfficeCreate]], problems: list[str]) -> list[str]:
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(code: str, trail: list[str]) -> None:
+        if state.get(code) == "done":
+            return
+        if state.get(code) == "visiting":
+            cycle = " → ".join([*trail[trail.index(code) :], code])
+            problems.append(f"line {rows[code][0]}: parents form a cycle: {cycle}")
+            return
+        state[code] = "visiting"
+        parent = rows[code][1].parent
+        if parent in rows:
+            visit(parent, [*trail, code])
+        state[code] = "done"
+        order.append(code)
+
+    for code in rows:
+        visit(code, [])
+    return order
+
+
+def list_offices(session: Session) -> list[Office]:
+    return list(session.exec(select(Office).order_by(col(Office.code))))
+
+
+def require_counter(session: Session, office: Office, counter: int | None) -> None:
+    if counter is not None and counter not in {c.number for c in counters_of(session, office)}:
+        raise NotFound(
+            f"Office {office.code!r} has no counter {counter}",
+            message_vi=f"Đơn vị này không có quầy số {counter}.",
+        )

@@ -1,0 +1,88 @@
+"""The JSON API for kiosks, tablets and one-stop software."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+
+from app.core.deps import CatalogDep, SessionDep
+from app.core.errors import InvalidInput
+from app.models import BallotPublic, OfficePublic
+from app.offices import service as offices
+from app.responses import service
+from app.responses.schemas import ResponseCreate
+from app.surveys.service import survey_for_office
+
+router = APIRouter(prefix="/api/v1", tags=["responses"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string (a UUID is best). Sending the same key again returns "
+        "the first receipt instead of storing a second ballot.",
+    ),
+]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No office with this code"},
+    409: {"description": "The Idempotency-Key was used for a different ballot"},
+    413: {"description": "Body too large"},
+    422: {"description": "Invalid ballot: the body lists each problem with its location"},
+}
+
+
+@router.post(
+    "/offices/{code}/responses",
+    status_code=201,
+    response_model=BallotPublic,
+    responses={200: {"description": "A replay: the ballot this key already stored"}, **ERRORS},
+)
+def create_response(
+    code: str,
+    body: ResponseCreate,
+    session: SessionDep,
+    catalog: CatalogDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> BallotPublic:
+    key = _check_key(idempotency_key) if idempotency_key is not None else uuid.uuid4().hex
+    submission = service.Submission(
+        answers=body.answers, comment=body.comment, counter=body.counter, survey=body.survey
+    )
+    ballot, replayed = service.submit(
+        session,
+        catalog,
+        code,
+        submission,
+        channel="api",
+        idempotency_key=key,
+        strict_replay=True,
+    )
+    if replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return ballot
+
+
+def _check_key(key: str) -> str:
+    if (
+        not 1 <= len(key) <= service.IDEMPOTENCY_KEY_MAX
+        or not key.isascii()
+        or not key.isprintable()
+    ):
+        raise InvalidInput("Idempotency-Key: 1 to 128 printable ASCII characters")
+    return key
+
+
+@router.get("/offices/{code}", response_model=OfficePublic, responses={404: ERRORS[404]})
+def get_office(code: str, session: SessionDep) -> OfficePublic:
+    return offices.to_public(session, offices.get_by_code(session, code))
+
+
+@router.get("/offices/{code}/survey", responses={404: ERRORS[404]})
+def get_office_survey(code: str, session: SessionDep, catalog: CatalogDep) -> dict[str, Any]:
+    """The survey this office uses now, to render a ballot on a kiosk."""
+    office = offices.get_by_code(session, code)
+    return survey_for_office(session, catalog, office).canonical_json()

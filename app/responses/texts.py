@@ -1,0 +1,48 @@
+"""Words of the citizen pages, Vietnamese first."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "vi": {
+        "unit": "Đơn vị được đánh giá",
+        "counter": "Quầy",
+        "required": "bắt buộc",
+        "optional": "không bắt buộc",
+        "submit": "Gửi đánh giá",
+        "sending": "Đang gửi…",
+        "errors_title": "Phiếu chưa hoàn tất",
+        "errors_intro": "Xin Ông/Bà xem lại các câu sau:",
+        "comment_hint": "Tối đa {n} ký tự. Không ghi họ tên, số điện thoại.",
+        "thanks_title": "Cảm ơn Ông/Bà đã đánh giá!",
+        "thanks_body": "Ý kiến của Ông/Bà đã được ghi nhận.",
+        "receipt": "Mã phiếu",
+        "receipt_hint": "Ông/Bà có thể giữ mã này để đối chiếu khi cần.",
+        "time": "Thời gian",
+        "other_lang": "English",
+        "other_lang_code": "en",
+        "privacy": "Phiếu không ghi tên người đánh giá.",
+    },
+    "en": {
+        "unit": "Unit being rated",
+        "counter": "Counter",
+        "required": "required",
+        "optional": "optional",
+        "submit": "Send my rating",
+        "sending": "Sending…",
+        "errors_title": "The form is not complete",
+        "errors_intro": "Please check these questions:",
+        "comment_hint": "At most {n} characters. Please do not write your name or phone number.",
+        "thanks_title": "Thank you for your rating!",
+        "thanks_body": "Your answers have been recorded.",
+        "receipt": "Receipt",
+        "receipt_hint": "You may keep this code to refer to your rating.",
+        "time": "Time",
+        "other_lang": "Tiếng Việt",
+        "other_lang_code": "vi",
+        "privacy": "The survey does not record your name.",
+    },
+}
+
+
+def texts(lang: str) -> dict[str, str]:
+    return TEXTS.get(lang, TEXTS["vi"])
