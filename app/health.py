@@ -7,18 +7,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.db import get_engine
-from app.core.deps import CatalogDep
+from app.core.deps import CatalogDep, SessionDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz(catalog: CatalogDep) -> JSONResponse:
+def healthz(catalog: CatalogDep, session: SessionDep) -> JSONResponse:
+    """Liveness and database reachability, for load balancers and monitoring."""
     body: dict[str, Any] = {"status": "ok", "surveys": len(catalog.surveys)}
     try:
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
+        session.exec(text("SELECT 1"))
         body["database"] = "ok"
     except SQLAlchemyError:
         body.update(status="error", database="unreachable")

@@ -1,0 +1,151 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL, on a schema built by the
+Alembic migrations, inside a transaction that is rolled back afterwards."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="hailong-tests-"))
+os.environ.update(
+    HAILONG_ENV="test",
+    HAILONG_SECRET_KEY="test-secret-key-that-is-long-enough-0123456789",
+    HAILONG_DATABASE_URL=f"sqlite:///{_TMP / 'default.db'}",
+    HAILONG_PUBLIC_URL="http://testserver",
+)
+
+import pytest  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from app.core.config import get_settings  # noqa: E402
+from app.core.db import build_engine, get_session  # noqa: E402
+from app.core.migrate import upgrade  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.surveys.catalog import SurveyCatalog, load_catalog  # noqa: E402
+from app.surveys.service import register_catalog  # noqa: E402
+
+PG_URL = os.environ.get("HAILONG_TEST_DATABASE_URL")
+REQUIRE_PG = os.environ.get("HAILONG_REQUIRE_POSTGRES") == "1"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if REQUIRE_PG and not PG_URL:
+        pytest.exit("HAILONG_REQUIRE_POSTGRES=1 but HAILONG_TEST_DATABASE_URL is not set", 2)
+
+
+def postgres_url(database: str | None = None) -> str:
+    """The PostgreSQL URL for tests, or a skip (a failure when PostgreSQL is required)."""
+    if not PG_URL:
+        pytest.skip("HAILONG_TEST_DATABASE_URL not set: PostgreSQL tests skipped")
+    url = make_url(PG_URL)
+    return (url.set(database=database) if database else url).render_as_string(False)
+
+
+def reset_postgres(url: str) -> None:
+    engine = build_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    finally:
+        engine.dispose()
+
+
+def fresh_database(backend: str, name: str) -> str:
+    """A URL to an empty database migrated to head."""
+    if backend == "sqlite":
+        url = f"sqlite:///{_TMP / f'{name}.db'}"
+        Path(_TMP / f"{name}.db").unlink(missing_ok=True)
+    else:
+        url = postgres_url()
+        if name != "main":
+            url = _postgres_database(name)
+        reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+def _postgres_database(name: str) -> str:
+    admin = build_engine(postgres_url(), pool_size=1)
+    db_name = f"hailong_{name}"
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": db_name}
+        ).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    admin.dispose()
+    return postgres_url(db_name)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def engine(backend: str) -> Iterator[Engine]:
+    engine = build_engine(fresh_database(backend, "main"), pool_size=2)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session whose every commit is a savepoint inside a transaction rolled back at the end."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> SurveyCatalog:
+    settings = get_settings()
+    return load_catalog(settings.surveys_dir, settings.default_survey)
+
+
+@pytest.fixture
+def registered(db: Session, catalog: SurveyCatalog) -> SurveyCatalog:
+    register_catalog(db, catalog)
+    return catalog
+
+
+@pytest.fixture
+def app(db: Session, registered: SurveyCatalog) -> FastAPI:
+    application = create_app(register_surveys=False)
+    application.state.catalog = registered
+
+    def session_override() -> Iterator[Session]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = session_override
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client

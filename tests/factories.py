@@ -1,0 +1,62 @@
+"""Small factories for tests."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlmodel import Session
+
+from app.models import Office, OfficeCreate
+from app.offices.service import create_office, set_counters
+from app.surveys.catalog import SurveyCatalog
+
+_seq = itertools.count(1)
+
+SIX = [
+    "polite",
+    "attentive",
+    "answers_fully",
+    "guides_thoroughly",
+    "easy_to_understand",
+    "complies",
+]
+
+
+def make_office(
+    db: Session,
+    catalog: SurveyCatalog,
+    *,
+    code: str | None = None,
+    name: str = "Bộ phận một cửa xã Thiệu Hóa",
+    parent: str | None = None,
+    kind: str = "one-stop",
+    survey: str | None = None,
+    counters: int = 0,
+) -> Office:
+    office = create_office(
+        db,
+        OfficeCreate(
+            code=code or f"T{next(_seq):04d}.H56",
+            name=name,
+            parent=parent,
+            kind=kind,
+            survey_key=survey,
+        ),
+        catalog,
+    )
+    if counters:
+        set_counters(db, office, counters)
+    return office
+
+
+def six_answers(value: int = 5, **overrides: Any) -> dict[str, Any]:
+    answers: dict[str, Any] = dict.fromkeys(SIX, value)
+    answers.update(overrides)
+    return answers
+
+
+def form_fields(answers: dict[str, Any], **extra: str) -> dict[str, str]:
+    fields = {f"q.{key}": str(value) for key, value in answers.items()}
+    fields.update(extra)
+    return fields

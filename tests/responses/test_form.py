@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import gzip
+import re
+import unicodedata
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Answer, Ballot
+from app.surveys.catalog import SurveyCatalog
+from tests.factories import form_fields, make_office, six_answers
+
+
+def _ballots(db: Session, office_id: int | None) -> list[Ballot]:
+    return list(db.exec(select(Ballot).where(Ballot.office_id == office_id)))
+
+
+def _idem(html: str) -> str:
+    match = re.search(r'name="idem" value="([0-9a-f]{32})"', html)
+    assert match
+    return match.group(1)
+
+
+def test_form_shows_the_office_and_the_six_criteria(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered, name="Bộ phận một cửa xã Thiệu Hóa")
+    response = client.get(f"/s/{office.code}")
+    assert response.status_code == 200
+    html = response.text
+    assert unicodedata.is_normalized("NFC", html)
+    assert '<html lang="vi">' in html
+    assert "Bộ phận một cửa xã Thiệu Hóa" in html
+    assert "Công chức chú ý lắng nghe ý kiến của người dân hoặc đại diện tổ chức" in html
+    assert html.count("<fieldset") == 6
+    assert html.count("<legend>") == 6
+    # Every choice is a radio inside its own label.
+    assert len(re.findall(r'<label class="choice [a-z_]+"><input type="radio"', html)) == 30
+    assert "Rất không hài lòng" in html
+    assert 'name="idem"' in html
+
+
+def test_form_in_english_and_for_a_counter(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered, counters=2)
+    html = client.get(f"/s/{office.code}?lang=en&counter=2").text
+    assert "The officer communicates politely" in html
+    assert "Counter 2" in html
+    assert 'name="counter" value="2"' in html
+    assert client.get(f"/s/{office.code}?counter=3").status_code == 404
+
+
+def test_unknown_office_is_a_vietnamese_404(client: TestClient) -> None:
+    response = client.get("/s/KHONG-CO")
+    assert response.status_code == 404
+    assert "Không tìm thấy đơn vị này" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_submit_redirects_to_a_receipt(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    idem = _idem(client.get(f"/s/{office.code}").text)
+    fields = form_fields(six_answers(4, complies=5), idem=idem, comment="Cán bộ nhiệt tình")
+    response = client.post(f"/s/{office.code}", data=fields, follow_redirects=False)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    page = client.get(location)
+    assert page.status_code == 200
+    assert "Cảm ơn Ông/Bà đã đánh giá!" in page.text
+    [ballot] = _ballots(db, office.id)
+    assert ballot.receipt in location
+    assert ballot.channel == "web"
+    assert ballot.comment == "Cán bộ nhiệt tình"
+    answers = dict(
+        db.exec(
+            select(Answer.question_key, Answer.value).where(Answer.ballot_id == ballot.id)
+        ).all()
+    )
+    assert answers == six_answers(4, complies=5)
+
+
+def test_resubmitting_the_same_form_stores_one_ballot(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    fields = form_fields(six_answers(5), idem="a" * 32)
+    first = client.post(f"/s/{office.code}", data=fields, follow_redirects=False)
+    # Back, change an answer, submit again: still the same visit, the same receipt.
+    again = client.post(
+        f"/s/{office.code}",
+        data=form_fields(six_answers(3), idem="a" * 32),
+        follow_redirects=False,
+    )
+    assert first.headers["location"] == again.headers["location"]
+    assert len(_ballots(db, office.id)) == 1
+
+
+def test_errors_come_back_beside_the_questions_with_choices_kept(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    answers = six_answers(4)
+    del answers["attentive"]
+    answers["complies"] = 9
+    fields = form_fields(answers, idem="b" * 32, comment="<script>alert(1)</script>")
+    response = client.post(f"/s/{office.code}", data=fields)
+    assert response.status_code == 422
+    html = response.text
+    assert "Phiếu chưa hoàn tất" in html
+    assert 'id="e-attentive"' in html
+    assert "Xin Ông/Bà chọn một mức đánh giá cho câu này." in html
+    assert 'id="e-complies"' in html
+    # The citizen's choices and comment survive, the comment escaped.
+    assert 'name="q.polite" value="4" checked' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html
+    assert _ballots(db, office.id) == []
+
+
+def test_comment_is_stored_as_typed_and_escaped_where_shown(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    typed = 'Tốt <b>lắm</b> & "nhanh"'
+    client.post(f"/s/{office.code}", data=form_fields(six_answers(5), idem="c" * 32, comment=typed))
+    [ballot] = _ballots(db, office.id)
+    assert ballot.comment == typed
+    too_long = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5), idem="d" * 32, comment="x" * 1001)
+    )
+    assert too_long.status_code == 422
+    assert "tối đa 1000 ký tự" in too_long.text
+
+
+def test_comment_is_normalised_to_nfc(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    decomposed = unicodedata.normalize("NFD", "Hài lòng")
+    client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5), idem="e" * 32, comment=decomposed)
+    )
+    [ballot] = _ballots(db, office.id)
+    assert ballot.comment == "Hài lòng"
+
+
+def test_htmx_gets_the_partial(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
+    office = make_office(db, registered)
+    headers = {"HX-Request": "true"}
+    bad = client.post(f"/s/{office.code}", data={"idem": "f" * 32}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.text.lstrip().startswith('<form id="survey"')
+    good = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5), idem="f" * 32), headers=headers
+    )
+    assert good.status_code == 200
+    assert good.text.lstrip().startswith('<section id="survey" class="thanks">')
+    [ballot] = _ballots(db, office.id)
+    assert good.headers["HX-Push-Url"] == f"/s/{office.code}/r/{ballot.receipt}"
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"counter": "7"}, "counter"),
+        ({"q.unknown": "5"}, "unknown"),
+        ({"survey": "sipas"}, "survey"),
+    ],
+)
+def test_tampered_forms_are_refused(
+    client: TestClient, db: Session, registered: SurveyCatalog, extra: dict[str, str], field: str
+) -> None:
+    office = make_office(db, registered, counters=2)
+    response = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5), idem="g" * 32, **extra)
+    )
+    assert response.status_code == 422
+    assert _ballots(db, office.id) == []
+
+
+def test_oversized_body_is_413(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
+    office = make_office(db, registered)
+    response = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5), comment="x" * 40_000)
+    )
+    assert response.status_code == 413
+    assert _ballots(db, office.id) == []
+
+
+def test_first_load_is_small_and_self_hosted(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    page = client.get(f"/s/{office.code}", headers={"Accept-Encoding": "gzip"})
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
+    assert len(assets) == 2
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)
+    total = len(gzip.compress(page.content))
+    for asset in assets:
+        response = client.get(asset, headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200
+        assert "immutable" in response.headers["cache-control"]
+        total += len(gzip.compress(response.content))
+    assert total <= 30 * 1024, total
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_receipt_page_for_unknown_receipt_is_404(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    response = client.get(f"/s/{office.code}/r/XXXXXXXXXX")
+    assert response.status_code == 404
+    assert "Không tìm thấy" in response.text
