@@ -17,7 +17,7 @@ def healthz(catalog: CatalogDep, session: SessionDep) -> JSONResponse:
     """Liveness and database reachability, for load balancers and monitoring."""
     body: dict[str, Any] = {"status": "ok", "surveys": len(catalog.surveys)}
     try:
-        session.exec(text("SELECT 1"))
+        session.connection().execute(text("SELECT 1"))
         body["database"] = "ok"
     except SQLAlchemyError:
         body.update(status="error", database="unreachable")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -19,10 +21,13 @@ from app.core.db import get_engine
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.templates import STATIC_DIR
+from app.docs import router as docs_router
 from app.health import router as health_router
 from app.offices.router import router as offices_router
 from app.responses.api import router as responses_api
+from app.responses.intake import WriterIntake
 from app.responses.router import router as responses_router
+from app.responses.writer import GroupCommitWriter
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
 
@@ -31,6 +36,19 @@ from app.surveys.service import register_catalog
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# Swagger UI boots from an inline script; only the docs page gets that allowance.
+DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
+# hailong exports no OpenTelemetry data; without this FastAPI asks the environment whether a
+# tracer is configured on every request.
+FRAMEWORK_OPTIONS: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False}}
+    if "telemetry" in inspect.signature(FastAPI).parameters
+    else {}
 )
 
 
@@ -43,11 +61,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        csp = (DOCS_CSP if scope["path"] == "/docs" else CSP).encode()
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
                 headers += [
-                    (b"content-security-policy", CSP.encode()),
+                    (b"content-security-policy", csp),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
@@ -55,6 +75,21 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class GZipPages:
+    """Compress what is read (pages, static files), not the answers to ballot posts: those are
+    redirects or small partials, and compressing them costs more than it saves."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=800)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class CachedStatic(StaticFiles):
@@ -89,13 +124,25 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if register_surveys:
             await run_in_threadpool(_register, catalog)
-        yield
+        writer = None
+        if getattr(app.state, "intake", None) is None:  # tests bring their own
+            writer = GroupCommitWriter(get_engine())
+            writer.start()
+            app.state.intake = WriterIntake(get_engine(), catalog, writer)
+        try:
+            yield
+        finally:
+            if writer is not None:
+                await run_in_threadpool(writer.stop)
 
     app = FastAPI(
+        **FRAMEWORK_OPTIONS,
         title="hailong",
         version=__version__,
         summary="Citizen satisfaction surveys for one-stop public administration units",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.catalog = catalog
     app.state.settings = settings
@@ -104,8 +151,9 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(responses_api)
     app.include_router(offices_router)
     app.include_router(health_router)
+    app.include_router(docs_router)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
-    app.add_middleware(GZipMiddleware, minimum_size=800)
+    app.add_middleware(GZipPages)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

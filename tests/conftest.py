@@ -27,6 +27,7 @@ from app.core.config import get_settings  # noqa: E402
 from app.core.db import build_engine, get_session  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.main import create_app  # noqa: E402
+from app.responses.intake import SessionIntake  # noqa: E402
 from app.surveys.catalog import SurveyCatalog, load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
 
@@ -142,6 +143,7 @@ def app(db: Session, registered: SurveyCatalog) -> FastAPI:
             raise
 
     application.dependency_overrides[get_session] = session_override
+    application.state.intake = SessionIntake(db, registered)
     return application
 
 

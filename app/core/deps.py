@@ -11,7 +11,7 @@ from app.core.db import SessionDep
 from app.surveys.catalog import SurveyCatalog
 
 
-def get_catalog(request: Request) -> SurveyCatalog:
+async def get_catalog(request: Request) -> SurveyCatalog:
     catalog: SurveyCatalog = request.app.state.catalog
     return catalog
 

@@ -12,7 +12,8 @@ from sqlmodel import Session, func, select
 from app.core.timeutil import VN_TZ
 from app.models import Ballot, Office, OfficeCreate
 from app.offices.service import create_office, set_counters
-from app.responses.service import Submission, submit
+from app.responses.service import submit
+from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_for_office
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import BaseModel
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -55,7 +56,12 @@ class Answer(SQLModel, table=True):
     value: int = Field(sa_type=SmallInteger)
 
 
-class BallotPublic(SQLModel):
+class BallotPublic(BaseModel):
+    """A receipt: what the citizen or the kiosk gets back for a stored ballot.
+
+    A plain pydantic model: it is built for every ballot, and SQLModel's non-table models cost
+    several times more to construct."""
+
     receipt: str
     office: str
     survey: str

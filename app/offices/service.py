@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -181,8 +182,12 @@ def list_offices(session: Session) -> list[Office]:
 
 
 def require_counter(session: Session, office: Office, counter: int | None) -> None:
-    if counter is not None and counter not in {c.number for c in counters_of(session, office)}:
+    check_counter(office.code, {c.number for c in counters_of(session, office)}, counter)
+
+
+def check_counter(code: str, counters: Collection[int], counter: int | None) -> None:
+    if counter is not None and counter not in counters:
         raise NotFound(
-            f"Office {office.code!r} has no counter {counter}",
+            f"Office {code!r} has no counter {counter}",
             message_vi=f"Đơn vị này không có quầy số {counter}.",
         )

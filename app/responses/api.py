@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 
 from app.core.deps import CatalogDep, SessionDep
-from app.core.errors import InvalidInput
+from app.core.errors import DomainError, InvalidInput
 from app.models import BallotPublic, OfficePublic
 from app.offices import service as offices
 from app.responses import service
+from app.responses.intake import IntakeDep
 from app.responses.schemas import ResponseCreate
+from app.responses.validation import Submission
 from app.surveys.service import survey_for_office
 
 router = APIRouter(prefix="/api/v1", tags=["responses"])
@@ -39,31 +41,33 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     response_model=BallotPublic,
     responses={200: {"description": "A replay: the ballot this key already stored"}, **ERRORS},
 )
-def create_response(
+async def create_response(
     code: str,
     body: ResponseCreate,
-    session: SessionDep,
-    catalog: CatalogDep,
+    intake: IntakeDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> BallotPublic:
+    """Store one ballot. Acknowledged (201) only once it is committed."""
+    # Async on purpose: the request waits for the group-commit writer, not for a thread.
     key = _check_key(idempotency_key) if idempotency_key is not None else uuid.uuid4().hex
-    submission = service.Submission(
+    submission = Submission(
         answers=body.answers, comment=body.comment, counter=body.counter, survey=body.survey
     )
-    ballot, replayed = service.submit(
-        session,
-        catalog,
-        code,
+    prepared = service.prepare(
+        await intake.office(code),
         submission,
         channel="api",
         idempotency_key=key,
         strict_replay=True,
     )
-    if replayed:
+    outcome = await intake.store(prepared)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    if outcome.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return ballot
+    return outcome.ballot
 
 
 def _check_key(key: str) -> str:

@@ -11,14 +11,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.core.deps import CatalogDep, SessionDep
-from app.core.errors import InvalidBallot
+from app.core.errors import DomainError, InvalidBallot
 from app.core.templates import is_htmx, render
-from app.models import Office
+from app.models import BallotPublic
 from app.offices import service as offices
 from app.responses import service
+from app.responses.intake import IntakeDep
+from app.responses.service import OfficeInfo
 from app.responses.texts import texts
-from app.surveys.definition import SurveyDefinition
-from app.surveys.service import survey_for_office
+from app.responses.validation import as_int, submission_from_form
 
 router = APIRouter(tags=["citizen"], include_in_schema=False)
 
@@ -31,8 +32,7 @@ async def read_form(request: Request) -> FormData:
 
 
 def _form_context(
-    office: Office,
-    survey: SurveyDefinition,
+    office: OfficeInfo,
     *,
     lang: str,
     counter: int | None,
@@ -43,7 +43,7 @@ def _form_context(
 ) -> dict[str, object]:
     return {
         "office": office,
-        "survey": survey,
+        "survey": office.survey,
         "lang": lang,
         "t": texts(lang),
         "counter": counter,
@@ -64,10 +64,9 @@ def survey_form(
     lang: Lang = "vi",
     counter: Annotated[int | None, Query(ge=1, le=999)] = None,
 ) -> HTMLResponse:
-    office = offices.get_by_code(session, office_code)
-    offices.require_counter(session, office, counter)
-    survey = survey_for_office(session, catalog, office)
-    context = _form_context(office, survey, lang=lang, counter=counter, idem=uuid.uuid4().hex)
+    office = service.load_office_info(session, catalog, office_code)
+    offices.check_counter(office.code, office.counters, counter)
+    context = _form_context(office, lang=lang, counter=counter, idem=uuid.uuid4().hex)
     # No "no-store": Back must bring the same form (and its idempotency key) from the cache.
     return render(
         request, "responses/form.html", context, headers={"Cache-Control": "private, max-age=0"}
@@ -75,48 +74,41 @@ def survey_form(
 
 
 @router.post("/s/{office_code}", response_class=HTMLResponse)
-def submit_form(
+async def submit_form(
     request: Request,
     office_code: str,
-    session: SessionDep,
-    catalog: CatalogDep,
+    intake: IntakeDep,
     form: Annotated[FormData, Depends(read_form)],
 ) -> Response:
+    # Async on purpose: the request waits for the group-commit writer, not for a thread.
     lang = "en" if form.get("lang") == "en" else "vi"
-    submission = service.submission_from_form(form)
+    submission = submission_from_form(form)
     idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX] or uuid.uuid4().hex
+    office = await intake.office(office_code)
     try:
-        ballot, _ = service.submit(
-            session,
-            catalog,
-            office_code,
-            submission,
-            channel="web",
-            idempotency_key=idem,
-            strict_replay=False,
+        prepared = service.prepare(
+            office, submission, channel="web", idempotency_key=idem, strict_replay=False
         )
     except InvalidBallot as exc:
-        office = offices.get_by_code(session, office_code)
-        survey = survey_for_office(session, catalog, office)
         field = 1 if lang == "en" else 0
-        errors = {loc[-1]: (vi, en)[field] for loc, vi, en in exc.errors}
-        counter = service.counter_or_none(submission.counter)
         context = _form_context(
             office,
-            survey,
             lang=lang,
-            counter=counter,
+            counter=as_int(submission.counter),
             idem=idem,
             values={k: str(v) for k, v in submission.answers.items()},
             comment=submission.comment or "",
-            errors=errors,
+            errors={loc[-1]: (vi, en)[field] for loc, vi, en in exc.errors},
         )
         return render(request, "responses/form.html", context, block="survey", status_code=422)
-    receipt_url = f"/s/{quote(office_code, safe='')}/r/{ballot.receipt}" + (
+    outcome = await intake.store(prepared)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    ballot = outcome.ballot
+    receipt_url = f"/s/{quote(office.code, safe='')}/r/{ballot.receipt}" + (
         "?lang=en" if lang == "en" else ""
     )
     if is_htmx(request):
-        office = offices.get_by_code(session, office_code)
         return render(
             request,
             "responses/thanks.html",
@@ -127,7 +119,7 @@ def submit_form(
     return RedirectResponse(receipt_url, status_code=303)
 
 
-def _thanks_context(office: Office, ballot: object, lang: str) -> dict[str, object]:
+def _thanks_context(office: object, ballot: BallotPublic, lang: str) -> dict[str, object]:
     return {
         "office": office,
         "ballot": ballot,

@@ -8,7 +8,7 @@ import unicodedata
 from collections import Counter
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Category = Literal["very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"]
@@ -89,6 +89,10 @@ class BallotRule(Strict):
 
 
 class SurveyDefinition(Text):
+    _by_key: dict[str, Question] = PrivateAttr(default_factory=dict)
+    _values: frozenset[int] = PrivateAttr(default=frozenset())
+    _required: tuple[str, ...] = PrivateAttr(default=())
+
     key: Slug
     version: int = Field(ge=1)
     title_vi: str = Field(min_length=1, max_length=255)
@@ -130,8 +134,23 @@ class SurveyDefinition(Text):
     def ref(self) -> str:
         return f"{self.key}@{self.version}"
 
+    def model_post_init(self, context: Any, /) -> None:
+        # Lookups used for every ballot, built once per definition.
+        self._by_key = {q.key: q for q in self.questions}
+        self._values = frozenset(level.value for level in self.scale.levels)
+        self._required = tuple(q.key for q in self.questions if q.required)
+
     def question(self, key: str) -> Question | None:
-        return next((q for q in self.questions if q.key == key), None)
+        return self._by_key.get(key)
+
+    @property
+    def values(self) -> frozenset[int]:
+        """The values the scale accepts."""
+        return self._values
+
+    @property
+    def required_keys(self) -> tuple[str, ...]:
+        return self._required
 
     def canonical_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

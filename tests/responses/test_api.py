@@ -129,4 +129,7 @@ def test_office_health_and_docs(client: TestClient, db: Session, registered: Sur
     assert client.get("/healthz").json() == {"status": "ok", "surveys": 4, "database": "ok"}
     spec = client.get("/openapi.json").json()
     assert "/api/v1/offices/{code}/responses" in spec["paths"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()

@@ -1,0 +1,148 @@
+"""Checking a ballot as sent against its survey: every problem found at once, none stored."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+
+from app.core.errors import InvalidBallot
+from app.surveys.definition import SurveyDefinition
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+Problem = tuple[tuple[str, ...], str, str]  # (location, Vietnamese message, English message)
+
+
+@dataclass
+class Submission:
+    """A ballot as the citizen or the kiosk sent it, not yet trusted."""
+
+    answers: Mapping[str, object]
+    comment: str | None = None
+    counter: object = None
+    survey: str | None = None
+    # Problems found while reading the transport (e.g. a form field sent twice).
+    parse_errors: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CleanBallot:
+    answers: dict[str, int]
+    comment: str | None
+    counter: int | None
+
+
+def as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 4:
+        return int(value.strip())
+    return None
+
+
+def validate(
+    survey: SurveyDefinition, submission: Submission, counters: frozenset[int]
+) -> CleanBallot:
+    errors = list(submission.parse_errors)
+    answers: dict[str, int] = {}
+    allowed = survey.values
+    for key, raw in submission.answers.items():
+        if survey.question(key) is None:
+            errors.append(
+                (("answers", key), "Câu hỏi không có trong phiếu.", f"unknown question {key!r}")
+            )
+            continue
+        if raw is None or raw == "":
+            continue
+        value = as_int(raw)
+        if value is None or value not in allowed:
+            message = f"must be one of {sorted(allowed)}"
+            errors.append((("answers", key), "Lựa chọn không hợp lệ, xin chọn lại.", message))
+            continue
+        answers[key] = value
+    flagged = {loc[-1] for loc, _, _ in errors}
+    for key in survey.required_keys:
+        if key not in answers and key not in flagged:
+            errors.append(
+                (
+                    ("answers", key),
+                    "Xin Ông/Bà chọn một mức đánh giá cho câu này.",
+                    "this question is required",
+                )
+            )
+    comment = _clean_comment(submission.comment, survey, errors)
+    counter = _clean_counter(submission.counter, counters, errors)
+    if submission.survey is not None and submission.survey != survey.key:
+        errors.append(
+            (
+                ("survey",),
+                "Phiếu khảo sát đã thay đổi, xin tải lại trang.",
+                f"this office uses survey {survey.key!r}",
+            )
+        )
+    if errors:
+        raise InvalidBallot(errors)
+    return CleanBallot(answers=answers, comment=comment, counter=counter)
+
+
+def _clean_comment(raw: str | None, survey: SurveyDefinition, errors: list[Problem]) -> str | None:
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n")).strip()
+    if not text:
+        return None
+    if not survey.comment.enabled:
+        errors.append((("comment",), "Phiếu này không nhận góp ý.", "comments are disabled"))
+    elif len(text) > survey.comment.max_length:
+        limit = survey.comment.max_length
+        errors.append(
+            (
+                ("comment",),
+                f"Góp ý dài {len(text)} ký tự, tối đa {limit} ký tự.",
+                f"at most {limit} characters",
+            )
+        )
+    elif CONTROL_CHARS.search(text):
+        errors.append((("comment",), "Góp ý chứa ký tự không hợp lệ.", "control characters"))
+    return text
+
+
+def _clean_counter(raw: object, counters: frozenset[int], errors: list[Problem]) -> int | None:
+    if raw is None or raw == "":
+        return None
+    number = as_int(raw)
+    if number is None or number not in counters:
+        errors.append((("counter",), "Quầy không tồn tại tại đơn vị này.", "unknown counter"))
+        return None
+    return number
+
+
+def submission_from_form(form: FormData) -> Submission:
+    """Form fields ``q.<question>``, ``comment`` and ``counter``; a question sent twice is an
+    error rather than a silent pick of one value."""
+    answers: dict[str, object] = {}
+    errors: list[Problem] = []
+    for name, value in form.multi_items():
+        if not name.startswith("q."):
+            continue
+        key = name[2:]
+        if key in answers:
+            errors.append((("answers", key), "Mỗi câu chỉ chọn một mức.", "answered twice"))
+        answers[key] = value if isinstance(value, str) else None
+
+    def text(name: str) -> str | None:
+        value = form.get(name)
+        return value if isinstance(value, str) and value else None
+
+    return Submission(
+        answers=answers,
+        comment=text("comment"),
+        counter=text("counter"),
+        survey=text("survey"),
+        parse_errors=errors,
+    )

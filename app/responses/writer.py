@@ -1,0 +1,134 @@
+"""Group commit: one writer thread per process stores ballots in batches.
+
+A durable commit costs an fsync, and SQLite takes one writer at a time; committing each ballot
+on its own caps a unit's intake at the disk's fsync rate and makes request threads queue on the
+database lock. Instead each request hands its prepared ballot to this writer and waits; the
+writer takes every ballot that arrived while the previous batch was committing, stores them in
+one transaction and only then answers each request. A ballot is acknowledged only after the
+commit that stored it.
+
+This writer is the transaction owner for ballots, as the request's session dependency is for
+everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine
+
+from app.core.db import WRITE
+from app.core.errors import DomainError
+from app.responses.service import Outcome, PreparedBallot, store_ballots
+
+log = logging.getLogger("hailong.writer")
+
+Reply = Callable[[Outcome | BaseException], None]
+_STOP = object()
+
+
+class GroupCommitWriter:
+    def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[PreparedBallot, Reply] | object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None
+        self.batches = 0
+        self.ballots = 0
+        self.busy_seconds = 0.0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="ballot-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Store everything already handed over, then end the thread."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+            self._thread = None
+
+    def submit(self, prepared: PreparedBallot, reply: Reply) -> None:
+        if self._thread is None:
+            raise RuntimeError("the ballot writer is not running")
+        self._queue.put((prepared, reply))
+
+    async def store(self, prepared: PreparedBallot) -> Outcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+
+        def reply(outcome: Outcome | BaseException) -> None:
+            loop.call_soon_threadsafe(_resolve, future, outcome)
+
+        self.submit(prepared, reply)
+        return await future
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit(batch)  # type: ignore[arg-type]
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _commit(self, batch: list[tuple[PreparedBallot, Reply]]) -> None:
+        started = time.perf_counter()
+        try:
+            outcomes = self._store([prepared for prepared, _ in batch])
+        except Exception:
+            if len(batch) == 1:
+                log.exception("storing a ballot failed")
+                batch[0][1](RuntimeError("storing the ballot failed"))
+                return
+            # One bad ballot must not fail the others: store each on its own.
+            for item in batch:
+                self._commit([item])
+            return
+        self.batches += 1
+        self.ballots += len(batch)
+        self.busy_seconds += time.perf_counter() - started
+        for (_, reply), outcome in zip(batch, outcomes, strict=True):
+            reply(outcome)
+
+    def _store(self, batch: list[PreparedBallot]) -> list[Outcome]:
+        # One connection for the writer's life: a pool checkout per batch costs more than the
+        # batch's own SQL. A failed batch drops it, so a broken connection is not reused.
+        if self._conn is None:
+            self._conn = self.engine.connect().execution_options(**WRITE)
+        try:
+            with self._conn.begin():
+                return store_ballots(self._conn, batch)
+        except Exception:
+            self._conn.invalidate()
+            self._conn.close()
+            self._conn = None
+            raise
+
+
+def _resolve(future: asyncio.Future[Outcome], outcome: Outcome | BaseException) -> None:
+    if future.done():  # the client went away and the request was cancelled
+        return
+    if isinstance(outcome, BaseException) and not isinstance(outcome, DomainError):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

@@ -1,0 +1,186 @@
+"""Sustained durable form submissions per second, against a bare FastAPI endpoint that only
+parses the same form, both measured in the same run on this machine.
+
+    python bench/submit.py [--seconds 6] [--rounds 3] [--concurrency 64] [--database-url URL]
+
+The real app and the baselines (bench/bare_app.py) run as separate uvicorn processes with one
+worker each; the load generator (one process, asyncio, keep-alive connections) takes turns
+between them, so drifts in the machine's speed hit all alike. A ballot counts only when the
+server answered 303, which it does after the commit that stored it; at the end the database is
+recounted to prove every acknowledged ballot is stored. Target: ratio >= 0.5 against the
+idiomatic endpoint; the ratio against the bare minimum is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import loadgen  # noqa: E402
+
+OFFICE = "BENCH.H56"
+SIX = [
+    "polite",
+    "attentive",
+    "answers_fully",
+    "guides_thoroughly",
+    "easy_to_understand",
+    "complies",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        *target,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"server {target} did not start")
+
+
+def make_body() -> bytes:
+    fields = {f"q.{key}": "5" if i % 2 else "4" for i, key in enumerate(SIX)}
+    fields.update(idem=uuid.uuid4().hex, survey="cong-chuc", comment="Cán bộ nhiệt tình")
+    return urlencode(fields).encode()
+
+
+def prepare(url: str, env: dict[str, str]) -> None:
+    def cli(*args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    cli("migrate")
+    cli("office", "add", OFFICE, "Bộ phận một cửa (benchmark)")
+
+
+def stored_ballots(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = int(conn.execute(text("SELECT count(*) FROM ballot")).scalar_one())
+    engine.dispose()
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="hailong-bench-")
+    url = args.database_url or f"sqlite:///{tmp}/bench.db"
+    env = {**os.environ, "HAILONG_DATABASE_URL": url, "HAILONG_ENV": "development"}
+    prepare(url, env)
+
+    app_port, bare_port = free_port(), free_port()
+    servers = [
+        start(["--factory", "app.main:create_app"], app_port, env),
+        start(["bench.bare_app:app"], bare_port, env),
+    ]
+    ctype = "application/x-www-form-urlencoded"
+
+    def maker(path: str) -> Callable[[], bytes]:
+        return lambda: loadgen.post_request("127.0.0.1", path, make_body(), ctype)
+
+    targets = {
+        "bare": (bare_port, maker(f"/s/{OFFICE}")),
+        "bare-raw": (bare_port, maker(f"/raw/s/{OFFICE}")),
+        "hailong": (app_port, maker(f"/s/{OFFICE}")),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in targets}
+    acknowledged = 0
+    try:
+        for port, make in targets.values():  # warm-up
+            loadgen.run("127.0.0.1", port, make, seconds=1.0, concurrency=args.concurrency)
+        acknowledged = stored_ballots(url)
+        for round_no in range(1, args.rounds + 1):
+            for name, (port, make) in targets.items():
+                result = loadgen.run(
+                    "127.0.0.1", port, make, seconds=args.seconds, concurrency=args.concurrency
+                )
+                if set(result.statuses) != {303}:
+                    raise SystemExit(f"{name}: unexpected statuses {dict(result.statuses)}")
+                if name == "hailong":
+                    acknowledged += result.statuses[303]
+                rates[name].append(result.rate)
+                print(
+                    f"round {round_no} {name:<8} {result.rate:8.0f} req/s  "
+                    f"p50 {result.percentile(0.5) * 1000:6.1f} ms  "
+                    f"p99 {result.percentile(0.99) * 1000:6.1f} ms"
+                )
+    finally:
+        for proc in servers:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    stored = stored_ballots(url)
+    bare, raw, ours = (statistics.median(rates[n]) for n in ("bare", "bare-raw", "hailong"))
+    backend = url.split(":", 1)[0].split("+")[0]
+    print(
+        f"\ndatabase: {backend}; concurrency {args.concurrency}; {args.rounds} rounds of "
+        f"{args.seconds:g} s each, medians:"
+    )
+    print(f"  bare FastAPI form endpoint (def + Form fields)  {bare:7.0f} req/s")
+    print(f"  bare minimum (async def, raw form)              {raw:7.0f} req/s")
+    print(f"  hailong durable submissions                     {ours:7.0f} req/s")
+    print(f"  ratio to the bare endpoint                      {ours / bare:7.2f}  (target >= 0.50)")
+    print(f"  ratio to the bare minimum                       {ours / raw:7.2f}")
+    print(
+        f"  acknowledged {acknowledged}, stored {stored}: "
+        f"{'every acknowledged ballot is stored' if stored == acknowledged else 'MISMATCH'}"
+    )
+    if stored != acknowledged:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
