@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -24,6 +25,9 @@ from app.responses.validation import as_int, submission_from_form
 router = APIRouter(tags=["citizen"], include_in_schema=False)
 
 Lang = Annotated[Literal["vi", "en"], Query()]
+VISIT_COOKIE = "hl_visit"
+VISIT_KEY = re.compile(r"[0-9a-f]{32}")
+VISIT_SECONDS = 15 * 60
 MAX_FORM_FIELDS = 120
 
 
@@ -52,6 +56,7 @@ def _form_context(
         "comment": comment,
         "errors": errors or {},
         "action": f"/s/{quote(office.code, safe='')}",
+        "already_sent": False,
     }
 
 
@@ -63,13 +68,35 @@ def survey_form(
     catalog: CatalogDep,
     lang: Lang = "vi",
     counter: Annotated[int | None, Query(ge=1, le=999)] = None,
+    new: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     office = service.load_office_info(session, catalog, office_code)
     offices.check_counter(office.code, office.counters, counter)
-    context = _form_context(office, lang=lang, counter=counter, idem=uuid.uuid4().hex)
-    # No "no-store": Back must bring the same form (and its idempotency key) from the cache.
+    recent = None if new else _recent_visit(request)
+    context = _form_context(office, lang=lang, counter=counter, idem=recent or uuid.uuid4().hex)
+    context["already_sent"] = recent is not None
+    # No "no-store": Back should bring the same form (and its idempotency key) from the cache.
     return render(
         request, "responses/form.html", context, headers={"Cache-Control": "private, max-age=0"}
+    )
+
+
+def _recent_visit(request: Request) -> str | None:
+    key = request.cookies.get(VISIT_COOKIE, "")
+    return key if VISIT_KEY.fullmatch(key) else None
+
+
+def _remember_visit(request: Request, response: Response, office_code: str, key: str) -> None:
+    """Back, reload or a browser that dropped the page all lead to the same form key for a while,
+    so pressing Submit again replays the receipt instead of storing a second ballot."""
+    response.set_cookie(
+        VISIT_COOKIE,
+        key,
+        max_age=VISIT_SECONDS,
+        path=f"/s/{quote(office_code, safe='')}",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
     )
 
 
@@ -108,19 +135,25 @@ async def submit_form(
     receipt_url = f"/s/{quote(office.code, safe='')}/r/{ballot.receipt}" + (
         "?lang=en" if lang == "en" else ""
     )
+    response: Response
     if is_htmx(request):
-        return render(
+        context = {**_thanks_context(office, ballot, lang), "replayed": outcome.replayed}
+        response = render(
             request,
             "responses/thanks.html",
-            _thanks_context(office, ballot, lang),
+            context,
             block="survey",
             headers={"HX-Push-Url": receipt_url},
         )
-    return RedirectResponse(receipt_url, status_code=303)
+    else:
+        response = RedirectResponse(receipt_url, status_code=303)
+    _remember_visit(request, response, office.code, idem)
+    return response
 
 
 def _thanks_context(office: object, ballot: BallotPublic, lang: str) -> dict[str, object]:
     return {
+        "replayed": False,
         "office": office,
         "ballot": ballot,
         "lang": lang,

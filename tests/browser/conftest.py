@@ -1,0 +1,132 @@
+"""A real server (its own process, group-commit writer and all) and Debian's Chromium driven by
+Playwright on a phone-sized screen. With HAILONG_REQUIRE_BROWSER=1 (CI) a missing browser fails
+the run instead of skipping it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from app.core.config import ROOT
+from app.core.db import build_engine
+from app.surveys.catalog import SurveyCatalog
+from app.surveys.service import register_catalog
+from tests.conftest import fresh_database
+from tests.factories import make_office
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE = os.environ.get("HAILONG_REQUIRE_BROWSER") == "1"
+OFFICES = [f"E2E.{n:02d}" for n in range(1, 13)]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    engine: Engine
+
+    def ballots(self, office: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM ballot JOIN office ON office.id = ballot.office_id "
+                        "WHERE office.code = :code"
+                    ),
+                    {"code": office},
+                ).scalar_one()
+            )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
+    url = fresh_database(backend, "live")
+    engine = build_engine(url, pool_size=2)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        for code in OFFICES:
+            make_office(
+                session, catalog, code=code, name="Bộ phận một cửa xã Thiệu Hóa", counters=2
+            )
+        session.commit()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "HAILONG_DATABASE_URL": url, "HAILONG_PUBLIC_URL": base}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.main:create_app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("the live server did not start")
+        yield LiveServer(url=base, engine=engine)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        if REQUIRE:
+            pytest.fail(f"{CHROMIUM} is missing and HAILONG_REQUIRE_BROWSER=1")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def phone(browser: object, *, javascript: bool = True):  # type: ignore[no-untyped-def]
+    return browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
+        java_script_enabled=javascript,
+    )

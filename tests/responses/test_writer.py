@@ -1,0 +1,174 @@
+"""The group-commit writer against a real, committed database (no rollback fixture here)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from app.core.db import build_engine
+from app.core.errors import Conflict
+from app.models import Answer, Ballot
+from app.responses.service import OfficeInfo, Outcome, Stored, load_office_info, prepare
+from app.responses.validation import Submission
+from app.responses.writer import GroupCommitWriter
+from app.surveys.catalog import SurveyCatalog
+from app.surveys.service import register_catalog
+from tests.conftest import fresh_database
+from tests.factories import make_office, six_answers
+
+
+@pytest.fixture(scope="module")
+def committed(backend: str, catalog: SurveyCatalog) -> Iterator[tuple[Engine, OfficeInfo]]:
+    engine = build_engine(fresh_database(backend, "writer"), pool_size=4)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        office = make_office(session, catalog, code="W1.H56")
+        session.commit()
+        info = load_office_info(session, catalog, office.code)
+    yield engine, info
+    engine.dispose()
+
+
+def _prepared(info: OfficeInfo, key: str | None = None, value: int = 5, strict: bool = True):
+    return prepare(
+        info,
+        Submission(answers=six_answers(value)),
+        channel="api",
+        idempotency_key=key or uuid.uuid4().hex,
+        strict_replay=strict,
+    )
+
+
+def _count(engine: Engine, key: str | None = None) -> int:
+    query = select(func.count()).select_from(Ballot)
+    if key:
+        query = query.where(Ballot.idempotency_key == key)
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def _collect(writer: GroupCommitWriter, items: list) -> list[Outcome | BaseException]:
+    results: list[Outcome | BaseException | None] = [None] * len(items)
+    done = threading.Semaphore(0)
+    for i, item in enumerate(items):
+
+        def reply(outcome: Outcome | BaseException, i: int = i) -> None:
+            results[i] = outcome
+            done.release()
+
+        writer.submit(item, reply)
+    for _ in items:
+        assert done.acquire(timeout=30)
+    return [r for r in results if r is not None]
+
+
+def test_many_ballots_are_stored_in_few_batches(committed: tuple[Engine, OfficeInfo]) -> None:
+    engine, info = committed
+    before = _count(engine)
+    writer = GroupCommitWriter(engine)
+    items = [_prepared(info) for _ in range(300)]
+    # Queued before the thread starts, so they must be taken in batches, not one by one.
+    writer._thread = threading.Thread(target=writer._run, daemon=True)
+    replies = []
+    for item in items:
+        writer._queue.put((item, replies.append))
+    writer._thread.start()
+    writer.stop()
+    assert len(replies) == 300
+    assert all(isinstance(r, Stored) and not r.replayed for r in replies)
+    assert len({r.ballot.receipt for r in replies}) == 300  # type: ignore[union-attr]
+    assert writer.batches <= 3
+    assert _count(engine) == before + 300
+    with engine.connect() as conn:
+        answers = conn.execute(select(func.count()).select_from(Answer)).scalar_one()
+    assert answers >= 300 * 6
+
+
+def test_one_key_sent_many_times_at_once_stores_one_ballot(
+    committed: tuple[Engine, OfficeInfo],
+) -> None:
+    engine, info = committed
+    writer = GroupCommitWriter(engine)
+    writer.start()
+    key = uuid.uuid4().hex
+    try:
+        outcomes = _collect(writer, [_prepared(info, key) for _ in range(20)])
+    finally:
+        writer.stop()
+    assert _count(engine, key) == 1
+    receipts = {o.ballot.receipt for o in outcomes if isinstance(o, Stored)}
+    assert len(receipts) == 1
+    assert sum(1 for o in outcomes if isinstance(o, Stored) and not o.replayed) == 1
+
+
+def test_reused_key_with_other_answers(committed: tuple[Engine, OfficeInfo]) -> None:
+    engine, info = committed
+    writer = GroupCommitWriter(engine)
+    writer.start()
+    key = uuid.uuid4().hex
+    try:
+        first, strict, lenient = _collect(
+            writer,
+            [
+                _prepared(info, key, 5),
+                _prepared(info, key, 2, strict=True),
+                _prepared(info, key, 2, strict=False),
+            ],
+        )
+    finally:
+        writer.stop()
+    assert isinstance(first, Stored)
+    assert isinstance(strict, Conflict)
+    assert isinstance(lenient, Stored)
+    assert lenient.replayed
+    assert lenient.ballot.receipt == first.ballot.receipt
+
+
+def test_a_bad_ballot_does_not_sink_its_batch(committed: tuple[Engine, OfficeInfo]) -> None:
+    engine, info = committed
+    ghost = OfficeInfo(id=999_999, code="GHOST", name="x", survey=info.survey, counters=frozenset())
+    writer = GroupCommitWriter(engine)
+    writer._thread = threading.Thread(target=writer._run, daemon=True)
+    replies: list = []
+    good = [_prepared(info) for _ in range(5)]
+    for item in [*good[:2], _prepared(ghost), *good[2:]]:
+        writer._queue.put((item, replies.append))
+    writer._thread.start()
+    writer.stop()
+    assert len(replies) == 6
+    failed = [r for r in replies if not isinstance(r, Stored)]
+    assert len(failed) == 1
+    assert isinstance(failed[0], RuntimeError)
+    for item in good:
+        assert _count(engine, item.row["idempotency_key"]) == 1
+
+
+def test_async_callers_wait_for_the_commit(committed: tuple[Engine, OfficeInfo]) -> None:
+    engine, info = committed
+    writer = GroupCommitWriter(engine)
+    writer.start()
+
+    async def many() -> list[Outcome]:
+        return await asyncio.gather(*(writer.store(_prepared(info)) for _ in range(50)))
+
+    try:
+        # In a thread of its own: Playwright's sync API may already run a loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            outcomes = pool.submit(asyncio.run, many()).result()
+    finally:
+        writer.stop()
+    assert all(isinstance(outcome, Stored) for outcome in outcomes)
+    # Acknowledged means committed: a fresh connection sees every one.
+    with engine.connect() as conn:
+        receipts = {o.ballot.receipt for o in outcomes if isinstance(o, Stored)}
+        stored = conn.execute(
+            select(func.count()).select_from(Ballot).where(Ballot.receipt.in_(receipts))
+        ).scalar_one()
+    assert stored == 50

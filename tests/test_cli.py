@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlalchemy import func, select
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.core.config import ROOT, get_settings
+from app.core.db import get_engine
+from app.models import Ballot, Office
+from tests.conftest import fresh_database
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = fresh_database(backend, "cli")
+    monkeypatch.setenv("HAILONG_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield url
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def _offices() -> dict[str, Office]:
+    with Session(get_engine()) as session:
+        return {o.code: o for o in session.exec(select(Office)).scalars()}
+
+
+def test_office_add_and_list(cli_db: str) -> None:
+    assert run("office", "add", "38", "Tỉnh Thanh Hóa", "--kind", "province")[0] == 0
+    code, out = run(
+        "office",
+        "add",
+        "000.00.06.H56",
+        "Sở Xây dựng",
+        "--parent",
+        "38",
+        "--kind",
+        "department",
+        "--survey",
+        "sipas",
+        "--counters",
+        "2",
+    )
+    assert code == 0, out
+    code, out = run("office", "list")
+    assert "000.00.06.H56,Sở Xây dựng,38,department,sipas" in out
+    code, out = run("office", "add", "X1", "Tên", "--kind", "huyen-cu")
+    assert code == 1
+    assert "kind 'huyen-cu'" in out
+    code, out = run("office", "add", "38", "Trùng mã")
+    assert code == 1
+    assert "already exists" in out
+
+
+def test_office_import(cli_db: str, tmp_path: Path) -> None:
+    good = tmp_path / "offices.csv"
+    good.write_text(
+        "code,name,parent,kind,survey\n"
+        "16003.MC,Bộ phận một cửa xã Thiệu Hóa,16003,,\n"
+        "16003,Xã Thiệu Hóa,38,commune,\n"
+        "38,Tỉnh Thanh Hóa,,province,\n",
+        encoding="utf-8",
+    )
+    code, out = run("office", "import", str(good))
+    assert code == 0, out
+    assert "imported 3 offices" in out
+    assert _offices()["16003.MC"].name == "Bộ phận một cửa xã Thiệu Hóa"
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,parent,kind,survey\nA1,Một,,,\nA2,Hai,,,khong-co\n", encoding="utf-8")
+    code, out = run("office", "import", str(bad))
+    assert code == 1
+    assert "nothing imported" in out
+    assert "line 3: survey 'khong-co'" in out
+    assert "A1" not in _offices()
+
+
+def test_qr_png_and_svg(cli_db: str, tmp_path: Path) -> None:
+    run("office", "add", "000.06.01.H56", "Bộ phận một cửa", "--counters", "3")
+    png = tmp_path / "qr.png"
+    code, out = run("qr", "000.06.01.H56", "--counter", "3", "-o", str(png))
+    assert code == 0, out
+    [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.read_bytes())))
+    assert decoded.text == "http://testserver/s/000.06.01.H56?counter=3"
+    svg = tmp_path / "qr.svg"
+    assert run("qr", "000.06.01.H56", "--format", "svg", "-o", str(svg))[0] == 0
+    assert svg.read_text().lstrip().startswith("<?xml")
+    assert run("qr", "NOPE", "-o", str(png))[0] == 1
+    assert run("qr", "000.06.01.H56", "--counter", "9", "-o", str(png))[0] == 1
+
+
+def test_demo_loads_once(cli_db: str) -> None:
+    code, out = run("demo", "--if-empty", "--ballots", "120")
+    assert code == 0, out
+    assert "120 ballots" in out
+    with Session(get_engine()) as session:
+        demo = session.exec(
+            select(func.count()).select_from(Ballot).where(Ballot.is_demo)
+        ).scalar_one()
+    assert demo == 120
+    code, out = run("demo", "--if-empty")
+    assert code == 0
+    assert "not loaded" in out
+    assert run("demo")[0] == 1
+
+
+def test_surveys_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = run("surveys", "check")
+    assert code == 0
+    assert "sipas@1" in out
+    broken = tmp_path / "surveys"
+    broken.mkdir()
+    text = (ROOT / "surveys" / "cong-chuc.toml").read_text(encoding="utf-8")
+    (broken / "cong-chuc.toml").write_text(text.replace('scale = "5-muc"', "scale = 5"))
+    monkeypatch.setenv("HAILONG_SURVEYS_DIR", str(broken))
+    get_settings.cache_clear()
+    try:
+        code, out = run("surveys", "check")
+    finally:
+        get_settings.cache_clear()
+    assert code == 1
+    assert "cong-chuc.toml: scale:" in out
+
+
+def test_python_dash_m_app() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert "office" in result.stdout
