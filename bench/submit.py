@@ -113,7 +113,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: a fresh SQLite file. A PostgreSQL database given here is emptied first.",
+    )
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="hailong-bench-")

@@ -137,7 +137,6 @@ def prepare(
 
 
 BALLOT_COLUMNS = (
-    "id",
     "receipt",
     "office_id",
     "counter",
@@ -152,8 +151,6 @@ BALLOT_COLUMNS = (
 )
 ANSWER_COLUMNS = ("ballot_id", "question_key", "value")
 STORED_COLUMNS = (
-    "office_id",
-    "idempotency_key",
     "receipt",
     "request_hash",
     "survey_key",
@@ -162,47 +159,39 @@ STORED_COLUMNS = (
     "submitted_at",
 )
 # Keep each statement well under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits.
-MAX_ROWS_PER_INSERT = 1000
+MAX_PARAMS = 1000
 
 
 class _Sql:
-    """Multi-row INSERTs in the driver's own paramstyle, built once per batch size.
+    """Multi-row statements in the driver's own paramstyle, built once per batch size.
 
     Ballots are the one hot write path. Going through the DBAPI cursor, with values converted
     by the columns' own bind processors, stores exactly what the ORM would at a fraction of the
-    cost, and in a handful of calls per batch: the sqlite3 module gives up the GIL around every
-    call (and every row it steps), and under load each time it takes it back it waits its turn.
+    cost, and in a handful of calls per batch.
     """
 
     def __init__(self, conn: Connection) -> None:
         dialect = conn.dialect
         self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.postgres = dialect.name == "postgresql"
         self.processors = [
             BALLOT.c[name].type._cached_bind_processor(dialect) for name in BALLOT_COLUMNS
         ]
+        self._read_time = BALLOT.c.submitted_at.type._cached_result_processor(dialect, None)
         self._cache: dict[tuple[str, int], str] = {}
-        time_type = BALLOT.c.submitted_at.type
-        self._read_time = time_type._cached_result_processor(dialect, None)
-
-    def read_time(self, value: Any) -> Any:
-        return self._read_time(value) if self._read_time is not None else value
-
-    def fetch(self, conn: Connection, statement: str, params: list[Any]) -> list[Any]:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(statement, params)
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+        # Only constant names and placeholders ever go into the text; values are bound.
+        self.stored = (
+            f"SELECT {', '.join(STORED_COLUMNS)} FROM ballot "  # noqa: S608
+            f"WHERE office_id = {self.mark} AND idempotency_key = {self.mark}"
+        )
 
     def insert(self, table: str, columns: tuple[str, ...], rows: int) -> str:
         sql = self._cache.get((table, rows))
         if sql is None:
             one = f"({', '.join([self.mark] * len(columns))})"
-            # Only constant names and placeholders go into the text; values are bound.
             values = ", ".join([one] * rows)
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
+            if table == "ballot":
+                sql += " ON CONFLICT (office_id, idempotency_key) DO NOTHING RETURNING id, receipt"
             self._cache[(table, rows)] = sql
         return sql
 
@@ -211,6 +200,9 @@ class _Sql:
             process(row[name]) if process is not None else row[name]
             for name, process in zip(BALLOT_COLUMNS, self.processors, strict=True)
         ]
+
+    def read_time(self, value: Any) -> Any:
+        return self._read_time(value) if self._read_time is not None else value
 
 
 _sql_by_dialect: dict[str, _Sql] = {}
@@ -224,94 +216,85 @@ def _sql(conn: Connection) -> _Sql:
 
 def _insert_rows(
     conn: Connection, table: str, columns: tuple[str, ...], rows: list[list[Any]]
-) -> None:
+) -> list[Any]:
+    """Insert in as few statements as the parameter limit allows; returns RETURNING rows."""
+    sql = _sql(conn)
+    step = MAX_PARAMS // len(columns)
+    returned: list[Any] = []
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            cursor.execute(sql.insert(table, columns, len(chunk)), [v for r in chunk for v in r])
+            if cursor.description is not None:
+                returned += cursor.fetchall()
+    finally:
+        cursor.close()
+    return returned
+
+
+def _stored(conn: Connection, item: PreparedBallot) -> dict[str, Any] | None:
     sql = _sql(conn)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        for start in range(0, len(rows), MAX_ROWS_PER_INSERT // len(columns)):
-            chunk = rows[start : start + MAX_ROWS_PER_INSERT // len(columns)]
-            cursor.execute(sql.insert(table, columns, len(chunk)), [v for r in chunk for v in r])
+        cursor.execute(sql.stored, (item.office.id, item.row["idempotency_key"]))
+        row = cursor.fetchone()
     finally:
         cursor.close()
+    if row is None:
+        return None
+    record = dict(zip(STORED_COLUMNS, row, strict=True))
+    record["submitted_at"] = sql.read_time(record["submitted_at"])
+    return record
 
 
-def _allocate_ids(conn: Connection, count: int) -> list[int]:
-    if _sql(conn).postgres:
-        rows = conn.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('ballot', 'id')) FROM generate_series(1, %(n)s)",
-            {"n": count},
-        )
-        return [int(row[0]) for row in rows]
-    # SQLite: the writer holds the database's write lock (BEGIN IMMEDIATE) from here to commit.
-    [(top,)] = _sql(conn).fetch(conn, "SELECT coalesce(max(id), 0) FROM ballot", [])
-    return list(range(int(top) + 1, int(top) + 1 + count))
-
-
-def _stored_keys(conn: Connection, batch: list[PreparedBallot]) -> dict[tuple[int, str], Any]:
-    """Ballots already stored under the batch's idempotency keys (normally none)."""
-    sql = _sql(conn)
-    by_office: dict[int, list[str]] = {}
-    for item in batch:
-        by_office.setdefault(item.office.id, []).append(item.row["idempotency_key"])
-    clauses, params = [], []
-    for office_id, keys in by_office.items():
-        clauses.append(
-            f"(office_id = {sql.mark} AND idempotency_key IN ({', '.join([sql.mark] * len(keys))}))"
-        )
-        params += [office_id, *keys]
-    columns, where = ", ".join(STORED_COLUMNS), " OR ".join(clauses)
-    rows = sql.fetch(conn, f"SELECT {columns} FROM ballot WHERE {where}", params)  # noqa: S608
-    found = {}
-    for row in rows:
-        record = dict(zip(STORED_COLUMNS, row, strict=True))
-        record["submitted_at"] = sql.read_time(record["submitted_at"])
-        found[(record["office_id"], record["idempotency_key"])] = record
-    return found
-
-
-def _replay(item: PreparedBallot, row: dict[str, Any], receipt: str) -> Outcome:
+def _replay(item: PreparedBallot, row: dict[str, Any]) -> Outcome:
     if item.strict_replay and row["request_hash"] != item.row["request_hash"]:
         return Conflict(
             "Idempotency-Key was already used for a different ballot",
             message_vi="Mã gửi phiếu đã được dùng cho một phiếu khác.",
         )
-    return Stored(_public(row, item.office, receipt), replayed=True)
+    return Stored(_public(row, item.office, row["receipt"]), replayed=True)
 
 
 def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome]:
     """Insert a batch in the caller's transaction; one outcome per ballot, in order.
 
     A ballot whose idempotency key is already stored, or taken earlier in the same batch, is not
-    inserted: it gets that ballot's receipt back, or a conflict if its answers differ. Should a
-    concurrent writer store the same key first, or a receipt repeat, the INSERT fails and the
-    caller retries (the group-commit writer does so ballot by ballot).
+    inserted: it gets that ballot's receipt back, or a conflict if its answers differ. A repeated
+    receipt (about one chance in 10^14) fails the INSERT; the caller retries (the group-commit
+    writer does so ballot by ballot, with new receipts).
     """
-    stored = _stored_keys(conn, batch)
-    outcomes: list[Outcome | None] = [None] * len(batch)
-    fresh: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+    sql = _sql(conn)
+    first: dict[tuple[int, str], int] = {}
+    rows: dict[int, dict[str, Any]] = {}
     for i, item in enumerate(batch):
         key = (item.office.id, item.row["idempotency_key"])
-        if key in stored:
-            outcomes[i] = _replay(item, stored[key], stored[key]["receipt"])
-        elif key not in fresh:
-            fresh[key] = (i, {**item.row, "receipt": new_receipt()})
-    if fresh:
-        sql = _sql(conn)
-        ballots, answers = [], []
-        ids = _allocate_ids(conn, len(fresh))
-        for ballot_id, (i, row) in zip(ids, fresh.values(), strict=True):
-            row["id"] = ballot_id
-            ballots.append(sql.ballot_values(row))
-            answers += [[ballot_id, k, v] for k, v in batch[i].answers.items()]
-            outcomes[i] = Stored(_public(row, batch[i].office, row["receipt"]), replayed=False)
-        _insert_rows(conn, "ballot", BALLOT_COLUMNS, ballots)
-        if answers:
-            _insert_rows(conn, "answer", ANSWER_COLUMNS, answers)
+        if key not in first:
+            first[key] = i
+            rows[i] = {**item.row, "receipt": new_receipt()}
+    returned = _insert_rows(
+        conn, "ballot", BALLOT_COLUMNS, [sql.ballot_values(row) for row in rows.values()]
+    )
+    ids = {receipt: ballot_id for ballot_id, receipt in returned}
+    outcomes: list[Outcome] = []
+    answers: list[list[Any]] = []
     for i, item in enumerate(batch):
-        if outcomes[i] is None:  # a repeat within this batch
-            _, row = fresh[(item.office.id, item.row["idempotency_key"])]
-            outcomes[i] = _replay(item, row, row["receipt"])
-    return [outcome for outcome in outcomes if outcome is not None]
+        j = first[(item.office.id, item.row["idempotency_key"])]
+        ballot_id = ids.get(rows[j]["receipt"])
+        if ballot_id is None:  # stored before this batch: a retry of an acknowledged ballot
+            stored = _stored(conn, item)
+            if stored is None:
+                raise RuntimeError("a ballot was neither inserted nor found")
+            outcomes.append(_replay(item, stored))
+        elif i != j:  # a repeat of a ballot earlier in this batch
+            outcomes.append(_replay(item, rows[j]))
+        else:
+            answers += [[ballot_id, k, v] for k, v in item.answers.items()]
+            outcomes.append(Stored(_public(rows[j], item.office, rows[j]["receipt"]), False))
+    if answers:
+        _insert_rows(conn, "answer", ANSWER_COLUMNS, answers)
+    return outcomes
 
 
 def _public(row: dict[str, Any], office: OfficeInfo, receipt: str) -> BallotPublic:
