@@ -29,7 +29,15 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.core.config import Settings  # noqa: E402
+from app.surveys.catalog import load_catalog  # noqa: E402
 from bench import loadgen  # noqa: E402
+
+# The default survey's questions, as the citizen form posts them.
+_settings = Settings()
+QUESTIONS = [
+    q.key for q in load_catalog(_settings.surveys_dir, _settings.default_survey).default().questions
+]
 
 OFFICE = "BENCH.H56"
 SIX = [
@@ -72,7 +80,7 @@ def start(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen
 
 
 def make_body() -> bytes:
-    fields = {f"q.{key}": "5" if i % 2 else "4" for i, key in enumerate(SIX)}
+    fields = {f"q.{key}": "5" if i % 2 else "4" for i, key in enumerate(QUESTIONS)}
     fields.update(idem=uuid.uuid4().hex, survey="cong-chuc", comment="Cán bộ nhiệt tình")
     return urlencode(fields).encode()
 

@@ -70,13 +70,8 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope() as session:
+        yield session
 
 
 def begin_write(session: Session) -> None:
@@ -91,7 +86,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """The transaction owner for a CLI command: commit on success, roll back on error."""
+    """The transaction owner of a request or a CLI command: commit on success, else roll back."""
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
