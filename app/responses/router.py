@@ -48,6 +48,7 @@ def _form_context(
     return {
         "office": office,
         "survey": office.survey,
+        "numbers": {q.key: n for n, q in enumerate(office.survey.questions, start=1)},
         "lang": lang,
         "t": texts(lang),
         "counter": counter,

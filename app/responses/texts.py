@@ -5,6 +5,8 @@ from __future__ import annotations
 TEXTS: dict[str, dict[str, str]] = {
     "vi": {
         "unit": "Đơn vị được đánh giá",
+        "question": "Câu",
+        "comment": "Góp ý",
         "counter": "Quầy",
         "required": "bắt buộc",
         "optional": "không bắt buộc",
@@ -27,6 +29,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "unit": "Unit being rated",
+        "question": "Question",
+        "comment": "Comment",
         "counter": "Counter",
         "required": "required",
         "optional": "optional",

@@ -112,6 +112,7 @@ def test_errors_come_back_beside_the_questions_with_choices_kept(
     assert response.status_code == 422
     html = response.text
     assert "Phiếu chưa hoàn tất" in html
+    assert "Câu 2: Xin Ông/Bà chọn một mức đánh giá cho câu này." in html
     assert 'id="e-attentive"' in html
     assert "Xin Ông/Bà chọn một mức đánh giá cho câu này." in html
     assert 'id="e-complies"' in html
@@ -217,3 +218,25 @@ def test_receipt_page_for_unknown_receipt_is_404(
     response = client.get(f"/s/{office.code}/r/XXXXXXXXXX")
     assert response.status_code == 404
     assert "Không tìm thấy" in response.text
+
+
+def test_hostile_transports_are_4xx_not_500(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    upload = client.post(
+        f"/s/{office.code}",
+        data={"idem": "h" * 32},
+        files={"comment": ("x.txt", b"hello", "text/plain")},
+    )
+    assert 400 <= upload.status_code < 500
+    crowd = client.post(f"/s/{office.code}", data={f"f{i}": "1" for i in range(500)})
+    assert 400 <= crowd.status_code < 500
+    twice = client.post(
+        f"/s/{office.code}",
+        content=b"q.polite=5&q.polite=4&idem=" + b"i" * 32,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert twice.status_code == 422
+    assert "Mỗi câu chỉ chọn một mức." in twice.text
+    assert _ballots(db, office.id) == []
