@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
             await run_in_threadpool(_register, catalog)
         writer = None
         if getattr(app.state, "intake", None) is None:  # tests bring their own
-            writer = GroupCommitWriter(get_engine())
+            writer = GroupCommitWriter(get_engine(), threads=settings.writer_threads)
             writer.start()
             app.state.intake = WriterIntake(get_engine(), catalog, writer)
         try:

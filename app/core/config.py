@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # A ballot is a few hundred bytes; anything near this limit is not a ballot.
     max_body_bytes: int = Field(default=16_384, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)
+    # Ballot writer threads per worker process; 0 picks 1 for SQLite and 2 for PostgreSQL.
+    ballot_writers: int = Field(default=0, ge=0, le=16)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)
@@ -50,6 +52,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def writer_threads(self) -> int:
+        if self.ballot_writers:
+            return self.ballot_writers
+        return 1 if self.is_sqlite else 2
 
 
 @lru_cache

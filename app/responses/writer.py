@@ -33,30 +33,40 @@ _STOP = object()
 
 
 class GroupCommitWriter:
-    def __init__(self, engine: Engine, *, max_batch: int = 256) -> None:
+    """``threads`` writers share one queue: SQLite takes one writer at a time, while on
+    PostgreSQL a second writer overlaps its round trips with the first's."""
+
+    def __init__(self, engine: Engine, *, threads: int = 1, max_batch: int = 256) -> None:
         self.engine = engine
+        self.threads = threads
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[tuple[PreparedBallot, Reply] | object] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._conn: Connection | None = None
+        self._workers: list[threading.Thread] = []
+        self._stats = threading.Lock()
         self.batches = 0
         self.ballots = 0
         self.busy_seconds = 0.0
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="ballot-writer", daemon=True)
-            self._thread.start()
+        """Start the writer threads; ballots queued before this are taken in batches."""
+        if not self._workers:
+            self._workers = [
+                threading.Thread(target=self._run, name=f"ballot-writer-{n}", daemon=True)
+                for n in range(self.threads)
+            ]
+            for worker in self._workers:
+                worker.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Store everything already handed over, then end the thread."""
-        if self._thread is not None:
+        """Store everything already handed over, then end the threads."""
+        for _ in self._workers:
             self._queue.put(_STOP)
-            self._thread.join(timeout)
-            self._thread = None
+        for worker in self._workers:
+            worker.join(timeout)
+        self._workers = []
 
     def submit(self, prepared: PreparedBallot, reply: Reply) -> None:
-        if self._thread is None:
+        if not self._workers:
             raise RuntimeError("the ballot writer is not running")
         self._queue.put((prepared, reply))
 
@@ -71,6 +81,9 @@ class GroupCommitWriter:
         return await future
 
     def _run(self) -> None:
+        # One connection for the thread's life: a pool checkout per batch costs more than the
+        # batch's own SQL. A failed batch drops it, so a broken connection is not reused.
+        conn: list[Connection] = []
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -86,15 +99,14 @@ class GroupCommitWriter:
                     stopping = True
                     break
                 batch.append(item)
-            self._commit(batch)  # type: ignore[arg-type]
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+            self._commit(conn, batch)  # type: ignore[arg-type]
+        for open_conn in conn:
+            open_conn.close()
 
-    def _commit(self, batch: list[tuple[PreparedBallot, Reply]]) -> None:
+    def _commit(self, conn: list[Connection], batch: list[tuple[PreparedBallot, Reply]]) -> None:
         started = time.perf_counter()
         try:
-            outcomes = self._store([prepared for prepared, _ in batch])
+            outcomes = self._store(conn, [prepared for prepared, _ in batch])
         except Exception:
             if len(batch) == 1:
                 log.exception("storing a ballot failed")
@@ -102,26 +114,23 @@ class GroupCommitWriter:
                 return
             # One bad ballot must not fail the others: store each on its own.
             for item in batch:
-                self._commit([item])
+                self._commit(conn, [item])
             return
-        self.batches += 1
-        self.ballots += len(batch)
-        self.busy_seconds += time.perf_counter() - started
+        with self._stats:
+            self.batches += 1
+            self.ballots += len(batch)
+            self.busy_seconds += time.perf_counter() - started
         for (_, reply), outcome in zip(batch, outcomes, strict=True):
             reply(outcome)
 
-    def _store(self, batch: list[PreparedBallot]) -> list[Outcome]:
-        # One connection for the writer's life: a pool checkout per batch costs more than the
-        # batch's own SQL. A failed batch drops it, so a broken connection is not reused.
-        if self._conn is None:
-            self._conn = self.engine.connect().execution_options(**WRITE)
+    def _store(self, conn: list[Connection], batch: list[PreparedBallot]) -> list[Outcome]:
+        if not conn:
+            conn.append(self.engine.connect().execution_options(**WRITE))
         try:
-            with self._conn.begin():
-                return store_ballots(self._conn, batch)
+            with conn[0].begin():
+                return store_ballots(conn[0], batch)
         except Exception:
-            self._conn.invalidate()
-            self._conn.close()
-            self._conn = None
+            conn.pop().invalidate()
             raise
 
 

@@ -75,11 +75,10 @@ def test_many_ballots_are_stored_in_few_batches(committed: tuple[Engine, OfficeI
     writer = GroupCommitWriter(engine)
     items = [_prepared(info) for _ in range(300)]
     # Queued before the thread starts, so they must be taken in batches, not one by one.
-    writer._thread = threading.Thread(target=writer._run, daemon=True)
-    replies = []
+    replies: list = []
     for item in items:
         writer._queue.put((item, replies.append))
-    writer._thread.start()
+    writer.start()
     writer.stop()
     assert len(replies) == 300
     assert all(isinstance(r, Stored) and not r.replayed for r in replies)
@@ -91,11 +90,12 @@ def test_many_ballots_are_stored_in_few_batches(committed: tuple[Engine, OfficeI
     assert answers >= 300 * 6
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 def test_one_key_sent_many_times_at_once_stores_one_ballot(
-    committed: tuple[Engine, OfficeInfo],
+    committed: tuple[Engine, OfficeInfo], threads: int
 ) -> None:
     engine, info = committed
-    writer = GroupCommitWriter(engine)
+    writer = GroupCommitWriter(engine, threads=threads)
     writer.start()
     key = uuid.uuid4().hex
     try:
@@ -135,12 +135,11 @@ def test_a_bad_ballot_does_not_sink_its_batch(committed: tuple[Engine, OfficeInf
     engine, info = committed
     ghost = OfficeInfo(id=999_999, code="GHOST", name="x", survey=info.survey, counters=frozenset())
     writer = GroupCommitWriter(engine)
-    writer._thread = threading.Thread(target=writer._run, daemon=True)
     replies: list = []
     good = [_prepared(info) for _ in range(5)]
     for item in [*good[:2], _prepared(ghost), *good[2:]]:
         writer._queue.put((item, replies.append))
-    writer._thread.start()
+    writer.start()
     writer.stop()
     assert len(replies) == 6
     failed = [r for r in replies if not isinstance(r, Stored)]
