@@ -134,6 +134,41 @@ def office_add(
     typer.echo(f"added {code}: {name}")
 
 
+@office_cli.command("update")
+def office_update(
+    code: str,
+    name: Annotated[str | None, typer.Option()] = None,
+    kind: Annotated[str | None, typer.Option()] = None,
+    survey: Annotated[str | None, typer.Option(help="Survey key for new ballots")] = None,
+    inherit_survey: Annotated[
+        bool, typer.Option(help="Use the nearest ancestor's survey (or the default)")
+    ] = False,
+    parent: Annotated[str | None, typer.Option(help="Move under this office")] = None,
+    counters: Annotated[int | None, typer.Option(min=0, max=999, help="Counters 1..N")] = None,
+) -> None:
+    """Change an office's name, kind, survey, parent or counters (ballots keep theirs)."""
+    from app.offices.service import update_office
+
+    if survey and inherit_survey:
+        raise _fail("--survey and --inherit-survey exclude each other", 2)
+    try:
+        with session_scope() as session:
+            update_office(
+                session,
+                code,
+                _registered_catalog(session),
+                name=name,
+                kind=kind,
+                survey_key=survey,
+                inherit_survey=inherit_survey,
+                parent=parent,
+                counters=counters,
+            )
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(f"updated {code}")
+
+
 @office_cli.command("import")
 def office_import(file: Path) -> None:
     """Import offices from a UTF-8 CSV with header code,name,parent,kind,survey."""

@@ -71,6 +71,33 @@ def test_office_add_and_list(cli_db: str) -> None:
     assert "already exists" in out
 
 
+def test_office_update(cli_db: str) -> None:
+    run("office", "add", "38", "Tỉnh Thanh Hóa", "--kind", "province")
+    run("office", "add", "16003", "Xã Thiệu Hóa", "--parent", "38", "--kind", "commune")
+    run("office", "add", "16003.MC", "Một cửa", "--parent", "16003")
+    code, out = run(
+        "office",
+        "update",
+        "16003.MC",
+        "--name",
+        "Bộ phận một cửa xã Thiệu Hóa",
+        "--survey",
+        "sipas",
+        "--counters",
+        "3",
+    )
+    assert code == 0, out
+    office = _offices()["16003.MC"]
+    assert (office.name, office.survey_key) == ("Bộ phận một cửa xã Thiệu Hóa", "sipas")
+    assert run("office", "update", "16003.MC", "--inherit-survey")[0] == 0
+    assert _offices()["16003.MC"].survey_key is None
+    code, out = run("office", "update", "38", "--parent", "16003.MC")
+    assert code == 1
+    assert "cannot sit under itself" in out
+    assert run("office", "update", "NOPE", "--name", "x")[0] == 1
+    assert run("office", "update", "38", "--survey", "sipas", "--inherit-survey")[0] == 2
+
+
 def test_office_import(cli_db: str, tmp_path: Path) -> None:
     good = tmp_path / "offices.csv"
     good.write_text(

@@ -88,6 +88,49 @@ def create_office(
     return office
 
 
+def update_office(
+    session: Session,
+    code: str,
+    catalog: SurveyCatalog,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    survey_key: str | None = None,
+    inherit_survey: bool = False,
+    parent: str | None = None,
+    counters: int | None = None,
+) -> Office:
+    """Change what may change about an office; its code, like its ballots, stays."""
+    office = get_by_code(session, code)
+    data = OfficeCreate.model_construct(
+        code=office.code,
+        name=office.name if name is None else name,
+        kind=office.kind if kind is None else kind,
+        survey_key=survey_key,
+        parent=parent,
+    )
+    problems = _problems(data, catalog)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    office.name = unicodedata.normalize("NFC", data.name.strip())
+    office.kind = data.kind
+    if survey_key is not None or inherit_survey:
+        office.survey_key = survey_key
+    if parent is not None:
+        new_parent = get_by_code(session, parent)
+        ancestor: Office | None = new_parent
+        while ancestor is not None:
+            if ancestor.id == office.id:
+                raise InvalidInput(f"parent {parent!r}: {code!r} cannot sit under itself")
+            ancestor = session.get(Office, ancestor.parent_id) if ancestor.parent_id else None
+        office.parent_id = new_parent.id
+    session.add(office)
+    session.flush()
+    if counters is not None:
+        set_counters(session, office, counters)
+    return office
+
+
 def set_counters(session: Session, office: Office, count: int) -> list[Counter]:
     """Make sure counters 1..count exist (existing ones are kept, never renumbered)."""
     if not 0 <= count <= 999:
