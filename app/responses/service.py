@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError, NotFound
-from app.models import Answer, Ballot, BallotPublic, Counter
+from app.models import Ballot, BallotPublic, Counter
 from app.models.types import utcnow
 from app.offices.service import get_by_code
 from app.responses.validation import CleanBallot, Submission, validate
@@ -32,7 +32,6 @@ RECEIPT_LENGTH = 10
 IDEMPOTENCY_KEY_MAX = 128
 
 BALLOT: Table = Ballot.__table__  # type: ignore[attr-defined]
-ANSWER: Table = Answer.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -254,7 +253,7 @@ def _replay(item: PreparedBallot, row: dict[str, Any]) -> Outcome:
             "Idempotency-Key was already used for a different ballot",
             message_vi="Mã gửi phiếu đã được dùng cho một phiếu khác.",
         )
-    return Stored(_public(row, item.office, row["receipt"]), replayed=True)
+    return Stored(_public(row, item.office.code), replayed=True)
 
 
 def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome]:
@@ -291,16 +290,16 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
             outcomes.append(_replay(item, rows[j]))
         else:
             answers += [[ballot_id, k, v] for k, v in item.answers.items()]
-            outcomes.append(Stored(_public(rows[j], item.office, rows[j]["receipt"]), False))
+            outcomes.append(Stored(_public(rows[j], item.office.code), replayed=False))
     if answers:
         _insert_rows(conn, "answer", ANSWER_COLUMNS, answers)
     return outcomes
 
 
-def _public(row: dict[str, Any], office: OfficeInfo, receipt: str) -> BallotPublic:
+def _public(row: dict[str, Any], office_code: str) -> BallotPublic:
     return BallotPublic(
-        receipt=receipt,
-        office=office.code,
+        receipt=row["receipt"],
+        office=office_code,
         survey=row["survey_key"],
         survey_version=row["survey_version"],
         counter=row["counter"],
@@ -346,11 +345,4 @@ def find_receipt(session: Session, office_code: str, receipt: str) -> BallotPubl
     ).first()
     if ballot is None:
         raise NotFound(f"No ballot with receipt {receipt!r} at this office")
-    return BallotPublic(
-        receipt=ballot.receipt,
-        office=office.code,
-        survey=ballot.survey_key,
-        survey_version=ballot.survey_version,
-        counter=ballot.counter,
-        submitted_at=ballot.submitted_at,
-    )
+    return _public(ballot.model_dump(), office.code)
