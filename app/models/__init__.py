@@ -13,14 +13,17 @@ SQLModel.metadata.naming_convention = {
 
 from app.models.ballot import Answer, Ballot, BallotPublic  # noqa: E402
 from app.models.office import Counter, Office, OfficeCreate, OfficePublic  # noqa: E402
+from app.models.rollup import AnswerRollup, BallotRollup  # noqa: E402
 from app.models.survey import SurveyVersion  # noqa: E402
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "Answer",
+    "AnswerRollup",
     "Ballot",
     "BallotPublic",
+    "BallotRollup",
     "Counter",
     "Office",
     "OfficeCreate",

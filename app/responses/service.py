@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlmodel import Session, select
 
+from app.core.bulk import bulk
 from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError, NotFound
 from app.models import Ballot, BallotPublic, Counter
@@ -157,93 +158,23 @@ STORED_COLUMNS = (
     "counter",
     "submitted_at",
 )
-# Keep each statement well under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits.
-MAX_PARAMS = 1000
-
-
-class _Sql:
-    """Multi-row statements in the driver's own paramstyle, built once per batch size.
-
-    Ballots are the one hot write path. Going through the DBAPI cursor, with values converted
-    by the columns' own bind processors, stores exactly what the ORM would at a fraction of the
-    cost, and in a handful of calls per batch.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        dialect = conn.dialect
-        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.processors = [
-            BALLOT.c[name].type._cached_bind_processor(dialect) for name in BALLOT_COLUMNS
-        ]
-        self._read_time = BALLOT.c.submitted_at.type._cached_result_processor(dialect, None)
-        self._cache: dict[tuple[str, int], str] = {}
-        # Only constant names and placeholders ever go into the text; values are bound.
-        self.stored = (
-            f"SELECT {', '.join(STORED_COLUMNS)} FROM ballot "  # noqa: S608
-            f"WHERE office_id = {self.mark} AND idempotency_key = {self.mark}"
-        )
-
-    def insert(self, table: str, columns: tuple[str, ...], rows: int) -> str:
-        sql = self._cache.get((table, rows))
-        if sql is None:
-            one = f"({', '.join([self.mark] * len(columns))})"
-            values = ", ".join([one] * rows)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"  # noqa: S608
-            if table == "ballot":
-                sql += " ON CONFLICT (office_id, idempotency_key) DO NOTHING RETURNING id, receipt"
-            self._cache[(table, rows)] = sql
-        return sql
-
-    def ballot_values(self, row: dict[str, Any]) -> list[Any]:
-        return [
-            process(row[name]) if process is not None else row[name]
-            for name, process in zip(BALLOT_COLUMNS, self.processors, strict=True)
-        ]
-
-    def read_time(self, value: Any) -> Any:
-        return self._read_time(value) if self._read_time is not None else value
-
-
-_sql_by_dialect: dict[str, _Sql] = {}
-
-
-def _sql(conn: Connection) -> _Sql:
-    if conn.dialect.name not in _sql_by_dialect:
-        _sql_by_dialect[conn.dialect.name] = _Sql(conn)
-    return _sql_by_dialect[conn.dialect.name]
-
-
-def _insert_rows(
-    conn: Connection, table: str, columns: tuple[str, ...], rows: list[list[Any]]
-) -> list[Any]:
-    """Insert in as few statements as the parameter limit allows; returns RETURNING rows."""
-    sql = _sql(conn)
-    step = MAX_PARAMS // len(columns)
-    returned: list[Any] = []
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            cursor.execute(sql.insert(table, columns, len(chunk)), [v for r in chunk for v in r])
-            if cursor.description is not None:
-                returned += cursor.fetchall()
-    finally:
-        cursor.close()
-    return returned
+BALLOT_CONFLICT = " ON CONFLICT (office_id, idempotency_key) DO NOTHING RETURNING id, receipt"
 
 
 def _stored(conn: Connection, item: PreparedBallot) -> dict[str, Any] | None:
-    sql = _sql(conn)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql.stored, (item.office.id, item.row["idempotency_key"]))
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    if row is None:
+    sql = bulk(conn)
+    rows = sql.fetch(
+        conn,
+        f"SELECT {', '.join(STORED_COLUMNS)} FROM ballot "  # noqa: S608 - constant names only
+        f"WHERE office_id = {sql.mark} AND idempotency_key = {sql.mark}",
+        (item.office.id, item.row["idempotency_key"]),
+    )
+    if not rows:
         return None
-    record = dict(zip(STORED_COLUMNS, row, strict=True))
-    record["submitted_at"] = sql.read_time(record["submitted_at"])
+    record = dict(zip(STORED_COLUMNS, rows[0], strict=True))
+    read_time = BALLOT.c.submitted_at.type._cached_result_processor(conn.dialect, None)
+    if read_time is not None:
+        record["submitted_at"] = read_time(record["submitted_at"])
     return record
 
 
@@ -264,7 +195,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     receipt (about one chance in 10^14) fails the INSERT; the caller retries (the group-commit
     writer does so ballot by ballot, with new receipts).
     """
-    sql = _sql(conn)
+    sql = bulk(conn)
     first: dict[tuple[int, str], int] = {}
     rows: dict[int, dict[str, Any]] = {}
     for i, item in enumerate(batch):
@@ -272,8 +203,12 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
         if key not in first:
             first[key] = i
             rows[i] = {**item.row, "receipt": new_receipt()}
-    returned = _insert_rows(
-        conn, "ballot", BALLOT_COLUMNS, [sql.ballot_values(row) for row in rows.values()]
+    returned = sql.insert(
+        conn,
+        "ballot",
+        BALLOT_COLUMNS,
+        [sql.row(BALLOT, BALLOT_COLUMNS, row) for row in rows.values()],
+        BALLOT_CONFLICT,
     )
     ids = {receipt: ballot_id for ballot_id, receipt in returned}
     outcomes: list[Outcome] = []
@@ -292,7 +227,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
             answers += [[ballot_id, k, v] for k, v in item.answers.items()]
             outcomes.append(Stored(_public(rows[j], item.office.code), replayed=False))
     if answers:
-        _insert_rows(conn, "answer", ANSWER_COLUMNS, answers)
+        sql.insert(conn, "answer", ANSWER_COLUMNS, answers)
     return outcomes
 
 

@@ -1,0 +1,87 @@
+"""Multi-row statements straight through the DBAPI cursor, for the few hot write paths.
+
+Values are converted by the columns' own bind processors, so what is stored is exactly what the
+ORM would store; statements are built once per (table, row count, suffix) and only ever contain
+constant names and placeholders: values are always bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+# Keep each statement well under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits.
+MAX_PARAMS = 1000
+
+
+class Bulk:
+    def __init__(self, conn: Connection) -> None:
+        self.dialect = conn.dialect
+        self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+        self._statements: dict[tuple[str, int, str], str] = {}
+        self._processors: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+
+    def row(self, table: Table, columns: tuple[str, ...], values: dict[str, Any]) -> list[Any]:
+        """One row's parameters, converted as SQLAlchemy would convert them."""
+        key = (table.name, columns)
+        processors = self._processors.get(key)
+        if processors is None:
+            processors = [table.c[c].type._cached_bind_processor(self.dialect) for c in columns]
+            self._processors[key] = processors
+        return [
+            process(values[c]) if process is not None else values[c]
+            for c, process in zip(columns, processors, strict=True)
+        ]
+
+    def statement(self, table: str, columns: tuple[str, ...], rows: int, suffix: str) -> str:
+        key = (table, rows, suffix)
+        sql = self._statements.get(key)
+        if sql is None:
+            one = f"({', '.join([self.mark] * len(columns))})"
+            values = ", ".join([one] * rows)
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}{suffix}"  # noqa: S608
+            self._statements[key] = sql
+        return sql
+
+    def insert(
+        self,
+        conn: Connection,
+        table: str,
+        columns: tuple[str, ...],
+        rows: Sequence[Sequence[Any]],
+        suffix: str = "",
+    ) -> list[Any]:
+        """Insert in as few statements as the parameter limit allows; returns RETURNING rows."""
+        step = MAX_PARAMS // len(columns)
+        returned: list[Any] = []
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(rows), step):
+                chunk = rows[start : start + step]
+                sql = self.statement(table, columns, len(chunk), suffix)
+                cursor.execute(sql, [v for r in chunk for v in r])
+                if cursor.description is not None:
+                    returned += cursor.fetchall()
+        finally:
+            cursor.close()
+        return returned
+
+    def fetch(self, conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+_by_dialect: dict[str, Bulk] = {}
+
+
+def bulk(conn: Connection) -> Bulk:
+    name = conn.dialect.name
+    if name not in _by_dialect:
+        _by_dialect[name] = Bulk(conn)
+    return _by_dialect[name]

@@ -1,0 +1,44 @@
+"""Counts kept up to date in the same transaction as each ballot, so figures never rescan
+raw answers. Days are local days in Vietnam (UTC+07:00)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Column, Date, PrimaryKeyConstraint, SmallInteger
+from sqlmodel import Field, SQLModel
+
+
+class AnswerRollup(SQLModel, table=True):
+    """How many answers of each value each question got, per office, survey version and day."""
+
+    __tablename__ = "answer_rollup"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "office_id", "survey_key", "survey_version", "day", "question_key", "value"
+        ),
+    )
+
+    office_id: int = Field(foreign_key="office.id")
+    survey_key: str = Field(max_length=64)
+    survey_version: int
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    question_key: str = Field(max_length=64)
+    value: int = Field(sa_type=SmallInteger)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class BallotRollup(SQLModel, table=True):
+    """How many ballots fell at each level under the survey's ballot rule (0: unclassified)."""
+
+    __tablename__ = "ballot_rollup"
+    __table_args__ = (
+        PrimaryKeyConstraint("office_id", "survey_key", "survey_version", "day", "level"),
+    )
+
+    office_id: int = Field(foreign_key="office.id")
+    survey_key: str = Field(max_length=64)
+    survey_version: int
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    level: int = Field(sa_type=SmallInteger)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
