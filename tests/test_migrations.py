@@ -29,3 +29,60 @@ def test_downgrade_then_upgrade_round_trips(backend: str) -> None:
         inspect(engine).get_table_names()
     )
     engine.dispose()
+
+
+def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from app.models import Answer, Ballot, Office
+    from app.surveys.service import register_catalog
+    from tests.stats.recount import recount, stored
+
+    url = fresh_database(backend, "backfill")
+    downgrade(url, "0001")
+    engine = build_engine(url, pool_size=1)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        office = Office(code="OLD.H56", name="Đơn vị cũ")
+        session.add(office)
+        session.flush()
+        for n in range(12):
+            ballot_id = (
+                session.connection()
+                .execute(
+                    insert(Ballot.__table__).returning(Ballot.__table__.c.id),  # type: ignore[attr-defined]
+                    {
+                        "receipt": f"OLD{n:07d}",
+                        "office_id": office.id,
+                        "counter": None,
+                        "survey_key": "cong-chuc",
+                        "survey_version": 1,
+                        "channel": "api",
+                        "idempotency_key": f"k{n}",
+                        "request_hash": "x",
+                        "comment": None,
+                        "submitted_at": datetime(2026, 1, 1 + n % 3, 20, tzinfo=UTC),
+                        "is_demo": False,
+                    },
+                )
+                .scalar_one()
+            )
+            session.connection().execute(
+                insert(Answer.__table__),  # type: ignore[attr-defined]
+                [
+                    {"ballot_id": ballot_id, "question_key": q.key, "value": 3 + n % 3}
+                    for q in catalog.surveys["cong-chuc"].questions
+                ],
+            )
+        session.commit()
+    engine.dispose()
+    upgrade(url)
+    engine = build_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        fast, slow = stored(conn), recount(conn)
+    engine.dispose()
+    assert fast == slow
+    assert sum(fast[1].values()) == 12

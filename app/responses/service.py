@@ -23,6 +23,7 @@ from app.models import Ballot, BallotPublic, Counter
 from app.models.types import utcnow
 from app.offices.service import get_by_code
 from app.responses.validation import CleanBallot, Submission, validate
+from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import SurveyDefinition
 from app.surveys.service import survey_for_office
@@ -51,6 +52,7 @@ class PreparedBallot:
     office: OfficeInfo
     row: dict[str, Any]
     answers: dict[str, int]
+    level: int  # the whole ballot's level under the survey's ballot rule
     strict_replay: bool
 
 
@@ -132,7 +134,11 @@ def prepare(
         "is_demo": is_demo,
     }
     return PreparedBallot(
-        office=office, row=row, answers=clean.answers, strict_replay=strict_replay
+        office=office,
+        row=row,
+        answers=clean.answers,
+        level=rollups.ballot_level(office.survey, clean.answers),
+        strict_replay=strict_replay,
     )
 
 
@@ -213,6 +219,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     ids = {receipt: ballot_id for ballot_id, receipt in returned}
     outcomes: list[Outcome] = []
     answers: list[list[Any]] = []
+    counted: list[rollups.Counted] = []
     for i, item in enumerate(batch):
         j = first[(item.office.id, item.row["idempotency_key"])]
         ballot_id = ids.get(rows[j]["receipt"])
@@ -225,9 +232,20 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
             outcomes.append(_replay(item, rows[j]))
         else:
             answers += [[ballot_id, k, v] for k, v in item.answers.items()]
+            counted.append(
+                rollups.Counted(
+                    office_id=item.office.id,
+                    survey_key=item.row["survey_key"],
+                    survey_version=item.row["survey_version"],
+                    submitted_at=item.row["submitted_at"],
+                    level=item.level,
+                    answers=item.answers,
+                )
+            )
             outcomes.append(Stored(_public(rows[j], item.office.code), replayed=False))
     if answers:
         sql.insert(conn, "answer", ANSWER_COLUMNS, answers)
+    rollups.add(conn, counted)
     return outcomes
 
 

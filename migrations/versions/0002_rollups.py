@@ -1,4 +1,4 @@
-"""rollups
+"""Rollups: answer and ballot counts per office, survey version and local day
 
 Revision ID: 0002
 Revises: 0001
@@ -62,6 +62,10 @@ def upgrade() -> None:
         ),
     )
     # ### end Alembic commands ###
+    # Count the ballots stored before rollups existed.
+    from app.stats.rollups import rebuild
+
+    rebuild(op.get_bind())
 
 
 def downgrade() -> None:

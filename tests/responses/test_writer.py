@@ -22,6 +22,7 @@ from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
 from tests.factories import make_office, six_answers
+from tests.stats.recount import recount, stored
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,8 @@ def test_many_ballots_are_stored_in_few_batches(committed: tuple[Engine, OfficeI
     with engine.connect() as conn:
         answers = conn.execute(select(func.count()).select_from(Answer)).scalar_one()
     assert answers >= 300 * 6
+    with engine.connect() as conn:
+        assert stored(conn) == recount(conn)
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -103,6 +106,8 @@ def test_one_key_sent_many_times_at_once_stores_one_ballot(
     finally:
         writer.stop()
     assert _count(engine, key) == 1
+    with engine.connect() as conn:
+        assert stored(conn) == recount(conn)
     receipts = {o.ballot.receipt for o in outcomes if isinstance(o, Stored)}
     assert len(receipts) == 1
     assert sum(1 for o in outcomes if isinstance(o, Stored) and not o.replayed) == 1
