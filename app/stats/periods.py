@@ -1,0 +1,78 @@
+"""Reporting periods in Vietnamese days: a day, week (Monday first), month, quarter, year, or a
+range of dates, each with the period before it for comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from app.core.errors import InvalidInput
+from app.core.timeutil import VN_TZ
+
+Unit = Literal["day", "week", "month", "quarter", "year", "range"]
+UNITS: tuple[Unit, ...] = ("day", "week", "month", "quarter", "year", "range")
+MAX_DAYS = 366 * 10
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first day, inclusive
+    end: date  # last day, inclusive
+    unit: Unit = "range"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        if self.unit == "range":
+            end = self.start - timedelta(days=1)
+            return Period(end - timedelta(days=self.days - 1), end, "range")
+        return period_of(self.unit, self.start - timedelta(days=1))
+
+    def bounds_utc(self) -> tuple[datetime, datetime]:
+        """The period as [start, end) instants: midnight to midnight in Vietnam."""
+        start = datetime(self.start.year, self.start.month, self.start.day, tzinfo=VN_TZ)
+        after = self.end + timedelta(days=1)
+        end = datetime(after.year, after.month, after.day, tzinfo=VN_TZ)
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def today() -> date:
+    return datetime.now(VN_TZ).date()
+
+
+def period_of(unit: Unit, anchor: date) -> Period:
+    """The calendar period of ``unit`` that contains ``anchor``."""
+    if unit == "day":
+        return Period(anchor, anchor, unit)
+    if unit == "week":
+        start = anchor - timedelta(days=anchor.weekday())
+        return Period(start, start + timedelta(days=6), unit)
+    if unit == "month":
+        start = anchor.replace(day=1)
+        return Period(start, _month_end(start), unit)
+    if unit == "quarter":
+        start = anchor.replace(month=(anchor.month - 1) // 3 * 3 + 1, day=1)
+        return Period(start, _month_end(_add_months(start, 2)), unit)
+    if unit == "year":
+        return Period(anchor.replace(month=1, day=1), anchor.replace(month=12, day=31), unit)
+    raise InvalidInput(f"period: unknown unit {unit!r}")
+
+
+def date_range(start: date, end: date) -> Period:
+    if end < start:
+        raise InvalidInput("period: 'from' must not be after 'to'")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise InvalidInput(f"period: at most {MAX_DAYS} days")
+    return Period(start, end, "range")
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=1)
+
+
+def _month_end(day: date) -> date:
+    return _add_months(day, 1) - timedelta(days=1)
