@@ -1,0 +1,219 @@
+"""Figures for an office's sub-tree, a survey and a period, read from the rollups only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.core.errors import NotFound
+from app.models import Office, SurveyVersion
+from app.offices.service import get_by_code
+from app.stats.maths import Figures, figures
+from app.stats.periods import Period
+from app.stats.rollups import ANSWER_ROLLUP, BALLOT_ROLLUP
+from app.surveys.catalog import SurveyCatalog
+from app.surveys.definition import SurveyDefinition
+from app.surveys.service import survey_for_office, survey_version
+
+
+@dataclass
+class Tree:
+    """Every office's place in the tree, loaded in one query (the whole country is ~4,000)."""
+
+    offices: dict[int, tuple[str, str, int | None]]  # id -> (code, name, parent id)
+    children: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def __post_init__(self) -> None:
+        for office_id, (_, _, parent) in self.offices.items():
+            self.children[parent].append(office_id)
+
+    def subtree(self, root: int) -> list[int]:
+        found, stack = [], [root]
+        while stack:
+            office_id = stack.pop()
+            found.append(office_id)
+            stack.extend(self.children.get(office_id, []))
+        return found
+
+
+def load_tree(session: Session) -> Tree:
+    rows = session.exec(select(Office.id, Office.code, Office.name, Office.parent_id))
+    return Tree({row[0] or 0: (row[1], row[2], row[3]) for row in rows})
+
+
+@dataclass
+class OfficeFigures:
+    office_id: int
+    code: str
+    name: str
+    figures: Figures
+    rank: tuple[int, int] | None = None  # (position, of)
+
+
+@dataclass
+class Summary:
+    office: OfficeFigures
+    survey: SurveyDefinition
+    period: Period
+    previous: Figures
+
+    @property
+    def change(self) -> float | None:
+        """Change of the headline share from the previous period, in share points."""
+        now, before = self.office.figures.headline, self.previous.headline
+        return None if now is None or before is None else now - before
+
+
+def _versions(
+    session: Session, catalog: SurveyCatalog, survey: SurveyDefinition
+) -> dict[int, SurveyDefinition]:
+    numbers = session.exec(select(SurveyVersion.version).where(SurveyVersion.key == survey.key))
+    versions = {survey.version: survey}
+    for number in numbers:
+        found = survey_version(session, catalog, survey.key, number)
+        if found is not None:
+            versions[number] = found
+    return versions
+
+
+def _rollups(
+    session: Session, survey_key: str, period: Period, office_ids: list[int]
+) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
+    """Rollup sums per office over the period: answers and ballot levels."""
+    answers: dict[int, list[Any]] = defaultdict(list)
+    ballots: dict[int, list[Any]] = defaultdict(list)
+    conn = session.connection()
+    a, b = ANSWER_ROLLUP.c, BALLOT_ROLLUP.c
+    answer_rows = conn.execute(
+        sa.select(a.office_id, a.survey_version, a.question_key, a.value, sa.func.sum(a.n))
+        .where(a.survey_key == survey_key, a.day >= period.start, a.day <= period.end)
+        .where(a.office_id.in_(office_ids))
+        .group_by(a.office_id, a.survey_version, a.question_key, a.value)
+    )
+    for office_id, version, question, value, n in answer_rows:
+        answers[office_id].append((version, question, value, int(n)))
+    ballot_rows = conn.execute(
+        sa.select(b.office_id, b.survey_version, b.level, sa.func.sum(b.n))
+        .where(b.survey_key == survey_key, b.day >= period.start, b.day <= period.end)
+        .where(b.office_id.in_(office_ids))
+        .group_by(b.office_id, b.survey_version, b.level)
+    )
+    for office_id, version, level, n in ballot_rows:
+        ballots[office_id].append((version, level, int(n)))
+    return answers, ballots
+
+
+def figures_by_subtree(
+    session: Session,
+    catalog: SurveyCatalog,
+    tree: Tree,
+    roots: list[int],
+    survey: SurveyDefinition,
+    period: Period,
+    *,
+    min_responses: int = 30,
+) -> list[OfficeFigures]:
+    """Figures for each root's whole sub-tree, in one pass over the rollups."""
+    owner: dict[int, int] = {}
+    for root in roots:
+        for office_id in tree.subtree(root):
+            owner[office_id] = root
+    answers, ballots = _rollups(session, survey.key, period, list(owner))
+    per_root_answers: dict[int, list[Any]] = defaultdict(list)
+    per_root_ballots: dict[int, list[Any]] = defaultdict(list)
+    for office_id, rows in answers.items():
+        per_root_answers[owner[office_id]] += rows
+    for office_id, rows in ballots.items():
+        per_root_ballots[owner[office_id]] += rows
+    versions = _versions(session, catalog, survey)
+    result = []
+    for root in roots:
+        code, name, _ = tree.offices[root]
+        result.append(
+            OfficeFigures(
+                office_id=root,
+                code=code,
+                name=name,
+                figures=figures(
+                    survey,
+                    versions,
+                    per_root_answers[root],
+                    per_root_ballots[root],
+                    min_responses=min_responses,
+                ),
+            )
+        )
+    rank(result)
+    return result
+
+
+def rank(entries: list[OfficeFigures]) -> None:
+    """Rank by headline share, highest first; ties share a place ("1, 2, 2, 4"). Units without
+    a ballot in the period are not ranked."""
+    scored = sorted(
+        (e for e in entries if e.figures.headline is not None),
+        key=lambda e: -(e.figures.headline or 0.0),
+    )
+    position = 0
+    for i, entry in enumerate(scored):
+        if i == 0 or entry.figures.headline != scored[i - 1].figures.headline:
+            position = i + 1
+        entry.rank = (position, len(scored))
+
+
+def summarize(
+    session: Session,
+    catalog: SurveyCatalog,
+    office_code: str,
+    period: Period,
+    *,
+    survey_key: str | None = None,
+    min_responses: int = 30,
+) -> Summary:
+    office = get_by_code(session, office_code)
+    survey = catalog.get(survey_key) if survey_key else survey_for_office(session, catalog, office)
+    if survey is None:
+        raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
+    tree = load_tree(session)
+    peers = tree.children[office.parent_id] if office.parent_id else [office.id or 0]
+    now = figures_by_subtree(
+        session, catalog, tree, peers, survey, period, min_responses=min_responses
+    )
+    mine = next(entry for entry in now if entry.office_id == office.id)
+    if office.parent_id is None:
+        mine.rank = None
+    [before] = figures_by_subtree(
+        session,
+        catalog,
+        tree,
+        [office.id or 0],
+        survey,
+        period.previous(),
+        min_responses=min_responses,
+    )
+    return Summary(office=mine, survey=survey, period=period, previous=before.figures)
+
+
+def children_figures(
+    session: Session,
+    catalog: SurveyCatalog,
+    office_code: str,
+    period: Period,
+    *,
+    survey_key: str | None = None,
+    min_responses: int = 30,
+) -> tuple[SurveyDefinition, list[OfficeFigures]]:
+    """Each child of the office with its own sub-tree's figures, ranked among themselves."""
+    office = get_by_code(session, office_code)
+    survey = catalog.get(survey_key) if survey_key else survey_for_office(session, catalog, office)
+    if survey is None:
+        raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
+    tree = load_tree(session)
+    children = sorted(tree.children.get(office.id, []), key=lambda i: tree.offices[i][0])
+    return survey, figures_by_subtree(
+        session, catalog, tree, children, survey, period, min_responses=min_responses
+    )

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import pytest
+from sqlmodel import Session
+
+from app.core.timeutil import VN_TZ
+from app.responses.service import submit
+from app.responses.validation import Submission
+from app.stats.periods import date_range, period_of
+from app.stats.service import children_figures, summarize
+from app.surveys.catalog import SurveyCatalog
+from tests.factories import make_office, six_answers
+
+MAY = period_of("month", date(2026, 5, 10))
+
+
+def _ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int], day: date) -> None:
+    for value in values:
+        submit(
+            db,
+            catalog,
+            code,
+            Submission(answers=six_answers(value)),
+            channel="api",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+            submitted_at=datetime(day.year, day.month, day.day, 9, 30, tzinfo=VN_TZ),
+        )
+
+
+@pytest.fixture
+def province(db: Session, registered: SurveyCatalog) -> str:
+    make_office(db, registered, code="P", name="Tỉnh", kind="province")
+    for commune, unit in (("C1", "U1"), ("C2", "U2"), ("C3", "U3")):
+        make_office(db, registered, code=commune, name=f"Xã {commune}", parent="P", kind="commune")
+        make_office(db, registered, code=unit, name=f"Một cửa {commune}", parent=commune)
+    # May: U1 95 % satisfied or better, U2 50 %, U3 nothing. April: U1 50 %.
+    _ballots(db, registered, "U1", [4] * 150 + [5] * 40 + [2] * 10, date(2026, 5, 1))
+    _ballots(db, registered, "U2", [5, 4, 3, 2], date(2026, 5, 31))
+    _ballots(db, registered, "U1", [5, 2], date(2026, 4, 30))
+    return "P"
+
+
+def test_office_summary_ranks_and_compares(
+    db: Session, registered: SurveyCatalog, province: str
+) -> None:
+    summary = summarize(db, registered, "C1", MAY)
+    fig = summary.office.figures
+    assert fig.ballot_count == 200
+    assert fig.headline == pytest.approx(0.95)
+    assert fig.criteria[0].shares.shares()["satisfied"] == pytest.approx(0.75)
+    # Ranked among the province's communes that have ballots: C1 then C2; C3 has none.
+    assert summary.office.rank == (1, 2)
+    assert summary.previous.ballot_count == 2
+    assert summary.change == pytest.approx(0.95 - 0.5)
+    assert summarize(db, registered, "C2", MAY).office.rank == (2, 2)
+    assert summarize(db, registered, "C3", MAY).office.rank is None
+
+
+def test_province_sums_its_sub_tree(db: Session, registered: SurveyCatalog, province: str) -> None:
+    summary = summarize(db, registered, "P", MAY)
+    assert summary.office.figures.ballot_count == 204
+    assert summary.office.rank is None  # the root has no peers
+    survey, children = children_figures(db, registered, "P", MAY)
+    assert survey.key == "cong-chuc"
+    assert [(c.code, c.figures.ballot_count, c.rank) for c in children] == [
+        ("C1", 200, (1, 2)),
+        ("C2", 4, (2, 2)),
+        ("C3", 0, None),
+    ]
+    assert not children[1].figures.enough_responses
+
+
+def test_period_edges_are_midnight_in_vietnam(
+    db: Session, registered: SurveyCatalog, province: str
+) -> None:
+    assert (
+        summarize(
+            db, registered, "U2", date_range(date(2026, 5, 31), date(2026, 5, 31))
+        ).office.figures.ballot_count
+        == 4
+    )
+    assert (
+        summarize(
+            db, registered, "U2", date_range(date(2026, 6, 1), date(2026, 6, 30))
+        ).office.figures.ballot_count
+        == 0
+    )
+    empty = summarize(db, registered, "U3", MAY)
+    assert empty.office.figures.headline is None
+    assert empty.change is None
