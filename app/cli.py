@@ -16,7 +16,11 @@ from app.surveys.catalog import SurveyCatalog, SurveyFileError, load_catalog
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 office_cli = typer.Typer(no_args_is_help=True, help="Offices: the tree of units.")
 surveys_cli = typer.Typer(no_args_is_help=True, help="Survey definitions in surveys/.")
+user_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+token_cli = typer.Typer(no_args_is_help=True, help="API bearer tokens.")
 cli.add_typer(office_cli, name="office")
+cli.add_typer(user_cli, name="user")
+cli.add_typer(token_cli, name="token")
 cli.add_typer(surveys_cli, name="surveys")
 
 
@@ -232,6 +236,81 @@ def qr(
     url = qr_codes.survey_url(get_settings().public_url, found.code, counter)
     output.write_bytes(qr_codes.qr_image(url, fmt))
     typer.echo(f"{output}: {url}")
+
+
+@user_cli.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, officer or inspector")],
+    office: Annotated[str | None, typer.Option(help="Office (and sub-tree) of the account")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin")] = False,
+) -> None:
+    """Add a staff account (the password is asked for, or read from stdin)."""
+    import getpass
+
+    from app.auth.service import create_user
+    from app.models import UserCreate
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        if not sys.stdin.isatty():
+            raise _fail("no terminal to ask for the password: use --password-stdin", 2)
+        password = getpass.getpass("Mật khẩu / password: ")
+        if getpass.getpass("Nhập lại / again: ") != password:
+            raise _fail("the two passwords differ")
+    try:
+        with session_scope() as session:
+            data = UserCreate.model_construct(
+                username=username, role=role, office=office, password=password
+            )
+            user = create_user(session, data)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(f"added {user.username} ({user.role})", err=True)
+
+
+@token_cli.command("create")
+def token_create(
+    username: str, name: Annotated[str, typer.Option(help="What the token is for")] = ""
+) -> None:
+    """Print a new API token for USERNAME, alone on stdout (it is not shown again)."""
+    from app.auth.service import create_token
+
+    try:
+        with session_scope() as session:
+            token, row = create_token(session, username, name)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(f"token {row.id} for {username} ({row.prefix}…): keep it secret", err=True)
+    typer.echo(token)
+
+
+@token_cli.command("list")
+def token_list(username: str) -> None:
+    """List USERNAME's tokens (never the tokens themselves)."""
+    from app.auth.service import tokens_of
+
+    try:
+        with session_scope() as session:
+            for row in tokens_of(session, username):
+                state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                typer.echo(f"{row.id}\t{row.prefix}…\t{state}\t{row.name}")
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+
+
+@token_cli.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by its id (see `hailong token list`)."""
+    from app.auth.service import revoke_token
+
+    try:
+        with session_scope() as session:
+            revoke_token(session, token_id)
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(f"revoked token {token_id}")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
+from app.auth.router import router as auth_router
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
 from app.core.errors import install_error_handlers
@@ -28,6 +29,7 @@ from app.responses.api import router as responses_api
 from app.responses.intake import WriterIntake
 from app.responses.router import router as responses_router
 from app.responses.writer import GroupCommitWriter
+from app.stats.api import router as stats_api
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
 
@@ -150,6 +152,8 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(responses_router)
     app.include_router(responses_api)
     app.include_router(offices_router)
+    app.include_router(auth_router)
+    app.include_router(stats_api)
     app.include_router(health_router)
     app.include_router(docs_router)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")

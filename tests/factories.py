@@ -60,3 +60,40 @@ def form_fields(answers: dict[str, Any], **extra: str) -> dict[str, str]:
     fields = {f"q.{key}": str(value) for key, value in answers.items()}
     fields.update(extra)
     return fields
+
+
+def make_user(
+    db: Session, role: str = "officer", office: str | None = None, password: str = "mat-khau-dai-1"
+):  # type: ignore[no-untyped-def]
+    from app.auth.service import create_user
+    from app.models import UserCreate
+
+    return create_user(
+        db,
+        UserCreate.model_construct(
+            username=f"u{next(_seq):04d}", role=role, office=office, password=password
+        ),
+    )
+
+
+def bearer(db: Session, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from app.auth.service import create_token
+
+    token, _ = create_token(db, user.username)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(client, user, password: str = "mat-khau-dai-1"):  # type: ignore[no-untyped-def]
+    """Sign in through the real login form; returns the session's CSRF token."""
+    import re
+
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    response = client.post(
+        "/login",
+        data={"username": user.username, "password": password, "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    staff = client.get("/staff")
+    return re.search(r'name="csrf" value="([^"]+)"', staff.text).group(1)  # type: ignore[union-attr]

@@ -174,3 +174,29 @@ def test_python_dash_m_app() -> None:
     )
     assert result.returncode == 0
     assert "office" in result.stdout
+
+
+def test_users_and_tokens(cli_db: str) -> None:
+    run("office", "add", "38", "Tỉnh Thanh Hóa", "--kind", "province")
+    result = runner.invoke(
+        cli,
+        ["user", "add", "thanhtra", "--role", "inspector", "--office", "38", "--password-stdin"],
+        input="mot-mat-khau-dai\n",
+    )
+    assert result.exit_code == 0, result.output
+    bad = runner.invoke(
+        cli, ["user", "add", "canbo", "--role", "officer", "--password-stdin"], input="x" * 12
+    )
+    assert bad.exit_code == 1
+    assert "bound to an office" in bad.output
+    created = runner.invoke(cli, ["token", "create", "thanhtra", "--name", "báo cáo"])
+    assert created.exit_code == 0
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("hl_")
+    assert created.stdout.strip() == token  # alone on stdout
+    _, out = run("token", "list", "thanhtra")
+    assert "active" in out
+    assert token not in out
+    token_id = out.split("\t")[0]
+    assert run("token", "revoke", token_id)[0] == 0
+    assert "revoked" in run("token", "list", "thanhtra")[1]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("hailong")
@@ -111,7 +112,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         if wants_json(request):
-            return JSONResponse(exc.body(), status_code=exc.status_code)
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+        if exc.status_code == 401:  # a page: send the browser to sign in, and back afterwards
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            login = f"/login?next={quote(target, safe='')}"
+            if request.headers.get("HX-Request") == "true":
+                return Response(status_code=204, headers={"HX-Redirect": login})
+            return RedirectResponse(login, status_code=303)
         return _page(request, exc.status_code, exc.message_vi, exc.message)
 
     @app.exception_handler(RequestValidationError)

@@ -11,6 +11,14 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from app.models.account import (  # noqa: E402
+    ApiToken,
+    LoginSession,
+    LoginThrottle,
+    User,
+    UserCreate,
+    UserPublic,
+)
 from app.models.ballot import Answer, Ballot, BallotPublic  # noqa: E402
 from app.models.office import Counter, Office, OfficeCreate, OfficePublic  # noqa: E402
 from app.models.rollup import AnswerRollup, BallotRollup  # noqa: E402
@@ -21,13 +29,19 @@ metadata = SQLModel.metadata
 __all__ = [
     "Answer",
     "AnswerRollup",
+    "ApiToken",
     "Ballot",
     "BallotPublic",
     "BallotRollup",
     "Counter",
+    "LoginSession",
+    "LoginThrottle",
     "Office",
     "OfficeCreate",
     "OfficePublic",
     "SurveyVersion",
+    "User",
+    "UserCreate",
+    "UserPublic",
     "metadata",
 ]

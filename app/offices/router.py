@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.auth.deps import CurrentUser
+from app.auth.scope import require_office
 from app.core.deps import SessionDep, SettingsDep
 from app.core.templates import render
 from app.offices import qr, service
@@ -22,9 +24,11 @@ def office_qr(
     fmt: Literal["png", "svg"],
     session: SessionDep,
     settings: SettingsDep,
+    user: CurrentUser,
     counter: CounterQuery = None,
 ) -> Response:
     office = service.get_by_code(session, code)
+    require_office(session, user, office)
     service.require_counter(session, office, counter)
     image = qr.qr_image(qr.survey_url(settings.public_url, office.code, counter), fmt)
     return Response(
@@ -40,9 +44,11 @@ def office_poster(
     code: str,
     session: SessionDep,
     settings: SettingsDep,
+    user: CurrentUser,
     counter: CounterQuery = None,
 ) -> HTMLResponse:
     office = service.get_by_code(session, code)
+    require_office(session, user, office)
     service.require_counter(session, office, counter)
     url = qr.survey_url(settings.public_url, office.code, counter)
     return render(

@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
 @dataclass
 class LiveServer:
     url: str
+    database_url: str
     engine: Engine
 
     def ballots(self, office: str) -> int:
@@ -100,7 +101,7 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
                 time.sleep(0.05)
         else:
             pytest.fail("the live server did not start")
-        yield LiveServer(url=base, engine=engine)
+        yield LiveServer(url=base, database_url=url, engine=engine)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,10 +22,19 @@ pytestmark = pytest.mark.browser
 
 
 def scan(live: LiveServer, office: str, counter: int | None = None) -> str:
-    """What a phone camera reads off the printed code."""
-    query = f"?counter={counter}" if counter else ""
-    png = httpx.get(f"{live.url}/staff/offices/{office}/qr.png{query}").content
-    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    """What a phone camera reads off the code printed with `hailong qr`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "qr.png"
+        args = ["qr", office, "-o", str(png)] + (["--counter", str(counter)] if counter else [])
+        env = {
+            **os.environ,
+            "HAILONG_DATABASE_URL": live.database_url,
+            "HAILONG_PUBLIC_URL": live.url,
+        }
+        subprocess.run(
+            [sys.executable, "-m", "app", *args], env=env, check=True, capture_output=True
+        )
+        [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.read_bytes())))
     return code.text
 
 

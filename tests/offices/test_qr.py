@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.offices.qr import qr_image, survey_url
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import make_office
+from tests.factories import make_office, make_user, sign_in
 
 
 def decode_png(data: bytes) -> str:
@@ -35,6 +35,7 @@ def test_staff_url_serves_the_same_image(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
     office = make_office(db, registered, counters=2)
+    sign_in(client, make_user(db, "officer", office.code))
     response = client.get(f"/staff/offices/{office.code}/qr.png?counter=2")
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"

@@ -1,0 +1,78 @@
+"""Who is asking: a bearer token (the API) or a session cookie (the browser)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from app.auth import service
+from app.core.db import SessionDep
+from app.core.errors import DomainError
+from app.models import LoginSession, User
+
+SESSION_COOKIE = "hl_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class NotAuthenticated(DomainError):
+    """Authentication required."""
+
+    status_code = 401
+    code = "not_authenticated"
+    message_vi = "Xin đăng nhập để tiếp tục."
+
+
+class CsrfFailed(DomainError):
+    """The form's CSRF token is missing or wrong; reload the page and try again."""
+
+    status_code = 403
+    code = "csrf_failed"
+    message_vi = "Phiên làm việc đã thay đổi, xin tải lại trang và thử lại."
+
+
+def current_user(request: Request, session: SessionDep) -> User:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        if not request.url.path.startswith("/api/"):  # tokens are for the API alone
+            raise NotAuthenticated("API tokens are accepted on /api/ routes only")
+        user = service.token_user(session, header[7:].strip())
+        if user is None:
+            raise NotAuthenticated("Invalid or revoked token")
+        return user
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = service.session_user(session, cookie) if cookie else None
+    if found is None:
+        raise NotAuthenticated()
+    user, login = found
+    request.state.login = login
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def login_of(request: Request) -> LoginSession | None:
+    login: LoginSession | None = getattr(request.state, "login", None)
+    return login
+
+
+async def check_csrf(request: Request, user: CurrentUser) -> User:
+    """For every state-changing request made with the session cookie: the form field ``csrf``
+    or the ``X-CSRF-Token`` header must carry the session's token."""
+    login = login_of(request)
+    if login is None:  # a bearer token: no ambient credentials to abuse
+        return user
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form: FormData = await request.form()
+        value = form.get("csrf")
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, login.csrf_token):
+        raise CsrfFailed()
+    return user
+
+
+CsrfUser = Annotated[User, Depends(check_csrf)]

@@ -1,0 +1,38 @@
+"""What each account may see: an officer their office's sub-tree, an inspector theirs (or
+everything when bound to none), an admin everything. Handlers call ``require_office`` for every
+office a request names, since any route or partial can be requested directly."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.core.errors import NotFound
+from app.models import Office, User
+from app.stats.service import Tree, load_tree
+
+
+def visible(tree: Tree, user: User) -> set[int] | None:
+    """The office ids the user may see; None means every office."""
+    if user.role == "admin" or (user.role == "inspector" and user.office_id is None):
+        return None
+    if user.office_id is None:
+        return set()
+    return set(tree.subtree(user.office_id))
+
+
+def can_see(session: Session, user: User, office: Office) -> bool:
+    ids = visible(load_tree(session), user)
+    return ids is None or office.id in ids
+
+
+def require_office(session: Session, user: User, office: Office) -> None:
+    """Out of scope is indistinguishable from not found: no office's existence leaks."""
+    if not can_see(session, user, office):
+        raise NotFound(
+            f"No office with code {office.code!r}",
+            message_vi="Không tìm thấy đơn vị này.",
+        )
+
+
+def can_write(user: User) -> bool:
+    return user.role in ("admin", "officer")

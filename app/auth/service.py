@@ -1,0 +1,175 @@
+"""Staff accounts: passwords (Argon2), login sessions, API tokens, login throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pwdlib import PasswordHash
+from sqlmodel import Session, col, select
+
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.models import ApiToken, LoginSession, LoginThrottle, User, UserCreate
+from app.models.account import ROLES
+from app.models.types import utcnow
+from app.offices.service import get_by_code
+
+SESSION_LIFETIME = timedelta(hours=12)
+FREE_FAILURES = 5  # failures allowed before each further one makes the next attempt wait
+MAX_LOCK = timedelta(minutes=15)
+TOKEN_PREFIX = "hl_"  # noqa: S105 - marks a token in logs and leak scanners
+
+_hasher = PasswordHash.recommended()
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(session: Session, data: UserCreate) -> User:
+    username = data.username.strip().lower()
+    if data.role not in ROLES:
+        raise InvalidInput(f"role {data.role!r}: must be one of {', '.join(ROLES)}")
+    if data.role == "officer" and not data.office:
+        raise InvalidInput("an officer must be bound to an office (--office CODE)")
+    if data.role == "admin" and data.office:
+        raise InvalidInput("an admin is not bound to an office")
+    if len(data.password) < 10:
+        raise InvalidInput("the password must have at least 10 characters")
+    if session.exec(select(User.id).where(User.username == username)).first() is not None:
+        raise Conflict(f"user {username!r} already exists")
+    office = get_by_code(session, data.office) if data.office else None
+    user = User(
+        username=username,
+        role=data.role,
+        password_hash=_hasher.hash(data.password),
+        office_id=office.id if office else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+@dataclass
+class LoginResult:
+    user: User | None = None
+    retry_after: int = 0  # seconds to wait, when throttled
+
+
+def login(
+    session: Session, username: str, password: str, address: str, now: datetime | None = None
+) -> LoginResult:
+    """Check a password under the throttle. Returns rather than raises, so the failure count is
+    committed with the request."""
+    now = now or utcnow()
+    username = username.strip().lower()[:64]
+    keys = [f"user:{username}", f"ip:{address}"]
+    wait = _locked_for(session, keys, now)
+    if wait:
+        return LoginResult(retry_after=wait)
+    user = session.exec(select(User).where(User.username == username)).first()
+    valid = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
+    if user is None or not valid or not user.is_active:
+        _fail(session, keys, now)
+        return LoginResult()
+    for key in keys:
+        row = session.get(LoginThrottle, key)
+        if row is not None:
+            session.delete(row)
+    session.flush()
+    return LoginResult(user=user)
+
+
+def _locked_for(session: Session, keys: list[str], now: datetime) -> int:
+    rows = session.exec(select(LoginThrottle).where(col(LoginThrottle.key).in_(keys)))
+    until = max((r.locked_until for r in rows if r.locked_until), default=None)
+    return max(0, int((until - now).total_seconds()) + 1) if until and until > now else 0
+
+
+def _fail(session: Session, keys: list[str], now: datetime) -> None:
+    for key in keys:
+        row = session.get(LoginThrottle, key)
+        if row is None or now - row.last_failure_at > MAX_LOCK * 4:
+            row = row or LoginThrottle(key=key, last_failure_at=now)
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        over = row.failures - FREE_FAILURES
+        if over >= 0:
+            row.locked_until = now + min(timedelta(seconds=2**over), MAX_LOCK)
+        session.add(row)
+    session.flush()
+
+
+def open_session(session: Session, user: User) -> tuple[str, LoginSession]:
+    token = secrets.token_urlsafe(32)
+    login_session = LoginSession(
+        token_hash=digest(token),
+        user_id=user.id or 0,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + SESSION_LIFETIME,
+    )
+    session.add(login_session)
+    session.flush()
+    return token, login_session
+
+
+def session_user(session: Session, token: str) -> tuple[User, LoginSession] | None:
+    found = session.exec(
+        select(LoginSession).where(LoginSession.token_hash == digest(token))
+    ).first()
+    if found is None or found.revoked_at is not None or found.expires_at <= utcnow():
+        return None
+    user = session.get(User, found.user_id)
+    return (user, found) if user is not None and user.is_active else None
+
+
+def close_session(session: Session, login_session: LoginSession) -> None:
+    login_session.revoked_at = utcnow()
+    session.add(login_session)
+    session.flush()
+
+
+def create_token(session: Session, username: str, name: str = "") -> tuple[str, ApiToken]:
+    user = get_user(session, username)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        token_hash=digest(token), prefix=token[:10], user_id=user.id or 0, name=name[:120]
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def token_user(session: Session, token: str) -> User | None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.is_active else None
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    row.revoked_at = row.revoked_at or utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def tokens_of(session: Session, username: str) -> list[ApiToken]:
+    user = get_user(session, username)
+    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id)))

@@ -1,0 +1,138 @@
+"""The summary API: an office sub-tree's figures for a survey and a period (bearer token or
+session), and the same for each of its children."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from app.auth.deps import CurrentUser
+from app.auth.scope import require_office
+from app.core.deps import CatalogDep, SessionDep
+from app.offices.service import get_by_code
+from app.stats import service
+from app.stats.maths import Figures
+from app.stats.periods import Period, date_range, period_of, today
+
+router = APIRouter(prefix="/api/v1", tags=["figures"])
+
+From = Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD)")]
+To = Annotated[date | None, Query(alias="to", description="Last day, inclusive")]
+SurveyKey = Annotated[str | None, Query(alias="survey", max_length=64)]
+MinResponses = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def _period(start: date | None, end: date | None) -> Period:
+    """Default: this month so far."""
+    if start is None and end is None:
+        month = period_of("month", today())
+        return date_range(month.start, today())
+    return date_range(start or end, end or start)  # type: ignore[arg-type]
+
+
+def _ratio(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def figures_json(fig: Figures) -> dict[str, Any]:
+    return {
+        "ballots": fig.ballot_count,
+        "excluded": fig.excluded,
+        "enough_responses": fig.enough_responses,
+        "min_responses": fig.min_responses,
+        "headline": _ratio(fig.headline),
+        "headline_ci95": fig.pooled.headline_ci95(),
+        "index": _ratio(fig.index),
+        "aspects": {k: _ratio(v) for k, v in fig.aspects.items()},
+        "ballot_levels": {
+            "counts": fig.ballots.counts,
+            "unclassified": fig.unclassified,
+            "shares": {k: _ratio(v) for k, v in fig.ballots.shares().items()},
+        },
+        "criteria": [
+            {
+                "key": c.key,
+                "label": c.label_vi,
+                "label_en": c.label_en,
+                "aspect": c.aspect,
+                "answered": c.shares.total,
+                "counts": c.shares.counts,
+                "shares": {k: _ratio(v) for k, v in c.shares.shares().items()},
+                "ci95": c.shares.headline_ci95(),
+                "ci95_shares": {k: c.shares.ci95(k) for k in c.shares.counts},
+            }
+            for c in fig.criteria
+        ],
+    }
+
+
+@router.get("/offices/{code}/summary")
+def office_summary(
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    start: From = None,
+    end: To = None,
+    survey: SurveyKey = None,
+    min_responses: MinResponses = 30,
+) -> dict[str, Any]:
+    """Figures for the office and its whole sub-tree. Shares are fractions from 0 to 1."""
+    require_office(session, user, get_by_code(session, code))
+    period = _period(start, end)
+    summary = service.summarize(
+        session, catalog, code, period, survey_key=survey, min_responses=min_responses
+    )
+    previous = period.previous()
+    rank = summary.office.rank
+    return {
+        "office": {"code": summary.office.code, "name": summary.office.name},
+        "survey": {
+            "key": summary.survey.key,
+            "version": summary.survey.version,
+            "title": summary.survey.title_vi,
+        },
+        "period": {"from": period.start, "to": period.end},
+        **figures_json(summary.office.figures),
+        "rank": {"position": rank[0], "of": rank[1]} if rank else None,
+        "previous": {
+            "period": {"from": previous.start, "to": previous.end},
+            "ballots": summary.previous.ballot_count,
+            "headline": _ratio(summary.previous.headline),
+            "change": _ratio(summary.change),
+        },
+    }
+
+
+@router.get("/offices/{code}/children")
+def office_children(
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    start: From = None,
+    end: To = None,
+    survey: SurveyKey = None,
+    min_responses: MinResponses = 30,
+) -> dict[str, Any]:
+    """Each child office's sub-tree figures, ranked among the children."""
+    require_office(session, user, get_by_code(session, code))
+    period = _period(start, end)
+    found, children = service.children_figures(
+        session, catalog, code, period, survey_key=survey, min_responses=min_responses
+    )
+    return {
+        "office": {"code": code},
+        "survey": {"key": found.key, "version": found.version},
+        "period": {"from": period.start, "to": period.end},
+        "children": [
+            {
+                "office": {"code": child.code, "name": child.name},
+                "rank": {"position": child.rank[0], "of": child.rank[1]} if child.rank else None,
+                **figures_json(child.figures),
+            }
+            for child in children
+        ],
+    }

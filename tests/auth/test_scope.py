@@ -1,0 +1,138 @@
+"""Every route in the route table either is on the public list below or refuses strangers and
+keeps each officer inside their own sub-tree. A new route that forgets its checks fails here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+from starlette.routing import Route
+
+from app.surveys.catalog import SurveyCatalog
+from tests.factories import bearer, make_office, make_user, sign_in
+
+PUBLIC = {
+    ("GET", "/s/{office_code}"),
+    ("POST", "/s/{office_code}"),
+    ("GET", "/s/{office_code}/r/{receipt}"),
+    ("POST", "/api/v1/offices/{code}/responses"),
+    ("GET", "/api/v1/offices/{code}"),
+    ("GET", "/api/v1/offices/{code}/survey"),
+    ("GET", "/healthz"),
+    ("GET", "/docs"),
+    ("GET", "/openapi.json"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+}
+# What to put in each path parameter; a route with a parameter missing here fails the test.
+OFFICE_PARAMS = {"code", "office_code"}
+OTHER_PARAMS = {"fmt": "png"}
+
+
+def _api_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, Route]]:
+    """Every route with its full path, whether FastAPI lists included routers' routes directly
+    or keeps them inside the included router (static files, a Mount, are not routes here)."""
+    found: list[tuple[str, Route]] = []
+    for route in routes:
+        if isinstance(route, Route):
+            found.append((prefix + route.path, route))
+        elif hasattr(route, "original_router"):
+            extra = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            found += _api_routes(route.original_router.routes, prefix + extra)
+    return found
+
+
+def _routes(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted(
+        (method, path)
+        for path, route in _api_routes(app.routes)
+        for method in route.methods
+        if method != "HEAD"
+    )
+
+
+def _url(path: str, office: str) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in OFFICE_PARAMS:
+            return office
+        if name in OTHER_PARAMS:
+            return OTHER_PARAMS[name]
+        raise AssertionError(f"add a value for {{{name}}} (in {path}) to the scope test")
+
+    return re.sub(r"\{(\w+)\}", fill, path)
+
+
+def _request(client: TestClient, method: str, url: str, **kw):  # type: ignore[no-untyped-def]
+    return client.request(method, url, follow_redirects=False, **kw)
+
+
+def test_the_public_list_is_current(app: FastAPI) -> None:
+    assert set(_routes(app)) >= PUBLIC
+
+
+def test_strangers_are_refused_everywhere_else(
+    app: FastAPI, client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    staff_routes = [r for r in _routes(app) if r not in PUBLIC]
+    assert staff_routes, "no staff routes found"
+    for method, path in staff_routes:
+        response = _request(client, method, _url(path, office.code))
+        if path.startswith("/api/"):
+            assert response.status_code == 401, (method, path, response.status_code)
+        else:
+            assert response.status_code == 303, (method, path, response.status_code)
+            assert response.headers["location"].startswith("/login"), (method, path)
+
+
+@pytest.mark.parametrize("how", ["session", "token"])
+def test_officers_stay_in_their_sub_tree(
+    app: FastAPI, client: TestClient, db: Session, registered: SurveyCatalog, how: str
+) -> None:
+    make_office(db, registered, code="SCOPE-P", kind="province")
+    mine = make_office(db, registered, code="SCOPE-A", parent="SCOPE-P")
+    child = make_office(db, registered, code="SCOPE-A1", parent="SCOPE-A")
+    theirs = make_office(db, registered, code="SCOPE-B", parent="SCOPE-P")
+    officer = make_user(db, "officer", mine.code)
+    headers: dict[str, str] = {}
+    if how == "session":
+        sign_in(client, officer)
+    else:
+        headers = bearer(db, officer)
+    checked = 0
+    for method, path in _routes(app):
+        if (method, path) in PUBLIC or method != "GET":
+            continue
+        if how == "token" and not path.startswith("/api/"):
+            continue
+        names = set(re.findall(r"\{(\w+)\}", path))
+        if not names & OFFICE_PARAMS:
+            continue
+        for allowed in (mine, child):
+            ok = _request(client, method, _url(path, allowed.code), headers=headers)
+            assert ok.status_code < 400, (method, path, allowed.code, ok.status_code)
+        other = _request(client, method, _url(path, theirs.code), headers=headers)
+        assert other.status_code in (403, 404), (method, path, other.status_code)
+        assert theirs.name not in other.text
+        checked += 1
+    assert checked >= (2 if how == "token" else 4)
+
+
+def test_inspectors_bound_or_national(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    make_office(db, registered, code="INS-P", kind="province")
+    make_office(db, registered, code="INS-A", parent="INS-P")
+    outside = make_office(db, registered, code="INS-X")
+    bound = bearer(db, make_user(db, "inspector", "INS-P"))
+    national = bearer(db, make_user(db, "inspector"))
+    assert client.get("/api/v1/offices/INS-A/summary", headers=bound).status_code == 200
+    assert client.get(f"/api/v1/offices/{outside.code}/summary", headers=bound).status_code == 404
+    assert (
+        client.get(f"/api/v1/offices/{outside.code}/summary", headers=national).status_code == 200
+    )
