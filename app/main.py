@@ -22,6 +22,8 @@ from app.core.db import get_engine
 from app.core.errors import install_error_handlers
 from app.core.limits import BodySizeLimit
 from app.core.templates import STATIC_DIR
+from app.dashboards.live import BallotWatch
+from app.dashboards.router import router as dashboards_router
 from app.docs import router as docs_router
 from app.health import router as health_router
 from app.offices.router import router as offices_router
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         try:
             yield
         finally:
+            await app.state.ballot_watch.stop()
             if writer is not None:
                 await run_in_threadpool(writer.stop)
 
@@ -148,9 +151,12 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     )
     app.state.catalog = catalog
     app.state.settings = settings
+    app.state.ballot_watch = BallotWatch(get_engine())
+    app.state.live_stream_seconds = settings.live_stream_seconds
     install_error_handlers(app)
     app.include_router(responses_router)
     app.include_router(responses_api)
+    app.include_router(dashboards_router)
     app.include_router(offices_router)
     app.include_router(auth_router)
     app.include_router(stats_api)

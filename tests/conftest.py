@@ -144,6 +144,8 @@ def app(db: Session, registered: SurveyCatalog) -> FastAPI:
 
     application.dependency_overrides[get_session] = session_override
     application.state.intake = SessionIntake(db, registered)
+    # The test client reads whole responses: live event streams must end quickly here.
+    application.state.live_stream_seconds = 0.05
     return application
 
 

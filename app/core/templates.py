@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
 
 from app.core.config import ROOT
-from app.core.timeutil import format_local
+from app.core.timeutil import format_change, format_local, format_number, format_percent
 
 APP_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = ROOT / "static"
@@ -47,6 +47,9 @@ def environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.filters["local_time"] = format_local
+    env.filters["pct"] = format_percent
+    env.filters["num"] = format_number
+    env.filters["change"] = format_change
     return env
 
 

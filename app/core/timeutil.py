@@ -13,3 +13,26 @@ def to_local(moment: datetime) -> datetime:
 
 def format_local(moment: datetime) -> str:
     return to_local(moment).strftime("%H:%M %d/%m/%Y")
+
+
+def format_percent(value: float | None, digits: int = 1) -> str:
+    """Vietnamese style: a decimal comma, "95,3 %"; a dash when there is nothing to show."""
+    if value is None:
+        return "—"
+    # A no-break space keeps "95,3 %" on one line in narrow table cells.
+    return f"{value * 100:.{digits}f}".replace(".", ",") + "\u00a0%"
+
+
+def format_number(value: int) -> str:
+    """Vietnamese style: dots between thousands, "1.234"."""
+    return f"{value:,}".replace(",", ".")
+
+
+def format_change(value: float | None) -> str:
+    """A change of share in percentage points, with its sign: "+3,2" or "−1,0"."""
+    if value is None:
+        return "—"
+    text = f"{abs(value) * 100:.1f}".replace(".", ",")
+    if text == "0,0":
+        return text
+    return ("+" if value > 0 else "−") + text

@@ -94,11 +94,14 @@ def load_demo(
         office = rng.choice(offices)
         survey = survey_for_office(session, catalog, office)
         levels = [lvl.value for lvl in survey.scale.levels]
+        # A citizen's answers hang together: one overall mood, each answer near it.
+        mood = levels.index(_pick(rng, levels, quality[office.code]))
         answers: dict[str, object] = {}
         for question in survey.questions:
             if not question.required and rng.random() < 0.6:
                 continue
-            answers[question.key] = _pick(rng, levels, quality[office.code])
+            step = rng.choice((-1, 1)) if rng.random() < 0.25 else 0
+            answers[question.key] = levels[min(len(levels) - 1, max(0, mood + step))]
         counter = _counter(office, rng)
         submit(
             session,

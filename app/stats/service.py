@@ -68,7 +68,7 @@ class Summary:
         return None if now is None or before is None else now - before
 
 
-def _versions(
+def versions_of(
     session: Session, catalog: SurveyCatalog, survey: SurveyDefinition
 ) -> dict[int, SurveyDefinition]:
     numbers = session.exec(select(SurveyVersion.version).where(SurveyVersion.key == survey.key))
@@ -129,7 +129,7 @@ def figures_by_subtree(
         per_root_answers[owner[office_id]] += rows
     for office_id, rows in ballots.items():
         per_root_ballots[owner[office_id]] += rows
-    versions = _versions(session, catalog, survey)
+    versions = versions_of(session, catalog, survey)
     result = []
     for root in roots:
         code, name, _ = tree.offices[root]

@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from app.auth.service import create_user
 from app.core.config import ROOT
 from app.core.db import build_engine
+from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
@@ -27,6 +29,7 @@ from tests.factories import make_office
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE = os.environ.get("HAILONG_REQUIRE_BROWSER") == "1"
 OFFICES = [f"E2E.{n:02d}" for n in range(1, 13)]
+PASSWORD = "mat-khau-truong-bo-phan"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -73,6 +76,12 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
             make_office(
                 session, catalog, code=code, name="Bộ phận một cửa xã Thiệu Hóa", counters=2
             )
+        create_user(
+            session,
+            UserCreate.model_construct(
+                username="truongbophan", role="officer", office="E2E.09", password=PASSWORD
+            ),
+        )
         session.commit()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

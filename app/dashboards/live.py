@@ -1,0 +1,78 @@
+"""Telling open dashboards that ballots arrived, whichever worker process stored them.
+
+Each worker polls the ballot table twice a second (a primary-key range scan of the newest ids),
+and tells its own subscribers which offices got ballots. Ids are handed out before commit, so a
+ballot can become visible after a higher id did; looking back over the last ids catches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from app.models import Ballot
+
+log = logging.getLogger("hailong.live")
+BALLOT = Ballot.__table__  # type: ignore[attr-defined]
+LOOKBACK = 2048
+
+
+class BallotWatch:
+    def __init__(self, engine: Engine, interval: float = 0.5) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._subscribers: set[asyncio.Queue[set[int]]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._top = 0
+        self._seen: set[int] = set()
+
+    def _poll(self) -> set[int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(BALLOT.c.id, BALLOT.c.office_id).where(BALLOT.c.id > self._top - LOOKBACK)
+            ).all()
+        fresh = {office for ballot_id, office in rows if ballot_id not in self._seen}
+        self._seen = {ballot_id for ballot_id, _ in rows}
+        self._top = max(self._seen, default=self._top)
+        return fresh
+
+    async def _run(self) -> None:
+        primed = False  # what is there already when watching starts is not news
+        while True:
+            try:
+                offices = await run_in_threadpool(self._poll)
+            except Exception:  # the database restarting must not end live updates for good
+                log.exception("polling for new ballots failed")
+                offices = set()
+            if primed and offices:
+                for queue in list(self._subscribers):
+                    queue.put_nowait(offices)
+            primed = True
+            await asyncio.sleep(self.interval)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[set[int]]]:
+        queue: asyncio.Queue[set[int]] = asyncio.Queue()
+        self._subscribers.add(queue)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+            if not self._subscribers and self._task is not None:
+                self._task.cancel()
+                self._task = None
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,114 @@
+"""The officers' dashboards: an office, its children, the lobby display, and live updates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from app.auth.deps import CurrentUser
+from app.auth.scope import require_office
+from app.core.deps import CatalogDep, SessionDep
+from app.core.templates import render
+from app.dashboards import views
+from app.dashboards.live import BallotWatch
+from app.offices.service import get_by_code
+from app.stats.periods import Unit
+from app.stats.service import load_tree
+
+router = APIRouter(prefix="/staff/offices", tags=["dashboards"], include_in_schema=False)
+
+PeriodQuery = Annotated[Unit, Query(alias="period")]
+From = Annotated[date | None, Query(alias="from")]
+To = Annotated[date | None, Query(alias="to")]
+Survey = Annotated[str | None, Query(max_length=64)]
+KEEPALIVE_SECONDS = 15
+
+
+@router.get("/{code}", response_class=HTMLResponse)
+def office_dashboard(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    unit: PeriodQuery = "month",
+    start: From = None,
+    end: To = None,
+    survey: Survey = None,
+) -> HTMLResponse:
+    query = views.Query(unit=unit, start=start, end=end, survey=survey)
+    context = views.office_page(session, catalog, user, code, query)
+    return render(request, "dashboards/office.html", context, block="figures")
+
+
+@router.get("/{code}/display", response_class=HTMLResponse)
+def lobby_display(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    unit: PeriodQuery = "month",
+    survey: Survey = None,
+) -> HTMLResponse:
+    context = views.office_page(session, catalog, user, code, views.Query(unit=unit, survey=survey))
+    return render(request, "dashboards/display.html", context, block="figures")
+
+
+@router.get("/{code}/children", response_class=HTMLResponse)
+def children_table(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    unit: PeriodQuery = "month",
+    start: From = None,
+    end: To = None,
+    survey: Survey = None,
+    sort: Annotated[str, Query(max_length=16)] = "rank",
+) -> HTMLResponse:
+    query = views.Query(unit=unit, start=start, end=end, survey=survey)
+    context = views.children_page(session, catalog, user, code, query, sort)
+    return render(request, "dashboards/children.html", context, block="table")
+
+
+def watched_offices(code: str, session: SessionDep, user: CurrentUser) -> set[int]:
+    """The scope check, done before the stream starts (and with the request's session)."""
+    office = get_by_code(session, code)
+    require_office(session, user, office)
+    return set(load_tree(session).subtree(office.id or 0))
+
+
+@router.get("/{code}/events")
+async def office_events(
+    request: Request, watched: Annotated[set[int], Depends(watched_offices)]
+) -> StreamingResponse:
+    """Server-sent events: ``ballot`` whenever the office's sub-tree stores a ballot. The stream
+    ends after a while; the browser's EventSource reconnects by itself."""
+    watch: BallotWatch = request.app.state.ballot_watch
+    seconds: float = request.app.state.live_stream_seconds
+
+    async def stream() -> AsyncIterator[str]:
+        deadline = asyncio.get_running_loop().time() + seconds
+        async with watch.subscribe() as queue:
+            yield "retry: 2000\n\n"
+            while (left := deadline - asyncio.get_running_loop().time()) > 0:
+                try:
+                    offices = await asyncio.wait_for(queue.get(), min(left, KEEPALIVE_SECONDS))
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if offices & watched:
+                    yield "event: ballot\ndata: {}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,132 @@
+"""Everything a dashboard page needs, gathered in one place for the router to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from sqlmodel import Session
+
+from app.auth.scope import require_office
+from app.core.errors import NotFound
+from app.dashboards import charts
+from app.dashboards.service import latest_comments, trend
+from app.models import User
+from app.offices.service import get_by_code
+from app.stats import service as stats
+from app.stats.periods import UNITS, Period, Unit, date_range, period_of, today
+from app.surveys.catalog import SurveyCatalog
+from app.surveys.service import survey_for_office
+
+UNIT_LABELS: dict[str, str] = {
+    "day": "Hôm nay",
+    "week": "Tuần này",
+    "month": "Tháng này",
+    "quarter": "Quý này",
+    "year": "Năm nay",
+}
+LEVEL_LABELS: dict[str, str] = {
+    "very_satisfied": "Rất hài lòng",
+    "satisfied": "Hài lòng",
+    "neutral": "Bình thường",
+    "dissatisfied": "Không hài lòng",
+    "very_dissatisfied": "Rất không hài lòng",
+}
+
+
+@dataclass
+class Query:
+    """The period and survey a dashboard URL asks for."""
+
+    unit: Unit = "month"
+    start: date | None = None
+    end: date | None = None
+    survey: str | None = None
+
+    def period(self) -> Period:
+        if self.start or self.end:
+            return date_range(self.start or self.end, self.end or self.start)  # type: ignore[arg-type]
+        if self.unit not in UNITS or self.unit == "range":
+            raise NotFound("unknown period", message_vi="Không có khoảng thời gian này.")
+        return period_of(self.unit, today())
+
+    def params(self, **changes: Any) -> str:
+        """This query as URL parameters, with ``changes`` applied."""
+        values: dict[str, Any] = {"period": self.unit, "survey": self.survey}
+        if self.start or self.end:
+            values = {"from": self.start, "to": self.end, "survey": self.survey}
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v is not None})
+
+    def for_unit(self, unit: str) -> str:
+        return urlencode({k: v for k, v in (("period", unit), ("survey", self.survey)) if v})
+
+
+def office_page(
+    session: Session, catalog: SurveyCatalog, user: User, code: str, query: Query
+) -> dict[str, Any]:
+    office = get_by_code(session, code)
+    require_office(session, user, office)
+    period = query.period()
+    survey_key = query.survey
+    summary = stats.summarize(session, catalog, code, period, survey_key=survey_key)
+    tree = stats.load_tree(session)
+    ids = tree.subtree(office.id or 0)
+    versions = stats.versions_of(session, catalog, summary.survey)
+    names = {office_id: name for office_id, (_, name, _) in tree.offices.items()}
+    fig = summary.office.figures
+    quoted = quote(office.code, safe="")
+    return {
+        "office": office,
+        "summary": summary,
+        "figures": fig,
+        "period": period,
+        "query": query,
+        "units": UNIT_LABELS,
+        "levels": LEVEL_LABELS,
+        "bars": {c.key: charts.stacked_bar(c.shares.counts) for c in fig.criteria},
+        "ballot_bar": charts.stacked_bar(fig.ballots.counts),
+        "chart": charts.trend_chart(trend(session, ids, summary.survey, versions, period)),
+        "comments": latest_comments(session, ids, names, period),
+        "has_children": bool(tree.children.get(office.id)),
+        "base": f"/staff/offices/{quoted}",
+        "surveys": catalog.surveys,
+        "own_survey": survey_for_office(session, catalog, office).key,
+    }
+
+
+def children_page(
+    session: Session,
+    catalog: SurveyCatalog,
+    user: User,
+    code: str,
+    query: Query,
+    sort: str,
+) -> dict[str, Any]:
+    office = get_by_code(session, code)
+    require_office(session, user, office)
+    period = query.period()
+    survey, rows = stats.children_figures(session, catalog, code, period, survey_key=query.survey)
+    keys = {
+        "code": lambda r: r.code,
+        "name": lambda r: r.name,
+        "ballots": lambda r: -r.figures.ballot_count,
+        "headline": lambda r: -(r.figures.headline if r.figures.headline is not None else -1),
+        "index": lambda r: -(r.figures.index if r.figures.index is not None else -1),
+        "rank": lambda r: r.rank[0] if r.rank else 10**9,
+    }
+    if sort not in keys:
+        sort = "rank"
+    rows.sort(key=keys[sort])
+    return {
+        "office": office,
+        "survey": survey,
+        "rows": rows,
+        "period": period,
+        "query": query,
+        "units": UNIT_LABELS,
+        "sort": sort,
+        "base": f"/staff/offices/{quote(office.code, safe='')}",
+    }

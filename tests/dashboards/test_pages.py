@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.models.types import utcnow
+from app.responses.service import submit
+from app.responses.validation import Submission
+from app.surveys.catalog import SurveyCatalog
+from tests.factories import make_office, make_user, sign_in, six_answers
+
+
+def _ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int], comment=None):  # type: ignore[no-untyped-def]
+    for value in values:
+        submit(
+            db,
+            catalog,
+            code,
+            Submission(answers=six_answers(value), comment=comment),
+            channel="api",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+            submitted_at=utcnow(),
+        )
+
+
+def _setup(db: Session, catalog: SurveyCatalog, client: TestClient) -> None:
+    make_office(db, catalog, code="D-P", name="Tỉnh mẫu", kind="province")
+    make_office(db, catalog, code="D-A", name="Xã An", parent="D-P")
+    make_office(db, catalog, code="D-B", name="Xã Bình", parent="D-P")
+    _ballots(db, catalog, "D-A", [4] * 30 + [5] * 8 + [2] * 2, comment="<b>Cán bộ</b> tận tình")
+    _ballots(db, catalog, "D-B", [5, 2])
+    sign_in(client, make_user(db, "inspector", "D-P"))
+
+
+def test_office_dashboard(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
+    _setup(db, registered, client)
+    page = client.get("/staff/offices/D-A?period=month")
+    assert page.status_code == 200
+    html = page.text
+    assert "Xã An" in html
+    assert "95,0\u00a0%" in html  # 38 of 40 satisfied or better
+    assert "Xếp thứ <strong>1/2</strong>" in html
+    assert "Công chức tuân thủ đúng quy định trong giải quyết công việc" in html
+    assert html.count('class="bar"') == 7  # the ballots' bar and one per criterion
+    assert "<svg" in html
+    assert ' style="' not in html  # the CSP forbids inline styles; charts use attributes
+    # Comments are shown escaped.
+    assert "&lt;b&gt;Cán bộ&lt;/b&gt; tận tình" in html
+    assert "Chưa đủ" not in html
+    thin = client.get("/staff/offices/D-B?period=month").text
+    assert "Chưa đủ 30 phiếu" in thin
+
+
+def test_live_partial_and_lobby_display(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    _setup(db, registered, client)
+    partial = client.get("/staff/offices/D-A?period=month", headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert partial.text.lstrip().startswith("{#") is False
+    assert "<html" not in partial.text
+    assert "data-headline" in partial.text
+    display = client.get("/staff/offices/D-A/display")
+    assert 'class="display"' in display.text
+    assert "data-live=" in display.text
+
+
+def test_children_table_sorts(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
+    _setup(db, registered, client)
+    by_rank = client.get("/staff/offices/D-P/children?period=month").text
+    assert by_rank.index("Xã An") < by_rank.index("Xã Bình")
+    by_ballots = client.get("/staff/offices/D-P/children?period=month&sort=ballots").text
+    assert by_ballots.index("Xã An") < by_ballots.index("Xã Bình")
+    by_name = client.get("/staff/offices/D-P/children?period=month&sort=name").text
+    assert by_name.index("Xã An") < by_name.index("Xã Bình")
+    partial = client.get(
+        "/staff/offices/D-P/children?period=month&sort=code", headers={"HX-Request": "true"}
+    )
+    assert partial.text.lstrip().startswith('<table class="offices sortable">')
+
+
+def test_periods_and_bad_parameters(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    _setup(db, registered, client)
+    for unit in ("day", "week", "month", "quarter", "year"):
+        assert client.get(f"/staff/offices/D-A?period={unit}").status_code == 200
+    today = datetime.now().date().isoformat()
+    assert client.get(f"/staff/offices/D-A?from={today}&to={today}").status_code == 200
+    assert client.get("/staff/offices/D-A?period=decade").status_code == 400
+    bad_range = client.get("/staff/offices/D-A?from=2026-05-02&to=2026-05-01")
+    assert bad_range.status_code == 422
+    assert re.search("Yêu cầu không hợp lệ|not valid|after", bad_range.text)
