@@ -32,41 +32,44 @@ def trend(
     versions: dict[int, SurveyDefinition],
     period: Period,
 ) -> list[Point]:
-    """Daily points, or weekly ones (Mondays) when the period is longer than two months."""
-    weekly = period.days > 62
+    """Daily points, or monthly ones when the period is longer than two months (read from the
+    month rollups, so a year's trend costs what a month's does)."""
+    grain = "m" if period.days > 62 else "d"
+    first = period.start.replace(day=1) if grain == "m" else period.start
     conn = session.connection()
     a, b = ANSWER_ROLLUP.c, BALLOT_ROLLUP.c
     answers: dict[date, Counter[bool]] = defaultdict(Counter)
-    for day, version, value, n in conn.execute(
-        sa.select(a.day, a.survey_version, a.value, sa.func.sum(a.n))
-        .where(a.survey_key == survey.key, a.day >= period.start, a.day <= period.end)
-        .where(a.office_id.in_(office_ids))
-        .group_by(a.day, a.survey_version, a.value)
+    for start, version, value, n in conn.execute(
+        sa.select(a.start, a.survey_version, a.value, sa.func.sum(a.n))
+        .where(a.survey_key == survey.key, a.grain == grain)
+        .where(a.start >= first, a.start <= period.end, a.office_id.in_(office_ids))
+        .group_by(a.start, a.survey_version, a.value)
     ):
         level = versions[version].scale.level(value) if version in versions else None
         if level is not None:
-            answers[_bucket(day, weekly)][level.category in SATISFIED_OR_BETTER] += int(n)
+            answers[start][level.category in SATISFIED_OR_BETTER] += int(n)
     ballots: Counter[date] = Counter()
-    for day, n in conn.execute(
-        sa.select(b.day, sa.func.sum(b.n))
-        .where(b.survey_key == survey.key, b.day >= period.start, b.day <= period.end)
-        .where(b.office_id.in_(office_ids))
-        .group_by(b.day)
+    for start, n in conn.execute(
+        sa.select(b.start, sa.func.sum(b.n))
+        .where(b.survey_key == survey.key, b.grain == grain)
+        .where(b.start >= first, b.start <= period.end, b.office_id.in_(office_ids))
+        .group_by(b.start)
     ):
-        ballots[_bucket(day, weekly)] += int(n)
+        ballots[start] += int(n)
     points = []
-    start = _bucket(period.start, weekly)
-    step = timedelta(days=7 if weekly else 1)
+    start = first
     while start <= period.end:
         counts = answers.get(start, Counter())
         total = counts[True] + counts[False]
         points.append(Point(start, ballots[start], counts[True] / total if total else None))
-        start += step
+        start = _next(start, grain)
     return points
 
 
-def _bucket(day: date, weekly: bool) -> date:
-    return day - timedelta(days=day.weekday()) if weekly else day
+def _next(start: date, grain: str) -> date:
+    if grain == "d":
+        return start + timedelta(days=1)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
 
 
 @dataclass

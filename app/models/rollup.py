@@ -1,5 +1,8 @@
 """Counts kept up to date in the same transaction as each ballot, so figures never rescan
-raw answers. Days are local days in Vietnam (UTC+07:00)."""
+raw answers. Each count is kept per local day in Vietnam (UTC+07:00), per month and per year
+(``grain`` d, m or y; ``start`` is the bucket's first day), so a period is read from the
+coarsest buckets that fit in it: a year of a province is a few thousand rows, however many
+ballots it holds."""
 
 from __future__ import annotations
 
@@ -15,14 +18,15 @@ class AnswerRollup(SQLModel, table=True):
     __tablename__ = "answer_rollup"
     __table_args__ = (
         PrimaryKeyConstraint(
-            "office_id", "survey_key", "survey_version", "day", "question_key", "value"
+            "office_id", "survey_key", "grain", "start", "survey_version", "question_key", "value"
         ),
     )
 
     office_id: int = Field(foreign_key="office.id")
     survey_key: str = Field(max_length=64)
     survey_version: int
-    day: date = Field(sa_column=Column(Date, nullable=False))
+    grain: str = Field(max_length=1)
+    start: date = Field(sa_column=Column(Date, nullable=False))
     question_key: str = Field(max_length=64)
     value: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -33,12 +37,15 @@ class BallotRollup(SQLModel, table=True):
 
     __tablename__ = "ballot_rollup"
     __table_args__ = (
-        PrimaryKeyConstraint("office_id", "survey_key", "survey_version", "day", "level"),
+        PrimaryKeyConstraint(
+            "office_id", "survey_key", "grain", "start", "survey_version", "level"
+        ),
     )
 
     office_id: int = Field(foreign_key="office.id")
     survey_key: str = Field(max_length=64)
     survey_version: int
-    day: date = Field(sa_column=Column(Date, nullable=False))
+    grain: str = Field(max_length=1)
+    start: date = Field(sa_column=Column(Date, nullable=False))
     level: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -70,9 +70,41 @@ def date_range(start: date, end: date) -> Period:
 
 
 def _add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s."""
     month = day.month - 1 + months
     return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=1)
 
 
 def _month_end(day: date) -> date:
     return _add_months(day, 1) - timedelta(days=1)
+
+
+def segments(period: Period) -> list[tuple[str, date, date]]:
+    """The period as rollup buckets, coarsest first: whole years, then whole months, then the
+    remaining days; each as (grain, first bucket start, last bucket start)."""
+    out: list[tuple[str, date, date]] = []
+
+    def days(start: date, end: date) -> None:
+        if start <= end:
+            out.append(("d", start, end))
+
+    def months(start: date, end: date) -> None:
+        """Whole months within [start, end], days around them."""
+        first = start if start.day == 1 else _add_months(start, 1)
+        last = _add_months(end.replace(day=1), -1) if end != _month_end(end) else end.replace(day=1)
+        if first > last:
+            days(start, end)
+            return
+        days(start, first - timedelta(days=1))
+        out.append(("m", first, last))
+        days(_month_end(last) + timedelta(days=1), end)
+
+    first_year = period.start.year + (0 if (period.start.month, period.start.day) == (1, 1) else 1)
+    last_year = period.end.year - (0 if (period.end.month, period.end.day) == (12, 31) else 1)
+    if first_year > last_year:
+        months(period.start, period.end)
+    else:
+        months(period.start, date(first_year, 1, 1) - timedelta(days=1))
+        out.append(("y", date(first_year, 1, 1), date(last_year, 1, 1)))
+        months(date(last_year, 12, 31) + timedelta(days=1), period.end)
+    return [s for s in out if s[1] <= s[2]]

@@ -1,4 +1,4 @@
-"""Rollups: answer and ballot counts per office, survey version and local day.
+"""Rollups: answer and ballot counts per office, survey version and local day, month and year.
 
 They are written in the same transaction as the ballots they count (``add``), so the figures
 read from them always equal a full recount of the raw answers; ``rebuild`` recounts from scratch
@@ -22,8 +22,24 @@ from app.surveys.definition import SurveyDefinition
 
 ANSWER_ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
 BALLOT_ROLLUP: Table = BallotRollup.__table__  # type: ignore[attr-defined]
-ANSWER_KEY = ("office_id", "survey_key", "survey_version", "day", "question_key", "value")
-BALLOT_KEY = ("office_id", "survey_key", "survey_version", "day", "level")
+ANSWER_KEY = (
+    "office_id",
+    "survey_key",
+    "grain",
+    "start",
+    "survey_version",
+    "question_key",
+    "value",
+)
+BALLOT_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "level")
+GRAINS = ("d", "m", "y")
+
+
+def buckets(day: date) -> tuple[tuple[str, date], ...]:
+    """The day, month and year a local day is counted in."""
+    return (("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1)))
+
+
 UNCLASSIFIED = 0
 
 
@@ -64,11 +80,11 @@ def add(conn: Connection, ballots: Iterable[Counted], sign: int = 1) -> None:
     answers: Counter[tuple[Any, ...]] = Counter()
     levels: Counter[tuple[Any, ...]] = Counter()
     for ballot in ballots:
-        day = to_local(ballot.submitted_at).date()
-        head = (ballot.office_id, ballot.survey_key, ballot.survey_version, day)
-        levels[(*head, ballot.level)] += sign
-        for question, value in ballot.answers.items():
-            answers[(*head, question, value)] += sign
+        for grain, start in buckets(to_local(ballot.submitted_at).date()):
+            head = (ballot.office_id, ballot.survey_key, grain, start, ballot.survey_version)
+            levels[(*head, ballot.level)] += sign
+            for question, value in ballot.answers.items():
+                answers[(*head, question, value)] += sign
     _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers)
     _upsert(conn, BALLOT_ROLLUP, BALLOT_KEY, levels)
 
@@ -124,7 +140,3 @@ def rebuild(conn: Connection, chunk: int = 5000) -> int:
         )
         counted += len(rows)
         last_id = rows[-1].id
-
-
-def local_day(moment: datetime) -> date:
-    return to_local(moment).date()

@@ -13,7 +13,7 @@ from app.core.errors import NotFound
 from app.models import Office, SurveyVersion
 from app.offices.service import get_by_code
 from app.stats.maths import Figures, figures
-from app.stats.periods import Period
+from app.stats.periods import Period, segments
 from app.stats.rollups import ANSWER_ROLLUP, BALLOT_ROLLUP
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import SurveyDefinition
@@ -80,6 +80,16 @@ def versions_of(
     return versions
 
 
+def in_period(columns: Any, period: Period) -> sa.ColumnElement[bool]:
+    """Rollup rows that make up the period: its whole years, whole months and other days."""
+    return sa.or_(
+        *(
+            sa.and_(columns.grain == grain, columns.start >= first, columns.start <= last)
+            for grain, first, last in segments(period)
+        )
+    )
+
+
 def _rollups(
     session: Session, survey_key: str, period: Period, office_ids: list[int]
 ) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
@@ -90,7 +100,7 @@ def _rollups(
     a, b = ANSWER_ROLLUP.c, BALLOT_ROLLUP.c
     answer_rows = conn.execute(
         sa.select(a.office_id, a.survey_version, a.question_key, a.value, sa.func.sum(a.n))
-        .where(a.survey_key == survey_key, a.day >= period.start, a.day <= period.end)
+        .where(a.survey_key == survey_key, in_period(a, period))
         .where(a.office_id.in_(office_ids))
         .group_by(a.office_id, a.survey_version, a.question_key, a.value)
     )
@@ -98,7 +108,7 @@ def _rollups(
         answers[office_id].append((version, question, value, int(n)))
     ballot_rows = conn.execute(
         sa.select(b.office_id, b.survey_version, b.level, sa.func.sum(b.n))
-        .where(b.survey_key == survey_key, b.day >= period.start, b.day <= period.end)
+        .where(b.survey_key == survey_key, in_period(b, period))
         .where(b.office_id.in_(office_ids))
         .group_by(b.office_id, b.survey_version, b.level)
     )

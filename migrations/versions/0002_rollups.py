@@ -1,4 +1,4 @@
-"""Rollups: answer and ballot counts per office, survey version and local day
+"""Rollups: answer and ballot counts per office, survey version and day, month and year
 
 Revision ID: 0002
 Revises: 0001
@@ -24,7 +24,8 @@ def upgrade() -> None:
         sa.Column("office_id", sa.Integer(), nullable=False),
         sa.Column("survey_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("survey_version", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("grain", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=False),
+        sa.Column("start", sa.Date(), nullable=False),
         sa.Column("question_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("value", sa.SmallInteger(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
@@ -34,8 +35,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "office_id",
             "survey_key",
+            "grain",
+            "start",
             "survey_version",
-            "day",
             "question_key",
             "value",
             name=op.f("pk_answer_rollup"),
@@ -46,7 +48,8 @@ def upgrade() -> None:
         sa.Column("office_id", sa.Integer(), nullable=False),
         sa.Column("survey_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("survey_version", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("grain", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=False),
+        sa.Column("start", sa.Date(), nullable=False),
         sa.Column("level", sa.SmallInteger(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -55,8 +58,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "office_id",
             "survey_key",
+            "grain",
+            "start",
             "survey_version",
-            "day",
             "level",
             name=op.f("pk_ballot_rollup"),
         ),

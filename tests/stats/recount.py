@@ -26,12 +26,17 @@ def recount(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
     levels: Counter[Any] = Counter()
     for b in conn.execute(select(Ballot.__table__)):  # type: ignore[attr-defined]
         day = to_local(b.submitted_at).date()
-        head = (b.office_id, b.survey_key, b.survey_version, day)
         mine = given.get(b.id, {})
         level = versions[(b.survey_key, b.survey_version)].classify(mine)
-        levels[(*head, level.value if level else 0)] += 1
-        for question, value in mine.items():
-            answers[(*head, question, value)] += 1
+        for grain, start in (
+            ("d", day),
+            ("m", day.replace(day=1)),
+            ("y", day.replace(month=1, day=1)),
+        ):
+            head = (b.office_id, b.survey_key, grain, start, b.survey_version)
+            levels[(*head, level.value if level else 0)] += 1
+            for question, value in mine.items():
+                answers[(*head, question, value)] += 1
     return answers, levels
 
 
@@ -40,10 +45,9 @@ def stored(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
     levels: Counter[Any] = Counter()
     for r in conn.execute(select(AnswerRollup.__table__)):  # type: ignore[attr-defined]
         if r.n:
-            answers[
-                (r.office_id, r.survey_key, r.survey_version, r.day, r.question_key, r.value)
-            ] = r.n
+            key = (r.office_id, r.survey_key, r.grain, r.start, r.survey_version)
+            answers[(*key, r.question_key, r.value)] = r.n
     for r in conn.execute(select(BallotRollup.__table__)):  # type: ignore[attr-defined]
         if r.n:
-            levels[(r.office_id, r.survey_key, r.survey_version, r.day, r.level)] = r.n
+            levels[(r.office_id, r.survey_key, r.grain, r.start, r.survey_version, r.level)] = r.n
     return answers, levels

@@ -101,3 +101,52 @@ def test_periods() -> None:
     assert end == datetime(2026, 5, 1, 17, tzinfo=UTC)
     with pytest.raises(InvalidInput):
         date_range(date(2026, 5, 2), date(2026, 5, 1))
+
+
+def _expand(grain: str, first: date, last: date) -> list[date]:
+    from datetime import timedelta
+
+    days, start = [], first
+    while start <= last:
+        end = {
+            "d": start,
+            "m": period_of("month", start).end,
+            "y": period_of("year", start).end,
+        }[grain]
+        day = start
+        while day <= end:
+            days.append(day)
+            day += timedelta(days=1)
+        start = end + timedelta(days=1)
+        if grain != "d":
+            assert start.day == 1
+    return days
+
+
+def test_segments_cover_each_day_once() -> None:
+    import random
+    from datetime import timedelta
+
+    from app.stats.periods import segments
+
+    rng = random.Random(3)
+    cases = [
+        (date(2026, 1, 1), date(2026, 12, 31)),  # a calendar year: one bucket
+        (date(2025, 3, 15), date(2027, 2, 10)),
+        (date(2026, 5, 1), date(2026, 5, 31)),
+        (date(2026, 5, 2), date(2026, 5, 30)),
+        (date(2026, 2, 28), date(2026, 3, 1)),
+        (date(2024, 12, 31), date(2025, 1, 1)),
+    ]
+    for _ in range(300):
+        start = date(2024, 1, 1) + timedelta(days=rng.randint(0, 1000))
+        cases.append((start, start + timedelta(days=rng.randint(0, 900))))
+    for start, end in cases:
+        parts = segments(date_range(start, end))
+        covered = [day for part in parts for day in _expand(*part)]
+        expected = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        assert sorted(covered) == expected, (start, end, parts)
+    assert segments(date_range(date(2026, 1, 1), date(2026, 12, 31))) == [
+        ("y", date(2026, 1, 1), date(2026, 1, 1))
+    ]
+    assert len(segments(date_range(date(2026, 1, 15), date(2027, 1, 14)))) <= 5
