@@ -20,6 +20,8 @@ class AnswerRollup(SQLModel, table=True):
         PrimaryKeyConstraint(
             "office_id", "survey_key", "grain", "start", "survey_version", "question_key", "value"
         ),
+        # SQLite: the primary key is the table, so reading a period is one index range scan.
+        {"sqlite_with_rowid": False},
     )
 
     office_id: int = Field(foreign_key="office.id")
@@ -40,6 +42,7 @@ class BallotRollup(SQLModel, table=True):
         PrimaryKeyConstraint(
             "office_id", "survey_key", "grain", "start", "survey_version", "level"
         ),
+        {"sqlite_with_rowid": False},
     )
 
     office_id: int = Field(foreign_key="office.id")

@@ -6,6 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
@@ -91,12 +92,13 @@ class Figures:
         """Satisfied or better over all answers to all criteria (the figure units are ranked on)."""
         return self.pooled.share(*SATISFIED_OR_BETTER)
 
-    @property
+    @cached_property
     def pooled(self) -> Shares:
-        total: Counter[str] = Counter()
+        total = dict.fromkeys(empty_counts(self.survey), 0)
         for criterion in self.criteria:
-            total.update(criterion.shares.counts)
-        return Shares({c: total.get(c, 0) for c in empty_counts(self.survey)})
+            for category, n in criterion.shares.counts.items():
+                total[category] = total.get(category, 0) + n
+        return Shares(total)
 
     @property
     def index(self) -> float | None:
@@ -123,19 +125,20 @@ def figures(
     """Figures from rollup rows: answers ``(version, question, value, n)`` and ballots
     ``(version, level, n)``. Each version's own scale says which category a value is in; the
     current version (``survey``) gives the criteria, their order and wording."""
+    categories = {version: s.scale.categories() for version, s in versions.items()}
     per_question: dict[str, Counter[str]] = {q.key: Counter() for q in survey.questions}
     for version, question, value, n in answer_counts:
-        level = versions[version].scale.level(value)
-        if level is not None and question in per_question:
-            per_question[question][level.category] += n
+        category = categories[version].get(value)
+        if category is not None and question in per_question:
+            per_question[question][category] += n
     ballots: Counter[str] = Counter()
     unclassified = 0
     for version, value, n in ballot_counts:
-        level = versions[version].scale.level(value)
-        if level is None:
+        category = categories[version].get(value)
+        if category is None:
             unclassified += n
         else:
-            ballots[level.category] += n
+            ballots[category] += n
     base = empty_counts(survey)
     criteria = [
         Criterion(

@@ -51,7 +51,14 @@ class Scale(Text):
         return self
 
     def level(self, value: int) -> Level | None:
-        return next((level for level in self.levels if level.value == value), None)
+        for level in self.levels:
+            if level.value == value:
+                return level
+        return None
+
+    def categories(self) -> dict[int, str]:
+        """Each value's category, for counting many rows at once."""
+        return {level.value: level.category for level in self.levels}
 
 
 class Aspect(Text):

@@ -42,6 +42,7 @@ def upgrade() -> None:
             "value",
             name=op.f("pk_answer_rollup"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "ballot_rollup",
@@ -64,6 +65,7 @@ def upgrade() -> None:
             "level",
             name=op.f("pk_ballot_rollup"),
         ),
+        sqlite_with_rowid=False,
     )
     # ### end Alembic commands ###
     # Count the ballots stored before rollups existed.
