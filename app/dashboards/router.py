@@ -29,6 +29,15 @@ Survey = Annotated[str | None, Query(max_length=64)]
 KEEPALIVE_SECONDS = 15
 
 
+def dashboard_query(
+    unit: PeriodQuery = "month", start: From = None, end: To = None, survey: Survey = None
+) -> views.Query:
+    return views.Query(unit=unit, start=start, end=end, survey=survey)
+
+
+QueryDep = Annotated[views.Query, Depends(dashboard_query)]
+
+
 @router.get("/{code}", response_class=HTMLResponse)
 def office_dashboard(
     request: Request,
@@ -36,12 +45,8 @@ def office_dashboard(
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
-    unit: PeriodQuery = "month",
-    start: From = None,
-    end: To = None,
-    survey: Survey = None,
+    query: QueryDep,
 ) -> HTMLResponse:
-    query = views.Query(unit=unit, start=start, end=end, survey=survey)
     context = views.office_page(session, catalog, user, code, query)
     return render(request, "dashboards/office.html", context, block="figures")
 
@@ -53,10 +58,9 @@ def lobby_display(
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
-    unit: PeriodQuery = "month",
-    survey: Survey = None,
+    query: QueryDep,
 ) -> HTMLResponse:
-    context = views.office_page(session, catalog, user, code, views.Query(unit=unit, survey=survey))
+    context = views.office_page(session, catalog, user, code, query)
     return render(request, "dashboards/display.html", context, block="figures")
 
 
@@ -67,13 +71,9 @@ def children_table(
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
-    unit: PeriodQuery = "month",
-    start: From = None,
-    end: To = None,
-    survey: Survey = None,
+    query: QueryDep,
     sort: Annotated[str, Query(max_length=16)] = "rank",
 ) -> HTMLResponse:
-    query = views.Query(unit=unit, start=start, end=end, survey=survey)
     context = views.children_page(session, catalog, user, code, query, sort)
     return render(request, "dashboards/children.html", context, block="table")
 

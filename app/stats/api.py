@@ -3,10 +3,11 @@ session), and the same for each of its children."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.auth.deps import CurrentUser
 from app.auth.scope import require_office
@@ -24,12 +25,26 @@ SurveyKey = Annotated[str | None, Query(alias="survey", max_length=64)]
 MinResponses = Annotated[int, Query(ge=1, le=100_000)]
 
 
-def _period(start: date | None, end: date | None) -> Period:
-    """Default: this month so far."""
+@dataclass
+class FiguresQuery:
+    period: Period
+    survey: str | None
+    min_responses: int
+
+
+def figures_query(
+    start: From = None, end: To = None, survey: SurveyKey = None, min_responses: MinResponses = 30
+) -> FiguresQuery:
+    """The period (default: this month so far), survey and minimum the figures are asked for."""
     if start is None and end is None:
         month = period_of("month", today())
-        return date_range(month.start, today())
-    return date_range(start or end, end or start)  # type: ignore[arg-type]
+        period = date_range(month.start, today())
+    else:
+        period = date_range(start or end, end or start)  # type: ignore[arg-type]
+    return FiguresQuery(period, survey, min_responses)
+
+
+FiguresQueryDep = Annotated[FiguresQuery, Depends(figures_query)]
 
 
 def _ratio(value: float | None) -> float | None:
@@ -70,20 +85,13 @@ def figures_json(fig: Figures) -> dict[str, Any]:
 
 @router.get("/offices/{code}/summary")
 def office_summary(
-    code: str,
-    session: SessionDep,
-    catalog: CatalogDep,
-    user: CurrentUser,
-    start: From = None,
-    end: To = None,
-    survey: SurveyKey = None,
-    min_responses: MinResponses = 30,
+    code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
 ) -> dict[str, Any]:
     """Figures for the office and its whole sub-tree. Shares are fractions from 0 to 1."""
     require_office(session, user, get_by_code(session, code))
-    period = _period(start, end)
+    period = q.period
     summary = service.summarize(
-        session, catalog, code, period, survey_key=survey, min_responses=min_responses
+        session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
     )
     previous = period.previous()
     rank = summary.office.rank
@@ -108,20 +116,13 @@ def office_summary(
 
 @router.get("/offices/{code}/children")
 def office_children(
-    code: str,
-    session: SessionDep,
-    catalog: CatalogDep,
-    user: CurrentUser,
-    start: From = None,
-    end: To = None,
-    survey: SurveyKey = None,
-    min_responses: MinResponses = 30,
+    code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
 ) -> dict[str, Any]:
     """Each child office's sub-tree figures, ranked among the children."""
     require_office(session, user, get_by_code(session, code))
-    period = _period(start, end)
+    period = q.period
     found, children = service.children_figures(
-        session, catalog, code, period, survey_key=survey, min_responses=min_responses
+        session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
     )
     return {
         "office": {"code": code},

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,13 +14,13 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from app.auth.service import create_user
-from app.core.config import ROOT
 from app.core.db import build_engine
 from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
 from tests.factories import make_office
+from tests.serving import serve
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE = os.environ.get("HAILONG_REQUIRE_BROWSER") == "1"
@@ -60,12 +56,6 @@ class LiveServer:
             )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
     url = fresh_database(backend, "live")
@@ -83,37 +73,10 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
             ),
         )
         session.commit()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "HAILONG_DATABASE_URL": url, "HAILONG_PUBLIC_URL": base}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("the live server did not start")
-        yield LiveServer(url=base, database_url=url, engine=engine)
+        with serve(url) as base:
+            yield LiveServer(url=base, database_url=url, engine=engine)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         engine.dispose()
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -15,19 +11,13 @@ import httpx
 from sqlmodel import Session
 
 from app.auth.service import create_user
-from app.core.config import ROOT
 from app.core.db import build_engine
 from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
 from tests.factories import make_office, six_answers
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.serving import serve
 
 
 def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> None:
@@ -44,69 +34,44 @@ def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> 
         )
         session.commit()
     engine.dispose()
-    port = _port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "HAILONG_DATABASE_URL": url},
-    )
-    try:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            for _ in range(200):
-                try:
-                    client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            page = client.get("/login")
-            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-            client.post(
-                "/login", data={"username": "xem", "password": "mat-khau-dai-1", "csrf": csrf}
-            )
-            got: list[float] = []
-            ready = threading.Event()
+    with serve(url, workers=2) as base, httpx.Client(base_url=base, timeout=10) as client:
+        for _ in range(200):
+            try:
+                client.get("/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        page = client.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        client.post("/login", data={"username": "xem", "password": "mat-khau-dai-1", "csrf": csrf})
+        got: list[float] = []
+        ready = threading.Event()
 
-            def listen() -> None:
-                with client.stream("GET", "/staff/offices/LIVE.1/events") as stream:
-                    for line in stream.iter_lines():
-                        ready.set()
-                        if line == "event: ballot":
-                            got.append(time.monotonic())
-                            if len(got) == 4:
-                                return
+        def listen() -> None:
+            with client.stream("GET", "/staff/offices/LIVE.1/events") as stream:
+                for line in stream.iter_lines():
+                    ready.set()
+                    if line == "event: ballot":
+                        got.append(time.monotonic())
+                        if len(got) == 4:
+                            return
 
-            listener = threading.Thread(target=listen, daemon=True)
-            listener.start()
-            assert ready.wait(10)
-            time.sleep(0.6)  # let the watcher take its first look
-            # Separate connections, so the ballots land on either worker.
-            for _ in range(4):
-                sent = time.monotonic()
-                with httpx.Client(base_url=base) as citizen:
-                    response = citizen.post(
-                        "/api/v1/offices/LIVE.1/responses",
-                        json={"answers": six_answers(5)},
-                        headers={"Idempotency-Key": uuid.uuid4().hex},
-                    )
-                assert response.status_code == 201
-                deadline = sent + 2.0
-                count = len(got)
-                while time.monotonic() < deadline and len(got) == count:
-                    time.sleep(0.02)
-                assert len(got) > count, "no event within 2 seconds"
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        assert ready.wait(10)
+        time.sleep(0.6)  # let the watcher take its first look
+        # Separate connections, so the ballots land on either worker.
+        for _ in range(4):
+            sent = time.monotonic()
+            with httpx.Client(base_url=base) as citizen:
+                response = citizen.post(
+                    "/api/v1/offices/LIVE.1/responses",
+                    json={"answers": six_answers(5)},
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
+            assert response.status_code == 201
+            deadline = sent + 2.0
+            count = len(got)
+            while time.monotonic() < deadline and len(got) == count:
+                time.sleep(0.02)
+            assert len(got) > count, "no event within 2 seconds"
