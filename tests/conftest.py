@@ -135,11 +135,14 @@ def app(db: Session, registered: SurveyCatalog) -> FastAPI:
     application.state.catalog = registered
 
     def session_override() -> Iterator[Session]:
+        # Each request in a savepoint of its own: a failed request undoes its own work only,
+        # as it would with its own session, not the test's setup.
+        request = db.begin_nested()
         try:
             yield db
-            db.commit()
+            request.commit()
         except BaseException:
-            db.rollback()
+            request.rollback()
             raise
 
     application.dependency_overrides[get_session] = session_override

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     # Ballot writer threads per worker process; 0 picks 1 for SQLite and 2 for PostgreSQL.
     ballot_writers: int = Field(default=0, ge=0, le=16)
+    # Figures backed by fewer ballots than this are flagged as not yet reliable.
+    min_responses: int = Field(default=30, ge=1)
     # A live dashboard's event stream is renewed this often (the browser reconnects by itself).
     live_stream_seconds: float = Field(default=300.0, gt=0)
     host: str = "127.0.0.1"

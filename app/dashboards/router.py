@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from app.auth.deps import CurrentUser
 from app.auth.scope import require_office
-from app.core.deps import CatalogDep, SessionDep
+from app.core.deps import CatalogDep, SessionDep, SettingsDep
 from app.core.templates import render
 from app.dashboards import views
 from app.dashboards.live import BallotWatch
@@ -30,9 +30,15 @@ KEEPALIVE_SECONDS = 15
 
 
 def dashboard_query(
-    unit: PeriodQuery = "month", start: From = None, end: To = None, survey: Survey = None
+    settings: SettingsDep,
+    unit: PeriodQuery = "month",
+    start: From = None,
+    end: To = None,
+    survey: Survey = None,
 ) -> views.Query:
-    return views.Query(unit=unit, start=start, end=end, survey=survey)
+    return views.Query(
+        unit=unit, start=start, end=end, survey=survey, min_responses=settings.min_responses
+    )
 
 
 QueryDep = Annotated[views.Query, Depends(dashboard_query)]

@@ -44,6 +44,7 @@ class Query:
     start: date | None = None
     end: date | None = None
     survey: str | None = None
+    min_responses: int = 30
 
     def period(self) -> Period:
         if self.start or self.end:
@@ -71,7 +72,9 @@ def office_page(
     require_office(session, user, office)
     period = query.period()
     survey_key = query.survey
-    summary = stats.summarize(session, catalog, code, period, survey_key=survey_key)
+    summary = stats.summarize(
+        session, catalog, code, period, survey_key=survey_key, min_responses=query.min_responses
+    )
     tree = stats.load_tree(session)
     ids = tree.subtree(office.id or 0)
     versions = stats.versions_of(session, catalog, summary.survey)
@@ -108,7 +111,9 @@ def children_page(
     office = get_by_code(session, code)
     require_office(session, user, office)
     period = query.period()
-    survey, rows = stats.children_figures(session, catalog, code, period, survey_key=query.survey)
+    survey, rows = stats.children_figures(
+        session, catalog, code, period, survey_key=query.survey, min_responses=query.min_responses
+    )
     keys = {
         "code": lambda r: r.code,
         "name": lambda r: r.name,

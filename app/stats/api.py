@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.auth.deps import CurrentUser
 from app.auth.scope import require_office
-from app.core.deps import CatalogDep, SessionDep
+from app.core.deps import CatalogDep, SessionDep, SettingsDep
 from app.offices.service import get_by_code
 from app.stats import service
 from app.stats.maths import Figures
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["figures"])
 From = Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD)")]
 To = Annotated[date | None, Query(alias="to", description="Last day, inclusive")]
 SurveyKey = Annotated[str | None, Query(alias="survey", max_length=64)]
-MinResponses = Annotated[int, Query(ge=1, le=100_000)]
+MinResponses = Annotated[int | None, Query(ge=1, le=100_000)]
 
 
 @dataclass
@@ -33,15 +33,20 @@ class FiguresQuery:
 
 
 def figures_query(
-    start: From = None, end: To = None, survey: SurveyKey = None, min_responses: MinResponses = 30
+    settings: SettingsDep,
+    start: From = None,
+    end: To = None,
+    survey: SurveyKey = None,
+    min_responses: MinResponses = None,
 ) -> FiguresQuery:
-    """The period (default: this month so far), survey and minimum the figures are asked for."""
+    """The period (default: this month so far), survey and minimum the figures are asked for
+    (default: ``HAILONG_MIN_RESPONSES``)."""
     if start is None and end is None:
         month = period_of("month", today())
         period = date_range(month.start, today())
     else:
         period = date_range(start or end, end or start)  # type: ignore[arg-type]
-    return FiguresQuery(period, survey, min_responses)
+    return FiguresQuery(period, survey, min_responses or settings.min_responses)
 
 
 FiguresQueryDep = Annotated[FiguresQuery, Depends(figures_query)]

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.core.timeutil import VN_TZ
+from app.responses.service import submit
+from app.responses.validation import Submission
+from app.surveys.catalog import SurveyCatalog
+from tests.factories import bearer, make_office, make_user, six_answers
+
+
+def _ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int], day: date) -> None:
+    for value in values:
+        submit(
+            db,
+            catalog,
+            code,
+            Submission(answers=six_answers(value)),
+            channel="api",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+            submitted_at=datetime(day.year, day.month, day.day, 10, tzinfo=VN_TZ),
+        )
+
+
+def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
+    make_office(db, registered, code="API-P", name="Tỉnh", kind="province")
+    make_office(db, registered, code="API-A", name="Xã A", parent="API-P")
+    make_office(db, registered, code="API-B", name="Xã B", parent="API-P")
+    _ballots(db, registered, "API-A", [4] * 150 + [5] * 40 + [2] * 10, date(2026, 5, 4))
+    _ballots(db, registered, "API-B", [5, 3], date(2026, 5, 5))
+    headers = bearer(db, make_user(db, "inspector"))
+    response = client.get(
+        "/api/v1/offices/API-A/summary?from=2026-05-01&to=2026-05-31", headers=headers
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["office"] == {"code": "API-A", "name": "Xã A"}
+    assert body["survey"]["key"] == "cong-chuc"
+    assert body["period"] == {"from": "2026-05-01", "to": "2026-05-31"}
+    assert (body["ballots"], body["excluded"], body["enough_responses"]) == (200, 0, True)
+    assert body["ballot_levels"]["counts"]["satisfied"] == 150
+    assert body["ballot_levels"]["shares"]["satisfied_or_better"] == pytest.approx(0.95)
+    assert len(body["criteria"]) == 6
+    first = body["criteria"][0]
+    assert first["key"] == "polite"
+    assert first["label"] == "Công chức có thái độ giao tiếp lịch sự"
+    assert first["answered"] == 200
+    assert first["shares"]["satisfied"] == pytest.approx(0.75)
+    assert first["shares"]["very_satisfied"] == pytest.approx(0.20)
+    assert first["shares"]["satisfied_or_better"] == pytest.approx(0.95)
+    low, high = first["ci95"]
+    assert low < 0.95 < high
+    assert body["index"] == pytest.approx(0.95)
+    assert body["rank"] == {"position": 1, "of": 2}
+    assert body["previous"]["period"] == {"from": "2026-03-31", "to": "2026-04-30"}
+
+    few = client.get(
+        "/api/v1/offices/API-B/summary?from=2026-05-01&to=2026-05-31", headers=headers
+    ).json()
+    assert few["enough_responses"] is False
+    assert few["rank"] == {"position": 2, "of": 2}
+    relaxed = client.get(
+        "/api/v1/offices/API-B/summary?from=2026-05-01&to=2026-05-31&min_responses=2",
+        headers=headers,
+    ).json()
+    assert relaxed["enough_responses"] is True
+
+    children = client.get(
+        "/api/v1/offices/API-P/children?from=2026-05-01&to=2026-05-31", headers=headers
+    ).json()
+    assert [
+        (c["office"]["code"], c["ballots"], c["rank"]["position"]) for c in children["children"]
+    ] == [("API-A", 200, 1), ("API-B", 2, 2)]
+
+
+def test_bad_parameters_are_422(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
+    make_office(db, registered, code="API-Q")
+    headers = bearer(db, make_user(db, "admin"))
+    for query in (
+        "from=2026-13-01",
+        "from=2026-05-02&to=2026-05-01",
+        "min_responses=0",
+        "survey=nope",
+    ):
+        response = client.get(f"/api/v1/offices/API-Q/summary?{query}", headers=headers)
+        assert response.status_code in (404, 422), (query, response.status_code)
+        assert response.headers["content-type"].startswith("application/json")
