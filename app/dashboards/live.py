@@ -29,17 +29,17 @@ class BallotWatch:
         self.interval = interval
         self._subscribers: set[asyncio.Queue[set[int]]] = set()
         self._task: asyncio.Task[None] | None = None
-        self._top = 0
         self._seen: set[int] = set()
 
     def _poll(self) -> set[int]:
+        """Offices with ballots not seen by the previous poll, among the newest ids only."""
         with self.engine.connect() as conn:
+            top = conn.execute(sa.select(sa.func.max(BALLOT.c.id))).scalar() or 0
             rows = conn.execute(
-                sa.select(BALLOT.c.id, BALLOT.c.office_id).where(BALLOT.c.id > self._top - LOOKBACK)
+                sa.select(BALLOT.c.id, BALLOT.c.office_id).where(BALLOT.c.id > top - LOOKBACK)
             ).all()
         fresh = {office for ballot_id, office in rows if ballot_id not in self._seen}
         self._seen = {ballot_id for ballot_id, _ in rows}
-        self._top = max(self._seen, default=self._top)
         return fresh
 
     async def _run(self) -> None:

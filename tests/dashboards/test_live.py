@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.core.db import build_engine
+from app.dashboards.live import LOOKBACK, BallotWatch
+from app.responses.service import submit
+from app.responses.validation import Submission
+from app.surveys.catalog import SurveyCatalog
+from app.surveys.service import register_catalog
+from tests.conftest import fresh_database
+from tests.factories import make_office, six_answers
+
+
+def _store(engine: Engine, catalog: SurveyCatalog, code: str, count: int) -> None:
+    with Session(engine) as session:
+        for _ in range(count):
+            submit(
+                session,
+                catalog,
+                code,
+                Submission(answers=six_answers(5)),
+                channel="api",
+                idempotency_key=uuid.uuid4().hex,
+                strict_replay=True,
+            )
+        session.commit()
+
+
+def test_the_watch_reads_only_the_newest_ids(backend: str, catalog: SurveyCatalog) -> None:
+    engine = build_engine(fresh_database(backend, "watch"), pool_size=1)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        a = make_office(session, catalog, code="W-A")
+        b = make_office(session, catalog, code="W-B")
+        session.commit()
+        a_id, b_id = a.id, b.id
+    _store(engine, catalog, "W-A", LOOKBACK + 50)
+    watch = BallotWatch(engine)
+    first = watch._poll()
+    assert first == {a_id}  # the first look only primes the watch (the caller ignores it)
+    assert len(watch._seen) == LOOKBACK  # not the whole table
+    assert watch._poll() == set()
+    _store(engine, catalog, "W-B", 2)
+    assert watch._poll() == {b_id}
+    assert watch._poll() == set()
+    engine.dispose()
