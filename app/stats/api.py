@@ -70,6 +70,8 @@ def figures_json(fig: Figures) -> dict[str, Any]:
             "counts": fig.ballots.counts,
             "unclassified": fig.unclassified,
             "shares": {k: _ratio(v) for k, v in fig.ballots.shares().items()},
+            "ci95": fig.ballots.headline_ci95(),
+            "ci95_shares": {k: fig.ballots.ci95(k) for k in fig.ballots.counts},
         },
         "criteria": [
             {

@@ -46,6 +46,8 @@ def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog
     assert (body["ballots"], body["excluded"], body["enough_responses"]) == (200, 0, True)
     assert body["ballot_levels"]["counts"]["satisfied"] == 150
     assert body["ballot_levels"]["shares"]["satisfied_or_better"] == pytest.approx(0.95)
+    low, high = body["ballot_levels"]["ci95_shares"]["very_satisfied"]
+    assert low < 0.20 < high
     assert len(body["criteria"]) == 6
     first = body["criteria"][0]
     assert first["key"] == "polite"
