@@ -77,7 +77,7 @@ def serve(
     typer.echo(f"hailong on {base}")
     if example:
         typer.echo(f"  citizen form:  {survey_url(base, example.code)}")
-        typer.echo(f"  QR poster:     {base}/staff/offices/{example.code}/poster")
+        typer.echo(f"  staff sign-in: {base}/login")
     typer.echo(f"  API docs:      {base}/docs")
     typer.echo(f"  health:        {base}/healthz")
     uvicorn.run(
@@ -98,7 +98,7 @@ def demo(
     seed: int = 2026,
 ) -> None:
     """Load a small demo province and a few hundred ballots (all marked as demo data)."""
-    from app.demo.service import has_data, load_demo
+    from app.demo.service import create_demo_accounts, has_data, load_demo
 
     with session_scope() as session:
         catalog = _registered_catalog(session)
@@ -108,7 +108,11 @@ def demo(
                 return
             raise _fail("the database already has offices; demo data goes into an empty one")
         stored = load_demo(session, catalog, ballots=ballots, seed=seed)
+        accounts = create_demo_accounts(session)
     typer.echo(f"demo data loaded: {stored} ballots")
+    typer.echo("demo staff accounts (sign in at /login; the passwords are shown only now):")
+    for username, role, password in accounts:
+        typer.echo(f"  {username:<14} {role:<10} {password}")
 
 
 @office_cli.command("add")

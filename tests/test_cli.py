@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -139,6 +140,7 @@ def test_demo_loads_once(cli_db: str) -> None:
     code, out = run("demo", "--if-empty", "--ballots", "120")
     assert code == 0, out
     assert "120 ballots" in out
+    assert re.search(r"demo\.admin +admin +\S{12,}", out)
     with Session(get_engine()) as session:
         demo = session.exec(
             select(func.count()).select_from(Ballot).where(Ballot.is_demo)

@@ -4,6 +4,7 @@ hundred plausible ballots over recent months, every one marked ``is_demo``."""
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -152,3 +153,29 @@ def demo_ballots(session: Session) -> int:
     return session.exec(
         select(func.count()).select_from(Ballot).where(Ballot.is_demo == True)  # noqa: E712
     ).one()
+
+
+# (username, role, office): who can look at the demo dashboards.
+DEMO_ACCOUNTS = [
+    ("demo.admin", "admin", None),
+    ("demo.canbo", "officer", "16003.MC"),
+    ("demo.thanhtra", "inspector", "38"),
+]
+
+
+def create_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
+    """Demo staff accounts with fresh random passwords: (username, role, password)."""
+    from app.auth.service import create_user
+    from app.models import UserCreate
+
+    created = []
+    for username, role, office in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        create_user(
+            session,
+            UserCreate.model_construct(
+                username=username, role=role, office=office, password=password
+            ),
+        )
+        created.append((username, role, password))
+    return created
