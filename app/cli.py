@@ -318,4 +318,15 @@ def token_revoke(token_id: int) -> None:
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:  # a configuration mistake, not a crash: say which setting
+        for error in exc.errors():
+            loc = "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(
+                f"error: {'HAILONG_' + loc if loc else 'settings'}: {error['msg']}", err=True
+            )
+        raise SystemExit(2) from exc
     cli()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -202,3 +203,16 @@ def test_users_and_tokens(cli_db: str) -> None:
     token_id = out.split("\t")[0]
     assert run("token", "revoke", token_id)[0] == 0
     assert "revoked" in run("token", "list", "thanhtra")[1]
+
+
+def test_default_secret_is_refused_outside_development() -> None:
+    env = {**os.environ, "HAILONG_ENV": "production", "HAILONG_SECRET_KEY": "short"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "surveys", "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "HAILONG_SECRET_KEY must be a random value" in result.stderr
