@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from sqlalchemy import text as sa_text
 
 from app.core.config import get_settings
 from app.core.db import session_scope
@@ -315,6 +316,35 @@ def token_revoke(token_id: int) -> None:
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"revoked token {token_id}")
+
+
+@cli.command()
+def verify(
+    db: Annotated[
+        bool, typer.Option("--db", help="Re-walk the ballot chains in the database")
+    ] = False,
+    office: Annotated[str | None, typer.Option(help="Only this office's chain")] = None,
+) -> None:
+    """Check that no ballot was edited, deleted or inserted behind the app's back."""
+    from app.core.db import get_engine
+    from app.integrity.service import verify_db
+
+    if not db:
+        raise _fail("say what to verify: --db (export files come with the exports)", 2)
+    with get_engine().connect() as conn:
+        if (
+            office is not None
+            and conn.execute(sa_text("SELECT 1 FROM office WHERE code = :c"), {"c": office}).first()
+            is None
+        ):
+            raise _fail(f"no office with code {office!r}")
+        report = verify_db(conn, office)
+    for finding in report.findings or []:
+        typer.echo(str(finding))
+    if not report.ok:
+        typer.echo(f"FAILED: {len(report.findings or [])} problem(s) in {report.chains} chain(s)")
+        raise typer.Exit(1)
+    typer.echo(f"ok: {report.ballots} ballots in {report.chains} chains verified")
 
 
 def main() -> None:

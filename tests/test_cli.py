@@ -216,3 +216,21 @@ def test_default_secret_is_refused_outside_development() -> None:
     )
     assert result.returncode == 2
     assert "HAILONG_SECRET_KEY must be a random value" in result.stderr
+
+
+def test_verify_db(cli_db: str) -> None:
+    from sqlalchemy import text
+
+    assert run("demo", "--ballots", "60")[0] == 0
+    code, out = run("verify", "--db")
+    assert code == 0, out
+    assert "ok: 60 ballots" in out
+    assert run("verify")[0] == 2
+    assert run("verify", "--db", "--office", "NOPE")[0] == 1
+    with get_engine().begin() as conn:
+        receipt = conn.execute(text("SELECT receipt FROM ballot ORDER BY id LIMIT 1")).scalar()
+        conn.execute(text("UPDATE ballot SET comment = 'sửa' WHERE receipt = :r"), {"r": receipt})
+    code, out = run("verify", "--db")
+    assert code == 1
+    assert "EDITED   office" in out
+    assert receipt in out

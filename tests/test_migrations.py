@@ -86,3 +86,12 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
     engine.dispose()
     assert fast == slow
     assert sum(n for key, n in fast[1].items() if key[2] == "y") == 12
+    # The chain migration chained them too.
+    from app.integrity.service import verify_db
+
+    engine = build_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        report = verify_db(conn)
+    engine.dispose()
+    assert report.ok, report.findings
+    assert report.ballots == 12

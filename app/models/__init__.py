@@ -19,7 +19,7 @@ from app.models.account import (  # noqa: E402
     UserCreate,
     UserPublic,
 )
-from app.models.ballot import Answer, Ballot, BallotPublic  # noqa: E402
+from app.models.ballot import Answer, Ballot, BallotPublic, OfficeChain  # noqa: E402
 from app.models.office import Counter, Office, OfficeCreate, OfficePublic  # noqa: E402
 from app.models.rollup import AnswerRollup, BallotRollup  # noqa: E402
 from app.models.survey import SurveyVersion  # noqa: E402
@@ -37,6 +37,7 @@ __all__ = [
     "LoginSession",
     "LoginThrottle",
     "Office",
+    "OfficeChain",
     "OfficeCreate",
     "OfficePublic",
     "SurveyVersion",

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import (
+    BigInteger,
     Column,
     ForeignKey,
     ForeignKeyConstraint,
@@ -29,6 +30,8 @@ class Ballot(SQLModel, table=True):
             ["survey_key", "survey_version"], ["survey_version.key", "survey_version.version"]
         ),
         Index("ix_ballot_office_submitted", "office_id", "submitted_at"),
+        # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
+        Index("uq_ballot_office_id_chain_seq", "office_id", "chain_seq", unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
@@ -46,6 +49,20 @@ class Ballot(SQLModel, table=True):
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
     )
     is_demo: bool = Field(default=False)
+    # Tamper evidence (app/integrity/chain.py): position in the office's chain and the links.
+    chain_seq: int | None = Field(default=None, sa_type=BigInteger)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    chain_hash: str | None = Field(default=None, max_length=64)
+
+
+class OfficeChain(SQLModel, table=True):
+    """The head of each office's ballot chain: its length and last hash."""
+
+    __tablename__ = "office_chain"
+
+    office_id: int = Field(foreign_key="office.id", primary_key=True)
+    last_seq: int = Field(sa_type=BigInteger)
+    last_hash: str = Field(max_length=64)
 
 
 class Answer(SQLModel, table=True):

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from app.core.bulk import bulk
 from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError, NotFound
+from app.integrity import chain
 from app.models import Ballot, BallotPublic, Counter
 from app.models.types import utcnow
 from app.offices.service import get_by_code
@@ -154,6 +155,9 @@ BALLOT_COLUMNS = (
     "comment",
     "submitted_at",
     "is_demo",
+    "chain_seq",
+    "prev_hash",
+    "chain_hash",
 )
 ANSWER_COLUMNS = ("ballot_id", "question_key", "value")
 STORED_COLUMNS = (
@@ -197,9 +201,10 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     """Insert a batch in the caller's transaction; one outcome per ballot, in order.
 
     A ballot whose idempotency key is already stored, or taken earlier in the same batch, is not
-    inserted: it gets that ballot's receipt back, or a conflict if its answers differ. A repeated
-    receipt (about one chance in 10^14) fails the INSERT; the caller retries (the group-commit
-    writer does so ballot by ballot, with new receipts).
+    inserted: it gets that ballot's receipt back, or a conflict if its answers differ. New
+    ballots are appended to their office's hash chain. A repeated receipt (about one chance in
+    10^14) fails the INSERT; the caller retries (the group-commit writer does so ballot by
+    ballot, with new receipts).
     """
     sql = bulk(conn)
     first: dict[tuple[int, str], int] = {}
@@ -209,20 +214,40 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
         if key not in first:
             first[key] = i
             rows[i] = {**item.row, "receipt": new_receipt()}
-    returned = sql.insert(
-        conn,
-        "ballot",
-        BALLOT_COLUMNS,
-        [sql.row(BALLOT, BALLOT_COLUMNS, row) for row in rows.values()],
-        BALLOT_CONFLICT,
-    )
-    ids = {receipt: ballot_id for ballot_id, receipt in returned}
+    before = chain.heads(conn, sorted({batch[i].office.id for i in rows}))
+    for _attempt in range(3):
+        tips = chain.assign(
+            [
+                (batch[i].office.id, batch[i].office.code, row, batch[i].answers)
+                for i, row in rows.items()
+            ],
+            before,
+        )
+        # In a savepoint: a key stored meanwhile leaves a hole in the positions just handed
+        # out, so the batch is taken back and chained again without it.
+        savepoint = conn.begin_nested()
+        returned = sql.insert(
+            conn,
+            "ballot",
+            BALLOT_COLUMNS,
+            [sql.row(BALLOT, BALLOT_COLUMNS, row) for row in rows.values()],
+            BALLOT_CONFLICT,
+        )
+        ids = {receipt: ballot_id for ballot_id, receipt in returned}
+        if len(ids) == len(rows):
+            savepoint.commit()
+            break
+        savepoint.rollback()
+        rows = {i: row for i, row in rows.items() if row["receipt"] in ids}
+    else:  # pragma: no cover - keys stored concurrently three times over
+        raise RuntimeError("could not chain the batch")
+    chain.save_heads(conn, tips, before)
     outcomes: list[Outcome] = []
     answers: list[list[Any]] = []
     counted: list[rollups.Counted] = []
     for i, item in enumerate(batch):
         j = first[(item.office.id, item.row["idempotency_key"])]
-        ballot_id = ids.get(rows[j]["receipt"])
+        ballot_id = ids.get(rows[j]["receipt"]) if j in rows else None
         if ballot_id is None:  # stored before this batch: a retry of an acknowledged ballot
             stored = _stored(conn, item)
             if stored is None:

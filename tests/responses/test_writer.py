@@ -176,3 +176,21 @@ def test_async_callers_wait_for_the_commit(committed: tuple[Engine, OfficeInfo])
             select(func.count()).select_from(Ballot).where(Ballot.receipt.in_(receipts))
         ).scalar_one()
     assert stored == 50
+
+
+def test_concurrent_writers_keep_each_chain_whole(committed: tuple[Engine, OfficeInfo]) -> None:
+    from app.integrity.service import verify_db
+
+    engine, info = committed
+    writer = GroupCommitWriter(engine, threads=3)
+    writer.start()
+    try:
+        # Some keys twice, so some batches are chained a second time without them.
+        keys = [uuid.uuid4().hex for _ in range(150)]
+        outcomes = _collect(writer, [_prepared(info, key) for key in keys + keys[::5]])
+    finally:
+        writer.stop()
+    assert all(isinstance(o, Stored) for o in outcomes)
+    with engine.connect() as conn:
+        report = verify_db(conn, info.code)
+    assert report.ok, report.findings
