@@ -26,6 +26,7 @@ from app.dashboards.live import BallotWatch
 from app.dashboards.router import router as dashboards_router
 from app.docs import router as docs_router
 from app.health import router as health_router
+from app.integrity.router import router as exclusions_api
 from app.offices.router import router as offices_router
 from app.responses.api import router as responses_api
 from app.responses.intake import WriterIntake
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(offices_router)
     app.include_router(auth_router)
     app.include_router(stats_api)
+    app.include_router(exclusions_api)
     app.include_router(health_router)
     app.include_router(docs_router)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")

@@ -10,13 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.audit import service as audit
 from app.auth import service
 from app.auth.deps import SESSION_COOKIE, CsrfUser, CurrentUser, login_of
 from app.auth.scope import visible
 from app.core.deps import SessionDep, SettingsDep
 from app.core.templates import render
 from app.models.account import ROLES
-from app.stats.service import load_tree
+from app.offices.tree import load_tree
 
 router = APIRouter(tags=["staff"], include_in_schema=False)
 LOGIN_NONCE_COOKIE = "hl_login"
@@ -77,6 +78,10 @@ def login(
         return _login_page(request, secret, _safe_next(next), message, status=403)
     address = request.client.host if request.client else "unknown"
     result = service.login(session, username, password, address)
+    outcome = (
+        "login" if result.user else ("login_throttled" if result.retry_after else "login_failed")
+    )
+    audit.record(session, username.strip().lower(), outcome, address=address)
     if result.retry_after:
         page = _login_page(
             request,

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.core.errors import NotFound
 from app.models import Office, User
-from app.stats.service import Tree, load_tree
+from app.offices.tree import Tree, load_tree
 
 
 def visible(tree: Tree, user: User) -> set[int] | None:

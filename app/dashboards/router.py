@@ -17,8 +17,8 @@ from app.core.templates import render
 from app.dashboards import views
 from app.dashboards.live import BallotWatch
 from app.offices.service import get_by_code
+from app.offices.tree import load_tree
 from app.stats.periods import Unit
-from app.stats.service import load_tree
 
 router = APIRouter(prefix="/staff/offices", tags=["dashboards"], include_in_schema=False)
 

@@ -15,6 +15,7 @@ from app.dashboards import charts
 from app.dashboards.service import latest_comments, trend
 from app.models import User
 from app.offices.service import get_by_code
+from app.offices.tree import load_tree
 from app.stats import service as stats
 from app.stats.periods import UNITS, Period, Unit, date_range, period_of, today
 from app.surveys.catalog import SurveyCatalog
@@ -75,7 +76,7 @@ def office_page(
     summary = stats.summarize(
         session, catalog, code, period, survey_key=survey_key, min_responses=query.min_responses
     )
-    tree = stats.load_tree(session)
+    tree = load_tree(session)
     ids = tree.subtree(office.id or 0)
     versions = stats.versions_of(session, catalog, summary.survey)
     names = {office_id: name for office_id, (_, name, _) in tree.offices.items()}

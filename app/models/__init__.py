@@ -19,6 +19,7 @@ from app.models.account import (  # noqa: E402
     UserCreate,
     UserPublic,
 )
+from app.models.audit import AuditEvent, Exclusion  # noqa: E402
 from app.models.ballot import Answer, Ballot, BallotPublic, OfficeChain  # noqa: E402
 from app.models.office import Counter, Office, OfficeCreate, OfficePublic  # noqa: E402
 from app.models.rollup import AnswerRollup, BallotRollup  # noqa: E402
@@ -30,10 +31,12 @@ __all__ = [
     "Answer",
     "AnswerRollup",
     "ApiToken",
+    "AuditEvent",
     "Ballot",
     "BallotPublic",
     "BallotRollup",
     "Counter",
+    "Exclusion",
     "LoginSession",
     "LoginThrottle",
     "Office",

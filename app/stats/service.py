@@ -3,46 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
 
 from app.core.bulk import bulk
 from app.core.errors import NotFound
-from app.models import Office, SurveyVersion
+from app.integrity.exclusions import excluded_counts
+from app.models import SurveyVersion
 from app.offices.service import get_by_code
+from app.offices.tree import Tree, load_tree
 from app.stats.maths import Figures, figures
 from app.stats.periods import Period, segments
 from app.stats.rollups import ANSWER_ROLLUP
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import SurveyDefinition
 from app.surveys.service import survey_for_office, survey_version
-
-
-@dataclass
-class Tree:
-    """Every office's place in the tree, loaded in one query (the whole country is ~4,000)."""
-
-    offices: dict[int, tuple[str, str, int | None]]  # id -> (code, name, parent id)
-    children: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
-
-    def __post_init__(self) -> None:
-        for office_id, (_, _, parent) in self.offices.items():
-            self.children[parent].append(office_id)
-
-    def subtree(self, root: int) -> list[int]:
-        found, stack = [], [root]
-        while stack:
-            office_id = stack.pop()
-            found.append(office_id)
-            stack.extend(self.children.get(office_id, []))
-        return found
-
-
-def load_tree(session: Session) -> Tree:
-    rows = session.exec(select(Office.id, Office.code, Office.name, Office.parent_id))
-    return Tree({row[0] or 0: (row[1], row[2], row[3]) for row in rows})
 
 
 @dataclass
@@ -148,6 +125,10 @@ def figures_by_subtree(
     for office_id, rows in ballots.items():
         per_root_ballots[owner[office_id]] += rows
     versions = versions_of(session, catalog, survey)
+    start, end = period.bounds_utc()
+    excluded: dict[int, int] = defaultdict(int)
+    for office_id, n in excluded_counts(session, list(owner), survey.key, start, end).items():
+        excluded[owner[office_id]] += n
     result = []
     for root in roots:
         code, name, _ = tree.offices[root]
@@ -161,6 +142,7 @@ def figures_by_subtree(
                     versions,
                     per_root_answers[root],
                     per_root_ballots[root],
+                    excluded=excluded[root],
                     min_responses=min_responses,
                 ),
             )

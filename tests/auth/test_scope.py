@@ -30,7 +30,7 @@ PUBLIC = {
 }
 # What to put in each path parameter; a route with a parameter missing here fails the test.
 OFFICE_PARAMS = {"code", "office_code"}
-OTHER_PARAMS = {"fmt": "png"}
+OTHER_PARAMS = {"fmt": "png", "receipt": "KHONGCOPHIEU"}
 
 
 def _api_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, Route]]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from app.core.timeutil import to_local
-from app.models import Answer, AnswerRollup, Ballot, BallotRollup, SurveyVersion
+from app.models import Answer, AnswerRollup, Ballot, BallotRollup, Exclusion, SurveyVersion
 from app.surveys.definition import SurveyDefinition
 
 
@@ -24,7 +24,14 @@ def recount(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
         given.setdefault(ballot_id, {})[question] = value
     answers: Counter[Any] = Counter()
     levels: Counter[Any] = Counter()
+    decisions: dict[int, bool] = {}
+    for ballot_id, excluded in conn.execute(
+        select(Exclusion.ballot_id, Exclusion.excluded).order_by(Exclusion.id)
+    ):
+        decisions[ballot_id] = excluded  # the latest decision stands
     for b in conn.execute(select(Ballot.__table__)):  # type: ignore[attr-defined]
+        if decisions.get(b.id):
+            continue  # excluded from the figures
         day = to_local(b.submitted_at).date()
         mine = given.get(b.id, {})
         level = versions[(b.survey_key, b.survey_version)].classify(mine)

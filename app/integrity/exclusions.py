@@ -1,0 +1,114 @@
+"""Excluding a ballot from the statistics, and reinstating it: inspectors and admins only, each
+with a written reason, every decision kept. The ballot itself stays, in every raw export."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.audit import service as audit
+from app.auth.scope import require_office
+from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.models import Answer, Ballot, Exclusion, Office, User
+from app.stats import rollups
+from app.surveys.catalog import SurveyCatalog
+from app.surveys.service import survey_version
+
+EXCLUSION = Exclusion.__table__  # type: ignore[attr-defined]
+
+
+class Forbidden(DomainError):
+    """Only an inspector or an admin may exclude or reinstate ballots."""
+
+    status_code = 403
+    code = "forbidden"
+    message_vi = "Chỉ đoàn kiểm tra hoặc quản trị được loại hoặc khôi phục phiếu."
+
+
+def is_excluded(session: Session, ballot_id: int) -> bool:
+    latest = session.exec(
+        select(Exclusion.excluded)
+        .where(Exclusion.ballot_id == ballot_id)
+        .order_by(col(Exclusion.id).desc())
+        .limit(1)
+    ).first()
+    return bool(latest)
+
+
+def decide(
+    session: Session,
+    catalog: SurveyCatalog,
+    user: User,
+    receipt: str,
+    reason: str,
+    *,
+    exclude: bool,
+    address: str = "",
+) -> Ballot:
+    if user.role not in ("inspector", "admin"):
+        raise Forbidden()
+    reason = reason.strip()
+    if not 5 <= len(reason) <= 2000:
+        raise InvalidInput("reason: write why, in 5 to 2000 characters")
+    ballot = session.exec(select(Ballot).where(Ballot.receipt == receipt.upper())).first()
+    office = session.get(Office, ballot.office_id) if ballot else None
+    if ballot is None or office is None:
+        raise NotFound(f"No ballot with receipt {receipt!r}", message_vi="Không có phiếu này.")
+    require_office(session, user, office)
+    if is_excluded(session, ballot.id or 0) == exclude:
+        state = "already excluded" if exclude else "not excluded"
+        raise Conflict(f"ballot {ballot.receipt} is {state}")
+    survey = survey_version(session, catalog, ballot.survey_key, ballot.survey_version)
+    if survey is None:  # pragma: no cover - every stored ballot's version is published
+        raise NotFound("survey version not found")
+    answers = dict(
+        session.exec(
+            select(Answer.question_key, Answer.value).where(Answer.ballot_id == ballot.id)
+        ).all()
+    )
+    # The figures count what is not excluded: move this ballot out of (or back into) them.
+    rollups.add(
+        session.connection(),
+        [
+            rollups.Counted(
+                office_id=ballot.office_id,
+                survey_key=ballot.survey_key,
+                survey_version=ballot.survey_version,
+                submitted_at=ballot.submitted_at,
+                level=rollups.ballot_level(survey, answers),
+                answers=answers,
+            )
+        ],
+        sign=-1 if exclude else 1,
+    )
+    session.add(
+        Exclusion(ballot_id=ballot.id or 0, excluded=exclude, reason=reason, user_id=user.id or 0)
+    )
+    audit.record(
+        session,
+        user.username,
+        "exclude" if exclude else "reinstate",
+        f"ballot {ballot.receipt} ({office.code})",
+        reason,
+        address,
+    )
+    return ballot
+
+
+def excluded_counts(
+    session: Session, office_ids: list[int], survey_key: str, start: object, end: object
+) -> dict[int, int]:
+    """Currently excluded ballots per office, submitted in [start, end)."""
+    if not office_ids:
+        return {}
+    latest = sa.select(sa.func.max(EXCLUSION.c.id)).group_by(EXCLUSION.c.ballot_id)
+    ballot = Ballot.__table__  # type: ignore[attr-defined]
+    rows = session.connection().execute(
+        sa.select(ballot.c.office_id, sa.func.count())
+        .select_from(EXCLUSION.join(ballot, ballot.c.id == EXCLUSION.c.ballot_id))
+        .where(EXCLUSION.c.id.in_(latest), EXCLUSION.c.excluded.is_(True))
+        .where(ballot.c.survey_key == survey_key, ballot.c.office_id.in_(office_ids))
+        .where(ballot.c.submitted_at >= start, ballot.c.submitted_at < end)
+        .group_by(ballot.c.office_id)
+    )
+    return {office_id: int(n) for office_id, n in rows}

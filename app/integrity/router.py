@@ -1,0 +1,54 @@
+"""Excluding ballots from the statistics (and reinstating them), through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from app.auth.deps import CsrfUser
+from app.core.deps import CatalogDep, SessionDep
+from app.integrity.exclusions import decide
+
+router = APIRouter(prefix="/api/v1", tags=["exclusions"])
+
+
+class Decision(BaseModel):
+    reason: str = Field(min_length=5, max_length=2000, description="Why, in words")
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@router.post("/ballots/{receipt}/exclusion", status_code=201)
+def exclude_ballot(
+    request: Request,
+    receipt: str,
+    body: Decision,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CsrfUser,
+) -> dict[str, Any]:
+    """Exclude a ballot from the figures (inspectors and admins; the ballot stays stored)."""
+    ballot = decide(
+        session, catalog, user, receipt, body.reason, exclude=True, address=_address(request)
+    )
+    return {"receipt": ballot.receipt, "excluded": True, "reason": body.reason.strip()}
+
+
+@router.post("/ballots/{receipt}/reinstatement")
+def reinstate_ballot(
+    request: Request,
+    receipt: str,
+    body: Decision,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CsrfUser,
+) -> dict[str, Any]:
+    """Count an excluded ballot in the figures again, with a reason."""
+    ballot = decide(
+        session, catalog, user, receipt, body.reason, exclude=False, address=_address(request)
+    )
+    return {"receipt": ballot.receipt, "excluded": False, "reason": body.reason.strip()}
