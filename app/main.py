@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(dashboards_router)
     app.include_router(offices_router)
     app.include_router(auth_router)
+    app.include_router(audit_router)
     app.include_router(stats_api)
     app.include_router(exclusions_api)
     app.include_router(health_router)

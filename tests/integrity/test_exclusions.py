@@ -112,3 +112,16 @@ def test_session_needs_csrf_and_logins_are_logged(
     assert ok.status_code == 201
     assert "login" in [e.action for e in db.exec(select(AuditEvent)).all()]
     assert date(2026, 5, 4)  # the period the ballots were stored in
+
+
+def test_audit_log_page(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
+    _setup(db, registered)
+    sign_in(client, make_user(db, "officer", "EX-A"))
+    assert client.get("/staff/audit").status_code == 403
+    client.cookies.clear()
+    inspector = make_user(db, "inspector")
+    sign_in(client, inspector)
+    page = client.get("/staff/audit")
+    assert page.status_code == 200
+    assert inspector.username in page.text
+    assert "login" in page.text
