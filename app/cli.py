@@ -319,7 +319,42 @@ def token_revoke(token_id: int) -> None:
 
 
 @cli.command()
+def export(
+    what: Annotated[str, typer.Argument(help="ballots")],
+    office: Annotated[str, typer.Option(help="The office; its whole sub-tree is exported")],
+    output: Annotated[Path, typer.Option("-o", "--output")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "csv",
+    start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD, inclusive")] = None,
+    survey: Annotated[str | None, typer.Option(help="Survey key")] = None,
+) -> None:
+    """Export the raw ballots to FILE, with FILE.manifest.json beside it."""
+    from datetime import date
+
+    from app.audit import service as audit
+    from app.exports import files
+    from app.stats.periods import date_range, period_of, today
+
+    if what != "ballots":
+        raise _fail(f"{what!r}: only 'ballots' can be exported yet", 2)
+    try:
+        first = date.fromisoformat(start) if start else period_of("year", today()).start
+        last = date.fromisoformat(end) if end else today()
+    except ValueError as exc:
+        raise _fail(f"--from/--to: {exc}", 2) from exc
+    try:
+        with session_scope() as session:
+            export = files.prepare(session, _catalog(), office, date_range(first, last), survey)
+            manifest = files.write(session.connection(), export, fmt, output, "cli")
+            audit.record(session, "cli", "export", f"ballots {office} {first}..{last} ({fmt})")
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(f"{output}: {export.rows} ballots; manifest {manifest}")
+
+
+@cli.command()
 def verify(
+    file: Annotated[Path | None, typer.Argument(help="An export file (with its manifest)")] = None,
     db: Annotated[
         bool, typer.Option("--db", help="Re-walk the ballot chains in the database")
     ] = False,
@@ -329,8 +364,20 @@ def verify(
     from app.core.db import get_engine
     from app.integrity.service import verify_db
 
+    if file is not None:
+        from app.exports.files import verify_file
+
+        with get_engine().connect() as conn:
+            problems = verify_file(conn, file)
+        for problem in problems:
+            typer.echo(problem)
+        if problems:
+            typer.echo(f"FAILED: {file} does not verify")
+            raise typer.Exit(1)
+        typer.echo(f"ok: {file} matches its manifest and the database")
+        return
     if not db:
-        raise _fail("say what to verify: --db (export files come with the exports)", 2)
+        raise _fail("say what to verify: FILE or --db", 2)
     with get_engine().connect() as conn:
         if (
             office is not None

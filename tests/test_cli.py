@@ -234,3 +234,35 @@ def test_verify_db(cli_db: str) -> None:
     assert code == 1
     assert "EDITED   office" in out
     assert receipt in out
+
+
+def test_export_and_verify_a_file(cli_db: str, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    assert run("demo", "--ballots", "80")[0] == 0
+    out_file = tmp_path / "phieu.csv"
+    code, out = run(
+        "export",
+        "ballots",
+        "--office",
+        "38",
+        "--from",
+        "2020-01-01",
+        "--format",
+        "csv",
+        "-o",
+        str(out_file),
+    )
+    assert code == 0, out
+    manifest = tmp_path / "phieu.csv.manifest.json"
+    assert manifest.exists()
+    assert run("verify", str(out_file))[0] == 0
+    with get_engine().begin() as conn:
+        conn.execute(text("DELETE FROM answer WHERE ballot_id = (SELECT max(id) FROM ballot)"))
+    code, out = run("verify", str(out_file))
+    assert code == 1
+    assert "EDITED" in out
+    assert run("export", "summary", "--office", "38", "-o", str(out_file))[0] == 2
+    assert (
+        run("export", "ballots", "--office", "38", "--format", "xml", "-o", str(out_file))[0] == 1
+    )

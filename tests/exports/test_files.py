@@ -1,0 +1,103 @@
+"""Exports read back with real readers, Vietnamese intact, injection neutralised, and files
+checked against their manifests and the database."""
+
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.core.timeutil import VN_TZ
+from app.exports import files
+from app.responses.service import submit
+from app.responses.validation import Submission
+from app.stats.periods import date_range
+from app.surveys.catalog import SurveyCatalog
+from tests.factories import make_office, six_answers
+
+MAY = date_range(date(2026, 5, 1), date(2026, 5, 31))
+
+
+def _setup(db: Session, catalog: SurveyCatalog) -> list[str]:
+    make_office(db, catalog, code="X-P", name="Tỉnh Thanh Hóa", kind="province")
+    make_office(
+        db, catalog, code="X-A", name="Bộ phận một cửa xã Thiệu Hóa", parent="X-P", counters=2
+    )
+    receipts = []
+    for n, comment in enumerate(
+        ["Cán bộ rất nhiệt tình, chu đáo", '=HYPERLINK("x")', "-1+2", None]
+    ):
+        ballot, _ = submit(
+            db,
+            catalog,
+            "X-A",
+            Submission(answers=six_answers(4 + n % 2), comment=comment, counter=2),
+            channel="web",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+            submitted_at=datetime(2026, 5, 4 + n, 9, 15, tzinfo=VN_TZ),
+        )
+        receipts.append(ballot.receipt)
+    return receipts
+
+
+def test_csv_reads_back_with_the_bom(
+    db: Session, registered: SurveyCatalog, tmp_path: Path
+) -> None:
+    receipts = _setup(db, registered)
+    export = files.prepare(db, registered, "X-P", MAY)
+    path = tmp_path / "ballots.csv"
+    manifest = json.loads(files.write(db.connection(), export, "csv", path, "test").read_text())
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    assert header[8] == "Công chức có thái độ giao tiếp lịch sự"
+    assert [r[7] for r in body] == receipts
+    first = dict(zip(header, body[0], strict=True))
+    assert first["Tên đơn vị"] == "Bộ phận một cửa xã Thiệu Hóa"
+    assert first["Thời gian"] == "2026-05-04T09:15:00+07:00"
+    assert first["Góp ý"] == "Cán bộ rất nhiệt tình, chu đáo"
+    assert first["Quầy"] == "2"
+    # Formula injection neutralised, the text otherwise kept.
+    assert body[1][header.index("Góp ý")] == '\'=HYPERLINK("x")'
+    assert body[2][header.index("Góp ý")] == "'-1+2"
+    assert manifest["rows"] == 4
+    assert manifest["filters"]["offices"] == ["X-A", "X-P"]
+    assert manifest["first_chain_hash"] == body[0][-1]
+    assert manifest["last_chain_hash"] == body[-1][-1]
+    assert not files.verify_file(db.connection(), path)
+
+
+def test_jsonl(db: Session, registered: SurveyCatalog, tmp_path: Path) -> None:
+    receipts = _setup(db, registered)
+    path = tmp_path / "ballots.jsonl"
+    files.write(db.connection(), files.prepare(db, registered, "X-A", MAY), "jsonl", path, "t")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [r["receipt"] for r in records] == receipts
+    assert records[0]["answers"]["polite"] == 4
+    assert records[1]["comment"] == '=HYPERLINK("x")'  # JSON is data, not a spreadsheet
+    assert not files.verify_file(db.connection(), path)
+
+
+def test_tampering_with_file_or_database_is_caught(
+    db: Session, registered: SurveyCatalog, tmp_path: Path
+) -> None:
+    receipts = _setup(db, registered)
+    path = tmp_path / "ballots.csv"
+    files.write(db.connection(), files.prepare(db, registered, "X-A", MAY), "csv", path, "t")
+    original = path.read_bytes()
+    path.write_bytes(original.replace("nhiệt tình".encode(), "tệ".encode()))
+    assert any("SHA-256" in p for p in files.verify_file(db.connection(), path))
+    path.write_bytes(original)
+    db.connection().execute(
+        text("UPDATE ballot SET comment = 'sửa' WHERE receipt = :r"), {"r": receipts[0]}
+    )
+    problems = files.verify_file(db.connection(), path)
+    assert any(receipts[0] in p and "EDITED" in p for p in problems)
