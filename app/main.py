@@ -26,6 +26,7 @@ from app.core.templates import STATIC_DIR
 from app.dashboards.live import BallotWatch
 from app.dashboards.router import router as dashboards_router
 from app.docs import router as docs_router
+from app.exports.router import router as exports_api
 from app.health import router as health_router
 from app.integrity.router import router as exclusions_api
 from app.offices.router import router as offices_router
@@ -155,6 +156,8 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.state.settings = settings
     app.state.ballot_watch = BallotWatch(get_engine())
     app.state.live_stream_seconds = settings.live_stream_seconds
+    # Exports stream after the request's session is closed: they read on a connection of their own.
+    app.state.export_connection = lambda: get_engine().connect()
     install_error_handlers(app)
     app.include_router(responses_router)
     app.include_router(responses_api)
@@ -164,6 +167,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(audit_router)
     app.include_router(stats_api)
     app.include_router(exclusions_api)
+    app.include_router(exports_api)
     app.include_router(health_router)
     app.include_router(docs_router)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="hailong-tests-"))
@@ -149,6 +150,7 @@ def app(db: Session, registered: SurveyCatalog) -> FastAPI:
     application.state.intake = SessionIntake(db, registered)
     # The test client reads whole responses: live event streams must end quickly here.
     application.state.live_stream_seconds = 0.05
+    application.state.export_connection = lambda: nullcontext(db.connection())
     return application
 
 

@@ -42,6 +42,11 @@ def prepare(
     return Export(offices=offices, survey=survey, period=period)
 
 
+def snapshot(conn: Connection) -> int:
+    """The newest ballot id now: an export stopping there can be produced again, identical."""
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(BALLOT.c.id), 0))).scalar_one())
+
+
 def write(conn: Connection, export: Export, fmt: str, path: Path, generated_by: str) -> Path:
     """Write the export and ``FILE.manifest.json`` beside it; returns the manifest's path."""
     if fmt not in FORMATS:

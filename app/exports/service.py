@@ -44,6 +44,7 @@ class Export:
     offices: dict[int, tuple[str, str]]  # id -> (code, name)
     survey: SurveyDefinition
     period: Period
+    snapshot: int | None = None  # the newest ballot id included, so a file can be reproduced
     rows: int = 0
     first_hash: str | None = None
     last_hash: str | None = None
@@ -97,6 +98,7 @@ def ballots(conn: Connection, export: Export) -> Iterator[dict[str, Any]]:
             .where(BALLOT.c.office_id.in_(list(export.offices)), BALLOT.c.id > last_id)
             .where(BALLOT.c.survey_key == export.survey.key)
             .where(BALLOT.c.submitted_at >= start, BALLOT.c.submitted_at < end)
+            .where(BALLOT.c.id <= (export.snapshot if export.snapshot is not None else 2**62))
             .order_by(BALLOT.c.id)
             .limit(CHUNK)
         ).all()
