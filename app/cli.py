@@ -335,8 +335,10 @@ def export(
     from app.exports import files
     from app.stats.periods import date_range, period_of, today
 
-    if what != "ballots":
-        raise _fail(f"{what!r}: only 'ballots' can be exported yet", 2)
+    if what not in ("ballots", "summary"):
+        raise _fail(f"{what!r}: export 'ballots' or 'summary'", 2)
+    if what == "summary" and fmt != "csv":
+        raise _fail("the summary is exported as csv", 2)
     try:
         first = date.fromisoformat(start) if start else period_of("year", today()).start
         last = date.fromisoformat(end) if end else today()
@@ -344,9 +346,18 @@ def export(
         raise _fail(f"--from/--to: {exc}", 2) from exc
     try:
         with session_scope() as session:
+            audit.record(session, "cli", "export", f"{what} {office} {first}..{last} ({fmt})")
+            if what == "summary":
+                from app.exports.summary import summary_csv
+
+                period = date_range(first, last)
+                with output.open("wb") as out:
+                    for chunk in summary_csv(session, _catalog(), office, period, survey):
+                        out.write(chunk)
+                typer.echo(f"{output}: figures per office and criterion")
+                return
             export = files.prepare(session, _catalog(), office, date_range(first, last), survey)
             manifest = files.write(session.connection(), export, fmt, output, "cli")
-            audit.record(session, "cli", "export", f"ballots {office} {first}..{last} ({fmt})")
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"{output}: {export.rows} ballots; manifest {manifest}")

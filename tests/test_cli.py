@@ -262,7 +262,16 @@ def test_export_and_verify_a_file(cli_db: str, tmp_path: Path) -> None:
     code, out = run("verify", str(out_file))
     assert code == 1
     assert "EDITED" in out
-    assert run("export", "summary", "--office", "38", "-o", str(out_file))[0] == 2
+    summary = tmp_path / "tong-hop.csv"
+    code, out = run(
+        "export", "summary", "--office", "38", "--from", "2020-01-01", "-o", str(summary)
+    )
+    assert code == 0, out
+    assert "Công chức có thái độ giao tiếp lịch sự" in summary.read_text(encoding="utf-8-sig")
+    assert (
+        run("export", "summary", "--office", "38", "--format", "jsonl", "-o", str(summary))[0] == 2
+    )
+    assert run("export", "report", "--office", "38", "-o", str(summary))[0] == 2
     assert (
         run("export", "ballots", "--office", "38", "--format", "xml", "-o", str(out_file))[0] == 1
     )

@@ -18,6 +18,7 @@ from app.auth.scope import require_office, visible
 from app.core.deps import CatalogDep, SessionDep
 from app.exports import files
 from app.exports.service import Export
+from app.exports.summary import summary_csv
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import date_range, period_of, today
@@ -121,4 +122,37 @@ def ballots_file(
             "Content-Disposition": f'attachment; filename="{name}"',
             "X-Export-Snapshot": str(export.snapshot),
         },
+    )
+
+
+@router.get("/summary.csv")
+def summary_file(
+    request: Request,
+    office: Office,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    start: From = None,
+    end: To = None,
+    survey: Survey = None,
+) -> StreamingResponse:
+    """The figures per office × criterion, as on the dashboards (shares as fractions 0–1)."""
+    found = get_by_code(session, office)
+    require_office(session, user, found)
+    period = date_range(start or period_of("year", today()).start, end or today())
+    body = b"".join(
+        summary_csv(session, catalog, office, period, survey, visible(load_tree(session), user))
+    )
+    audit.record(
+        session,
+        user.username,
+        "export",
+        f"summary {office} (csv)",
+        address=request.client.host if request.client else "",
+    )
+    name = f"tong-hop-{office}-{period.start}-{period.end}.csv"
+    return StreamingResponse(
+        iter([body]),
+        media_type=MEDIA["csv"],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -44,3 +44,23 @@ def test_exports_are_scoped(client: TestClient, db: Session, registered: SurveyC
     assert client.get("/api/v1/exports/ballots.csv?office=X-P", headers=stranger).status_code == 404
     assert client.get("/api/v1/exports/ballots.csv?office=X-A", headers=stranger).status_code == 200
     assert client.get("/api/v1/exports/ballots.xml?office=X-A", headers=stranger).status_code == 422
+
+
+def test_summary_csv_matches_the_summary_api(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    _setup(db, registered)
+    headers = bearer(db, make_user(db, "inspector"))
+    params = "office=X-P&from=2026-05-01&to=2026-05-31"
+    response = client.get(f"/api/v1/exports/summary.csv?{params}", headers=headers)
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    api = client.get(
+        "/api/v1/offices/X-A/summary?from=2026-05-01&to=2026-05-31", headers=headers
+    ).json()
+    mine = [r for r in rows if r["Mã đơn vị"] == "X-A"]
+    assert len(mine) == 6
+    for row, criterion in zip(mine, api["criteria"], strict=True):
+        assert row["Tiêu chí"] == criterion["label"]
+        assert int(row["Số trả lời"]) == criterion["answered"]
+        assert float(row["Tỷ lệ hài lòng trở lên"]) == criterion["shares"]["satisfied_or_better"]
