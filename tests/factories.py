@@ -97,3 +97,25 @@ def sign_in(client, user, password: str = "mat-khau-dai-1"):  # type: ignore[no-
     assert response.status_code == 303, response.text
     staff = client.get("/staff")
     return re.search(r'name="csrf" value="([^"]+)"', staff.text).group(1)  # type: ignore[union-attr]
+
+
+def add_ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int], day) -> None:  # type: ignore[no-untyped-def]
+    """Ballots answering every criterion with each value, stored at 10:00 that day in Vietnam."""
+    import uuid
+    from datetime import datetime
+
+    from app.core.timeutil import VN_TZ
+    from app.responses.service import submit
+    from app.responses.validation import Submission
+
+    for value in values:
+        submit(
+            db,
+            catalog,
+            code,
+            Submission(answers=six_answers(value)),
+            channel="api",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+            submitted_at=datetime(day.year, day.month, day.day, 10, tzinfo=VN_TZ),
+        )

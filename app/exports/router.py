@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import Connection
 
 from app.audit import service as audit
@@ -21,7 +22,7 @@ from app.exports.service import Export
 from app.exports.summary import summary_csv
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
-from app.stats.periods import date_range, period_of, today
+from app.stats.periods import Period, date_range, period_of, today
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
@@ -36,21 +37,32 @@ Snapshot = Annotated[
 ]
 
 
-def _export(
-    session: Any,
-    catalog: Any,
-    user: Any,
-    office: str,
-    start: date | None,
-    end: date | None,
-    survey: str | None,
-) -> Export:
-    found = get_by_code(session, office)
-    require_office(session, user, found)
+@dataclass
+class ExportQuery:
+    """Which office's sub-tree, which days (default: this year so far) and which survey."""
+
+    office: str
+    period: Period
+    survey: str | None
+
+    def name(self, kind: str, fmt: str) -> str:
+        return f"{kind}-{self.office}-{self.period.start}-{self.period.end}.{fmt}"
+
+
+def export_query(
+    office: Office, start: From = None, end: To = None, survey: Survey = None
+) -> ExportQuery:
     first = start or period_of("year", today()).start
-    period = date_range(first, end or today())
+    return ExportQuery(office, date_range(first, end or today()), survey)
+
+
+ExportQueryDep = Annotated[ExportQuery, Depends(export_query)]
+
+
+def _export(session: Any, catalog: Any, user: Any, q: ExportQuery) -> Export:
+    require_office(session, user, get_by_code(session, q.office))
     return files.prepare(
-        session, catalog, office, period, survey, visible(load_tree(session), user)
+        session, catalog, q.office, q.period, q.survey, visible(load_tree(session), user)
     )
 
 
@@ -59,29 +71,29 @@ def _connection(request: Request) -> AbstractContextManager[Connection]:
     return factory()  # type: ignore[no-any-return]
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 # The manifest first: {fmt} would otherwise swallow "csv.manifest.json".
 @router.get("/ballots.{fmt}.manifest.json")
 def ballots_manifest(
     request: Request,
     fmt: Format,
-    office: Office,
+    q: ExportQueryDep,
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
     snapshot: Snapshot = None,
-    start: From = None,
-    end: To = None,
-    survey: Survey = None,
 ) -> JSONResponse:
     """The manifest of the file the same parameters give: rows, first and last chain hashes,
     SHA-256. Computed by streaming the same export again, never holding it in memory."""
-    export = _export(session, catalog, user, office, start, end, survey)
+    export = _export(session, catalog, user, q)
     export.snapshot = snapshot if snapshot is not None else files.snapshot(session.connection())
     with _connection(request) as conn:
         for _ in files.FORMATS[fmt](conn, export):
             pass
-    name = f"phieu-{office}-{export.period.start}-{export.period.end}.{fmt}"
-    manifest = export.manifest(name, fmt, user.username)
+    manifest = export.manifest(q.name("phieu", fmt), fmt, user.username)
     manifest["filters"]["snapshot"] = export.snapshot
     return JSONResponse(json.loads(json.dumps(manifest, ensure_ascii=False)))
 
@@ -90,36 +102,28 @@ def ballots_manifest(
 def ballots_file(
     request: Request,
     fmt: Format,
-    office: Office,
+    q: ExportQueryDep,
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
-    start: From = None,
-    end: To = None,
-    survey: Survey = None,
 ) -> StreamingResponse:
     """Raw ballots, one row per ballot, streamed. Its manifest: the same URL with
     ``.manifest.json`` appended and the ``snapshot`` given in the ``X-Export-Snapshot`` header."""
-    export = _export(session, catalog, user, office, start, end, survey)
+    export = _export(session, catalog, user, q)
     export.snapshot = files.snapshot(session.connection())
     audit.record(
-        session,
-        user.username,
-        "export",
-        f"ballots {office} ({fmt})",
-        address=request.client.host if request.client else "",
+        session, user.username, "export", f"ballots {q.office} ({fmt})", address=_address(request)
     )
 
     def body() -> Iterator[bytes]:
         with _connection(request) as conn:
             yield from files.FORMATS[fmt](conn, export)
 
-    name = f"phieu-{office}-{export.period.start}-{export.period.end}.{fmt}"
     return StreamingResponse(
         body(),
         media_type=MEDIA[fmt],
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": f'attachment; filename="{q.name("phieu", fmt)}"',
             "X-Export-Snapshot": str(export.snapshot),
         },
     )
@@ -128,31 +132,20 @@ def ballots_file(
 @router.get("/summary.csv")
 def summary_file(
     request: Request,
-    office: Office,
+    q: ExportQueryDep,
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
-    start: From = None,
-    end: To = None,
-    survey: Survey = None,
-) -> StreamingResponse:
+) -> Response:
     """The figures per office × criterion, as on the dashboards (shares as fractions 0–1)."""
-    found = get_by_code(session, office)
-    require_office(session, user, found)
-    period = date_range(start or period_of("year", today()).start, end or today())
-    body = b"".join(
-        summary_csv(session, catalog, office, period, survey, visible(load_tree(session), user))
-    )
+    require_office(session, user, get_by_code(session, q.office))
+    scope = visible(load_tree(session), user)
+    body = b"".join(summary_csv(session, catalog, q.office, q.period, q.survey, scope))
     audit.record(
-        session,
-        user.username,
-        "export",
-        f"summary {office} (csv)",
-        address=request.client.host if request.client else "",
+        session, user.username, "export", f"summary {q.office} (csv)", address=_address(request)
     )
-    name = f"tong-hop-{office}-{period.start}-{period.end}.csv"
-    return StreamingResponse(
-        iter([body]),
+    return Response(
+        body,
         media_type=MEDIA["csv"],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{q.name("tong-hop", "csv")}"'},
     )

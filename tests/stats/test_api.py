@@ -1,39 +1,21 @@
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.core.timeutil import VN_TZ
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import bearer, make_office, make_user, six_answers
-
-
-def _ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int], day: date) -> None:
-    for value in values:
-        submit(
-            db,
-            catalog,
-            code,
-            Submission(answers=six_answers(value)),
-            channel="api",
-            idempotency_key=uuid.uuid4().hex,
-            strict_replay=True,
-            submitted_at=datetime(day.year, day.month, day.day, 10, tzinfo=VN_TZ),
-        )
+from tests.factories import add_ballots, bearer, make_office, make_user
 
 
 def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
     make_office(db, registered, code="API-P", name="Tỉnh", kind="province")
     make_office(db, registered, code="API-A", name="Xã A", parent="API-P")
     make_office(db, registered, code="API-B", name="Xã B", parent="API-P")
-    _ballots(db, registered, "API-A", [4] * 150 + [5] * 40 + [2] * 10, date(2026, 5, 4))
-    _ballots(db, registered, "API-B", [5, 3], date(2026, 5, 5))
+    add_ballots(db, registered, "API-A", [4] * 150 + [5] * 40 + [2] * 10, date(2026, 5, 4))
+    add_ballots(db, registered, "API-B", [5, 3], date(2026, 5, 5))
     headers = bearer(db, make_user(db, "inspector"))
     response = client.get(
         "/api/v1/offices/API-A/summary?from=2026-05-01&to=2026-05-31", headers=headers

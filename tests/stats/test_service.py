@@ -1,34 +1,16 @@
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from sqlmodel import Session
 
-from app.core.timeutil import VN_TZ
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.stats.periods import date_range, period_of
 from app.stats.service import children_figures, summarize
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import make_office, six_answers
+from tests.factories import add_ballots, make_office
 
 MAY = period_of("month", date(2026, 5, 10))
-
-
-def _ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int], day: date) -> None:
-    for value in values:
-        submit(
-            db,
-            catalog,
-            code,
-            Submission(answers=six_answers(value)),
-            channel="api",
-            idempotency_key=uuid.uuid4().hex,
-            strict_replay=True,
-            submitted_at=datetime(day.year, day.month, day.day, 9, 30, tzinfo=VN_TZ),
-        )
 
 
 @pytest.fixture
@@ -38,9 +20,9 @@ def province(db: Session, registered: SurveyCatalog) -> str:
         make_office(db, registered, code=commune, name=f"Xã {commune}", parent="P", kind="commune")
         make_office(db, registered, code=unit, name=f"Một cửa {commune}", parent=commune)
     # May: U1 95 % satisfied or better, U2 50 %, U3 nothing. April: U1 50 %.
-    _ballots(db, registered, "U1", [4] * 150 + [5] * 40 + [2] * 10, date(2026, 5, 1))
-    _ballots(db, registered, "U2", [5, 4, 3, 2], date(2026, 5, 31))
-    _ballots(db, registered, "U1", [5, 2], date(2026, 4, 30))
+    add_ballots(db, registered, "U1", [4] * 150 + [5] * 40 + [2] * 10, date(2026, 5, 1))
+    add_ballots(db, registered, "U2", [5, 4, 3, 2], date(2026, 5, 31))
+    add_ballots(db, registered, "U1", [5, 2], date(2026, 4, 30))
     return "P"
 
 
