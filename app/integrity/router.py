@@ -22,6 +22,22 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def _decide(
+    request: Request,
+    receipt: str,
+    body: Decision,
+    session: Any,
+    catalog: Any,
+    user: Any,
+    *,
+    exclude: bool,
+) -> dict[str, Any]:
+    ballot = decide(
+        session, catalog, user, receipt, body.reason, exclude=exclude, address=_address(request)
+    )
+    return {"receipt": ballot.receipt, "excluded": exclude, "reason": body.reason.strip()}
+
+
 @router.post("/ballots/{receipt}/exclusion", status_code=201)
 def exclude_ballot(
     request: Request,
@@ -32,10 +48,7 @@ def exclude_ballot(
     user: CsrfUser,
 ) -> dict[str, Any]:
     """Exclude a ballot from the figures (inspectors and admins; the ballot stays stored)."""
-    ballot = decide(
-        session, catalog, user, receipt, body.reason, exclude=True, address=_address(request)
-    )
-    return {"receipt": ballot.receipt, "excluded": True, "reason": body.reason.strip()}
+    return _decide(request, receipt, body, session, catalog, user, exclude=True)
 
 
 @router.post("/ballots/{receipt}/reinstatement")
@@ -48,7 +61,4 @@ def reinstate_ballot(
     user: CsrfUser,
 ) -> dict[str, Any]:
     """Count an excluded ballot in the figures again, with a reason."""
-    ballot = decide(
-        session, catalog, user, receipt, body.reason, exclude=False, address=_address(request)
-    )
-    return {"receipt": ballot.receipt, "excluded": False, "reason": body.reason.strip()}
+    return _decide(request, receipt, body, session, catalog, user, exclude=False)
