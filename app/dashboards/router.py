@@ -70,6 +70,20 @@ def lobby_display(
     return render(request, "dashboards/display.html", context, block="figures")
 
 
+@router.get("/{code}/report", response_class=HTMLResponse)
+def printable_report(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    query: QueryDep,
+) -> HTMLResponse:
+    """The figures in the shape of an official report, for A4 paper (print from the browser)."""
+    context = views.office_page(session, catalog, user, code, query, comments=50)
+    return render(request, "dashboards/report.html", context)
+
+
 @router.get("/{code}/children", response_class=HTMLResponse)
 def children_table(
     request: Request,

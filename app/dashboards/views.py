@@ -14,6 +14,7 @@ from app.core.errors import NotFound
 from app.dashboards import charts
 from app.dashboards.service import latest_comments, trend
 from app.models import User
+from app.models.types import utcnow
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats import service as stats
@@ -67,7 +68,13 @@ class Query:
 
 
 def office_page(
-    session: Session, catalog: SurveyCatalog, user: User, code: str, query: Query
+    session: Session,
+    catalog: SurveyCatalog,
+    user: User,
+    code: str,
+    query: Query,
+    *,
+    comments: int = 10,
 ) -> dict[str, Any]:
     office = get_by_code(session, code)
     require_office(session, user, office)
@@ -93,7 +100,9 @@ def office_page(
         "bars": {c.key: charts.stacked_bar(c.shares.counts) for c in fig.criteria},
         "ballot_bar": charts.stacked_bar(fig.ballots.counts),
         "chart": charts.trend_chart(trend(session, ids, summary.survey, versions, period)),
-        "comments": latest_comments(session, ids, names, period),
+        "comments": latest_comments(session, ids, names, period, limit=comments),
+        "generated_at": utcnow(),
+        "user": user,
         "has_children": bool(tree.children.get(office.id)),
         "base": f"/staff/offices/{quoted}",
         "surveys": catalog.surveys,

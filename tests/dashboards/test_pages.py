@@ -96,3 +96,17 @@ def test_periods_and_bad_parameters(
     bad_range = client.get("/staff/offices/D-A?from=2026-05-02&to=2026-05-01")
     assert bad_range.status_code == 422
     assert re.search("Yêu cầu không hợp lệ|not valid|after", bad_range.text)
+
+
+def test_printable_report(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
+    _setup(db, registered, client)
+    page = client.get("/staff/offices/D-A/report?period=month")
+    assert page.status_code == 200
+    html = page.text
+    assert "Báo cáo kết quả khảo sát sự hài lòng của người dân, tổ chức" in html
+    assert "Cộng hòa xã hội chủ nghĩa Việt Nam" in html
+    assert "95,0\u00a0%" in html
+    assert "Xếp hạng trong các đơn vị cùng cấp: <strong>1/2</strong>" in html
+    assert html.count("<tr>") >= 1 + 6  # the criteria table
+    assert "&lt;b&gt;Cán bộ&lt;/b&gt; tận tình" in html
+    assert ' style="' not in html
