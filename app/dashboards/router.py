@@ -98,6 +98,22 @@ def children_table(
     return render(request, "dashboards/children.html", context, block="table")
 
 
+@router.get("/{code}/units", response_class=HTMLResponse)
+def units_table(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    query: QueryDep,
+    sort: Annotated[str, Query(max_length=16)] = "rank",
+) -> HTMLResponse:
+    """Every one-stop unit of the sub-tree in one ranked table, with the downloads: the
+    inspectors' page."""
+    context = views.children_page(session, catalog, user, code, query, sort, units=True)
+    return render(request, "dashboards/children.html", context, block="table")
+
+
 def watched_offices(code: str, session: SessionDep, user: CurrentUser) -> set[int]:
     """The scope check, done before the stream starts (and with the request's session)."""
     office = get_by_code(session, code)

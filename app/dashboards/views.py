@@ -117,13 +117,36 @@ def children_page(
     code: str,
     query: Query,
     sort: str,
+    *,
+    units: bool = False,
 ) -> dict[str, Any]:
+    """The children of an office ranked among themselves, or with ``units`` every unit at the
+    bottom of its sub-tree (the one-stop units that are graded), ranked among all of them."""
     office = get_by_code(session, code)
     require_office(session, user, office)
     period = query.period()
-    survey, rows = stats.children_figures(
-        session, catalog, code, period, survey_key=query.survey, min_responses=query.min_responses
-    )
+    if units:
+        survey = (
+            catalog.get(query.survey)
+            if query.survey
+            else survey_for_office(session, catalog, office)
+        )
+        if survey is None:
+            raise NotFound("unknown survey", message_vi="Không có phiếu khảo sát này.")
+        tree = load_tree(session)
+        leaves = [i for i in tree.subtree(office.id or 0) if not tree.children.get(i)]
+        rows = stats.figures_by_subtree(
+            session, catalog, tree, leaves, survey, period, min_responses=query.min_responses
+        )
+    else:
+        survey, rows = stats.children_figures(
+            session,
+            catalog,
+            code,
+            period,
+            survey_key=query.survey,
+            min_responses=query.min_responses,
+        )
     keys = {
         "code": lambda r: r.code,
         "name": lambda r: r.name,
@@ -143,5 +166,18 @@ def children_page(
         "query": query,
         "units": UNIT_LABELS,
         "sort": sort,
+        "units_view": units,
         "base": f"/staff/offices/{quote(office.code, safe='')}",
+        "export_query": urlencode(
+            {
+                k: v
+                for k, v in (
+                    ("office", office.code),
+                    ("from", period.start),
+                    ("to", period.end),
+                    ("survey", survey.key),
+                )
+                if v
+            }
+        ),
     }

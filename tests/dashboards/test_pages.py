@@ -110,3 +110,19 @@ def test_printable_report(client: TestClient, db: Session, registered: SurveyCat
     assert html.count("<tr>") >= 1 + 6  # the criteria table
     assert "&lt;b&gt;Cán bộ&lt;/b&gt; tận tình" in html
     assert ' style="' not in html
+
+
+def test_units_page_ranks_every_unit_with_downloads(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    _setup(db, registered, client)
+    make_office(db, registered, code="D-A1", name="Một cửa An", parent="D-A")
+    _ballots(db, registered, "D-A1", [2, 2, 2])
+    page = client.get("/staff/offices/D-P/units?period=month&sort=rank").text
+    assert "Các bộ phận một cửa thuộc Tỉnh mẫu" in page
+    # Units only: D-A has a unit under it now, so it is not listed itself.
+    assert "Một cửa An" in page
+    assert ">Xã An<" not in page
+    assert page.index("Xã Bình") < page.index("Một cửa An")  # 50 % ranks above 0 %
+    assert "/api/v1/exports/ballots.csv?office=D-P" in page
+    assert "/api/v1/exports/summary.csv?office=D-P" in page
