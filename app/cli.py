@@ -323,7 +323,7 @@ def export(
     what: Annotated[str, typer.Argument(help="ballots")],
     office: Annotated[str, typer.Option(help="The office; its whole sub-tree is exported")],
     output: Annotated[Path, typer.Option("-o", "--output")],
-    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or jsonl")] = "csv",
     start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD, inclusive")] = None,
     survey: Annotated[str | None, typer.Option(help="Survey key")] = None,

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.core.errors import InvalidInput
 from app.exports.service import BALLOT, Export, csv_stream, jsonl_stream
+from app.exports.xlsx import read_rows, xlsx_stream
 from app.integrity.service import verify_db
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
@@ -21,7 +22,7 @@ from app.stats.periods import Period
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_for_office
 
-FORMATS = {"csv": csv_stream, "jsonl": jsonl_stream}
+FORMATS = {"csv": csv_stream, "jsonl": jsonl_stream, "xlsx": xlsx_stream}
 
 
 def prepare(
@@ -67,6 +68,8 @@ def _rows(path: Path, fmt: str) -> list[tuple[str, str]]:
     if fmt == "jsonl":
         with path.open(encoding="utf-8") as lines:
             return [(r["receipt"], r["chain_hash"]) for r in map(json.loads, lines) if r]
+    if fmt == "xlsx":
+        return [(str(row[7]), str(row[-1])) for row in read_rows(path)]
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)

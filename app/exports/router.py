@@ -26,8 +26,12 @@ from app.stats.periods import Period, date_range, period_of, today
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
-Format = Literal["csv", "jsonl"]
-MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+Format = Literal["csv", "jsonl", "xlsx"]
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 Office = Annotated[str, Query(max_length=64, description="Office code; its sub-tree is exported")]
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
