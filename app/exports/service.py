@@ -10,7 +10,6 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +48,12 @@ class Export:
     first_hash: str | None = None
     last_hash: str | None = None
     digest: Any = field(default_factory=hashlib.sha256)
+
+    def note(self, row: dict[str, Any]) -> None:
+        """Count a row into what the manifest will say (every format calls this)."""
+        self.rows += 1
+        self.first_hash = self.first_hash or row["chain_hash"]
+        self.last_hash = row["chain_hash"]
 
     def header(self) -> list[str]:
         return [
@@ -141,12 +146,18 @@ def ballots(conn: Connection, export: Export) -> Iterator[dict[str, Any]]:
         last_id = ids[-1]
 
 
-def _track(export: Export, row: dict[str, Any], data: bytes) -> bytes:
-    export.rows += 1
-    export.first_hash = export.first_hash or row["chain_hash"]
-    export.last_hash = row["chain_hash"]
-    export.digest.update(data)
-    return data
+def _batched(export: Export, lines: Iterator[tuple[dict[str, Any], bytes]]) -> Iterator[bytes]:
+    """Each encoded row counted into the manifest and the digest, handed out 500 at a time."""
+    pending: list[bytes] = []
+    for row, data in lines:
+        export.note(row)
+        export.digest.update(data)
+        pending.append(data)
+        if len(pending) >= 500:
+            yield b"".join(pending)
+            pending = []
+    if pending:
+        yield b"".join(pending)
 
 
 def csv_stream(conn: Connection, export: Export) -> Iterator[bytes]:
@@ -164,8 +175,8 @@ def csv_stream(conn: Connection, export: Export) -> Iterator[bytes]:
     head = "\ufeff".encode() + take()
     export.digest.update(head)
     yield head
-    pending: list[bytes] = []
-    for row in ballots(conn, export):
+
+    def encode(row: dict[str, Any]) -> bytes:
         writer.writerow(
             [
                 neutralise(v)
@@ -187,31 +198,28 @@ def csv_stream(conn: Connection, export: Export) -> Iterator[bytes]:
                 )
             ]
         )
-        pending.append(_track(export, row, take()))
-        if len(pending) >= 500:
-            yield b"".join(pending)
-            pending = []
-    if pending:
-        yield b"".join(pending)
+        return take()
+
+    def lines() -> Iterator[tuple[dict[str, Any], bytes]]:
+        for row in ballots(conn, export):
+            yield row, encode(row)
+
+    yield from _batched(export, lines())
 
 
 def jsonl_stream(conn: Connection, export: Export) -> Iterator[bytes]:
     keys = [q.key for q in export.survey.questions]
-    pending: list[bytes] = []
-    for row in ballots(conn, export):
-        record = {
-            **row,
-            "time": row["time"].isoformat(),
-            "answers": dict(zip(keys, row["answers"], strict=True)),
-        }
-        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        pending.append(_track(export, row, line))
-        if len(pending) >= 500:
-            yield b"".join(pending)
-            pending = []
-    if pending:
-        yield b"".join(pending)
 
+    def lines() -> Iterator[tuple[dict[str, Any], bytes]]:
+        for row in ballots(conn, export):
+            record = {
+                **row,
+                "time": row["time"].isoformat(),
+                "answers": dict(zip(keys, row["answers"], strict=True)),
+            }
+            yield (
+                row,
+                (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode(),
+            )
 
-def timestamp(moment: datetime) -> str:
-    return to_local(moment).strftime("%Y%m%d-%H%M")
+    yield from _batched(export, lines())

@@ -41,9 +41,7 @@ def write_xlsx(conn: Connection, export: Export, path: Path) -> None:
         cells.append(cell)
     sheet.append(cells)
     for row in ballots(conn, export):
-        export.rows += 1
-        export.first_hash = export.first_hash or row["chain_hash"]
-        export.last_hash = row["chain_hash"]
+        export.note(row)
         moment = WriteOnlyCell(sheet, value=row["time"].replace(tzinfo=None))
         moment.number_format = "dd/mm/yyyy hh:mm:ss"
         sheet.append(

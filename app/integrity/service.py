@@ -44,18 +44,18 @@ class Report:
 
 def _ballots(conn: Connection, office_id: int) -> Iterator[tuple[Any, dict[str, int]]]:
     """The office's ballots in chain order (unchained ones last), each with its answers."""
-    order = [sa.case((BALLOT.c.chain_seq.is_(None), 1), else_=0), BALLOT.c.chain_seq, BALLOT.c.id]
+    # One sort key serves the order and the page boundary: (unchained?, position, id).
+    key = (
+        sa.case((BALLOT.c.chain_seq.is_(None), 1), else_=0),
+        sa.func.coalesce(BALLOT.c.chain_seq, 0),
+        BALLOT.c.id,
+    )
     last: tuple[int, int, int] = (-1, -1, -1)
     while True:
-        key = (
-            sa.case((BALLOT.c.chain_seq.is_(None), 1), else_=0),
-            sa.func.coalesce(BALLOT.c.chain_seq, 0),
-            BALLOT.c.id,
-        )
         rows = conn.execute(
             sa.select(BALLOT, key[0].label("k0"), key[1].label("k1"))
             .where(BALLOT.c.office_id == office_id, sa.tuple_(*key) > sa.tuple_(*last))
-            .order_by(*order)
+            .order_by(*key)
             .limit(CHUNK)
         ).all()
         if not rows:
