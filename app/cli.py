@@ -320,7 +320,7 @@ def token_revoke(token_id: int) -> None:
 
 @cli.command()
 def export(
-    what: Annotated[str, typer.Argument(help="ballots")],
+    what: Annotated[str, typer.Argument(help="ballots or summary")],
     office: Annotated[str, typer.Option(help="The office; its whole sub-tree is exported")],
     output: Annotated[Path, typer.Option("-o", "--output")],
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or jsonl")] = "csv",
@@ -328,7 +328,8 @@ def export(
     end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD, inclusive")] = None,
     survey: Annotated[str | None, typer.Option(help="Survey key")] = None,
 ) -> None:
-    """Export the raw ballots to FILE, with FILE.manifest.json beside it."""
+    """Export the raw ballots to FILE (with FILE.manifest.json beside it), or the figures per
+    office and criterion (csv or xlsx)."""
     from datetime import date
 
     from app.audit import service as audit
@@ -337,8 +338,8 @@ def export(
 
     if what not in ("ballots", "summary"):
         raise _fail(f"{what!r}: export 'ballots' or 'summary'", 2)
-    if what == "summary" and fmt != "csv":
-        raise _fail("the summary is exported as csv", 2)
+    if what == "summary" and fmt not in ("csv", "xlsx"):
+        raise _fail("the summary is exported as csv or xlsx", 2)
     try:
         first = date.fromisoformat(start) if start else period_of("year", today()).start
         last = date.fromisoformat(end) if end else today()
@@ -348,11 +349,11 @@ def export(
         with session_scope() as session:
             audit.record(session, "cli", "export", f"{what} {office} {first}..{last} ({fmt})")
             if what == "summary":
-                from app.exports.summary import summary_csv
+                from app.exports.summary import SUMMARY_FORMATS, summary_rows
 
-                period = date_range(first, last)
+                rows = summary_rows(session, _catalog(), office, date_range(first, last), survey)
                 with output.open("wb") as out:
-                    for chunk in summary_csv(session, _catalog(), office, period, survey):
+                    for chunk in SUMMARY_FORMATS[fmt](rows):
                         out.write(chunk)
                 typer.echo(f"{output}: figures per office and criterion")
                 return

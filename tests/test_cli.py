@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -268,6 +269,22 @@ def test_export_and_verify_a_file(cli_db: str, tmp_path: Path) -> None:
     )
     assert code == 0, out
     assert "Công chức có thái độ giao tiếp lịch sự" in summary.read_text(encoding="utf-8-sig")
+    workbook = tmp_path / "tong-hop.xlsx"
+    code, out = run(
+        "export",
+        "summary",
+        "--office",
+        "38",
+        "--from",
+        "2020-01-01",
+        "--format",
+        "xlsx",
+        "-o",
+        str(workbook),
+    )
+    assert code == 0, out
+    sheet = load_workbook(workbook).worksheets[0]
+    assert "Công chức có thái độ giao tiếp lịch sự" in [c.value for c in sheet["H"]]
     assert (
         run("export", "summary", "--office", "38", "--format", "jsonl", "-o", str(summary))[0] == 2
     )

@@ -19,7 +19,7 @@ from app.auth.scope import require_office, visible
 from app.core.deps import CatalogDep, SessionDep
 from app.exports import files
 from app.exports.service import Export
-from app.exports.summary import summary_csv
+from app.exports.summary import SUMMARY_FORMATS, summary_rows
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import Period, date_range, period_of, today
@@ -133,23 +133,26 @@ def ballots_file(
     )
 
 
-@router.get("/summary.csv")
+@router.get("/summary.{fmt}")
 def summary_file(
     request: Request,
+    fmt: Literal["csv", "xlsx"],
     q: ExportQueryDep,
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
 ) -> Response:
-    """The figures per office × criterion, as on the dashboards (shares as fractions 0–1)."""
+    """The figures per office × criterion, as on the dashboards (shares as fractions 0–1; in
+    the workbook formatted as percentages)."""
     require_office(session, user, get_by_code(session, q.office))
     scope = visible(load_tree(session), user)
-    body = b"".join(summary_csv(session, catalog, q.office, q.period, q.survey, scope))
+    rows = summary_rows(session, catalog, q.office, q.period, q.survey, scope)
+    body = b"".join(SUMMARY_FORMATS[fmt](rows))
     audit.record(
-        session, user.username, "export", f"summary {q.office} (csv)", address=_address(request)
+        session, user.username, "export", f"summary {q.office} ({fmt})", address=_address(request)
     )
     return Response(
         body,
-        media_type=MEDIA["csv"],
-        headers={"Content-Disposition": f'attachment; filename="{q.name("tong-hop", "csv")}"'},
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{q.name("tong-hop", fmt)}"'},
     )

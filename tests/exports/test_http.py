@@ -3,8 +3,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from datetime import datetime
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from app.models import AuditEvent
@@ -64,3 +66,44 @@ def test_summary_csv_matches_the_summary_api(
         assert row["Tiêu chí"] == criterion["label"]
         assert int(row["Số trả lời"]) == criterion["answered"]
         assert float(row["Tỷ lệ hài lòng trở lên"]) == criterion["shares"]["satisfied_or_better"]
+
+
+def test_summary_xlsx_matches_the_csv(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    _setup(db, registered)
+    headers = bearer(db, make_user(db, "inspector"))
+    params = "office=X-P&from=2026-05-01&to=2026-05-31"
+    as_csv = client.get(f"/api/v1/exports/summary.csv?{params}", headers=headers)
+    as_xlsx = client.get(f"/api/v1/exports/summary.xlsx?{params}", headers=headers)
+    assert as_xlsx.status_code == 200
+    assert as_xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'tong-hop-X-P-2026-05-01-2026-05-31.xlsx"' in as_xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    expected = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert [str(h) for h in rows[0]] == expected[0]
+    assert sheet["A1"].font.bold
+    assert sheet.freeze_panes == "A2"
+    assert len(rows) == len(expected) > 1
+    share_at = expected[0].index("Tỷ lệ hài lòng trở lên")
+    for got, want in zip(rows[1:], expected[1:], strict=True):
+        assert got[0] == want[0]
+        assert got[7] == want[7]
+        assert got[2] == datetime(2026, 5, 1)  # a real date
+        assert got[5] == int(want[5])  # a real number
+        assert (got[share_at] is None) == (want[share_at] == "")
+        if got[share_at] is not None:
+            assert round(got[share_at], 6) == float(want[share_at])
+    assert sheet.cell(2, share_at + 1).number_format == "0.0%"
+
+
+def test_summary_refuses_an_unknown_survey(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    _setup(db, registered)
+    headers = bearer(db, make_user(db, "inspector"))
+    response = client.get("/api/v1/exports/summary.xlsx?office=X-P&survey=nope", headers=headers)
+    assert response.status_code == 422
+    assert "survey" in response.json()["detail"]
+    assert client.get("/api/v1/exports/summary.pdf?office=X-P", headers=headers).status_code == 422
