@@ -28,6 +28,7 @@ from app.dashboards.router import router as dashboards_router
 from app.docs import router as docs_router
 from app.exports.router import router as exports_api
 from app.health import router as health_router
+from app.integrity.pages import router as ballots_pages
 from app.integrity.router import router as exclusions_api
 from app.offices.router import router as offices_router
 from app.responses.api import router as responses_api
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(offices_router)
     app.include_router(auth_router)
     app.include_router(audit_router)
+    app.include_router(ballots_pages)
     app.include_router(stats_api)
     app.include_router(exclusions_api)
     app.include_router(exports_api)

@@ -13,6 +13,7 @@ from app.auth.scope import require_office
 from app.core.errors import NotFound
 from app.dashboards import charts
 from app.dashboards.service import latest_comments, trend
+from app.exports.files import snapshot
 from app.models import User
 from app.models.types import utcnow
 from app.offices.service import get_by_code
@@ -176,8 +177,10 @@ def children_page(
                     ("from", period.start),
                     ("to", period.end),
                     ("survey", survey.key),
+                    ("snapshot", snapshot(session.connection())),
                 )
-                if v
+                if v is not None
             }
         ),
+        "surveys": catalog.surveys,
     }

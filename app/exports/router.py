@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -97,9 +96,14 @@ def ballots_manifest(
     with _connection(request) as conn:
         for _ in files.FORMATS[fmt](conn, export):
             pass
-    manifest = export.manifest(q.name("phieu", fmt), fmt, user.username)
+    name = q.name("phieu", fmt)
+    manifest = export.manifest(name, fmt, user.username)
     manifest["filters"]["snapshot"] = export.snapshot
-    return JSONResponse(json.loads(json.dumps(manifest, ensure_ascii=False)))
+    # Saved under the file's own name + .manifest.json, `hailong verify FILE` finds it.
+    return JSONResponse(
+        manifest,
+        headers={"Content-Disposition": f'attachment; filename="{name}.manifest.json"'},
+    )
 
 
 @router.get("/ballots.{fmt}")
@@ -110,11 +114,14 @@ def ballots_file(
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
+    snapshot: Snapshot = None,
 ) -> StreamingResponse:
     """Raw ballots, one row per ballot, streamed. Its manifest: the same URL with
-    ``.manifest.json`` appended and the ``snapshot`` given in the ``X-Export-Snapshot`` header."""
+    ``.manifest.json`` appended and the ``snapshot`` given in the ``X-Export-Snapshot`` header
+    (or the one given here: the inspectors' page links a file and its manifest that way)."""
     export = _export(session, catalog, user, q)
-    export.snapshot = files.snapshot(session.connection())
+    newest = files.snapshot(session.connection())
+    export.snapshot = newest if snapshot is None else min(snapshot, newest)
     audit.record(
         session, user.username, "export", f"ballots {q.office} ({fmt})", address=_address(request)
     )

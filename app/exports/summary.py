@@ -58,9 +58,10 @@ def summary_rows(
     period: Period,
     survey_key: str | None = None,
     visible: set[int] | None = None,
-) -> Iterator[list[Any]]:
+) -> list[list[Any]]:
     """One row per office of the sub-tree (each with its own sub-tree's figures) and criterion:
-    counts as ints, shares as fractions 0–1 (None when nobody answered)."""
+    counts as ints, shares as fractions 0–1 (None when nobody answered). A list, built before
+    any file is started: a province is a few thousand offices, and a bad filter fails early."""
     office = get_by_code(session, office_code)
     survey = catalog.get(survey_key) if survey_key else survey_for_office(session, catalog, office)
     if survey is None:
@@ -68,30 +69,37 @@ def summary_rows(
     tree = load_tree(session)
     roots = [i for i in tree.subtree(office.id or 0) if visible is None or i in visible]
     entries = figures_by_subtree(session, catalog, tree, sorted(roots), survey, period)
+    rows: list[list[Any]] = []
     for entry in sorted(entries, key=lambda e: e.code):
         fig = entry.figures
         for criterion in fig.criteria:
             shares = criterion.shares.shares()
             low, high = criterion.shares.headline_ci95() or (None, None)
-            yield [
-                entry.code,
-                entry.name,
-                period.start,
-                period.end,
-                survey.key,
-                fig.ballot_count,
-                fig.excluded,
-                criterion.label_vi,
-                criterion.shares.total,
-                *[criterion.shares.counts.get(c, 0) for c in CATEGORIES],
-                *[shares.get(k) for k in ("very_satisfied", "satisfied", "satisfied_or_better")],
-                low,
-                high,
-                "có" if fig.enough_responses else "không",
-            ]
+            rows.append(
+                [
+                    entry.code,
+                    entry.name,
+                    period.start,
+                    period.end,
+                    survey.key,
+                    fig.ballot_count,
+                    fig.excluded,
+                    criterion.label_vi,
+                    criterion.shares.total,
+                    *[criterion.shares.counts.get(c, 0) for c in CATEGORIES],
+                    *[
+                        shares.get(k)
+                        for k in ("very_satisfied", "satisfied", "satisfied_or_better")
+                    ],
+                    low,
+                    high,
+                    "có" if fig.enough_responses else "không",
+                ]
+            )
+    return rows
 
 
-def summary_csv(rows: Iterator[list[Any]]) -> Iterator[bytes]:
+def summary_csv(rows: list[list[Any]]) -> Iterator[bytes]:
     """UTF-8 with a BOM, RFC 4180 quoting, shares with six decimals."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -112,7 +120,7 @@ def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def summary_xlsx(rows: Iterator[list[Any]]) -> Iterator[bytes]:
+def summary_xlsx(rows: list[list[Any]]) -> Iterator[bytes]:
     """A workbook: bold frozen header, dates as dates, counts as numbers, shares as percentages
     (the cell holds the fraction, so sums and charts in Excel work)."""
     workbook = Workbook(write_only=True)

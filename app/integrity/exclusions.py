@@ -10,6 +10,7 @@ from app.audit import service as audit
 from app.auth.scope import require_office
 from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.models import Answer, Ballot, Exclusion, Office, User
+from app.responses.service import normalise_receipt
 from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_version
@@ -23,6 +24,21 @@ class Forbidden(DomainError):
     status_code = 403
     code = "forbidden"
     message_vi = "Chỉ đoàn kiểm tra hoặc quản trị được loại hoặc khôi phục phiếu."
+
+
+def may_decide(user: User) -> bool:
+    """Separation of duties: the office that is graded cannot take ballots out of its grade."""
+    return user.role in ("inspector", "admin")
+
+
+def find(session: Session, receipt: str) -> Ballot:
+    """A ballot by its receipt, typed as the citizen sees it (``ABCDE-FGHIJ``) or not."""
+    ballot = session.exec(
+        select(Ballot).where(Ballot.receipt == normalise_receipt(receipt))
+    ).first()
+    if ballot is None:
+        raise NotFound(f"No ballot with receipt {receipt!r}", message_vi="Không có phiếu này.")
+    return ballot
 
 
 def is_excluded(session: Session, ballot_id: int) -> bool:
@@ -45,16 +61,17 @@ def decide(
     exclude: bool,
     address: str = "",
 ) -> Ballot:
-    if user.role not in ("inspector", "admin"):
+    if not may_decide(user):
         raise Forbidden()
+    ballot = find(session, receipt)
+    office = session.get(Office, ballot.office_id)
+    if office is None:  # pragma: no cover - a foreign key
+        raise NotFound("office not found")
+    require_office(session, user, office)
+    # Only after the scope check: the ballots page redraws the ballot's row on these errors.
     reason = reason.strip()
     if not 5 <= len(reason) <= 2000:
         raise InvalidInput("reason: write why, in 5 to 2000 characters")
-    ballot = session.exec(select(Ballot).where(Ballot.receipt == receipt.upper())).first()
-    office = session.get(Office, ballot.office_id) if ballot else None
-    if ballot is None or office is None:
-        raise NotFound(f"No ballot with receipt {receipt!r}", message_vi="Không có phiếu này.")
-    require_office(session, user, office)
     if is_excluded(session, ballot.id or 0) == exclude:
         state = "already excluded" if exclude else "not excluded"
         raise Conflict(f"ballot {ballot.receipt} is {state}")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import datetime
@@ -126,3 +127,13 @@ def test_units_page_ranks_every_unit_with_downloads(
     assert page.index("Xã Bình") < page.index("Một cửa An")  # 50 % ranks above 0 %
     assert "/api/v1/exports/ballots.csv?office=D-P" in page
     assert "/api/v1/exports/summary.csv?office=D-P" in page
+    assert "/api/v1/exports/summary.xlsx?office=D-P" in page
+    # The file and its manifest are linked with the same snapshot, so they always agree.
+    link = re.search(r'href="(/api/v1/exports/ballots\.csv\?[^"]+)"', page).group(1)  # type: ignore[union-attr]
+    link = link.replace("&amp;", "&")
+    assert "snapshot=" in link
+    data = client.get(link)
+    manifest = client.get(link.replace("ballots.csv?", "ballots.csv.manifest.json?"))
+    assert manifest.json()["sha256"] == hashlib.sha256(data.content).hexdigest()
+    saved_as = data.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    assert f'filename="{saved_as}.manifest.json"' in manifest.headers["content-disposition"]

@@ -1,0 +1,117 @@
+"""The ballots page: inspectors find a ballot and exclude it from the statistics, or reinstate
+it, with a written reason. Officers see the same list without the buttons."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.auth.deps import CsrfUser, CurrentUser, login_of
+from app.core.deps import CatalogDep, SessionDep
+from app.core.errors import Conflict, InvalidInput
+from app.core.templates import is_htmx, render
+from app.integrity import ballots
+from app.integrity.exclusions import decide, find, may_decide
+from app.offices.tree import load_tree
+
+router = APIRouter(tags=["exclusions"], include_in_schema=False)
+
+
+def ballot_query(
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    survey: Annotated[str | None, Query(max_length=64)] = None,
+    receipt: Annotated[str, Query(max_length=32)] = "",
+    excluded: bool = False,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> ballots.BallotQuery:
+    return ballots.BallotQuery(start, end, survey, receipt.strip(), excluded, before)
+
+
+def _csrf(request: Request) -> str:
+    login = login_of(request)
+    return login.csrf_token if login else ""
+
+
+@router.get("/staff/offices/{code}/ballots", response_class=HTMLResponse)
+def ballot_list(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    query: Annotated[ballots.BallotQuery, Depends(ballot_query)],
+) -> HTMLResponse:
+    context = ballots.ballots_page(session, catalog, user, code, query)
+    context["csrf"] = _csrf(request)
+    return render(request, "integrity/ballots.html", context, block="rows")
+
+
+def _back(target: str) -> str:
+    """Only back to one of our own staff pages, never to another site."""
+    return target if target.startswith("/staff/") and "//" not in target else "/staff"
+
+
+def _decision(
+    request: Request,
+    receipt: str,
+    reason: str,
+    back: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CsrfUser,
+    *,
+    exclude: bool,
+) -> Response:
+    address = request.client.host if request.client else ""
+    error = None
+    try:
+        ballot = decide(session, catalog, user, receipt, reason, exclude=exclude, address=address)
+    except (InvalidInput, Conflict) as exc:
+        if not is_htmx(request):
+            raise
+        error = (
+            ("Phiếu này đã bị loại trước đó." if exclude else "Phiếu này đang được tính.")
+            if isinstance(exc, Conflict)
+            else "Xin ghi rõ lý do (từ 5 đến 2000 ký tự)."
+        )
+        ballot = find(session, receipt)
+    if not is_htmx(request):
+        return RedirectResponse(_back(back), status_code=303)
+    row = ballots.one(session, catalog, load_tree(session), ballot)
+    context = {"row": row, "may_decide": may_decide(user), "csrf": _csrf(request), "back": back}
+    context["error"] = error
+    return render(request, "integrity/_ballot.html", context, status_code=422 if error else 200)
+
+
+Reason = Annotated[str, Form(max_length=4000)]
+Back = Annotated[str, Form(alias="next", max_length=500)]
+
+
+@router.post("/staff/ballots/{receipt}/exclusion")
+def exclude_form(
+    request: Request,
+    receipt: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CsrfUser,
+    reason: Reason = "",
+    back: Back = "/staff",
+) -> Response:
+    return _decision(request, receipt, reason, back, session, catalog, user, exclude=True)
+
+
+@router.post("/staff/ballots/{receipt}/reinstatement")
+def reinstate_form(
+    request: Request,
+    receipt: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CsrfUser,
+    reason: Reason = "",
+    back: Back = "/staff",
+) -> Response:
+    return _decision(request, receipt, reason, back, session, catalog, user, exclude=False)
