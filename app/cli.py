@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from sqlalchemy import text as sa_text
@@ -320,26 +320,30 @@ def token_revoke(token_id: int) -> None:
 
 @cli.command()
 def export(
-    what: Annotated[str, typer.Argument(help="ballots or summary")],
-    office: Annotated[str, typer.Option(help="The office; its whole sub-tree is exported")],
+    what: Annotated[str, typer.Argument(help="ballots, summary or audit")],
     output: Annotated[Path, typer.Option("-o", "--output")],
+    office: Annotated[
+        str | None, typer.Option(help="The office; its whole sub-tree is exported")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or jsonl")] = "csv",
     start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD, inclusive")] = None,
     survey: Annotated[str | None, typer.Option(help="Survey key")] = None,
 ) -> None:
-    """Export the raw ballots to FILE (with FILE.manifest.json beside it), or the figures per
-    office and criterion (csv or xlsx)."""
+    """Export the raw ballots to FILE (with FILE.manifest.json beside it), the figures per
+    office and criterion (csv or xlsx), or the audit log (csv or xlsx; --office narrows it)."""
     from datetime import date
 
     from app.audit import service as audit
-    from app.exports import files
-    from app.stats.periods import date_range, period_of, today
+    from app.offices.service import get_by_code
+    from app.stats.periods import period_of, today
 
-    if what not in ("ballots", "summary"):
-        raise _fail(f"{what!r}: export 'ballots' or 'summary'", 2)
-    if what == "summary" and fmt not in ("csv", "xlsx"):
-        raise _fail("the summary is exported as csv or xlsx", 2)
+    if what not in ("ballots", "summary", "audit"):
+        raise _fail(f"{what!r}: export 'ballots', 'summary' or 'audit'", 2)
+    if what != "ballots" and fmt not in ("csv", "xlsx"):
+        raise _fail(f"the {what} is exported as csv or xlsx", 2)
+    if what != "audit" and not office:
+        raise _fail("--office: which office's sub-tree to export", 2)
     try:
         first = date.fromisoformat(start) if start else period_of("year", today()).start
         last = date.fromisoformat(end) if end else today()
@@ -347,21 +351,62 @@ def export(
         raise _fail(f"--from/--to: {exc}", 2) from exc
     try:
         with session_scope() as session:
-            audit.record(session, "cli", "export", f"{what} {office} {first}..{last} ({fmt})")
-            if what == "summary":
-                from app.exports.summary import SUMMARY_FORMATS, summary_rows
-
-                rows = summary_rows(session, _catalog(), office, date_range(first, last), survey)
-                with output.open("wb") as out:
-                    for chunk in SUMMARY_FORMATS[fmt](rows):
-                        out.write(chunk)
-                typer.echo(f"{output}: figures per office and criterion")
-                return
-            export = files.prepare(session, _catalog(), office, date_range(first, last), survey)
-            manifest = files.write(session.connection(), export, fmt, output, "cli")
+            office_id = get_by_code(session, office).id if office else None
+            target = f"{what} {office or '*'} {first}..{last} ({fmt})"
+            audit.record(session, "cli", "export", target, office_id=office_id)
+            if what == "audit":
+                typer.echo(_export_audit(session, office_id, first, last, fmt, output))
+            elif what == "summary":
+                typer.echo(_export_summary(session, office or "", first, last, survey, fmt, output))
+            else:
+                typer.echo(_export_ballots(session, office or "", first, last, survey, fmt, output))
     except DomainError as exc:
         raise _fail(exc.message) from exc
-    typer.echo(f"{output}: {export.rows} ballots; manifest {manifest}")
+
+
+def _export_ballots(
+    session: Any, office: str, first: Any, last: Any, survey: str | None, fmt: str, output: Path
+) -> str:
+    from app.exports import files
+    from app.stats.periods import date_range
+
+    export = files.prepare(session, _catalog(), office, date_range(first, last), survey)
+    manifest = files.write(session.connection(), export, fmt, output, "cli")
+    return f"{output}: {export.rows} ballots; manifest {manifest}"
+
+
+def _export_summary(
+    session: Any, office: str, first: Any, last: Any, survey: str | None, fmt: str, output: Path
+) -> str:
+    from app.exports.summary import SUMMARY_FORMATS, summary_rows
+    from app.stats.periods import date_range
+
+    rows = summary_rows(session, _catalog(), office, date_range(first, last), survey)
+    with output.open("wb") as out:
+        for chunk in SUMMARY_FORMATS[fmt](rows):
+            out.write(chunk)
+    return f"{output}: figures per office and criterion"
+
+
+def _export_audit(
+    session: Any, office_id: int | None, first: Any, last: Any, fmt: str, output: Path
+) -> str:
+    from app.audit import service as audit
+    from app.exports.sheets import csv_table, xlsx_table
+    from app.offices.tree import load_tree
+
+    tree = load_tree(session)
+    scope = set(tree.subtree(office_id)) if office_id else None
+    query = audit.AuditQuery(start=first, end=last)
+    rows = audit.rows(audit.every(session.connection(), scope, query), tree)
+    if fmt == "csv":
+        chunks = csv_table(audit.HEADER, rows)
+    else:
+        chunks = xlsx_table("Nhật ký", audit.HEADER, rows, audit.WIDTHS)
+    with output.open("wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    return f"{output}: audit log {first}..{last}"
 
 
 @cli.command()

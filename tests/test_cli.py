@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
@@ -285,6 +286,13 @@ def test_export_and_verify_a_file(cli_db: str, tmp_path: Path) -> None:
     assert code == 0, out
     sheet = load_workbook(workbook).worksheets[0]
     assert "Công chức có thái độ giao tiếp lịch sự" in [c.value for c in sheet["H"]]
+    log = tmp_path / "nhat-ky.csv"
+    code, out = run("export", "audit", "--from", "2020-01-01", "-o", str(log))
+    assert code == 0, out
+    logged = list(csv.DictReader(io.StringIO(log.read_text(encoding="utf-8-sig"))))
+    assert {r["Tài khoản"] for r in logged} == {"cli"}
+    assert any(r["Đối tượng"].startswith("summary 38 2020-01-01..") for r in logged)
+    assert run("export", "ballots", "-o", str(out_file))[0] == 2  # which office?
     assert (
         run("export", "summary", "--office", "38", "--format", "jsonl", "-o", str(summary))[0] == 2
     )

@@ -1,21 +1,97 @@
-"""The audit log, for inspectors and admins."""
+"""The audit log, for inspectors and admins: a page with filters, and the same events as CSV or
+XLSX. Reading or exporting it is itself an export, and logged."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from app.audit import service
 from app.auth.deps import CurrentUser
+from app.auth.scope import visible
 from app.core.deps import SessionDep
+from app.core.errors import Forbidden
 from app.core.templates import render
-from app.integrity.exclusions import Forbidden
+from app.exports.sheets import csv_table, xlsx_table
+from app.models import User
+from app.offices.tree import load_tree
 
-router = APIRouter(prefix="/staff", tags=["staff"], include_in_schema=False)
+router = APIRouter(tags=["audit"])
+
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
-@router.get("/audit", response_class=HTMLResponse)
-def audit_log(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+def audit_query(
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    action: Annotated[str | None, Query(max_length=32)] = None,
+    username: Annotated[str, Query(max_length=64)] = "",
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> service.AuditQuery:
+    return service.AuditQuery(start, end, action or None, username.strip(), before)
+
+
+AuditQueryDep = Annotated[service.AuditQuery, Depends(audit_query)]
+
+
+def _reader(user: User) -> None:
     if user.role not in ("inspector", "admin"):
-        raise Forbidden("Only inspectors and admins read the audit log")
-    return render(request, "audit/log.html", {"events": service.recent(session)})
+        raise Forbidden(
+            "Only inspectors and admins read the audit log",
+            message_vi="Chỉ đoàn kiểm tra và quản trị được xem nhật ký.",
+        )
+
+
+@router.get("/staff/audit", response_class=HTMLResponse, include_in_schema=False)
+def audit_log(
+    request: Request, session: SessionDep, user: CurrentUser, query: AuditQueryDep
+) -> HTMLResponse:
+    _reader(user)
+    events, older = service.page(session, visible(load_tree(session), user), query)
+    context = {
+        "events": events,
+        "older": older,
+        "query": query,
+        "actions": service.ACTIONS,
+        "offices": {i: code for i, (code, _, _) in load_tree(session).offices.items()},
+    }
+    return render(request, "audit/log.html", context, block="events")
+
+
+@router.get("/api/v1/exports/audit.{fmt}")
+def audit_file(
+    request: Request,
+    fmt: Literal["csv", "xlsx"],
+    session: SessionDep,
+    user: CurrentUser,
+    query: AuditQueryDep,
+) -> StreamingResponse:
+    """The audit log (inspectors and admins, within their scope), oldest first, with the page's
+    filters: ``from``, ``to`` (days, Vietnam time), ``action``, ``username``."""
+    _reader(user)
+    tree = load_tree(session)
+    scope = visible(tree, user)
+    address = request.client.host if request.client else ""
+    service.record(session, user.username, "export", f"audit ({fmt})", address=address)
+
+    def body() -> Iterator[bytes]:
+        # Its own connection: the request's session is closed once the handler returns.
+        with request.app.state.export_connection() as conn:
+            rows = service.rows(service.every(conn, scope, query), tree)
+            if fmt == "csv":
+                yield from csv_table(service.HEADER, rows)
+            else:
+                yield from xlsx_table("Nhật ký", service.HEADER, rows, service.WIDTHS)
+
+    return StreamingResponse(
+        body(),
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="nhat-ky.{fmt}"'},
+    )

@@ -1,10 +1,32 @@
-"""The audit log: append-only, one row per login, exclusion, reinstatement or export."""
+"""The audit log: append-only, one row per login, exclusion, reinstatement or export. Each event
+names the office it concerns, so an inspector bound to a province sees that province's events."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
+from app.core.timeutil import to_local
 from app.models import AuditEvent
+from app.offices.tree import Tree
+from app.stats.periods import date_range
+
+ACTIONS = {
+    "login": "Đăng nhập",
+    "login_failed": "Đăng nhập sai",
+    "login_throttled": "Đăng nhập bị chặn tạm",
+    "exclude": "Loại phiếu",
+    "reinstate": "Khôi phục phiếu",
+    "export": "Xuất dữ liệu",
+}
+PAGE = 100
+BATCH = 2000
 
 
 def record(
@@ -14,6 +36,7 @@ def record(
     target: str = "",
     reason: str | None = None,
     address: str = "",
+    office_id: int | None = None,
 ) -> None:
     session.add(
         AuditEvent(
@@ -22,10 +45,102 @@ def record(
             target=target[:200],
             reason=reason,
             address=address[:64],
+            office_id=office_id,
         )
     )
     session.flush()
 
 
-def recent(session: Session, limit: int = 200) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)))
+@dataclass
+class AuditQuery:
+    """Filters for the log: days (Vietnam time), an action, an account; ``before`` pages."""
+
+    start: date | None = None
+    end: date | None = None
+    action: str | None = None
+    username: str = ""
+    before: int | None = None
+
+    def params(self, **changes: Any) -> str:
+        values: dict[str, Any] = {
+            "from": self.start,
+            "to": self.end,
+            "action": self.action,
+            "username": self.username or None,
+            "before": self.before,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v is not None})
+
+
+def _select(scope: set[int] | None, query: AuditQuery) -> Any:
+    statement = select(AuditEvent)
+    if scope is not None:
+        # A bound inspector: events about offices in their sub-tree (a login is about the
+        # account's office).
+        statement = statement.where(col(AuditEvent.office_id).in_(sorted(scope)))
+    if query.start or query.end:
+        first, last = date_range(query.start or query.end, query.end or query.start).bounds_utc()  # type: ignore[arg-type]
+        statement = statement.where(AuditEvent.at >= first, AuditEvent.at < last)
+    if query.action:
+        statement = statement.where(AuditEvent.action == query.action)
+    if query.username:
+        statement = statement.where(AuditEvent.username == query.username.strip().lower())
+    return statement
+
+
+def page(
+    session: Session, scope: set[int] | None, query: AuditQuery, limit: int = PAGE
+) -> tuple[list[AuditEvent], int | None]:
+    """Newest first; the second value is the ``before`` of the next page, if any."""
+    statement = _select(scope, query).order_by(col(AuditEvent.id).desc()).limit(limit + 1)
+    if query.before is not None:
+        statement = statement.where(col(AuditEvent.id) < query.before)
+    events = list(session.exec(statement))
+    more = len(events) > limit
+    events = events[:limit]
+    return events, (events[-1].id if more and events else None)
+
+
+def every(conn: Connection, scope: set[int] | None, query: AuditQuery) -> Iterator[Any]:
+    """Every matching event, oldest first, read in batches (for the export)."""
+    last = 0
+    while True:
+        batch = conn.execute(
+            _select(scope, query)
+            .where(col(AuditEvent.id) > last)
+            .order_by(col(AuditEvent.id))
+            .limit(BATCH)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].id
+
+
+HEADER = [
+    "Thời gian",
+    "Tài khoản",
+    "Thao tác",
+    "Mã thao tác",
+    "Đối tượng",
+    "Lý do",
+    "Đơn vị",
+    "Địa chỉ",
+]
+WIDTHS: dict[int, float] = {0: 19, 1: 16, 2: 20, 3: 14, 4: 40, 5: 48, 6: 16, 7: 16}
+
+
+def rows(events: Iterator[Any], tree: Tree) -> Iterator[list[Any]]:
+    for event in events:
+        office = tree.offices.get(event.office_id or 0)
+        yield [
+            to_local(event.at),
+            event.username,
+            ACTIONS.get(event.action, event.action),
+            event.action,
+            event.target,
+            event.reason or "",
+            office[0] if office else "",
+            event.address,
+        ]

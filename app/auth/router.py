@@ -81,7 +81,8 @@ def login(
     outcome = (
         "login" if result.user else ("login_throttled" if result.retry_after else "login_failed")
     )
-    audit.record(session, username.strip().lower(), outcome, address=address)
+    office_id = result.user.office_id if result.user else None
+    audit.record(session, username.strip().lower(), outcome, address=address, office_id=office_id)
     if result.retry_after:
         page = _login_page(
             request,

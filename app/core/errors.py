@@ -45,6 +45,14 @@ class OfficeNotFound(NotFound):
         super().__init__(f"No office with code {code!r}")
 
 
+class Forbidden(DomainError):
+    """This account's role does not allow it."""
+
+    status_code = 403
+    code = "forbidden"
+    message_vi = "Tài khoản này không có quyền làm việc này."
+
+
 class Conflict(DomainError):
     """The request conflicts with what is already stored."""
 

@@ -74,8 +74,15 @@ def _connection(request: Request) -> AbstractContextManager[Connection]:
     return factory()  # type: ignore[no-any-return]
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else ""
+def _log(request: Request, session: Any, user: Any, q: ExportQuery, what: str, fmt: str) -> None:
+    audit.record(
+        session,
+        user.username,
+        "export",
+        f"{what} {q.office} {q.period.start}..{q.period.end} ({fmt})",
+        address=request.client.host if request.client else "",
+        office_id=get_by_code(session, q.office).id,
+    )
 
 
 # The manifest first: {fmt} would otherwise swallow "csv.manifest.json".
@@ -122,9 +129,7 @@ def ballots_file(
     export = _export(session, catalog, user, q)
     newest = files.snapshot(session.connection())
     export.snapshot = newest if snapshot is None else min(snapshot, newest)
-    audit.record(
-        session, user.username, "export", f"ballots {q.office} ({fmt})", address=_address(request)
-    )
+    _log(request, session, user, q, "ballots", fmt)
 
     def body() -> Iterator[bytes]:
         with _connection(request) as conn:
@@ -155,9 +160,7 @@ def summary_file(
     scope = visible(load_tree(session), user)
     rows = summary_rows(session, catalog, q.office, q.period, q.survey, scope)
     body = b"".join(SUMMARY_FORMATS[fmt](rows))
-    audit.record(
-        session, user.username, "export", f"summary {q.office} ({fmt})", address=_address(request)
-    )
+    _log(request, session, user, q, "summary", fmt)
     return Response(
         body,
         media_type=MEDIA[fmt],

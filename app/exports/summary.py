@@ -4,21 +4,13 @@ summary API."""
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from app.core.errors import InvalidInput
-from app.exports.service import neutralise
+from app.exports.sheets import csv_table, xlsx_table
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.maths import CATEGORIES
@@ -48,7 +40,7 @@ HEADER = [
 ]
 FIRST_SHARE = HEADER.index("Tỷ lệ rất hài lòng")
 LAST_SHARE = HEADER.index("Khoảng tin cậy 95% (cao)")
-WIDTHS = {0: 16, 1: 36, 2: 11, 3: 11, 4: 14, 7: 48}
+WIDTHS: dict[int, float] = {0: 16, 1: 36, 2: 11, 3: 11, 4: 14, 7: 48}
 
 
 def summary_rows(
@@ -100,62 +92,14 @@ def summary_rows(
 
 
 def summary_csv(rows: list[list[Any]]) -> Iterator[bytes]:
-    """UTF-8 with a BOM, RFC 4180 quoting, shares with six decimals."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    yield "\ufeff".encode() + buffer.getvalue().encode()
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([neutralise(_text(v)) for v in row])
-        yield buffer.getvalue().encode()
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6f}"
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    """Shares as fractions with six decimals."""
+    return csv_table(HEADER, rows)
 
 
 def summary_xlsx(rows: list[list[Any]]) -> Iterator[bytes]:
-    """A workbook: bold frozen header, dates as dates, counts as numbers, shares as percentages
-    (the cell holds the fraction, so sums and charts in Excel work)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Tổng hợp")
-    sheet.freeze_panes = "A2"
-    for index in range(len(HEADER)):
-        width = WIDTHS.get(index, 13)
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-    bold = Font(bold=True)
-    head = []
-    for title in HEADER:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        head.append(cell)
-    sheet.append(head)
-    for row in rows:
-        cells: list[Any] = []
-        for index, value in enumerate(row):
-            if index in (2, 3):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "dd/mm/yyyy"
-                cells.append(cell)
-            elif FIRST_SHARE <= index <= LAST_SHARE and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "0.0%"
-                cells.append(cell)
-            else:
-                cells.append(neutralise(value))
-        sheet.append(cells)
-    with tempfile.TemporaryDirectory(prefix="hailong-summary-") as folder:
-        path = Path(folder) / "summary.xlsx"
-        workbook.save(path)
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 16):
-                yield chunk
+    """Shares as percentages (the cell holds the fraction, so sums and charts in Excel work)."""
+    percent = dict.fromkeys(range(FIRST_SHARE, LAST_SHARE + 1), "0.0%")
+    return xlsx_table("Tổng hợp", HEADER, rows, WIDTHS, percent)
 
 
 SUMMARY_FORMATS = {"csv": summary_csv, "xlsx": summary_xlsx}

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.auth.scope import require_office
-from app.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Answer, Ballot, Exclusion, Office, User
 from app.responses.service import normalise_receipt
 from app.stats import rollups
@@ -18,11 +18,9 @@ from app.surveys.service import survey_version
 EXCLUSION = Exclusion.__table__  # type: ignore[attr-defined]
 
 
-class Forbidden(DomainError):
+class DecisionForbidden(Forbidden):
     """Only an inspector or an admin may exclude or reinstate ballots."""
 
-    status_code = 403
-    code = "forbidden"
     message_vi = "Chỉ đoàn kiểm tra hoặc quản trị được loại hoặc khôi phục phiếu."
 
 
@@ -62,7 +60,7 @@ def decide(
     address: str = "",
 ) -> Ballot:
     if not may_decide(user):
-        raise Forbidden()
+        raise DecisionForbidden()
     ballot = find(session, receipt)
     office = session.get(Office, ballot.office_id)
     if office is None:  # pragma: no cover - a foreign key
@@ -108,6 +106,7 @@ def decide(
         f"ballot {ballot.receipt} ({office.code})",
         reason,
         address,
+        office.id,
     )
     return ballot
 

@@ -42,3 +42,5 @@ class AuditEvent(SQLModel, table=True):
     target: str = Field(default="", max_length=200)
     reason: str | None = Field(default=None, sa_type=Text)
     address: str = Field(default="", max_length=64)
+    # The office the event concerns (a bound inspector sees only events in their sub-tree).
+    office_id: int | None = Field(default=None, foreign_key="office.id", index=True)

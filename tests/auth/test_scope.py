@@ -32,6 +32,8 @@ PUBLIC = {
 OFFICE_PARAMS = {"code", "office_code"}
 OTHER_PARAMS = {"receipt": "KHONGCOPHIEU"}
 FORMATS = {"/staff/": "png", "/api/v1/exports/": "csv"}
+# No office in the request: the role decides (inspectors and admins), and the rows are scoped.
+ROLE_ONLY = {"/api/v1/exports/audit.{fmt}", "/staff/audit"}
 
 
 def _api_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, Route]]:
@@ -115,6 +117,11 @@ def test_officers_stay_in_their_sub_tree(
         if how == "token" and not path.startswith("/api/"):
             continue
         names = set(re.findall(r"\{(\w+)\}", path))
+        if path in ROLE_ONLY:
+            if how == "session" or path.startswith("/api/"):
+                refused = _request(client, method, _url(path, mine.code), headers=headers)
+                assert refused.status_code == 403, (method, path, refused.status_code)
+            continue
         if not names & OFFICE_PARAMS and not path.startswith("/api/v1/exports/"):
             continue
         for allowed in (mine, child):
