@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.exports import workbook
-from app.exports.service import neutralise
+from app.exports.cells import neutralise
 
 
 def _text(value: Any) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from app.exports.service import neutralise
+from app.exports.cells import neutralise
 
 MAX_ROWS = 1_048_575  # per sheet, after the header
 BATCH = 500  # rows per write: fixed, so the compressed bytes are the same on every run

@@ -11,30 +11,23 @@ from typing import Any
 from sqlalchemy import Connection
 
 from app.exports import workbook
-from app.exports.service import Export, ballots
+from app.exports.rows import CHAIN, COMMENT, DEMO, EXCLUDED, REASON, ballot_rows
+from app.exports.service import Export
 
 WIDTHS: dict[int, float] = {0: 16, 1: 36, 2: 7, 3: 19, 4: 8, 5: 14, 6: 9, 7: 13}
 
 
-def _rows(conn: Connection, export: Export) -> Iterator[list[Any]]:
-    for row in ballots(conn, export):
+def _rows(conn: Connection, export: Export) -> Iterator[tuple[Any, ...]]:
+    for row in ballot_rows(conn, export):
         export.note(row)
-        yield [
-            row["office"],
-            row["office_name"],
-            row["counter"],
-            row["time"],
-            row["channel"],
-            row["survey"],
-            row["survey_version"],
-            row["receipt"],
-            *row["answers"],
-            row["comment"],
-            "có" if row["demo"] else None,
-            "có" if row["excluded"] else None,
-            row["exclusion_reason"],
-            row["chain_hash"],
-        ]
+        yield (
+            *row[:COMMENT],
+            row[COMMENT],
+            "có" if row[DEMO] else None,
+            "có" if row[EXCLUDED] else None,
+            row[REASON],
+            row[CHAIN],
+        )
 
 
 def xlsx_stream(conn: Connection, export: Export) -> Iterator[bytes]:
