@@ -40,8 +40,8 @@ from sqlmodel import Session  # noqa: E402
 from app.auth.service import create_token, create_user  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.db import build_engine  # noqa: E402
-from app.core.timeutil import VN_TZ  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
+from app.core.timeutil import VN_TZ  # noqa: E402
 from app.integrity import chain  # noqa: E402
 from app.models import Office, UserCreate  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
@@ -262,7 +262,8 @@ def main() -> None:
     rows, seconds = baseline(engine, keys, folder / "baseline.csv")
     base_rate = rows / seconds
     print(
-        f"baseline (plain loop + csv.writer): {rows:,} rows in {seconds:.1f} s = {base_rate:,.0f} rows/s"
+        f"baseline (plain loop + csv.writer): {rows:,} rows in {seconds:.1f} s"
+        f" = {base_rate:,.0f} rows/s"
     )
     engine.dispose()
 
@@ -311,7 +312,8 @@ def main() -> None:
             failed |= not ok
             print(
                 f"{fmt:>4}: {got:,} rows, {path.stat().st_size / 1e6:,.0f} MB in {seconds:.1f} s"
-                f" = {rate:,.0f} rows/s (target {target:,}); ratio to baseline {rate / base_rate:.2f};"
+                f" = {rate:,.0f} rows/s (target {target:,});"
+                f" ratio to baseline {rate / base_rate:.2f};"
                 f" server peak {peak} MB (target 250) {'OK' if ok else 'MISSED'}"
             )
     finally:
