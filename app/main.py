@@ -87,14 +87,19 @@ class SecurityHeaders:
 
 class GZipPages:
     """Compress what is read (pages, static files), not the answers to ballot posts: those are
-    redirects or small partials, and compressing them costs more than it saves."""
+    redirects or small partials, and compressing them costs more than it saves. Nor the export
+    files: hundreds of megabytes would be compressed on the event loop (the XLSX already is)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.gzip = GZipMiddleware(app, minimum_size=800)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and not scope["path"].startswith("/api/v1/exports/")
+        ):
             await self.gzip(scope, receive, send)
         else:
             await self.app(scope, receive, send)
