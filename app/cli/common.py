@@ -1,0 +1,45 @@
+"""The command-line app and what its commands share."""
+
+from __future__ import annotations
+
+import typer
+
+from app.core.config import get_settings
+from app.surveys.catalog import SurveyCatalog, SurveyFileError, load_catalog
+
+cli = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="hailong: citizen satisfaction surveys for one-stop offices.",
+)
+office_cli = typer.Typer(no_args_is_help=True, help="Offices: the tree of units.")
+surveys_cli = typer.Typer(no_args_is_help=True, help="Survey definitions in surveys/.")
+user_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+token_cli = typer.Typer(no_args_is_help=True, help="API bearer tokens.")
+cli.add_typer(office_cli, name="office")
+cli.add_typer(user_cli, name="user")
+cli.add_typer(token_cli, name="token")
+cli.add_typer(surveys_cli, name="surveys")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _catalog() -> SurveyCatalog:
+    settings = get_settings()
+    try:
+        return load_catalog(settings.surveys_dir, settings.default_survey)
+    except SurveyFileError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _registered_catalog(session: object) -> SurveyCatalog:
+    from app.surveys.service import register_catalog
+
+    catalog = _catalog()
+    register_catalog(session, catalog)  # type: ignore[arg-type]
+    return catalog
