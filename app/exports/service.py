@@ -29,6 +29,7 @@ from app.exports.rows import (
     TIME,
     VERSION,
     ballot_rows,
+    csv_chunks,
 )
 from app.models import Ballot
 from app.models.types import utcnow
@@ -54,9 +55,12 @@ class Export:
 
     def note(self, row: tuple[Any, ...]) -> None:
         """Count a row into what the manifest will say (every format calls this)."""
+        self.count(row[CHAIN])
+
+    def count(self, chain_hash: str | None) -> None:
         self.rows += 1
-        self.first_hash = self.first_hash or row[CHAIN]
-        self.last_hash = row[CHAIN]
+        self.first_hash = self.first_hash or chain_hash
+        self.last_hash = chain_hash
 
     def header(self) -> list[str]:
         return [
@@ -102,42 +106,19 @@ def _counted(export: Export, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[
 
 
 def csv_stream(conn: Connection, export: Export) -> Iterator[bytes]:
-    """UTF-8 with a BOM (so Excel shows Vietnamese right), RFC 4180 quoting, CRLF; written
-    ``BATCH`` rows at a time into one buffer."""
+    """UTF-8 with a BOM (so Excel shows Vietnamese right), RFC 4180 quoting, CRLF; the lines
+    formatted by ``csv_chunks``, handed out ``BATCH`` at a time."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(export.header())
+    csv.writer(buffer, lineterminator="\r\n").writerow(export.header())
     head = "\ufeff".encode() + buffer.getvalue().encode()
-    buffer.seek(0)
-    buffer.truncate()
     export.digest.update(head)
     yield head
-    pending = 0
-
-    def take() -> bytes:
-        data = buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
+    for text, chains in csv_chunks(conn, export, BATCH):
+        for chain in chains:
+            export.count(chain)
+        data = text.encode()
         export.digest.update(data)
-        return data
-
-    for row in _counted(export, ballot_rows(conn, export)):
-        writer.writerow(
-            (
-                *row[:TIME],
-                row[TIME].isoformat() + "+07:00",
-                *row[CHANNEL:DEMO],
-                "có" if row[DEMO] else "",
-                "có" if row[EXCLUDED] else "",
-                *row[REASON:],
-            )
-        )
-        pending += 1
-        if pending == BATCH:
-            pending = 0
-            yield take()
-    if pending:
-        yield take()
+        yield data
 
 
 def jsonl_stream(conn: Connection, export: Export) -> Iterator[bytes]:
