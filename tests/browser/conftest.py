@@ -72,6 +72,12 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
                 username="truongbophan", role="officer", office="E2E.09", password=PASSWORD
             ),
         )
+        create_user(
+            session,
+            UserCreate.model_construct(
+                username="thanhtra", role="inspector", office=None, password=PASSWORD
+            ),
+        )
         session.commit()
     try:
         with serve(url) as base:
