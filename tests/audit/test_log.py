@@ -34,8 +34,12 @@ def test_page_filters_and_scope(client: TestClient, db: Session, registered: Sur
     officer, _ = _events(client, db, registered)
     sign_in(client, make_user(db, "officer", "AU-P1"))
     assert client.get("/staff/audit").status_code == 403
+    assert "/staff/audit" not in client.get("/staff").text
     client.cookies.clear()
     sign_in(client, make_user(db, "inspector", "AU-P"))
+    home = client.get("/staff").text
+    assert 'href="/staff/audit"' in home
+    assert "/staff/offices/AU-P/units" in home
     page = client.get("/staff/audit").text
     assert "summary AU-P1 2026-05-01..2026-05-31 (csv)" in page
     assert "AU-Q1" not in page  # another province's events
