@@ -7,11 +7,12 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from app.exports import files
+from app.exports import files, workbook
 from app.surveys.catalog import SurveyCatalog
 from tests.exports.test_files import MAY, _setup
 from tests.factories import bearer, make_user
@@ -54,3 +55,22 @@ def test_http_xlsx_and_its_manifest(
     ).json()
     assert manifest["sha256"] == hashlib.sha256(response.content).hexdigest()
     assert manifest["rows"] == 4
+
+
+def test_more_rows_than_a_sheet_holds_continue_on_the_next(
+    db: Session, registered: SurveyCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Excel stops at 1,048,576 rows; past that the workbook goes on in a new sheet, each with
+    the header, and the file still verifies (shown here with 3 rows per sheet)."""
+    receipts = _setup(db, registered)
+    monkeypatch.setattr(workbook, "MAX_ROWS", 3)
+    path = tmp_path / "phieu.xlsx"
+    files.write(db.connection(), files.prepare(db, registered, "X-A", MAY), "xlsx", path, "t")
+    book = load_workbook(path, read_only=True)
+    assert book.sheetnames == ["Phiếu", "Phiếu (2)"]
+    first, second = (list(s.iter_rows(values_only=True)) for s in book.worksheets)
+    book.close()
+    assert first[0] == second[0]  # the header on each sheet
+    assert [r[7] for r in first[1:] + second[1:]] == receipts
+    assert len(first) == 4
+    assert not files.verify_file(db.connection(), path)
