@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from app.core.errors import InvalidInput
 from app.exports.service import BALLOT, Export, csv_stream, jsonl_stream
 from app.exports.xlsx import read_rows, xlsx_stream
 from app.integrity.service import verify_db
+from app.models.types import utcnow
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import Period
@@ -43,9 +45,26 @@ def prepare(
     return Export(offices=offices, survey=survey, period=period)
 
 
+SETTLE = timedelta(seconds=5)
+
+
 def snapshot(conn: Connection) -> int:
-    """The newest ballot id now: an export stopping there can be produced again, identical."""
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(BALLOT.c.id), 0))).scalar_one())
+    """The ballot id an export stops at, so that the file can be produced again, identical, for
+    its manifest. SQLite commits ballots in id order, so the newest id will do. On PostgreSQL
+    two writers can commit out of order: a ballot numbered below the newest visible one may
+    still be in flight, and would appear in the manifest's second pass but not in the file.
+    There the snapshot is the newest ballot stored at least ``SETTLE`` ago (a writer commits in
+    milliseconds), so every id up to it is settled."""
+    if conn.dialect.name != "postgresql":
+        newest = sa.select(sa.func.coalesce(sa.func.max(BALLOT.c.id), 0))
+        return int(conn.execute(newest).scalar_one())
+    settled = (
+        sa.select(BALLOT.c.id)
+        .where(BALLOT.c.submitted_at <= utcnow() - SETTLE)
+        .order_by(BALLOT.c.id.desc())
+        .limit(1)
+    )
+    return int(conn.execute(settled).scalar() or 0)
 
 
 def write(conn: Connection, export: Export, fmt: str, path: Path, generated_by: str) -> Path:
