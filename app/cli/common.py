@@ -10,6 +10,7 @@ from app.surveys.catalog import SurveyCatalog, SurveyFileError, load_catalog
 cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
     help="hailong: citizen satisfaction surveys for one-stop offices.",
 )
 office_cli = typer.Typer(no_args_is_help=True, help="Offices: the tree of units.")
