@@ -12,20 +12,15 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from app.audit import service
 from app.auth.deps import CurrentUser
-from app.auth.scope import visible
+from app.auth.scope import can_inspect, visible
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden
 from app.core.templates import render
-from app.exports.sheets import csv_table, xlsx_table
+from app.exports.service import MEDIA
 from app.models import User
 from app.offices.tree import load_tree
 
 router = APIRouter(tags=["audit"])
-
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def audit_query(
@@ -42,7 +37,7 @@ AuditQueryDep = Annotated[service.AuditQuery, Depends(audit_query)]
 
 
 def _reader(user: User) -> None:
-    if user.role not in ("inspector", "admin"):
+    if not can_inspect(user):
         raise Forbidden(
             "Only inspectors and admins read the audit log",
             message_vi="Chỉ đoàn kiểm tra và quản trị được xem nhật ký.",
@@ -54,13 +49,14 @@ def audit_log(
     request: Request, session: SessionDep, user: CurrentUser, query: AuditQueryDep
 ) -> HTMLResponse:
     _reader(user)
-    events, older = service.page(session, visible(load_tree(session), user), query)
+    tree = load_tree(session)
+    events, older = service.page(session, visible(tree, user), query)
     context = {
         "events": events,
         "older": older,
         "query": query,
         "actions": service.ACTIONS,
-        "offices": {i: code for i, (code, _, _) in load_tree(session).offices.items()},
+        "offices": {i: code for i, (code, _, _) in tree.offices.items()},
     }
     return render(request, "audit/log.html", context, block="events")
 
@@ -84,11 +80,7 @@ def audit_file(
     def body() -> Iterator[bytes]:
         # Its own connection: the request's session is closed once the handler returns.
         with request.app.state.export_connection() as conn:
-            rows = service.rows(service.every(conn, scope, query), tree)
-            if fmt == "csv":
-                yield from csv_table(service.HEADER, rows)
-            else:
-                yield from xlsx_table("Nhật ký", service.HEADER, rows, service.WIDTHS)
+            yield from service.table(service.every(conn, scope, query), tree, fmt)
 
     return StreamingResponse(
         body(),

@@ -90,19 +90,13 @@ def _export_audit(
     session: Any, office_id: int | None, first: Any, last: Any, fmt: str, output: Path
 ) -> str:
     from app.audit import service as audit
-    from app.exports.sheets import csv_table, xlsx_table
     from app.offices.tree import load_tree
 
     tree = load_tree(session)
     scope = set(tree.subtree(office_id)) if office_id else None
     query = audit.AuditQuery(start=first, end=last)
-    rows = audit.rows(audit.every(session.connection(), scope, query), tree)
-    if fmt == "csv":
-        chunks = csv_table(audit.HEADER, rows)
-    else:
-        chunks = xlsx_table("Nhật ký", audit.HEADER, rows, audit.WIDTHS)
     with output.open("wb") as out:
-        for chunk in chunks:
+        for chunk in audit.table(audit.every(session.connection(), scope, query), tree, fmt):
             out.write(chunk)
     return f"{output}: audit log {first}..{last}"
 

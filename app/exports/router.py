@@ -17,7 +17,7 @@ from app.auth.deps import CurrentUser
 from app.auth.scope import require_office, visible
 from app.core.deps import CatalogDep, SessionDep
 from app.exports import files
-from app.exports.service import Export
+from app.exports.service import MEDIA, Export
 from app.exports.summary import SUMMARY_FORMATS, summary_rows
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
@@ -26,11 +26,6 @@ from app.stats.periods import Period, date_range, period_of, today
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
 Format = Literal["csv", "jsonl", "xlsx"]
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "jsonl": "application/x-ndjson; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 Office = Annotated[str, Query(max_length=64, description="Office code; its sub-tree is exported")]
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]

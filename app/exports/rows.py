@@ -4,8 +4,8 @@ memory and without a query per chunk). It runs in the connection's one transacti
 a consistent snapshot; on PostgreSQL through a server-side cursor.
 
 ``ballot_rows`` yields tuples in the export's column order (the time naive, in Vietnam time) for
-JSON Lines and XLSX. ``csv_lines`` has the database format most of each CSV line as well: at a
-million rows, formatting in Python costs more than reading.
+JSON Lines and XLSX. ``csv_chunks`` gives the CSV lines, on PostgreSQL formatted by the database
+itself: at a million rows, formatting in Python costs more than reading.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 FETCH = 5000
 SEVEN_HOURS = timedelta(hours=7)
-UNSAFE = frozenset(FORMULA_START)
 YES = "có"
 _names = count()
 # Positions in each row (after them: one column per question, then the tail).

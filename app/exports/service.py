@@ -38,6 +38,11 @@ from app.surveys.definition import SurveyDefinition
 
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 BATCH = 2000  # rows per chunk handed out (~400 kB of CSV)
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @dataclass

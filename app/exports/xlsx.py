@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from app.exports import workbook
-from app.exports.rows import CHAIN, COMMENT, DEMO, EXCLUDED, REASON, ballot_rows
+from app.exports.rows import CHAIN, COMMENT, DEMO, EXCLUDED, REASON, YES, ballot_rows
 from app.exports.service import Export
 
 WIDTHS: dict[int, float] = {0: 16, 1: 36, 2: 7, 3: 19, 4: 8, 5: 14, 6: 9, 7: 13}
@@ -23,8 +23,8 @@ def _rows(conn: Connection, export: Export) -> Iterator[tuple[Any, ...]]:
         yield (
             *row[:COMMENT],
             row[COMMENT],
-            "có" if row[DEMO] else None,
-            "có" if row[EXCLUDED] else None,
+            YES if row[DEMO] else None,
+            YES if row[EXCLUDED] else None,
             row[REASON],
             row[CHAIN],
         )

@@ -13,9 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import Session
 
-from app.auth.scope import require_office
+from app.auth.scope import can_inspect, require_office
 from app.core.errors import NotFound
-from app.integrity.exclusions import may_decide
 from app.models import Answer, Ballot, Exclusion, User
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
@@ -226,7 +225,7 @@ def ballots_page(
         "query": query,
         "page": page,
         "user": user,
-        "may_decide": may_decide(user),
+        "may_decide": can_inspect(user),
         "base": f"/staff/offices/{quote(office.code, safe='')}",
         "surveys": catalog.surveys,
     }

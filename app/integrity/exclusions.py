@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.auth.scope import require_office
+from app.auth.scope import can_inspect, require_office
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Answer, Ballot, Exclusion, Office, User
 from app.responses.service import normalise_receipt
@@ -22,11 +22,6 @@ class DecisionForbidden(Forbidden):
     """Only an inspector or an admin may exclude or reinstate ballots."""
 
     message_vi = "Chỉ đoàn kiểm tra hoặc quản trị được loại hoặc khôi phục phiếu."
-
-
-def may_decide(user: User) -> bool:
-    """Separation of duties: the office that is graded cannot take ballots out of its grade."""
-    return user.role in ("inspector", "admin")
 
 
 def find(session: Session, receipt: str) -> Ballot:
@@ -59,7 +54,7 @@ def decide(
     exclude: bool,
     address: str = "",
 ) -> Ballot:
-    if not may_decide(user):
+    if not can_inspect(user):  # separation of duties: no office takes ballots out of its grade
         raise DecisionForbidden()
     ballot = find(session, receipt)
     office = session.get(Office, ballot.office_id)

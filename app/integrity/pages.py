@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.deps import CsrfUser, CurrentUser, login_of
+from app.auth.scope import can_inspect
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import Conflict, InvalidInput
 from app.core.templates import is_htmx, render
 from app.integrity import ballots
-from app.integrity.exclusions import decide, find, may_decide
+from app.integrity.exclusions import decide, find
 from app.offices.tree import load_tree
 
 router = APIRouter(tags=["exclusions"], include_in_schema=False)
@@ -82,7 +83,7 @@ def _decision(
     if not is_htmx(request):
         return RedirectResponse(_back(back), status_code=303)
     row = ballots.one(session, catalog, load_tree(session), ballot)
-    context = {"row": row, "may_decide": may_decide(user), "csrf": _csrf(request), "back": back}
+    context = {"row": row, "may_decide": can_inspect(user), "csrf": _csrf(request), "back": back}
     context["error"] = error
     return render(request, "integrity/_ballot.html", context, status_code=422 if error else 200)
 
