@@ -39,6 +39,7 @@ from app.stats.periods import period_of  # noqa: E402
 from app.stats.service import children_figures  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
+from bench.serving import reset_schema  # noqa: E402
 
 SURVEY = "cong-chuc"
 YEAR = period_of("year", date(2026, 6, 1))
@@ -46,11 +47,7 @@ PROVINCE = "BENCH-PROVINCE"
 
 
 def prepare(url: str, offices: int) -> tuple[Any, Any, list[int]]:
-    if url.startswith("postgresql"):
-        engine = build_engine(url, pool_size=1)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
+    reset_schema(url)
     upgrade(url)
     engine = build_engine(url, pool_size=2)
     settings = Settings()

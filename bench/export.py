@@ -20,13 +20,12 @@ import csv
 import io
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +45,10 @@ from app.integrity import chain  # noqa: E402
 from app.models import Office, UserCreate  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
+from bench.serving import free_port, reset_schema, start  # noqa: E402
 
 SURVEY = "cong-chuc"
+FIRST_DAY = date.today() - timedelta(days=365)
 PROVINCE = "BENCH-EXPORT"
 COMMENTS = [
     "Cán bộ hướng dẫn tận tình, chu đáo.",
@@ -59,11 +60,7 @@ COMMENTS = [
 
 
 def prepare(url: str, offices: int) -> tuple[Any, Any, dict[int, str]]:
-    if url.startswith("postgresql"):
-        engine = build_engine(url, pool_size=1)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
+    reset_schema(url)
     upgrade(url)
     engine = build_engine(url, pool_size=2)
     catalog = load_catalog(Settings().surveys_dir, SURVEY)
@@ -92,7 +89,9 @@ def generate(engine: Any, catalog: Any, codes: dict[int, str], count: int, seed:
     survey = catalog.get(SURVEY)
     keys = [q.key for q in survey.questions]
     rng = random.Random(seed)
-    start = datetime(2026, 1, 1, tzinfo=VN_TZ)  # the calendar year in Vietnam, as exported
+    # The past year up to yesterday, in Vietnam time (as exported): every ballot is settled
+    # for the export's snapshot, none lies in the future.
+    start = datetime.combine(FIRST_DAY, clock.min, tzinfo=VN_TZ)
     step = 364 * 86400 / count
     ballot = sa.Table("ballot", sa.MetaData(), autoload_with=engine)
     answer = sa.Table("answer", sa.MetaData(), autoload_with=engine)
@@ -214,12 +213,6 @@ def baseline(engine: Any, keys: list[str], path: Path) -> tuple[int, float]:
         raw.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def memory(pid: int) -> dict[str, int]:
     """VmRSS (now) and VmHWM (the peak so far), in MB."""
     found = {}
@@ -231,7 +224,10 @@ def memory(pid: int) -> dict[str, int]:
 
 
 def download(base: str, token: str, fmt: str, target: Path) -> float:
-    url = f"{base}/api/v1/exports/ballots.{fmt}?office={PROVINCE}&from=2026-01-01&to=2026-12-31"
+    url = (
+        f"{base}/api/v1/exports/ballots.{fmt}?office={PROVINCE}"
+        f"&from={FIRST_DAY}&to={FIRST_DAY + timedelta(days=364)}"
+    )
     started = time.perf_counter()
     with httpx.stream("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=600) as r:
         r.raise_for_status()
@@ -295,23 +291,7 @@ def main() -> None:
         "HAILONG_PUBLIC_URL": base,
         "HAILONG_ENV": "development",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start(["--factory", "app.main:create_app", "--workers", "1"], port, env)
     failed = False
     try:
         for _ in range(600):

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from app.core.config import Settings  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from bench import loadgen  # noqa: E402
+from bench.serving import free_port, reset_schema, start  # noqa: E402
 
 # The default survey's questions, as the citizen form posts them.
 _settings = Settings()
@@ -50,35 +49,6 @@ SIX = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        *target,
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"server {target} did not start")
-
-
 def make_body() -> bytes:
     fields = {f"q.{key}": "5" if i % 2 else "4" for i, key in enumerate(QUESTIONS)}
     fields.update(idem=uuid.uuid4().hex, survey="cong-chuc", comment="Cán bộ nhiệt tình")
@@ -95,13 +65,7 @@ def prepare(url: str, env: dict[str, str]) -> None:
             stdout=subprocess.DEVNULL,
         )
 
-    if url.startswith("postgresql"):
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
+    reset_schema(url)
     cli("migrate")
     cli("office", "add", OFFICE, "Bộ phận một cửa (benchmark)")
 
