@@ -19,6 +19,7 @@ from app.core.deps import CatalogDep, SessionDep
 from app.exports import files
 from app.exports.service import MEDIA, Export
 from app.exports.summary import SUMMARY_FORMATS, summary_rows
+from app.models import Office
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import Period, date_range, period_of, today
@@ -26,7 +27,9 @@ from app.stats.periods import Period, date_range, period_of, today
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
 Format = Literal["csv", "jsonl", "xlsx"]
-Office = Annotated[str, Query(max_length=64, description="Office code; its sub-tree is exported")]
+OfficeCode = Annotated[
+    str, Query(max_length=64, description="Office code; its sub-tree is exported")
+]
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
 Survey = Annotated[str | None, Query(max_length=64)]
@@ -48,7 +51,7 @@ class ExportQuery:
 
 
 def export_query(
-    office: Office, start: From = None, end: To = None, survey: Survey = None
+    office: OfficeCode, start: From = None, end: To = None, survey: Survey = None
 ) -> ExportQuery:
     first = start or period_of("year", today()).start
     return ExportQuery(office, date_range(first, end or today()), survey)
@@ -57,11 +60,18 @@ def export_query(
 ExportQueryDep = Annotated[ExportQuery, Depends(export_query)]
 
 
-def _export(session: Any, catalog: Any, user: Any, q: ExportQuery) -> Export:
-    require_office(session, user, get_by_code(session, q.office))
-    return files.prepare(
+def _scoped(session: Any, user: Any, q: ExportQuery) -> Office:
+    office = get_by_code(session, q.office)
+    require_office(session, user, office)
+    return office
+
+
+def _export(session: Any, catalog: Any, user: Any, q: ExportQuery) -> tuple[Export, Office]:
+    office = _scoped(session, user, q)
+    export = files.prepare(
         session, catalog, q.office, q.period, q.survey, visible(load_tree(session), user)
     )
+    return export, office
 
 
 def _connection(request: Request) -> AbstractContextManager[Connection]:
@@ -69,14 +79,16 @@ def _connection(request: Request) -> AbstractContextManager[Connection]:
     return factory()  # type: ignore[no-any-return]
 
 
-def _log(request: Request, session: Any, user: Any, q: ExportQuery, what: str, fmt: str) -> None:
+def _log(
+    request: Request, session: Any, user: Any, q: ExportQuery, office: Office, what: str, fmt: str
+) -> None:
     audit.record(
         session,
         user.username,
         "export",
         f"{what} {q.office} {q.period.start}..{q.period.end} ({fmt})",
         address=request.client.host if request.client else "",
-        office_id=get_by_code(session, q.office).id,
+        office_id=office.id,
     )
 
 
@@ -93,7 +105,7 @@ def ballots_manifest(
 ) -> JSONResponse:
     """The manifest of the file the same parameters give: rows, first and last chain hashes,
     SHA-256. Computed by streaming the same export again, never holding it in memory."""
-    export = _export(session, catalog, user, q)
+    export, _ = _export(session, catalog, user, q)
     export.snapshot = snapshot if snapshot is not None else files.snapshot(session.connection())
     with _connection(request) as conn:
         for _ in files.FORMATS[fmt](conn, export):
@@ -121,10 +133,10 @@ def ballots_file(
     """Raw ballots, one row per ballot, streamed. Its manifest: the same URL with
     ``.manifest.json`` appended and the ``snapshot`` given in the ``X-Export-Snapshot`` header
     (or the one given here: the inspectors' page links a file and its manifest that way)."""
-    export = _export(session, catalog, user, q)
+    export, office = _export(session, catalog, user, q)
     newest = files.snapshot(session.connection())
     export.snapshot = newest if snapshot is None else min(snapshot, newest)
-    _log(request, session, user, q, "ballots", fmt)
+    _log(request, session, user, q, office, "ballots", fmt)
 
     def body() -> Iterator[bytes]:
         with _connection(request) as conn:
@@ -151,11 +163,11 @@ def summary_file(
 ) -> Response:
     """The figures per office × criterion, as on the dashboards (shares as fractions 0–1; in
     the workbook formatted as percentages)."""
-    require_office(session, user, get_by_code(session, q.office))
+    office = _scoped(session, user, q)
     scope = visible(load_tree(session), user)
     rows = summary_rows(session, catalog, q.office, q.period, q.survey, scope)
     body = b"".join(SUMMARY_FORMATS[fmt](rows))
-    _log(request, session, user, q, "summary", fmt)
+    _log(request, session, user, q, office, "summary", fmt)
     return Response(
         body,
         media_type=MEDIA[fmt],
