@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install dev lint bench clean
+.PHONY: run test install dev lint fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: dev
 
 test: lint
 	$(BIN)/pytest
+
+# The OpenAPI fuzzing that `make test` runs briefly, for longer (no operation may answer 5xx).
+fuzz: dev
+	HAILONG_FUZZ_EXAMPLES=$${EXAMPLES:-300} $(BIN)/pytest tests/test_openapi_fuzz.py
 
 bench: dev
 	$(BIN)/python bench/submit.py

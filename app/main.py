@@ -20,8 +20,8 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
+from app.core.edge import EdgeGuard
 from app.core.errors import install_error_handlers
-from app.core.limits import BodySizeLimit
 from app.core.templates import STATIC_DIR
 from app.dashboards.live import BallotWatch
 from app.dashboards.router import router as dashboards_router
@@ -60,6 +60,10 @@ FRAMEWORK_OPTIONS: dict[str, Any] = (
 )
 
 
+# Staff pages and API answers hold figures and ballots a shared office computer must not keep.
+PRIVATE_PATHS = ("/staff", "/api/", "/login", "/logout")
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -69,11 +73,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        csp = (DOCS_CSP if scope["path"] == "/docs" else CSP).encode()
+        path = scope["path"]
+        csp = (DOCS_CSP if path == "/docs" else CSP).encode()
+        private = path.startswith(PRIVATE_PATHS)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
+                if private and not any(name == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
                 headers += [
                     (b"content-security-policy", csp),
                     (b"x-content-type-options", b"nosniff"),
@@ -179,6 +187,6 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(docs_router)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.add_middleware(GZipPages)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(EdgeGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

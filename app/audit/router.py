@@ -4,7 +4,6 @@ XLSX. Reading or exporting it is itself an export, and logged."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,21 +13,22 @@ from app.audit import service
 from app.auth.deps import CurrentUser
 from app.auth.scope import can_inspect, visible
 from app.core.deps import SessionDep
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, api_errors
+from app.core.params import BeforeId, FromDay, ToDay
 from app.core.templates import render
-from app.exports.service import MEDIA
+from app.exports.service import MEDIA, file_responses, marked_on_failure
 from app.models import User
 from app.offices.tree import load_tree
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses=api_errors(400, 401, 403, 422, 431))
 
 
 def audit_query(
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: FromDay = None,
+    end: ToDay = None,
     action: Annotated[str | None, Query(max_length=32)] = None,
     username: Annotated[str, Query(max_length=64)] = "",
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: BeforeId = None,
 ) -> service.AuditQuery:
     return service.AuditQuery(start, end, action or None, username.strip(), before)
 
@@ -61,7 +61,7 @@ def audit_log(
     return render(request, "audit/log.html", context, block="events")
 
 
-@router.get("/api/v1/exports/audit.{fmt}")
+@router.get("/api/v1/exports/audit.{fmt}", responses=file_responses("csv", "xlsx"))
 def audit_file(
     request: Request,
     fmt: Literal["csv", "xlsx"],
@@ -83,7 +83,7 @@ def audit_file(
             yield from service.table(service.every(conn, scope, query), tree, fmt)
 
     return StreamingResponse(
-        body(),
+        marked_on_failure(body(), fmt),
         media_type=MEDIA[fmt],
         headers={"Content-Disposition": f'attachment; filename="nhat-ky.{fmt}"'},
     )

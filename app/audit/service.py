@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -62,6 +62,15 @@ class AuditQuery:
     username: str = ""
     before: int | None = None
 
+    def __post_init__(self) -> None:
+        # Refused when the query is read: the export streams, and must fail before its first byte.
+        self.bounds()
+
+    def bounds(self) -> tuple[datetime, datetime] | None:
+        if not (self.start or self.end):
+            return None
+        return date_range(self.start or self.end, self.end or self.start).bounds_utc()  # type: ignore[arg-type]
+
     def params(self, **changes: Any) -> str:
         values: dict[str, Any] = {
             "from": self.start,
@@ -80,8 +89,9 @@ def _select(scope: set[int] | None, query: AuditQuery) -> Any:
         # A bound inspector: events about offices in their sub-tree (a login is about the
         # account's office).
         statement = statement.where(col(AuditEvent.office_id).in_(sorted(scope)))
-    if query.start or query.end:
-        first, last = date_range(query.start or query.end, query.end or query.start).bounds_utc()  # type: ignore[arg-type]
+    bounds = query.bounds()
+    if bounds is not None:
+        first, last = bounds
         statement = statement.where(AuditEvent.at >= first, AuditEvent.at < last)
     if query.action:
         statement = statement.where(AuditEvent.action == query.action)

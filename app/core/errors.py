@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("hailong")
@@ -101,11 +102,51 @@ class InvalidBallot(DomainError):
         }
 
 
+class Problem(BaseModel):
+    """One field's problem: where (``loc``), what (``msg``, and ``msg_vi`` for a ballot)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+    msg_vi: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every API error: a sentence, or for a 422 the list of problems; and a stable code."""
+
+    detail: str | list[Problem] = Field(description="What went wrong")
+    code: str = Field(description="Stable machine-readable code, e.g. office_not_found")
+
+
+_DESCRIPTIONS = {
+    400: "Bytes that are not text (a NUL, or not UTF-8)",
+    401: "No valid session or bearer token",
+    403: "This account may not do this",
+    404: "Not found, or outside this account's offices (answered alike)",
+    409: "Conflicts with what is stored",
+    413: "Body too large",
+    422: "Invalid parameters or body; each problem listed with its location",
+    429: "Too many attempts; wait for Retry-After seconds",
+    431: "Request headers too large",
+}
+
+
+def api_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers an API route declares, with their real body shape."""
+    return {s: {"model": ErrorBody, "description": _DESCRIPTIONS[s]} for s in statuses}
+
+
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
-def _page(request: Request, status: int, message_vi: str, message_en: str) -> Response:
+def _page(
+    request: Request,
+    status: int,
+    message_vi: str,
+    message_en: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     from app.core.templates import render
 
     return render(
@@ -113,7 +154,25 @@ def _page(request: Request, status: int, message_vi: str, message_en: str) -> Re
         "base/error.html",
         {"status": status, "message_vi": message_vi, "message_en": message_en},
         status_code=status,
+        headers=headers,
     )
+
+
+def _invalid_params_vi(exc: RequestValidationError) -> str:
+    """Which of the page's parameters were wrong, in the words on the page."""
+    from app.core.params import DAYS_VI, LABELS_VI
+
+    names = []
+    for error in exc.errors():
+        loc = error.get("loc", ())
+        name = str(loc[-1]) if loc else ""
+        label = LABELS_VI.get(name, name)
+        if label and label not in names:
+            names.append(label)
+    message = "Giá trị không hợp lệ" + (f": {', '.join(names)}." if names else ".")
+    if any(n in ("Từ ngày", "Đến ngày") for n in names):
+        message += f" {DAYS_VI} (năm-tháng-ngày)"
+    return message
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -137,7 +196,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
             ]
             return JSONResponse({"detail": errors, "code": "invalid_request"}, status_code=422)
-        return _page(request, 400, "Yêu cầu không hợp lệ.", "The request is not valid.")
+        return _page(request, 400, _invalid_params_vi(exc), "The request is not valid.")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -152,7 +211,8 @@ def install_error_handlers(app: FastAPI) -> None:
             405: "Phương thức không được hỗ trợ.",
         }
         vi = messages.get(exc.status_code, "Yêu cầu không hợp lệ.")
-        return _page(request, exc.status_code, vi, str(exc.detail))
+        headers = getattr(exc, "headers", None)
+        return _page(request, exc.status_code, vi, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +12,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from app.auth.deps import CurrentUser
 from app.auth.scope import require_office
 from app.core.deps import CatalogDep, SessionDep, SettingsDep
+from app.core.params import FromDay, ToDay
 from app.core.templates import render
 from app.dashboards import views
 from app.dashboards.live import BallotWatch
@@ -23,8 +23,6 @@ from app.stats.periods import Unit
 router = APIRouter(prefix="/staff/offices", tags=["dashboards"], include_in_schema=False)
 
 PeriodQuery = Annotated[Unit, Query(alias="period")]
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
 Survey = Annotated[str | None, Query(max_length=64)]
 KEEPALIVE_SECONDS = 15
 
@@ -32,8 +30,8 @@ KEEPALIVE_SECONDS = 15
 def dashboard_query(
     settings: SettingsDep,
     unit: PeriodQuery = "month",
-    start: From = None,
-    end: To = None,
+    start: FromDay = None,
+    end: ToDay = None,
     survey: Survey = None,
 ) -> views.Query:
     return views.Query(

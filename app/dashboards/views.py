@@ -49,6 +49,9 @@ class Query:
     survey: str | None = None
     min_responses: int = 30
 
+    def __post_init__(self) -> None:
+        self.period()  # a wrong range is refused when the query is read, not halfway through
+
     def period(self) -> Period:
         if self.start or self.end:
             return date_range(self.start or self.end, self.end or self.start)  # type: ignore[arg-type]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,25 +15,28 @@ from app.audit import service as audit
 from app.auth.deps import CurrentUser
 from app.auth.scope import require_office, visible
 from app.core.deps import CatalogDep, SessionDep
+from app.core.errors import api_errors
+from app.core.params import MAX_ID, FromDay, ToDay
 from app.exports import files
-from app.exports.service import MEDIA, Export
+from app.exports.service import MEDIA, Export, file_responses, marked_on_failure
 from app.exports.summary import SUMMARY_FORMATS, summary_rows
 from app.models import Office
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import Period, date_range, period_of, today
 
-router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
+router = APIRouter(
+    prefix="/api/v1/exports", tags=["exports"], responses=api_errors(400, 401, 404, 422, 431)
+)
 
 Format = Literal["csv", "jsonl", "xlsx"]
 OfficeCode = Annotated[
     str, Query(max_length=64, description="Office code; its sub-tree is exported")
 ]
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
 Survey = Annotated[str | None, Query(max_length=64)]
 Snapshot = Annotated[
-    int | None, Query(ge=0, description="Ballot id the export stops at (from the file's headers)")
+    int | None,
+    Query(ge=0, le=MAX_ID, description="Ballot id the export stops at (from the file's headers)"),
 ]
 
 
@@ -51,7 +53,7 @@ class ExportQuery:
 
 
 def export_query(
-    office: OfficeCode, start: From = None, end: To = None, survey: Survey = None
+    office: OfficeCode, start: FromDay = None, end: ToDay = None, survey: Survey = None
 ) -> ExportQuery:
     first = start or period_of("year", today()).start
     return ExportQuery(office, date_range(first, end or today()), survey)
@@ -120,7 +122,7 @@ def ballots_manifest(
     )
 
 
-@router.get("/ballots.{fmt}")
+@router.get("/ballots.{fmt}", responses=file_responses("csv", "jsonl", "xlsx"))
 def ballots_file(
     request: Request,
     fmt: Format,
@@ -143,7 +145,7 @@ def ballots_file(
             yield from files.FORMATS[fmt](conn, export)
 
     return StreamingResponse(
-        body(),
+        marked_on_failure(body(), fmt),
         media_type=MEDIA[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{q.name("phieu", fmt)}"',
@@ -152,7 +154,7 @@ def ballots_file(
     )
 
 
-@router.get("/summary.{fmt}")
+@router.get("/summary.{fmt}", responses=file_responses("csv", "xlsx"))
 def summary_file(
     request: Request,
     fmt: Literal["csv", "xlsx"],

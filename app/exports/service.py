@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from app.models.types import utcnow
 from app.stats.periods import Period
 from app.surveys.definition import SurveyDefinition
 
+log = logging.getLogger("hailong")
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 BATCH = 2000  # rows per chunk handed out (~400 kB of CSV)
 MEDIA = {
@@ -163,3 +165,32 @@ def jsonl_stream(conn: Connection, export: Export) -> Iterator[bytes]:
         data = b"".join(lines)
         export.digest.update(data)
         yield data
+
+
+INTERRUPTED_VI = "XUẤT DỮ LIỆU BỊ GIÁN ĐOẠN: TỆP NÀY KHÔNG ĐẦY ĐỦ"
+INTERRUPTED_EN = "EXPORT INTERRUPTED: THIS FILE IS INCOMPLETE"
+
+
+def marked_on_failure(chunks: Iterator[bytes], fmt: str) -> Iterator[bytes]:
+    """A stream that fails after its first byte cannot change its status any more; so the
+    file itself says it is cut short (CSV and JSON Lines: a last line no reader can take for
+    data; XLSX: a truncated ZIP does not open at all), and the connection is then aborted. The
+    manifest's row count shows the same."""
+    try:
+        yield from chunks
+    except Exception:
+        log.exception("export stream failed after its first byte")
+        if fmt == "csv":
+            yield f"\r\n#### {INTERRUPTED_VI} / {INTERRUPTED_EN} ####\r\n".encode()
+        elif fmt == "jsonl":
+            marker = {"error": "export_interrupted", "message": INTERRUPTED_VI}
+            yield (json.dumps(marker, ensure_ascii=False) + "\n").encode()
+        raise
+
+
+def file_responses(*formats: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of a download: one media type per format."""
+    content = {
+        MEDIA[f].split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for f in formats
+    }
+    return {200: {"description": "The file, streamed", "content": content}}

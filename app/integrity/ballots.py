@@ -178,6 +178,9 @@ class BallotQuery:
     excluded: bool = False
     before: int | None = None
 
+    def __post_init__(self) -> None:
+        self.period()  # a wrong range is refused when the query is read, not halfway through
+
     def period(self) -> Period:
         if self.start or self.end:
             return date_range(self.start or self.end, self.end or self.start)  # type: ignore[arg-type]

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.auth.scope import can_inspect, require_office
+from app.auth.scope import can_inspect, can_see
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.text import CONTROL_CHARS, REPLACEMENT, clean_text
 from app.models import Answer, Ballot, Exclusion, Office, User
 from app.responses.service import normalise_receipt
 from app.stats import rollups
@@ -24,14 +25,21 @@ class DecisionForbidden(Forbidden):
     message_vi = "Chỉ đoàn kiểm tra hoặc quản trị được loại hoặc khôi phục phiếu."
 
 
-def find(session: Session, receipt: str) -> Ballot:
-    """A ballot by its receipt, typed as the citizen sees it (``ABCDE-FGHIJ``) or not."""
+def find(session: Session, receipt: str, user: User | None = None) -> Ballot:
+    """A ballot by its receipt, typed as the citizen sees it (``ABCDE-FGHIJ``) or not. With a
+    ``user``, a ballot outside their scope is answered exactly as one that does not exist: an
+    inspector of one office must not learn another's receipts."""
     ballot = session.exec(
         select(Ballot).where(Ballot.receipt == normalise_receipt(receipt))
     ).first()
-    if ballot is None:
+    if ballot is None or (user is not None and not _in_scope(session, user, ballot)):
         raise NotFound(f"No ballot with receipt {receipt!r}", message_vi="Không có phiếu này.")
     return ballot
+
+
+def _in_scope(session: Session, user: User, ballot: Ballot) -> bool:
+    office = session.get(Office, ballot.office_id)
+    return office is not None and can_see(session, user, office)
 
 
 def is_excluded(session: Session, ballot_id: int) -> bool:
@@ -56,15 +64,22 @@ def decide(
 ) -> Ballot:
     if not can_inspect(user):  # separation of duties: no office takes ballots out of its grade
         raise DecisionForbidden()
-    ballot = find(session, receipt)
+    ballot = find(session, receipt, user)
     office = session.get(Office, ballot.office_id)
     if office is None:  # pragma: no cover - a foreign key
         raise NotFound("office not found")
-    require_office(session, user, office)
     # Only after the scope check: the ballots page redraws the ballot's row on these errors.
-    reason = reason.strip()
+    reason = clean_text(reason).strip()
     if not 5 <= len(reason) <= 2000:
-        raise InvalidInput("reason: write why, in 5 to 2000 characters")
+        raise InvalidInput(
+            "reason: write why, in 5 to 2000 characters",
+            message_vi="Xin ghi rõ lý do (từ 5 đến 2000 ký tự).",
+        )
+    if REPLACEMENT in reason or CONTROL_CHARS.search(reason.replace("\n", "")):
+        raise InvalidInput(
+            "reason: contains characters that are not text (control characters or bad UTF-8)",
+            message_vi="Lý do có ký tự không hợp lệ, xin gõ lại.",
+        )
     if is_excluded(session, ballot.id or 0) == exclude:
         state = "already excluded" if exclude else "not excluded"
         raise Conflict(f"ballot {ballot.receipt} is {state}")

@@ -3,7 +3,6 @@ it, with a written reason. Officers see the same list without the buttons."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -13,6 +12,7 @@ from app.auth.deps import CsrfUser, CurrentUser, login_of
 from app.auth.scope import can_inspect
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import Conflict, InvalidInput
+from app.core.params import BeforeId, FromDay, ToDay
 from app.core.templates import is_htmx, render
 from app.integrity import ballots
 from app.integrity.exclusions import decide, find
@@ -22,12 +22,12 @@ router = APIRouter(tags=["exclusions"], include_in_schema=False)
 
 
 def ballot_query(
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: FromDay = None,
+    end: ToDay = None,
     survey: Annotated[str | None, Query(max_length=64)] = None,
     receipt: Annotated[str, Query(max_length=32)] = "",
     excluded: bool = False,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: BeforeId = None,
 ) -> ballots.BallotQuery:
     return ballots.BallotQuery(start, end, survey, receipt.strip(), excluded, before)
 
@@ -77,9 +77,9 @@ def _decision(
         error = (
             ("Phiếu này đã bị loại trước đó." if exclude else "Phiếu này đang được tính.")
             if isinstance(exc, Conflict)
-            else "Xin ghi rõ lý do (từ 5 đến 2000 ký tự)."
+            else exc.message_vi
         )
-        ballot = find(session, receipt)
+        ballot = find(session, receipt, user)
     if not is_htmx(request):
         return RedirectResponse(_back(back), status_code=303)
     row = ballots.one(session, catalog, load_tree(session), ballot)

@@ -13,7 +13,7 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.templates import render
 from app.offices import qr, service
 
-router = APIRouter(prefix="/staff/offices", tags=["staff"])
+router = APIRouter(prefix="/staff/offices", tags=["staff"], include_in_schema=False)
 
 CounterQuery = Annotated[int | None, Query(ge=1, le=999)]
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 
 from app.core.deps import CatalogDep, SessionDep
-from app.core.errors import DomainError, InvalidInput
+from app.core.errors import DomainError, InvalidInput, api_errors
 from app.models import BallotPublic, OfficePublic
 from app.offices import service as offices
 from app.responses import service
@@ -17,7 +17,7 @@ from app.responses.schemas import ResponseCreate
 from app.responses.validation import Submission
 from app.surveys.service import survey_for_office
 
-router = APIRouter(prefix="/api/v1", tags=["responses"])
+router = APIRouter(prefix="/api/v1", tags=["responses"], responses=api_errors(400, 404, 422, 431))
 
 IdempotencyKey = Annotated[
     str | None,
@@ -27,12 +27,7 @@ IdempotencyKey = Annotated[
         "the first receipt instead of storing a second ballot.",
     ),
 ]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No office with this code"},
-    409: {"description": "The Idempotency-Key was used for a different ballot"},
-    413: {"description": "Body too large"},
-    422: {"description": "Invalid ballot: the body lists each problem with its location"},
-}
+ERRORS = api_errors(404, 409, 413)
 
 
 @router.post(
@@ -80,12 +75,12 @@ def _check_key(key: str) -> str:
     return key
 
 
-@router.get("/offices/{code}", response_model=OfficePublic, responses={404: ERRORS[404]})
+@router.get("/offices/{code}", response_model=OfficePublic, responses=api_errors(404))
 def get_office(code: str, session: SessionDep) -> OfficePublic:
     return offices.to_public(session, offices.get_by_code(session, code))
 
 
-@router.get("/offices/{code}/survey", responses={404: ERRORS[404]})
+@router.get("/offices/{code}/survey", responses=api_errors(404))
 def get_office_survey(code: str, session: SessionDep, catalog: CatalogDep) -> dict[str, Any]:
     """The survey this office uses now, to render a ballot on a kiosk."""
     office = offices.get_by_code(session, code)

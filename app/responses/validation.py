@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.datastructures import FormData
 
 from app.core.errors import InvalidBallot
+from app.core.text import CONTROL_CHARS, REPLACEMENT, clean_text
 from app.surveys.definition import SurveyDefinition
 
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+ASCII_NUMBER = re.compile(r"[0-9]{1,4}")
+# Fields of the form that carry one value; a second copy is refused, never silently preferred.
+SINGLE_FIELDS = ("comment", "counter", "survey", "idem", "lang")
 Problem = tuple[tuple[str, ...], str, str]  # (location, Vietnamese message, English message)
 
 
@@ -40,7 +42,9 @@ def as_int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 4:
+    # ASCII digits only: str.isdigit() also accepts "²" (which int() refuses) and "５" or "٥"
+    # (which int() reads as 5): a ballot must say what it means in plain digits.
+    if isinstance(value, str) and ASCII_NUMBER.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
@@ -93,7 +97,7 @@ def validate(
 def _clean_comment(raw: str | None, survey: SurveyDefinition, errors: list[Problem]) -> str | None:
     if raw is None:
         return None
-    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n")).strip()
+    text = clean_text(raw).strip()
     if not text:
         return None
     if not survey.comment.enabled:
@@ -109,6 +113,14 @@ def _clean_comment(raw: str | None, survey: SurveyDefinition, errors: list[Probl
         )
     elif CONTROL_CHARS.search(text):
         errors.append((("comment",), "Góp ý chứa ký tự không hợp lệ.", "control characters"))
+    elif REPLACEMENT in text:
+        errors.append(
+            (
+                ("comment",),
+                "Góp ý có ký tự không đọc được (không phải UTF-8), xin gõ lại.",
+                "the comment is not valid UTF-8",
+            )
+        )
     return text
 
 
@@ -134,6 +146,11 @@ def submission_from_form(form: FormData) -> Submission:
         if key in answers:
             errors.append((("answers", key), "Mỗi câu chỉ chọn một mức.", "answered twice"))
         answers[key] = value if isinstance(value, str) else None
+    for name in SINGLE_FIELDS:
+        if len(form.getlist(name)) > 1:
+            errors.append(
+                ((name,), "Phiếu gửi lên bị trùng trường, xin tải lại trang.", "sent twice")
+            )
 
     def text(name: str) -> str | None:
         value = form.get(name)

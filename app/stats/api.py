@@ -4,7 +4,6 @@ session), and the same for each of its children."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -12,15 +11,17 @@ from fastapi import APIRouter, Depends, Query
 from app.auth.deps import CurrentUser
 from app.auth.scope import require_office
 from app.core.deps import CatalogDep, SessionDep, SettingsDep
+from app.core.errors import api_errors
+from app.core.params import FromDay, ToDay
 from app.offices.service import get_by_code
 from app.stats import service
 from app.stats.maths import Figures
 from app.stats.periods import Period, date_range, period_of, today
 
-router = APIRouter(prefix="/api/v1", tags=["figures"])
+router = APIRouter(
+    prefix="/api/v1", tags=["figures"], responses=api_errors(400, 401, 404, 422, 431)
+)
 
-From = Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD)")]
-To = Annotated[date | None, Query(alias="to", description="Last day, inclusive")]
 SurveyKey = Annotated[str | None, Query(alias="survey", max_length=64)]
 MinResponses = Annotated[int | None, Query(ge=1, le=100_000)]
 
@@ -34,8 +35,8 @@ class FiguresQuery:
 
 def figures_query(
     settings: SettingsDep,
-    start: From = None,
-    end: To = None,
+    start: FromDay = None,
+    end: ToDay = None,
     survey: SurveyKey = None,
     min_responses: MinResponses = None,
 ) -> FiguresQuery:

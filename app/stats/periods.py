@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from app.core.errors import InvalidInput
+from app.core.params import DAYS_VI, FIRST_DAY, LAST_DAY
 from app.core.timeutil import VN_TZ
 
 Unit = Literal["day", "week", "month", "quarter", "year", "range"]
@@ -62,10 +63,20 @@ def period_of(unit: Unit, anchor: date) -> Period:
 
 
 def date_range(start: date, end: date) -> Period:
+    if not (FIRST_DAY <= start <= LAST_DAY and FIRST_DAY <= end <= LAST_DAY):
+        raise InvalidInput(
+            f"period: days must be between {FIRST_DAY} and {LAST_DAY}", message_vi=DAYS_VI
+        )
     if end < start:
-        raise InvalidInput("period: 'from' must not be after 'to'")
+        raise InvalidInput(
+            "period: 'from' must not be after 'to'",
+            message_vi="Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.",
+        )
     if (end - start).days + 1 > MAX_DAYS:
-        raise InvalidInput(f"period: at most {MAX_DAYS} days")
+        raise InvalidInput(
+            f"period: at most {MAX_DAYS} days",
+            message_vi=f"Khoảng thời gian dài nhất là {MAX_DAYS} ngày (10 năm).",
+        )
     return Period(start, end, "range")
 
 

@@ -108,3 +108,42 @@ def test_summary_refuses_an_unknown_survey(
     assert response.status_code == 422
     assert "survey" in response.json()["detail"]
     assert client.get("/api/v1/exports/summary.pdf?office=X-P", headers=headers).status_code == 422
+
+
+def test_a_stream_cut_short_says_so_in_the_file(
+    client: TestClient, db: Session, registered: SurveyCatalog, monkeypatch
+) -> None:
+    from app.exports import files
+
+    _setup(db, registered)
+    headers = bearer(db, make_user(db, "inspector", "X-P"))
+
+    def failing(fmt: str):  # type: ignore[no-untyped-def]
+        real = files.FORMATS[fmt]
+
+        def stream(conn, export):  # type: ignore[no-untyped-def]
+            iterator = real(conn, export)
+            yield next(iterator)
+            raise ConnectionError("the database went away")
+
+        return stream
+
+    for fmt in ("csv", "jsonl"):
+        monkeypatch.setitem(files.FORMATS, fmt, failing(fmt))
+    params = "office=X-P&from=2026-05-01&to=2026-05-31"
+    csv_body = b""
+    try:
+        with client.stream("GET", f"/api/v1/exports/ballots.csv?{params}", headers=headers) as r:
+            for chunk in r.iter_bytes():
+                csv_body += chunk
+    except Exception:
+        pass
+    assert "KHÔNG ĐẦY ĐỦ" in csv_body.decode("utf-8-sig")
+    jsonl_body = b""
+    try:
+        with client.stream("GET", f"/api/v1/exports/ballots.jsonl?{params}", headers=headers) as r:
+            for chunk in r.iter_bytes():
+                jsonl_body += chunk
+    except Exception:
+        pass
+    assert b'"error": "export_interrupted"' in jsonl_body

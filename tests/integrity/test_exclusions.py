@@ -99,6 +99,38 @@ def test_inspectors_only_in_their_scope(
         headers=elsewhere,
     )
     assert response.status_code == 404
+    # Answered exactly as a receipt that does not exist: no office code, no hint it exists.
+    missing = client.post(
+        "/api/v1/ballots/ZZZZZZZZZZ/exclusion",
+        json={"reason": "Không thuộc phạm vi"},
+        headers=elsewhere,
+    )
+    assert response.json()["code"] == missing.json()["code"]
+    assert "EX-A" not in response.text
+    assert response.json()["detail"].replace(receipts[0], "R") == missing.json()["detail"].replace(
+        "ZZZZZZZZZZ", "R"
+    )
+
+
+def test_reasons_lose_invisible_characters_and_refuse_bad_bytes(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    receipts = _setup(db, registered)
+    inspector = bearer(db, make_user(db, "inspector", "EX-P"))
+    response = client.post(
+        f"/api/v1/ballots/{receipts[0]}/exclusion",
+        json={"reason": "Phiếu\u200b thử \u202enghiệm\u2066 lại"},
+        headers=inspector,
+    )
+    assert response.status_code == 201, response.text
+    [reason] = db.exec(select(Exclusion.reason)).all()
+    assert reason == "Phiếu thử nghiệm lại"
+    bad = client.post(
+        f"/api/v1/ballots/{receipts[1]}/exclusion",
+        json={"reason": "Lý do \ufffd\ufffd sai mã"},
+        headers=inspector,
+    )
+    assert bad.status_code == 422
 
 
 def test_session_needs_csrf_and_logins_are_logged(

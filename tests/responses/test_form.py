@@ -240,3 +240,95 @@ def test_hostile_transports_are_4xx_not_500(
     assert twice.status_code == 422
     assert "Mỗi câu chỉ chọn một mức." in twice.text
     assert _ballots(db, office.id) == []
+
+
+@pytest.mark.parametrize("digit", ["²", "¹", "፩", "５", "٥", "𝟓"])
+def test_only_ascii_digits_count(
+    client: TestClient, db: Session, registered: SurveyCatalog, digit: str
+) -> None:
+    office = make_office(db, registered, counters=5)
+    answer = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5, polite=digit), idem="a" * 32)
+    )
+    assert answer.status_code == 422
+    assert "Lựa chọn không hợp lệ" in answer.text
+    counter = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5), idem="b" * 32, counter=digit)
+    )
+    assert counter.status_code == 422
+    assert "Quầy không tồn tại" in counter.text
+    api = client.post(
+        f"/api/v1/offices/{office.code}/responses",
+        json={"answers": six_answers(5, polite=digit), "counter": 1},
+    )
+    assert api.status_code == 422
+    assert _ballots(db, office.id) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("comment", "a"),
+        ("idem", "b" * 32),
+        ("counter", "1"),
+        ("survey", "cong-chuc"),
+        ("lang", "vi"),
+    ],
+)
+def test_a_field_sent_twice_is_refused(
+    client: TestClient, db: Session, registered: SurveyCatalog, field: str, value: str
+) -> None:
+    office = make_office(db, registered, counters=2)
+    body = "&".join(f"q.{k}=5" for k in six_answers(5)) + f"&{field}={value}&{field}={value}"
+    response = client.post(
+        f"/s/{office.code}",
+        content=body.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422
+    assert "trùng trường" in response.text
+    assert _ballots(db, office.id) == []
+
+
+def test_malformed_utf8_in_a_comment_is_refused_beside_it(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    answers = "&".join(f"q.{k}=5" for k in six_answers(5))
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    encoded = client.post(
+        f"/s/{office.code}", content=f"{answers}&comment=T%C3%28t&idem={'c' * 32}", headers=form
+    )
+    assert encoded.status_code == 422
+    assert 'id="e-comment"' in encoded.text
+    assert "không đọc được" in encoded.text
+    raw = client.post(
+        f"/s/{office.code}", content=f"{answers}&comment=".encode() + b"T\xc3(t", headers=form
+    )
+    assert raw.status_code == 400
+    assert _ballots(db, office.id) == []
+    # Raw UTF-8 from a script is read as UTF-8, not as Latin-1 ("Ã¡").
+    plain = client.post(
+        f"/s/{office.code}",
+        content=f"{answers}&comment=Cán bộ tốt&idem={'d' * 32}".encode(),
+        headers=form,
+        follow_redirects=False,
+    )
+    assert plain.status_code == 303
+    [ballot] = _ballots(db, office.id)
+    assert ballot.comment == "Cán bộ tốt"
+
+
+def test_invisible_and_direction_characters_are_stripped_from_comments(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    comment = "Rất\u200b tốt \u202etốt quá\u202c\u2066 cảm ơn\u2069\ufeff"
+    response = client.post(
+        f"/s/{office.code}",
+        data=form_fields(six_answers(5), idem="e" * 32, comment=comment),
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    [ballot] = _ballots(db, office.id)
+    assert ballot.comment == "Rất tốt tốt quá cảm ơn"
