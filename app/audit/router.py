@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from app.audit import service
 from app.auth.deps import CurrentUser
 from app.auth.scope import can_inspect, visible
+from app.core.db import writes
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, api_errors
 from app.core.params import BeforeId, FromDay, ToDay
@@ -62,6 +63,7 @@ def audit_log(
 
 
 @router.get("/api/v1/exports/audit.{fmt}", responses=file_responses("csv", "xlsx"))
+@writes
 def audit_file(
     request: Request,
     fmt: Literal["csv", "xlsx"],

@@ -7,7 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from pwdlib import PasswordHash
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
@@ -98,18 +101,37 @@ def _locked_for(session: Session, keys: list[str], now: datetime) -> int:
 
 
 def _fail(session: Session, keys: list[str], now: datetime) -> None:
+    """Count a failure for each key atomically (an upsert that increments): parallel attempts
+    each count, and a burst into a key not yet seen cannot collide on its first insert."""
+    table = LoginThrottle.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stale = now - MAX_LOCK * 4
     for key in keys:
-        row = session.get(LoginThrottle, key)
-        if row is None or now - row.last_failure_at > MAX_LOCK * 4:
-            row = row or LoginThrottle(key=key, last_failure_at=now)
-            row.failures = 0
-        row.failures += 1
-        row.last_failure_at = now
-        over = row.failures - FREE_FAILURES
+        statement = insert(table).values(key=key, failures=1, last_failure_at=now)
+        failures = session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "failures": sa.case(
+                        (table.c.last_failure_at < stale, 1), else_=table.c.failures + 1
+                    ),
+                    "last_failure_at": statement.excluded.last_failure_at,
+                },
+            ).returning(table.c.failures)
+        ).scalar_one()
+        over = failures - FREE_FAILURES
         if over >= 0:
-            row.locked_until = now + min(timedelta(seconds=2**over), MAX_LOCK)
-        session.add(row)
-    session.flush()
+            until = now + min(timedelta(seconds=2**over), MAX_LOCK)
+            session.execute(
+                sa.update(table)
+                .where(
+                    table.c.key == key,
+                    sa.or_(table.c.locked_until.is_(None), table.c.locked_until < until),
+                )
+                .values(locked_until=until)
+            )
+    session.expire_all()  # rows read before are stale now
 
 
 def open_session(session: Session, user: User) -> tuple[str, LoginSession]:

@@ -49,7 +49,7 @@ def serve(
     _catalog()  # refuse to start on a broken survey file, before forking workers
     host, port = host or settings.host, port or settings.port
     base = f"http://{host}:{port}"
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         example = next((o for o in list_offices(session) if o.kind == "one-stop"), None)
     typer.echo(f"hailong on {base}")
     if example:
@@ -77,7 +77,7 @@ def demo(
     """Load a small demo province and a few hundred ballots (all marked as demo data)."""
     from app.demo.service import create_demo_accounts, has_data, load_demo
 
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         catalog = _registered_catalog(session)
         if has_data(session):
             if if_empty:
@@ -106,7 +106,7 @@ def office_add(
     from app.offices.service import create_office, set_counters
 
     try:
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             catalog = _registered_catalog(session)
             data = OfficeCreate.model_construct(
                 code=code, name=name, parent=parent, kind=kind, survey_key=survey
@@ -137,7 +137,7 @@ def office_update(
     if survey and inherit_survey:
         raise _fail("--survey and --inherit-survey exclude each other", 2)
     try:
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             update_office(
                 session,
                 code,
@@ -164,7 +164,7 @@ def office_import(file: Path) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(f"{file}: {exc}") from exc
     try:
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             result = import_csv(session, text, _registered_catalog(session))
     except DomainError as exc:
         typer.echo(f"error: {file}: nothing imported", err=True)
@@ -241,7 +241,7 @@ def user_add(
         if getpass.getpass("Nhập lại / again: ") != password:
             raise _fail("the two passwords differ")
     try:
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             data = UserCreate.model_construct(
                 username=username, role=role, office=office, password=password
             )
@@ -259,7 +259,7 @@ def token_create(
     from app.auth.service import create_token
 
     try:
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             token, row = create_token(session, username, name)
     except DomainError as exc:
         raise _fail(exc.message) from exc
@@ -287,7 +287,7 @@ def token_revoke(token_id: int) -> None:
     from app.auth.service import revoke_token
 
     try:
-        with session_scope() as session:
+        with session_scope(write=True) as session:
             revoke_token(session, token_id)
     except DomainError as exc:
         raise _fail(exc.message) from exc

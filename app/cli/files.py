@@ -48,10 +48,13 @@ def export(
     except ValueError as exc:
         raise _fail(f"--from/--to: {exc}", 2) from exc
     try:
-        with session_scope() as session:
+        # Logged in a short writing transaction of its own; the export itself only reads, so a
+        # long export never holds SQLite's write lock while citizens submit.
+        with session_scope(write=True) as session:
             office_id = get_by_code(session, office).id if office else None
             target = f"{what} {office or '*'} {first}..{last} ({fmt})"
             audit.record(session, "cli", "export", target, office_id=office_id)
+        with session_scope() as session:
             if what == "audit":
                 typer.echo(_export_audit(session, office_id, first, last, fmt, output))
             elif what == "summary":

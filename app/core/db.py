@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
@@ -21,6 +21,7 @@ from sqlmodel import Session, create_engine
 from app.core.config import get_settings
 
 WRITE = {"hailong_write": True}
+F = TypeVar("F")
 
 
 def build_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -69,8 +70,29 @@ def get_engine() -> Engine:
     return build_engine(settings.database_url, pool_size=settings.db_pool_size)
 
 
-def get_session() -> Iterator[Session]:
-    with session_scope() as session:
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes(endpoint: F) -> F:
+    """Marks a GET handler that writes (an export logs itself in the audit log), so that its
+    request's transaction takes the write lock up front as a POST's does."""
+    endpoint.__hailong_writes__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def may_write(request: Request) -> bool:
+    if request.method not in READ_ONLY_METHODS:
+        return True
+    route = request.scope.get("route")
+    return bool(getattr(getattr(route, "endpoint", None), "__hailong_writes__", False))
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's session. A request that may write begins with the write lock on SQLite
+    (BEGIN IMMEDIATE): a deferred transaction that reads, then writes, fails at once with
+    "database is locked" when another writer committed in between; taken up front, writers
+    queue for the busy timeout instead."""
+    with session_scope(write=may_write(request)) as session:
         yield session
 
 
@@ -85,9 +107,11 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
+def session_scope(*, write: bool = False) -> Iterator[Session]:
     """The transaction owner of a request or a CLI command: commit on success, else roll back."""
     with Session(get_engine(), expire_on_commit=False) as session:
+        if write:
+            begin_write(session)
         try:
             yield session
             session.commit()

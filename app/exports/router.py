@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from app.audit import service as audit
 from app.auth.deps import CurrentUser
 from app.auth.scope import require_office, visible
+from app.core.db import writes
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import api_errors
 from app.core.params import MAX_ID, FromDay, ToDay
@@ -123,6 +124,7 @@ def ballots_manifest(
 
 
 @router.get("/ballots.{fmt}", responses=file_responses("csv", "jsonl", "xlsx"))
+@writes
 def ballots_file(
     request: Request,
     fmt: Format,
@@ -155,6 +157,7 @@ def ballots_file(
 
 
 @router.get("/summary.{fmt}", responses=file_responses("csv", "xlsx"))
+@writes
 def summary_file(
     request: Request,
     fmt: Literal["csv", "xlsx"],
