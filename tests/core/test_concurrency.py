@@ -100,9 +100,7 @@ def test_parallel_staff_requests_queue_instead_of_failing(
 
             def export() -> int:
                 with httpx.Client(base_url=base, timeout=60) as c:
-                    return c.get(
-                        "/api/v1/exports/summary.csv?office=CC", headers=auth
-                    ).status_code
+                    return c.get("/api/v1/exports/summary.csv?office=CC", headers=auth).status_code
 
             exports = _parallel(20, export)
             assert exports == [200] * 20, exports
