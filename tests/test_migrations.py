@@ -39,7 +39,7 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
 
     from app.models import Answer, Ballot, Office
     from app.surveys.service import register_catalog
-    from tests.stats.recount import recount, stored
+    from tests.stats.recount import recount, recount_moments, stored, stored_moments
 
     url = fresh_database(backend, "backfill")
     downgrade(url, "0001")
@@ -83,8 +83,11 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
     engine = build_engine(url, pool_size=1)
     with engine.connect() as conn:
         fast, slow = stored(conn), recount(conn)
+        moments = stored_moments(conn)
+        assert moments == recount_moments(conn, catalog.criteria)
     engine.dispose()
     assert fast == slow
+    assert moments  # the moments migration counted them too
     assert sum(n for key, n in fast[1].items() if key[2] == "y") == 12
     # The chain migration chained them too.
     from app.integrity.service import verify_db

@@ -17,10 +17,12 @@ office_cli = typer.Typer(no_args_is_help=True, help="Offices: the tree of units.
 surveys_cli = typer.Typer(no_args_is_help=True, help="Survey definitions in surveys/.")
 user_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
 token_cli = typer.Typer(no_args_is_help=True, help="API bearer tokens.")
+stats_cli = typer.Typer(no_args_is_help=True, help="The stored counts the figures are read from.")
 cli.add_typer(office_cli, name="office")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(surveys_cli, name="surveys")
+cli.add_typer(stats_cli, name="stats")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import text as sa_text
 
-from app.cli.common import _catalog, _fail, cli
+from app.cli.common import _catalog, _fail, cli, stats_cli
 from app.core.db import session_scope
 from app.core.errors import DomainError
 
@@ -144,3 +144,17 @@ def verify(
         typer.echo(f"FAILED: {len(report.findings or [])} problem(s) in {report.chains} chain(s)")
         raise typer.Exit(1)
     typer.echo(f"ok: {report.ballots} ballots in {report.chains} chains verified")
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild() -> None:
+    """Recount every stored count (rollups and ballot moments) from the ballots themselves.
+
+    Needed after changing surveys/criteria/ (which surveys are compared on which criteria);
+    harmless at any time. Holds the write lock while it runs: citizens' ballots wait."""
+    from app.stats.rollups import ALL_TABLES, rebuild
+
+    catalog = _catalog()
+    with session_scope(write=True) as session:
+        counted = rebuild(session.connection(), tables=ALL_TABLES, criteria=catalog.criteria)
+    typer.echo(f"recounted {counted} {'ballot' if counted == 1 else 'ballots'}")

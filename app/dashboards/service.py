@@ -10,9 +10,11 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.integrity.exclusions import excluded_ids
 from app.models import Ballot
 from app.stats.periods import Period
 from app.stats.rollups import ANSWER_ROLLUP, BALLOT_ROLLUP
+from app.surveys.catalog import Comparison
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
@@ -28,8 +30,8 @@ class Point:
 def trend(
     session: Session,
     office_ids: list[int],
-    survey: SurveyDefinition,
-    versions: dict[int, SurveyDefinition],
+    comparison: Comparison,
+    versions: dict[tuple[str, int], SurveyDefinition],
     period: Period,
 ) -> list[Point]:
     """Daily points, or monthly ones when the period is longer than two months (read from the
@@ -39,19 +41,23 @@ def trend(
     conn = session.connection()
     a, b = ANSWER_ROLLUP.c, BALLOT_ROLLUP.c
     answers: dict[date, Counter[bool]] = defaultdict(Counter)
-    for start, version, value, n in conn.execute(
-        sa.select(a.start, a.survey_version, a.value, sa.func.sum(a.n))
-        .where(a.survey_key == survey.key, a.grain == grain)
+    keys = list(comparison.surveys)
+    answers_of = sa.select(a.start, a.survey_key, a.survey_version, a.value, sa.func.sum(a.n))
+    if comparison.shared:
+        answers_of = answers_of.where(a.question_key.in_(comparison.questions))
+    for start, key, version, value, n in conn.execute(
+        answers_of.where(a.survey_key.in_(keys), a.grain == grain)
         .where(a.start >= first, a.start <= period.end, a.office_id.in_(office_ids))
-        .group_by(a.start, a.survey_version, a.value)
+        .group_by(a.start, a.survey_key, a.survey_version, a.value)
     ):
-        level = versions[version].scale.level(value) if version in versions else None
+        survey = versions.get((key, version))
+        level = survey.scale.level(value) if survey is not None else None
         if level is not None:
             answers[start][level.category in SATISFIED_OR_BETTER] += int(n)
     ballots: Counter[date] = Counter()
     for start, n in conn.execute(
         sa.select(b.start, sa.func.sum(b.n))
-        .where(b.survey_key == survey.key, b.grain == grain)
+        .where(b.survey_key.in_(keys), b.grain == grain)
         .where(b.start >= first, b.start <= period.end, b.office_id.in_(office_ids))
         .group_by(b.start)
     ):
@@ -80,12 +86,20 @@ class Comment:
 
 
 def latest_comments(
-    session: Session, office_ids: list[int], names: dict[int, str], period: Period, limit: int = 10
+    session: Session,
+    office_ids: list[int],
+    names: dict[int, str],
+    period: Period,
+    surveys: tuple[str, ...],
+    limit: int = 10,
 ) -> list[Comment]:
+    """The newest comments of the ballots the figures count: the surveys compared, not
+    excluded."""
     start, end = period.bounds_utc()
     rows = session.connection().execute(
         sa.select(BALLOT.c.submitted_at, BALLOT.c.office_id, BALLOT.c.comment)
-        .where(BALLOT.c.office_id.in_(office_ids))
+        .where(BALLOT.c.office_id.in_(office_ids), BALLOT.c.survey_key.in_(surveys))
+        .where(BALLOT.c.id.not_in(excluded_ids()))
         .where(BALLOT.c.submitted_at >= start, BALLOT.c.submitted_at < end)
         .where(BALLOT.c.comment.is_not(None))
         .order_by(BALLOT.c.submitted_at.desc())

@@ -89,7 +89,8 @@ def office_page(
     )
     tree = load_tree(session)
     ids = tree.subtree(office.id or 0)
-    versions = stats.versions_of(session, catalog, summary.survey)
+    comparison = summary.comparison
+    versions = stats.versions_of(session, catalog, comparison.surveys)
     names = {office_id: name for office_id, (_, name, _) in tree.offices.items()}
     fig = summary.office.figures
     quoted = quote(office.code, safe="")
@@ -103,14 +104,17 @@ def office_page(
         "levels": LEVEL_LABELS,
         "bars": {c.key: charts.stacked_bar(c.shares.counts) for c in fig.criteria},
         "ballot_bar": charts.stacked_bar(fig.ballots.counts),
-        "chart": charts.trend_chart(trend(session, ids, summary.survey, versions, period)),
-        "comments": latest_comments(session, ids, names, period, limit=comments),
+        "chart": charts.trend_chart(trend(session, ids, comparison, versions, period)),
+        "comments": latest_comments(
+            session, ids, names, period, comparison.surveys, limit=comments
+        ),
         "generated_at": utcnow(),
         "user": user,
         "has_children": bool(tree.children.get(office.id)),
         "base": f"/staff/offices/{quoted}",
         "surveys": catalog.surveys,
         "own_survey": survey_for_office(session, catalog, office).key,
+        "comparison_title": stats.describe(catalog, comparison, summary.survey),
     }
 
 
@@ -130,20 +134,21 @@ def children_page(
     require_office(session, user, office)
     period = query.period()
     if units:
-        survey = (
-            catalog.get(query.survey)
-            if query.survey
-            else survey_for_office(session, catalog, office)
-        )
-        if survey is None:
-            raise NotFound("unknown survey", message_vi="Không có phiếu khảo sát này.")
+        survey, comparison = stats.choose(session, catalog, office, query.survey)
         tree = load_tree(session)
         leaves = [i for i in tree.subtree(office.id or 0) if not tree.children.get(i)]
         rows = stats.figures_by_subtree(
-            session, catalog, tree, leaves, survey, period, min_responses=query.min_responses
+            session,
+            catalog,
+            tree,
+            leaves,
+            survey,
+            period,
+            comparison=comparison,
+            min_responses=query.min_responses,
         )
     else:
-        survey, rows = stats.children_figures(
+        survey, comparison, rows = stats.children_figures(
             session,
             catalog,
             code,
@@ -157,7 +162,8 @@ def children_page(
         "ballots": lambda r: -r.figures.ballot_count,
         "headline": lambda r: -(r.figures.headline if r.figures.headline is not None else -1),
         "index": lambda r: -(r.figures.index if r.figures.index is not None else -1),
-        "rank": lambda r: r.rank[0] if r.rank else 10**9,
+        # Ranked units first, then those with too few ballots, then those not comparable.
+        "rank": lambda r: (r.rank[0] if r.rank else 10**9, not r.comparable, r.code),
     }
     if sort not in keys:
         sort = "rank"
@@ -186,4 +192,5 @@ def children_page(
             }
         ),
         "surveys": catalog.surveys,
+        "comparison_title": stats.describe(catalog, comparison, survey),
     }

@@ -15,9 +15,8 @@ from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.maths import CATEGORIES
 from app.stats.periods import Period
-from app.stats.service import figures_by_subtree
+from app.stats.service import choose, figures_by_subtree
 from app.surveys.catalog import SurveyCatalog
-from app.surveys.service import survey_for_office
 
 LEVELS_VI = ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng")
 HEADER = [
@@ -55,12 +54,14 @@ def summary_rows(
     counts as ints, shares as fractions 0–1 (None when nobody answered). A list, built before
     any file is started: a province is a few thousand offices, and a bad filter fails early."""
     office = get_by_code(session, office_code)
-    survey = catalog.get(survey_key) if survey_key else survey_for_office(session, catalog, office)
-    if survey is None:
+    if survey_key and catalog.get(survey_key) is None:
         raise InvalidInput(f"survey {survey_key!r}: no such survey")
+    survey, comparison = choose(session, catalog, office, survey_key)
     tree = load_tree(session)
     roots = [i for i in tree.subtree(office.id or 0) if visible is None or i in visible]
-    entries = figures_by_subtree(session, catalog, tree, sorted(roots), survey, period)
+    entries = figures_by_subtree(
+        session, catalog, tree, sorted(roots), survey, period, comparison=comparison
+    )
     rows: list[list[Any]] = []
     for entry in sorted(entries, key=lambda e: e.code):
         fig = entry.figures
@@ -73,7 +74,7 @@ def summary_rows(
                     entry.name,
                     period.start,
                     period.end,
-                    survey.key,
+                    comparison.key or survey.key,
                     fig.ballot_count,
                     fig.excluded,
                     criterion.label_vi,

@@ -3,6 +3,8 @@ with a written reason, every decision kept. The ballot itself stays, in every ra
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -102,6 +104,9 @@ def decide(
                 submitted_at=ballot.submitted_at,
                 level=rollups.ballot_level(survey, answers),
                 answers=answers,
+                satisfaction=rollups.satisfaction(
+                    survey, answers, catalog.criteria_of(ballot.survey_key)
+                ),
             )
         ],
         sign=-1 if exclude else 1,
@@ -121,8 +126,16 @@ def decide(
     return ballot
 
 
+def excluded_ids() -> sa.Select[Any]:
+    """The ids of the ballots excluded now (whose latest decision excludes them)."""
+    latest = sa.select(sa.func.max(EXCLUSION.c.id)).group_by(EXCLUSION.c.ballot_id)
+    return sa.select(EXCLUSION.c.ballot_id).where(
+        EXCLUSION.c.id.in_(latest), EXCLUSION.c.excluded.is_(True)
+    )
+
+
 def excluded_counts(
-    session: Session, office_ids: list[int], survey_key: str, start: object, end: object
+    session: Session, office_ids: list[int], survey_keys: list[str], start: object, end: object
 ) -> dict[int, int]:
     """Currently excluded ballots per office, submitted in [start, end)."""
     if not office_ids:
@@ -133,7 +146,7 @@ def excluded_counts(
         sa.select(ballot.c.office_id, sa.func.count())
         .select_from(EXCLUSION.join(ballot, ballot.c.id == EXCLUSION.c.ballot_id))
         .where(EXCLUSION.c.id.in_(latest), EXCLUSION.c.excluded.is_(True))
-        .where(ballot.c.survey_key == survey_key, ballot.c.office_id.in_(office_ids))
+        .where(ballot.c.survey_key.in_(survey_keys), ballot.c.office_id.in_(office_ids))
         .where(ballot.c.submitted_at >= start, ballot.c.submitted_at < end)
         .group_by(ballot.c.office_id)
     )

@@ -52,3 +52,34 @@ class BallotRollup(SQLModel, table=True):
     start: date = Field(sa_column=Column(Date, nullable=False))
     level: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class BallotMoments(SQLModel, table=True):
+    """Per ballot, how many criteria it answered (n) and how many of those were satisfied or
+    better (k), summed as moments: ballots, Σn, Σk, Σk², Σkn, Σn². The headline's interval
+    treats the ballot, not the answer, as the unit (a citizen's six answers go together), and
+    these sums give its variance without reading raw answers.
+
+    ``criteria`` is "" for all of the survey's questions, or the key of the shared criteria set
+    (``surveys/criteria/``) the survey is compared on."""
+
+    __tablename__ = "ballot_moments"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "office_id", "survey_key", "grain", "start", "survey_version", "criteria"
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    office_id: int = Field(foreign_key="office.id")
+    survey_key: str = Field(max_length=64)
+    survey_version: int
+    grain: str = Field(max_length=1)
+    start: date = Field(sa_column=Column(Date, nullable=False))
+    criteria: str = Field(max_length=64)
+    ballots: int = Field(sa_column=Column(BigInteger, nullable=False))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+    k: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kk: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kn: int = Field(sa_column=Column(BigInteger, nullable=False))
+    nn: int = Field(sa_column=Column(BigInteger, nullable=False))

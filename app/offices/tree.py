@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from app.models import Office
 
@@ -16,6 +17,7 @@ class Tree:
 
     offices: dict[int, tuple[str, str, int | None]]  # id -> (code, name, parent id)
     children: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
+    survey_keys: dict[int, str | None] = field(default_factory=dict)  # as set on each office
 
     def __post_init__(self) -> None:
         for office_id, (_, _, parent) in self.offices.items():
@@ -29,7 +31,28 @@ class Tree:
             stack.extend(self.children.get(office_id, []))
         return found
 
+    def survey_key(self, office_id: int, known: set[str], default: str) -> str:
+        """The survey an office uses: its own, else its nearest ancestor's, else the default
+        (as ``surveys.service.survey_for_office``, without a query per office)."""
+        seen: set[int] = set()
+        current: int | None = office_id
+        while current is not None and current not in seen and current in self.offices:
+            key = self.survey_keys.get(current)
+            if key and key in known:
+                return key
+            seen.add(current)
+            current = self.offices[current][2]
+        return default
+
 
 def load_tree(session: Session) -> Tree:
-    rows = session.exec(select(Office.id, Office.code, Office.name, Office.parent_id))
-    return Tree({row[0] or 0: (row[1], row[2], row[3]) for row in rows})
+    table = Office.__table__  # type: ignore[attr-defined]
+    rows = list(
+        session.connection().execute(
+            sa.select(table.c.id, table.c.code, table.c.name, table.c.parent_id, table.c.survey_key)
+        )
+    )
+    return Tree(
+        {row[0] or 0: (row[1], row[2], row[3]) for row in rows},
+        survey_keys={row[0] or 0: row[4] for row in rows},
+    )

@@ -26,7 +26,7 @@ from app.offices.service import get_by_code
 from app.responses.validation import CleanBallot, Submission, validate
 from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
-from app.surveys.definition import SurveyDefinition
+from app.surveys.definition import CriteriaSet, SurveyDefinition
 from app.surveys.service import survey_for_office
 
 # No 0/O, 1/I/L or U: a receipt is read aloud and copied by hand.
@@ -46,6 +46,7 @@ class OfficeInfo:
     name: str
     survey: SurveyDefinition
     counters: frozenset[int]
+    criteria: CriteriaSet | None = None  # the shared criteria its survey is compared on
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class PreparedBallot:
     answers: dict[str, int]
     level: int  # the whole ballot's level under the survey's ballot rule
     strict_replay: bool
+    satisfaction: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,14 @@ def normalise_receipt(text: str) -> str:
 def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> OfficeInfo:
     office = get_by_code(session, code)
     counters = session.exec(select(Counter.number).where(Counter.office_id == office.id))
+    survey = survey_for_office(session, catalog, office)
     return OfficeInfo(
         id=office.id or 0,
         code=office.code,
         name=office.name,
-        survey=survey_for_office(session, catalog, office),
+        survey=survey,
         counters=frozenset(counters),
+        criteria=catalog.criteria_of(survey.key),
     )
 
 
@@ -140,6 +144,7 @@ def prepare(
         answers=clean.answers,
         level=rollups.ballot_level(office.survey, clean.answers),
         strict_replay=strict_replay,
+        satisfaction=rollups.satisfaction(office.survey, clean.answers, office.criteria),
     )
 
 
@@ -265,6 +270,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                     submitted_at=item.row["submitted_at"],
                     level=item.level,
                     answers=item.answers,
+                    satisfaction=item.satisfaction,
                 )
             )
             outcomes.append(Stored(_public(rows[j], item.office.code), replayed=False))

@@ -17,6 +17,7 @@ from app.offices.service import get_by_code
 from app.stats import service
 from app.stats.maths import Figures
 from app.stats.periods import Period, date_range, period_of, today
+from app.surveys.catalog import Comparison
 
 router = APIRouter(
     prefix="/api/v1", tags=["figures"], responses=api_errors(400, 401, 404, 422, 431)
@@ -57,6 +58,26 @@ def _ratio(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
+def rank_json(entry: service.OfficeFigures) -> dict[str, Any]:
+    """``rank`` (null when the unit is not ranked) and ``unranked``: why not."""
+    rank = entry.rank
+    return {
+        "rank": {"position": rank[0], "of": rank[1]} if rank else None,
+        "unranked": (
+            {"reason": entry.unranked, "message": entry.unranked_vi} if entry.unranked else None
+        ),
+    }
+
+
+def comparison_json(comparison: Comparison) -> dict[str, Any]:
+    """Which surveys' ballots and which criteria the figures count."""
+    return {
+        "criteria_set": comparison.key or None,
+        "surveys": list(comparison.surveys),
+        "questions": list(comparison.questions),
+    }
+
+
 def figures_json(fig: Figures) -> dict[str, Any]:
     return {
         "ballots": fig.ballot_count,
@@ -64,7 +85,7 @@ def figures_json(fig: Figures) -> dict[str, Any]:
         "enough_responses": fig.enough_responses,
         "min_responses": fig.min_responses,
         "headline": _ratio(fig.headline),
-        "headline_ci95": fig.pooled.headline_ci95(),
+        "headline_ci95": fig.headline_ci95(),
         "index": _ratio(fig.index),
         "aspects": {k: _ratio(v) for k, v in fig.aspects.items()},
         "ballot_levels": {
@@ -102,7 +123,6 @@ def office_summary(
         session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
     )
     previous = period.previous()
-    rank = summary.office.rank
     return {
         "office": {"code": summary.office.code, "name": summary.office.name},
         "survey": {
@@ -110,9 +130,10 @@ def office_summary(
             "version": summary.survey.version,
             "title": summary.survey.title_vi,
         },
+        "compared": comparison_json(summary.comparison),
         "period": {"from": period.start, "to": period.end},
         **figures_json(summary.office.figures),
-        "rank": {"position": rank[0], "of": rank[1]} if rank else None,
+        **rank_json(summary.office),
         "previous": {
             "period": {"from": previous.start, "to": previous.end},
             "ballots": summary.previous.ballot_count,
@@ -129,17 +150,20 @@ def office_children(
     """Each child office's sub-tree figures, ranked among the children."""
     require_office(session, user, get_by_code(session, code))
     period = q.period
-    found, children = service.children_figures(
+    found, comparison, children = service.children_figures(
         session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
     )
     return {
         "office": {"code": code},
         "survey": {"key": found.key, "version": found.version},
+        "compared": comparison_json(comparison),
         "period": {"from": period.start, "to": period.end},
         "children": [
             {
                 "office": {"code": child.code, "name": child.name},
-                "rank": {"position": child.rank[0], "of": child.rank[1]} if child.rank else None,
+                "survey": child.survey_key,
+                "comparable": child.comparable,
+                **rank_json(child),
                 **figures_json(child.figures),
             }
             for child in children

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
@@ -14,8 +15,9 @@ Z95 = 1.959963984540054
 CATEGORIES = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 
 
-def wilson(successes: int, total: int, z: float = Z95) -> tuple[float, float] | None:
-    """The Wilson score interval for a proportion: sound at 0 %, 100 % and small samples."""
+def wilson(successes: float, total: float, z: float = Z95) -> tuple[float, float] | None:
+    """The Wilson score interval for a proportion: sound at 0 %, 100 % and small samples.
+    ``total`` may be an effective sample size (not a whole number)."""
     if total <= 0:
         return None
     p = successes / total
@@ -23,6 +25,52 @@ def wilson(successes: int, total: int, z: float = Z95) -> tuple[float, float] | 
     centre = (p + z * z / (2 * total)) / denominator
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Sums over ballots of n (criteria answered) and k (of them satisfied or better)."""
+
+    ballots: int = 0
+    n: int = 0
+    k: int = 0
+    kk: int = 0
+    kn: int = 0
+    nn: int = 0
+
+    def __add__(self, other: Moments) -> Moments:
+        return Moments(*(a + b for a, b in zip(self.row(), other.row(), strict=True)))
+
+    def row(self) -> tuple[int, int, int, int, int, int]:
+        return (self.ballots, self.n, self.k, self.kk, self.kn, self.nn)
+
+    def effective_size(self) -> float | None:
+        """How many independent answers the ballots are worth for the share k/n.
+
+        The share is a ratio over clusters (a ballot's answers go together), so its variance is
+        estimated from the spread of each ballot's residual k − p·n (the usual ratio-estimator
+        variance); the effective size is the number of independent answers with that variance.
+        When every answer is alike (p = 0 or 1) the spread tells nothing, and each ballot
+        counts as one observation."""
+        m, total = self.ballots, self.n
+        if m <= 0 or total <= 0:
+            return None
+        p = self.k / total
+        if m < 2 or self.k in (0, total):
+            return float(m)
+        residual = self.kk - 2 * p * self.kn + p * p * self.nn
+        variance = residual / (m - 1) / (m * (total / m) ** 2)
+        if variance <= 0:
+            return float(total)
+        return min(max(p * (1 - p) / variance, 1.0), float(total))
+
+    def ci95(self) -> tuple[float, float] | None:
+        """The headline's 95 % interval with the ballot as the unit: Wilson on the share k/n
+        with the effective sample size."""
+        size = self.effective_size()
+        if size is None:
+            return None
+        return wilson(self.k / self.n * size, size)
 
 
 @dataclass
@@ -78,6 +126,7 @@ class Figures:
     min_responses: int = 30
     unclassified: int = 0
     aspects: dict[str, float | None] = field(default_factory=dict)
+    moments: Moments = field(default_factory=Moments)
 
     @property
     def ballot_count(self) -> int:
@@ -92,6 +141,11 @@ class Figures:
         """Satisfied or better over all answers to all criteria (the figure units are ranked on)."""
         return self.pooled.share(*SATISFIED_OR_BETTER)
 
+    def headline_ci95(self) -> tuple[float, float] | None:
+        """The headline's interval, the ballot as the unit (not each answer: a citizen's six
+        answers are not six citizens)."""
+        return self.moments.ci95()
+
     @cached_property
     def pooled(self) -> Shares:
         total = dict.fromkeys(empty_counts(self.survey), 0)
@@ -104,7 +158,7 @@ class Figures:
     def index(self) -> float | None:
         """SIPAS style: the mean of the aspects' means where the survey has aspects, else the
         mean over criteria, of each criterion's satisfied-or-better share."""
-        if self.survey.aspects:
+        if self.aspects:
             values = [v for v in self.aspects.values() if v is not None]
         else:
             values = [
@@ -113,28 +167,50 @@ class Figures:
         return sum(values) / len(values) if values else None
 
 
+_CATEGORIES: dict[int, tuple[Any, dict[tuple[str, int], dict[int, str]]]] = {}
+
+
+def _categories(
+    versions: dict[tuple[str, int], SurveyDefinition],
+) -> dict[tuple[str, int], dict[int, str]]:
+    """Each version's value -> category map, built once per ``versions`` dict (a province's
+    overview computes figures for hundreds of offices with the same one)."""
+    cached = _CATEGORIES.get(id(versions))
+    if cached is None or cached[0] is not versions:
+        cached = (versions, {ref: s.scale.categories() for ref, s in versions.items()})
+        if len(_CATEGORIES) > 64:
+            _CATEGORIES.clear()
+        _CATEGORIES[id(versions)] = cached
+    return cached[1]
+
+
 def figures(
     survey: SurveyDefinition,
-    versions: dict[int, SurveyDefinition],
-    answer_counts: Iterable[tuple[int, str, int, int]],
-    ballot_counts: Iterable[tuple[int, int, int]],
+    versions: dict[tuple[str, int], SurveyDefinition],
+    answer_counts: Iterable[tuple[str, int, str, int, int]],
+    ballot_counts: Iterable[tuple[str, int, int, int]],
     *,
+    moments: Moments | None = None,
+    questions: tuple[str, ...] | None = None,
     excluded: int = 0,
     min_responses: int = 30,
 ) -> Figures:
-    """Figures from rollup rows: answers ``(version, question, value, n)`` and ballots
-    ``(version, level, n)``. Each version's own scale says which category a value is in; the
-    current version (``survey``) gives the criteria, their order and wording."""
-    categories = {version: s.scale.categories() for version, s in versions.items()}
-    per_question: dict[str, Counter[str]] = {q.key: Counter() for q in survey.questions}
-    for version, question, value, n in answer_counts:
-        category = categories[version].get(value)
-        if category is not None and question in per_question:
-            per_question[question][category] += n
+    """Figures from rollup rows: answers ``(survey, version, question, value, n)`` and ballots
+    ``(survey, version, level, n)``. Each version's own scale says which category a value is in
+    (so 3- and 5-level answers meet in "satisfied or better"); ``survey`` gives the criteria,
+    their order and wording, narrowed to ``questions`` when several surveys are compared."""
+    categories = _categories(versions)
+    asked = [q for q in survey.questions if questions is None or q.key in questions]
+    per_question: dict[str, dict[str, int]] = {q.key: {} for q in asked}
+    for key, version, question, value, n in answer_counts:
+        category = categories[key, version].get(value)
+        counts = per_question.get(question)
+        if category is not None and counts is not None:
+            counts[category] = counts.get(category, 0) + n
     ballots: Counter[str] = Counter()
     unclassified = 0
-    for version, value, n in ballot_counts:
-        category = categories[version].get(value)
+    for key, version, value, n in ballot_counts:
+        category = categories[(key, version)].get(value)
         if category is None:
             unclassified += n
         else:
@@ -145,13 +221,13 @@ def figures(
             key=q.key,
             label_vi=q.text_vi,
             label_en=q.text_en,
-            aspect=q.aspect,
+            aspect=q.aspect if questions is None else None,
             shares=Shares({**base, **per_question[q.key]}),
         )
-        for q in survey.questions
+        for q in asked
     ]
     aspects: dict[str, float | None] = {}
-    for aspect in survey.aspects:
+    for aspect in survey.aspects if questions is None else []:
         values = [
             s
             for c in criteria
@@ -166,4 +242,5 @@ def figures(
         min_responses=min_responses,
         unclassified=unclassified,
         aspects=aspects,
+        moments=moments or Moments(),
     )

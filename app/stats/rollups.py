@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Table, delete, inspect, select, text
 
 from app.core.bulk import bulk
 from app.core.timeutil import to_local
-from app.models import Answer, AnswerRollup, Ballot, BallotRollup, SurveyVersion
-from app.surveys.definition import SurveyDefinition
+from app.models import Answer, AnswerRollup, Ballot, BallotMoments, BallotRollup, SurveyVersion
+from app.surveys.definition import SATISFIED_OR_BETTER, CriteriaSet, SurveyDefinition
 
 ANSWER_ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
 BALLOT_ROLLUP: Table = BallotRollup.__table__  # type: ignore[attr-defined]
+MOMENTS: Table = BallotMoments.__table__  # type: ignore[attr-defined]
+MOMENTS_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "criteria")
+MOMENTS_SUMS = ("ballots", "n", "k", "kk", "kn", "nn")
 ANSWER_KEY = (
     "office_id",
     "survey_key",
@@ -33,6 +36,7 @@ ANSWER_KEY = (
 )
 BALLOT_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "level")
 GRAINS = ("d", "m", "y")
+ALL_TABLES = ("answers", "ballots", "moments")
 
 
 def buckets(day: date) -> tuple[tuple[str, date], ...]:
@@ -53,6 +57,25 @@ class Counted:
     submitted_at: datetime
     level: int
     answers: dict[str, int]
+    # (criteria, n answered, k satisfied or better): "" for all questions, and the shared set.
+    satisfaction: tuple[tuple[str, int, int], ...] = ()
+
+
+def satisfaction(
+    survey: SurveyDefinition, answers: dict[str, int], shared: CriteriaSet | None
+) -> tuple[tuple[str, int, int], ...]:
+    """How many criteria a ballot answered and how many of them satisfied or better, over all
+    the survey's questions and over the shared criteria it is compared on."""
+    good = {v for v, c in survey.scale.categories().items() if c in SATISFIED_OR_BETTER}
+
+    def count(keys: Iterable[str]) -> tuple[int, int]:
+        given = [answers[k] for k in keys if k in answers]
+        return len(given), sum(1 for v in given if v in good)
+
+    out = [("", *count(q.key for q in survey.questions))]
+    if shared is not None and survey.key in shared.surveys:
+        out.append((shared.key, *count(shared.questions)))
+    return tuple((key, n, k) for key, n, k in out if n)
 
 
 def ballot_level(survey: SurveyDefinition, answers: dict[str, int]) -> int:
@@ -60,43 +83,83 @@ def ballot_level(survey: SurveyDefinition, answers: dict[str, int]) -> int:
     return level.value if level is not None else UNCLASSIFIED
 
 
-def _upsert(conn: Connection, table: Table, key: tuple[str, ...], counts: Counter[Any]) -> None:
+def _upsert(
+    conn: Connection,
+    table: Table,
+    key: tuple[str, ...],
+    counts: dict[Any, Any],
+    sums: tuple[str, ...] = ("n",),
+) -> None:
+    """Add ``counts`` (one number, or a tuple of ``sums``, per key) to the stored rows."""
     if not counts:
         return
     sql = bulk(conn)
-    columns = (*key, "n")
+    columns = (*key, *sums)
     # Sorted, so concurrent writers lock the same rows in the same order and never deadlock.
-    rows = [
-        sql.row(table, columns, {**dict(zip(key, k, strict=True)), "n": n})
-        for k, n in sorted(counts.items())
-    ]
-    suffix = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table.name}.n + excluded.n"
-    sql.insert(conn, table.name, columns, rows, suffix)
+    rows = []
+    for k, v in sorted(counts.items()):
+        values = (v,) if len(sums) == 1 else v
+        row = {**dict(zip(key, k, strict=True)), **dict(zip(sums, values, strict=True))}
+        rows.append(sql.row(table, columns, row))
+    added = ", ".join(f"{s} = {table.name}.{s} + excluded.{s}" for s in sums)
+    sql.insert(
+        conn, table.name, columns, rows, f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
+    )
 
 
 def add(conn: Connection, ballots: Iterable[Counted], sign: int = 1) -> None:
     """Count ``ballots`` in (or, with ``sign=-1``, out of) the rollups, in ``conn``'s
     transaction."""
+    _add_to(conn, ballots, ALL_TABLES, sign)
+
+
+def _add_to(
+    conn: Connection, ballots: Iterable[Counted], tables: tuple[str, ...], sign: int = 1
+) -> None:
     answers: Counter[tuple[Any, ...]] = Counter()
     levels: Counter[tuple[Any, ...]] = Counter()
+    moments: dict[tuple[Any, ...], list[int]] = {}
     for ballot in ballots:
         for grain, start in buckets(to_local(ballot.submitted_at).date()):
             head = (ballot.office_id, ballot.survey_key, grain, start, ballot.survey_version)
             levels[(*head, ballot.level)] += sign
             for question, value in ballot.answers.items():
                 answers[(*head, question, value)] += sign
-    _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers)
-    _upsert(conn, BALLOT_ROLLUP, BALLOT_KEY, levels)
+            for criteria, n, k in ballot.satisfaction:
+                row = moments.setdefault((*head, criteria), [0] * 6)
+                for i, term in enumerate((1, n, k, k * k, k * n, n * n)):
+                    row[i] += sign * term
+    if "answers" in tables:
+        _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers)
+    if "ballots" in tables:
+        _upsert(conn, BALLOT_ROLLUP, BALLOT_KEY, levels)
+    if "moments" in tables:
+        _upsert(conn, MOMENTS, MOMENTS_KEY, {k: tuple(v) for k, v in moments.items()}, MOMENTS_SUMS)
 
 
-def rebuild(conn: Connection, chunk: int = 5000) -> int:
-    """Recount every rollup from the raw ballots; returns the number of ballots counted."""
-    conn.execute(delete(ANSWER_ROLLUP))
-    conn.execute(delete(BALLOT_ROLLUP))
+def rebuild(
+    conn: Connection,
+    chunk: int = 5000,
+    *,
+    tables: tuple[str, ...] = ("answers", "ballots"),
+    criteria: dict[str, CriteriaSet] | None = None,
+) -> int:
+    """Recount ``tables`` from the raw ballots (excluded ones left out); returns the number of
+    ballots counted. Used by the migrations that introduced each table (each recounts its
+    own) and by ``hailong stats rebuild``."""
+    for name, table in (
+        ("answers", ANSWER_ROLLUP),
+        ("ballots", BALLOT_ROLLUP),
+        ("moments", MOMENTS),
+    ):
+        if name in tables:
+            conn.execute(delete(table))
+    sets = {key: c for c in (criteria or {}).values() for key in c.surveys}
     versions = {
         (row.key, row.version): SurveyDefinition.model_validate(row.definition)
         for row in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
     }
+    excluded = _excluded_ids(conn)
     ballots = Ballot.__table__.c  # type: ignore[attr-defined]
     answers = Answer.__table__.c  # type: ignore[attr-defined]
     counted, last_id = 0, 0
@@ -115,6 +178,8 @@ def rebuild(conn: Connection, chunk: int = 5000) -> int:
         ).all()
         if not rows:
             return counted
+        last_id = rows[-1].id
+        rows = [row for row in rows if row.id not in excluded]
         given: dict[int, dict[str, int]] = {row.id: {} for row in rows}
         for ballot_id, question, value in conn.execute(
             select(answers.ballot_id, answers.question_key, answers.value).where(
@@ -122,21 +187,31 @@ def rebuild(conn: Connection, chunk: int = 5000) -> int:
             )
         ):
             given[ballot_id][question] = value
-        add(
-            conn,
-            [
+        batch = []
+        for row in rows:
+            survey = versions[(row.survey_key, row.survey_version)]
+            batch.append(
                 Counted(
                     office_id=row.office_id,
                     survey_key=row.survey_key,
                     survey_version=row.survey_version,
                     submitted_at=row.submitted_at,
-                    level=ballot_level(
-                        versions[(row.survey_key, row.survey_version)], given[row.id]
-                    ),
+                    level=ballot_level(survey, given[row.id]),
                     answers=given[row.id],
+                    satisfaction=satisfaction(survey, given[row.id], sets.get(row.survey_key)),
                 )
-                for row in rows
-            ],
-        )
+            )
+        _add_to(conn, batch, tables)
         counted += len(rows)
-        last_id = rows[-1].id
+
+
+def _excluded_ids(conn: Connection) -> set[int]:
+    """Ballots whose latest decision excludes them (none before exclusions existed)."""
+    if not inspect(conn).has_table("exclusion"):
+        return set()
+    latest: dict[int, bool] = {}
+    for ballot_id, excluded in conn.execute(
+        text("SELECT ballot_id, excluded FROM exclusion ORDER BY id")
+    ):
+        latest[ballot_id] = bool(excluded)
+    return {ballot_id for ballot_id, excluded in latest.items() if excluded}

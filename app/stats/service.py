@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.core.bulk import bulk
 from app.core.errors import NotFound
 from app.integrity.exclusions import excluded_counts
-from app.models import SurveyVersion
+from app.models import Office, SurveyVersion
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
-from app.stats.maths import Figures, figures
+from app.stats.maths import Figures, Moments, figures
 from app.stats.periods import Period, segments
 from app.stats.rollups import ANSWER_ROLLUP
-from app.surveys.catalog import SurveyCatalog
+from app.surveys.catalog import Comparison, SurveyCatalog
 from app.surveys.definition import SurveyDefinition
 from app.surveys.service import survey_for_office, survey_version
+
+NOT_COMPARABLE = "not_comparable"
+TOO_FEW_BALLOTS = "too_few_ballots"
+UNRANKED_VI = {
+    NOT_COMPARABLE: "không cùng bộ tiêu chí",
+    TOO_FEW_BALLOTS: "chưa đủ phiếu để xếp hạng",
+}
 
 
 @dataclass
@@ -28,7 +35,14 @@ class OfficeFigures:
     code: str
     name: str
     figures: Figures
-    rank: tuple[int, int] | None = None  # (position, of)
+    rank: tuple[int, int] | None = None  # (position, of ranked units)
+    survey_key: str = ""  # the survey the unit uses
+    comparable: bool = True  # its survey asks the criteria being compared
+    unranked: str | None = None  # why it has no rank: NOT_COMPARABLE or TOO_FEW_BALLOTS
+
+    @property
+    def unranked_vi(self) -> str | None:
+        return UNRANKED_VI.get(self.unranked or "")
 
 
 @dataclass
@@ -37,6 +51,7 @@ class Summary:
     survey: SurveyDefinition
     period: Period
     previous: Figures
+    comparison: Comparison
 
     @property
     def change(self) -> float | None:
@@ -45,33 +60,70 @@ class Summary:
         return None if now is None or before is None else now - before
 
 
+def choose(
+    session: Session, catalog: SurveyCatalog, office: Office, survey_key: str | None
+) -> tuple[SurveyDefinition, Comparison]:
+    """What figures for ``office`` cover: by default every survey sharing its survey's criteria
+    (those criteria only); ``survey_key`` narrows to that one survey and all its questions."""
+    if survey_key:
+        survey = catalog.get(survey_key)
+        if survey is None:
+            raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
+        return survey, catalog.alone(survey)
+    survey = survey_for_office(session, catalog, office)
+    return survey, catalog.comparison(survey)
+
+
+def describe(catalog: SurveyCatalog, comparison: Comparison, survey: SurveyDefinition) -> str:
+    """What the figures cover, in the words of the page: the survey, or the shared criteria and
+    the surveys asking them."""
+    if not comparison.shared:
+        return survey.title_vi
+    shared = catalog.criteria[comparison.key]
+    titles = [catalog.surveys[k].title_vi for k in comparison.surveys if k in catalog.surveys]
+    return f"{shared.title_vi} — gộp các phiếu: " + "; ".join(titles)
+
+
 def versions_of(
-    session: Session, catalog: SurveyCatalog, survey: SurveyDefinition
-) -> dict[int, SurveyDefinition]:
-    numbers = session.exec(select(SurveyVersion.version).where(SurveyVersion.key == survey.key))
-    versions = {survey.version: survey}
-    for number in numbers:
-        found = survey_version(session, catalog, survey.key, number)
-        if found is not None:
-            versions[number] = found
-    return versions
+    session: Session, catalog: SurveyCatalog, keys: tuple[str, ...]
+) -> dict[tuple[str, int], SurveyDefinition]:
+    found: dict[tuple[str, int], SurveyDefinition] = {}
+    rows = session.exec(
+        select(SurveyVersion.key, SurveyVersion.version).where(col(SurveyVersion.key).in_(keys))
+    )
+    for key, number in rows:
+        survey = survey_version(session, catalog, key, number)
+        if survey is not None:
+            found[(key, number)] = survey
+    for key in keys:
+        current = catalog.get(key)
+        if current is not None:
+            found[(key, current.version)] = current
+    return found
+
+
+@dataclass
+class _Rows:
+    answers: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    ballots: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    moments: dict[int, Moments] = field(default_factory=lambda: defaultdict(Moments))
 
 
 def _rollups(
-    session: Session, survey_key: str, period: Period, office_ids: list[int]
-) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
-    """Rollup sums per office over the period: answers and ballot levels.
+    session: Session, comparison: Comparison, period: Period, office_ids: list[int]
+) -> _Rows:
+    """Rollup sums per office over the period: answers, ballot levels and ballot moments.
 
     Straight through the DBAPI cursor: a province overview reads thousands of rows, and going
     through SQLAlchemy's result objects would cost more than the query itself."""
-    answers: dict[int, list[Any]] = defaultdict(list)
-    ballots: dict[int, list[Any]] = defaultdict(list)
+    out = _Rows()
     if not office_ids:
-        return answers, ballots
+        return out
     conn = session.connection()
     sql = bulk(conn)
     mark = sql.mark
-    buckets, params = [], [survey_key, *office_ids]
+    keys = list(comparison.surveys)
+    buckets, params = [], [*keys, *office_ids]
     for grain, first, last in segments(period):
         buckets.append(f"(grain = {mark} AND start >= {mark} AND start <= {mark})")
         params += [
@@ -80,26 +132,35 @@ def _rollups(
             *sql.row(ANSWER_ROLLUP, ("start",), {"start": last}),
         ]
     where = (
-        f"survey_key = {mark} AND office_id IN ({', '.join([mark] * len(office_ids))}) "
+        f"survey_key IN ({', '.join([mark] * len(keys))}) "
+        f"AND office_id IN ({', '.join([mark] * len(office_ids))}) "
         f"AND ({' OR '.join(buckets)})"
     )
     # Only constant names and placeholders go into the text; every value is bound. Rows of
     # several buckets of one key are summed by ``figures``: a plain range scan of the primary
     # key is cheaper than a GROUP BY.
-    for office_id, version, question, value, n in sql.fetch(
+    for office_id, key, version, question, value, n in sql.fetch(
         conn,
-        "SELECT office_id, survey_version, question_key, value, n FROM answer_rollup "  # noqa: S608
-        f"WHERE {where}",
+        "SELECT office_id, survey_key, survey_version, question_key, value, n "  # noqa: S608
+        f"FROM answer_rollup WHERE {where}",
         params,
     ):
-        answers[office_id].append((version, question, value, n))
-    for office_id, version, level, n in sql.fetch(
+        out.answers[office_id].append((key, version, question, value, n))
+    for office_id, key, version, level, n in sql.fetch(
         conn,
-        f"SELECT office_id, survey_version, level, n FROM ballot_rollup WHERE {where}",  # noqa: S608
+        "SELECT office_id, survey_key, survey_version, level, n "  # noqa: S608
+        f"FROM ballot_rollup WHERE {where}",
         params,
     ):
-        ballots[office_id].append((version, level, n))
-    return answers, ballots
+        out.ballots[office_id].append((key, version, level, n))
+    for office_id, *sums in sql.fetch(
+        conn,
+        "SELECT office_id, ballots, n, k, kk, kn, nn FROM ballot_moments "  # noqa: S608
+        f"WHERE {where} AND criteria = {mark}",
+        [*params, comparison.key],
+    ):
+        out.moments[office_id] += Moments(*(int(v) for v in sums))
+    return out
 
 
 def figures_by_subtree(
@@ -110,38 +171,50 @@ def figures_by_subtree(
     survey: SurveyDefinition,
     period: Period,
     *,
+    comparison: Comparison | None = None,
     min_responses: int = 30,
 ) -> list[OfficeFigures]:
-    """Figures for each root's whole sub-tree, in one pass over the rollups."""
+    """Figures for each root's whole sub-tree, in one pass over the rollups, ranked."""
+    comparison = comparison or catalog.comparison(survey)
     owner: dict[int, int] = {}
     for root in roots:
         for office_id in tree.subtree(root):
             owner[office_id] = root
-    answers, ballots = _rollups(session, survey.key, period, list(owner))
-    per_root_answers: dict[int, list[Any]] = defaultdict(list)
-    per_root_ballots: dict[int, list[Any]] = defaultdict(list)
-    for office_id, rows in answers.items():
-        per_root_answers[owner[office_id]] += rows
-    for office_id, rows in ballots.items():
-        per_root_ballots[owner[office_id]] += rows
-    versions = versions_of(session, catalog, survey)
+    rows = _rollups(session, comparison, period, list(owner))
+    answers: dict[int, list[Any]] = defaultdict(list)
+    ballots: dict[int, list[Any]] = defaultdict(list)
+    moments: dict[int, Moments] = defaultdict(Moments)
+    for office_id, found in rows.answers.items():
+        answers[owner[office_id]] += found
+    for office_id, found in rows.ballots.items():
+        ballots[owner[office_id]] += found
+    for office_id, sums in rows.moments.items():
+        moments[owner[office_id]] += sums
+    versions = versions_of(session, catalog, comparison.surveys)
     start, end = period.bounds_utc()
     excluded: dict[int, int] = defaultdict(int)
-    for office_id, n in excluded_counts(session, list(owner), survey.key, start, end).items():
+    counts = excluded_counts(session, list(owner), list(comparison.surveys), start, end)
+    for office_id, n in counts.items():
         excluded[owner[office_id]] += n
+    known = set(catalog.surveys)
     result = []
     for root in roots:
         code, name, _ = tree.offices[root]
+        used = tree.survey_key(root, known, catalog.default_key)
         result.append(
             OfficeFigures(
                 office_id=root,
                 code=code,
                 name=name,
+                survey_key=used,
+                comparable=used in comparison.surveys,
                 figures=figures(
                     survey,
                     versions,
-                    per_root_answers[root],
-                    per_root_ballots[root],
+                    answers[root],
+                    ballots[root],
+                    moments=moments[root],
+                    questions=comparison.questions if comparison.shared else None,
                     excluded=excluded[root],
                     min_responses=min_responses,
                 ),
@@ -152,10 +225,19 @@ def figures_by_subtree(
 
 
 def rank(entries: list[OfficeFigures]) -> None:
-    """Rank by headline share, highest first; ties share a place ("1, 2, 2, 4"). Units without
-    a ballot in the period are not ranked."""
+    """Rank by headline share, highest first; ties share a place ("1, 2, 2, 4"). A unit whose
+    survey does not ask the criteria compared, or with fewer ballots than the minimum, gets no
+    place, and "of" counts the ranked units only."""
+    for entry in entries:
+        entry.rank = None
+        if not entry.comparable:
+            entry.unranked = NOT_COMPARABLE
+        elif not entry.figures.enough_responses or entry.figures.headline is None:
+            entry.unranked = TOO_FEW_BALLOTS
+        else:
+            entry.unranked = None
     scored = sorted(
-        (e for e in entries if e.figures.headline is not None),
+        (e for e in entries if e.unranked is None),
         key=lambda e: -(e.figures.headline or 0.0),
     )
     position = 0
@@ -175,13 +257,18 @@ def summarize(
     min_responses: int = 30,
 ) -> Summary:
     office = get_by_code(session, office_code)
-    survey = catalog.get(survey_key) if survey_key else survey_for_office(session, catalog, office)
-    if survey is None:
-        raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
+    survey, comparison = choose(session, catalog, office, survey_key)
     tree = load_tree(session)
     peers = tree.children[office.parent_id] if office.parent_id else [office.id or 0]
     now = figures_by_subtree(
-        session, catalog, tree, peers, survey, period, min_responses=min_responses
+        session,
+        catalog,
+        tree,
+        peers,
+        survey,
+        period,
+        comparison=comparison,
+        min_responses=min_responses,
     )
     mine = next(entry for entry in now if entry.office_id == office.id)
     if office.parent_id is None:
@@ -193,9 +280,16 @@ def summarize(
         [office.id or 0],
         survey,
         period.previous(),
+        comparison=comparison,
         min_responses=min_responses,
     )
-    return Summary(office=mine, survey=survey, period=period, previous=before.figures)
+    return Summary(
+        office=mine,
+        survey=survey,
+        period=period,
+        previous=before.figures,
+        comparison=comparison,
+    )
 
 
 def children_figures(
@@ -206,14 +300,23 @@ def children_figures(
     *,
     survey_key: str | None = None,
     min_responses: int = 30,
-) -> tuple[SurveyDefinition, list[OfficeFigures]]:
+) -> tuple[SurveyDefinition, Comparison, list[OfficeFigures]]:
     """Each child of the office with its own sub-tree's figures, ranked among themselves."""
     office = get_by_code(session, office_code)
-    survey = catalog.get(survey_key) if survey_key else survey_for_office(session, catalog, office)
-    if survey is None:
-        raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
+    survey, comparison = choose(session, catalog, office, survey_key)
     tree = load_tree(session)
     children = sorted(tree.children.get(office.id, []), key=lambda i: tree.offices[i][0])
-    return survey, figures_by_subtree(
-        session, catalog, tree, children, survey, period, min_responses=min_responses
+    return (
+        survey,
+        comparison,
+        figures_by_subtree(
+            session,
+            catalog,
+            tree,
+            children,
+            survey,
+            period,
+            comparison=comparison,
+            min_responses=min_responses,
+        ),
     )

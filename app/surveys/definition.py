@@ -180,3 +180,14 @@ class SurveyDefinition(Text):
         mean = sum(values) / len(values)
         # Ties on distance go to the lower level: a ballot is never rounded up.
         return min(self.scale.levels, key=lambda lvl: (abs(lvl.value - mean), lvl.value))
+
+
+class CriteriaSet(Text):
+    """Criteria several surveys share (``surveys/criteria/*.toml``): their ballots are compared
+    on these questions as one set."""
+
+    key: Slug
+    title_vi: str = Field(min_length=1, max_length=255)
+    title_en: str = Field(min_length=1, max_length=255)
+    questions: list[Slug] = Field(min_length=1, max_length=60)
+    surveys: list[Slug] = Field(min_length=1, max_length=50)

@@ -45,7 +45,7 @@ def test_office_dashboard(client: TestClient, db: Session, registered: SurveyCat
     html = page.text
     assert "Xã An" in html
     assert "95,0\u00a0%" in html  # 38 of 40 satisfied or better
-    assert "Xếp thứ <strong>1/2</strong>" in html
+    assert "Xếp thứ <strong>1/1</strong>" in html  # Xã Bình: too few ballots to rank
     assert "Công chức tuân thủ đúng quy định trong giải quyết công việc" in html
     assert html.count('class="bar"') == 7  # the ballots' bar and one per criterion
     assert "<svg" in html
@@ -107,7 +107,7 @@ def test_printable_report(client: TestClient, db: Session, registered: SurveyCat
     assert "Báo cáo kết quả khảo sát sự hài lòng của người dân, tổ chức" in html
     assert "Cộng hòa xã hội chủ nghĩa Việt Nam" in html
     assert "95,0\u00a0%" in html
-    assert "Xếp hạng trong các đơn vị cùng cấp: <strong>1/2</strong>" in html
+    assert "Xếp hạng trong các đơn vị cùng cấp: <strong>1/1</strong>" in html
     assert html.count("<tr>") >= 1 + 6  # the criteria table
     assert "&lt;b&gt;Cán bộ&lt;/b&gt; tận tình" in html
     assert ' style="' not in html
@@ -124,7 +124,8 @@ def test_units_page_ranks_every_unit_with_downloads(
     # Units only: D-A has a unit under it now, so it is not listed itself.
     assert "Một cửa An" in page
     assert ">Xã An<" not in page
-    assert page.index("Xã Bình") < page.index("Một cửa An")  # 50 % ranks above 0 %
+    # Both have fewer ballots than the minimum: listed, without a place.
+    assert page.count("chưa đủ phiếu để xếp hạng") == 2
     assert "/api/v1/exports/ballots.csv?office=D-P" in page
     assert "/api/v1/exports/summary.csv?office=D-P" in page
     assert "/api/v1/exports/summary.xlsx?office=D-P" in page

@@ -8,8 +8,16 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from app.core.timeutil import to_local
-from app.models import Answer, AnswerRollup, Ballot, BallotRollup, Exclusion, SurveyVersion
-from app.surveys.definition import SurveyDefinition
+from app.models import (
+    Answer,
+    AnswerRollup,
+    Ballot,
+    BallotMoments,
+    BallotRollup,
+    Exclusion,
+    SurveyVersion,
+)
+from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
 
 def recount(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
@@ -58,3 +66,56 @@ def stored(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
         if r.n:
             levels[(r.office_id, r.survey_key, r.grain, r.start, r.survey_version, r.level)] = r.n
     return answers, levels
+
+
+def recount_moments(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]:
+    """Per bucket and criteria set: ballots, Σn, Σk, Σk², Σkn, Σn², counted ballot by ballot."""
+    versions = {
+        (v.key, v.version): SurveyDefinition.model_validate(v.definition)
+        for v in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
+    }
+    sets = {key: c for c in criteria.values() for key in c.surveys}
+    given: dict[int, dict[str, int]] = {}
+    for ballot_id, question, value in conn.execute(
+        select(Answer.ballot_id, Answer.question_key, Answer.value)
+    ):
+        given.setdefault(ballot_id, {})[question] = value
+    decisions: dict[int, bool] = {}
+    for ballot_id, excluded in conn.execute(
+        select(Exclusion.ballot_id, Exclusion.excluded).order_by(Exclusion.id)
+    ):
+        decisions[ballot_id] = excluded
+    out: Counter[Any] = Counter()
+    for b in conn.execute(select(Ballot.__table__)):  # type: ignore[attr-defined]
+        if decisions.get(b.id):
+            continue
+        survey = versions[(b.survey_key, b.survey_version)]
+        good = {lv.value for lv in survey.scale.levels if lv.category in SATISFIED_OR_BETTER}
+        mine = given.get(b.id, {})
+        groups = {"": [q.key for q in survey.questions]}
+        if b.survey_key in sets:
+            groups[sets[b.survey_key].key] = list(sets[b.survey_key].questions)
+        day = to_local(b.submitted_at).date()
+        for name, keys in groups.items():
+            n = sum(1 for k in keys if k in mine)
+            k = sum(1 for q in keys if mine.get(q) in good)
+            if not n:
+                continue
+            for grain, start in (
+                ("d", day),
+                ("m", day.replace(day=1)),
+                ("y", day.replace(month=1, day=1)),
+            ):
+                head = (b.office_id, b.survey_key, grain, start, b.survey_version, name)
+                for i, term in enumerate((1, n, k, k * k, k * n, n * n)):
+                    out[(*head, i)] += term
+    return +out
+
+
+def stored_moments(conn: Connection) -> Counter[Any]:
+    out: Counter[Any] = Counter()
+    for r in conn.execute(select(BallotMoments.__table__)):  # type: ignore[attr-defined]
+        head = (r.office_id, r.survey_key, r.grain, r.start, r.survey_version, r.criteria)
+        for i, term in enumerate((r.ballots, r.n, r.k, r.kk, r.kn, r.nn)):
+            out[(*head, i)] += term
+    return +out

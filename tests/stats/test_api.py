@@ -41,26 +41,34 @@ def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog
     low, high = first["ci95"]
     assert low < 0.95 < high
     assert body["index"] == pytest.approx(0.95)
-    assert body["rank"] == {"position": 1, "of": 2}
+    assert body["rank"] == {"position": 1, "of": 1}
+    assert body["unranked"] is None
+    assert body["compared"]["criteria_set"] == "cong-chuc"
     assert body["previous"]["period"] == {"from": "2026-03-31", "to": "2026-04-30"}
 
     few = client.get(
         "/api/v1/offices/API-B/summary?from=2026-05-01&to=2026-05-31", headers=headers
     ).json()
     assert few["enough_responses"] is False
-    assert few["rank"] == {"position": 2, "of": 2}
+    assert few["rank"] is None
+    assert few["unranked"] == {
+        "reason": "too_few_ballots",
+        "message": "chưa đủ phiếu để xếp hạng",
+    }
     relaxed = client.get(
         "/api/v1/offices/API-B/summary?from=2026-05-01&to=2026-05-31&min_responses=2",
         headers=headers,
     ).json()
     assert relaxed["enough_responses"] is True
+    assert relaxed["rank"] == {"position": 2, "of": 2}
 
     children = client.get(
         "/api/v1/offices/API-P/children?from=2026-05-01&to=2026-05-31", headers=headers
     ).json()
     assert [
-        (c["office"]["code"], c["ballots"], c["rank"]["position"]) for c in children["children"]
-    ] == [("API-A", 200, 1), ("API-B", 2, 2)]
+        (c["office"]["code"], c["ballots"], c["rank"], (c["unranked"] or {}).get("reason"))
+        for c in children["children"]
+    ] == [("API-A", 200, {"position": 1, "of": 1}, None), ("API-B", 2, None, "too_few_ballots")]
 
 
 def test_bad_parameters_are_422(client: TestClient, db: Session, registered: SurveyCatalog) -> None:

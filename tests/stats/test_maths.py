@@ -14,9 +14,11 @@ from tests.factories import SIX
 def test_the_worked_example(catalog: SurveyCatalog) -> None:
     """200 ballots; every criterion 150 × Hài lòng, 40 × Rất hài lòng, 10 × Không hài lòng."""
     survey = catalog.surveys["cong-chuc"]
-    answers = [(1, q, value, n) for q in SIX for value, n in ((4, 150), (5, 40), (2, 10))]
-    ballots = [(1, 4, 150), (1, 5, 40), (1, 2, 10)]
-    result = figures(survey, {1: survey}, answers, ballots)
+    answers = [
+        ("cong-chuc", 1, q, value, n) for q in SIX for value, n in ((4, 150), (5, 40), (2, 10))
+    ]
+    ballots = [("cong-chuc", 1, 4, 150), ("cong-chuc", 1, 5, 40), ("cong-chuc", 1, 2, 10)]
+    result = figures(survey, {("cong-chuc", 1): survey}, answers, ballots)
     assert result.ballot_count == 200
     assert result.enough_responses
     for criterion in result.criteria:
@@ -37,7 +39,8 @@ def test_the_worked_example(catalog: SurveyCatalog) -> None:
 def test_the_seed_report(catalog: SurveyCatalog) -> None:
     """Seed 000: 250 ballots, 210 satisfied (84 %), 40 very satisfied (16 %), none dissatisfied."""
     survey = catalog.surveys["cong-chuc"]
-    result = figures(survey, {1: survey}, [], [(1, 4, 210), (1, 5, 40)])
+    key = survey.key
+    result = figures(survey, {(key, 1): survey}, [], [(key, 1, 4, 210), (key, 1, 5, 40)])
     shares = result.ballots.shares()
     assert (shares["satisfied"], shares["very_satisfied"]) == (0.84, 0.16)
     assert shares["satisfied_or_better"] == 1.0
@@ -46,7 +49,7 @@ def test_the_seed_report(catalog: SurveyCatalog) -> None:
 
 def test_empty_period(catalog: SurveyCatalog) -> None:
     survey = catalog.surveys["cong-chuc"]
-    result = figures(survey, {1: survey}, [], [])
+    result = figures(survey, {(survey.key, 1): survey}, [], [])
     assert result.ballot_count == 0
     assert not result.enough_responses
     assert result.headline is None
@@ -57,9 +60,12 @@ def test_empty_period(catalog: SurveyCatalog) -> None:
 
 def test_optional_questions_and_aspects(catalog: SurveyCatalog) -> None:
     sipas = catalog.surveys["sipas"]
-    answers = [(1, q.key, 5, 30) for q in sipas.questions if q.required]
-    answers += [(1, "feedback_easy", 2, 4), (1, "feedback_easy", 4, 1)]  # few gave feedback
-    result = figures(sipas, {1: sipas}, answers, [(1, 5, 30)], min_responses=30)
+    answers = [("sipas", 1, q.key, 5, 30) for q in sipas.questions if q.required]
+    answers += [
+        ("sipas", 1, "feedback_easy", 2, 4),
+        ("sipas", 1, "feedback_easy", 4, 1),
+    ]  # few gave feedback
+    result = figures(sipas, {("sipas", 1): sipas}, answers, [("sipas", 1, 5, 30)], min_responses=30)
     answered = {c.key: c.shares.total for c in result.criteria}
     assert answered["polite"] == 30
     assert answered["feedback_easy"] == 5
@@ -74,7 +80,9 @@ def test_old_versions_count_with_their_own_scale(catalog: SurveyCatalog) -> None
     five, three = catalog.surveys["cong-chuc"], catalog.surveys["cong-chuc-3-muc"]
     # A survey whose version 1 used three levels and version 2 five: value 3 meant
     # "very satisfied" then, "neutral" now.
-    result = figures(five, {1: three, 2: five}, [(1, "polite", 3, 10), (2, "polite", 3, 10)], [])
+    versions = {("cong-chuc", 1): three, ("cong-chuc", 2): five}
+    rows = [("cong-chuc", 1, "polite", 3, 10), ("cong-chuc", 2, "polite", 3, 10)]
+    result = figures(five, versions, rows, [])
     counts = result.criteria[0].shares.counts
     assert (counts["very_satisfied"], counts["neutral"]) == (10, 10)
 

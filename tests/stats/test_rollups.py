@@ -9,10 +9,10 @@ from sqlmodel import Session
 from app.core.timeutil import VN_TZ
 from app.responses.service import submit
 from app.responses.validation import Submission
-from app.stats.rollups import rebuild
+from app.stats.rollups import ALL_TABLES, rebuild
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_office, six_answers
-from tests.stats.recount import recount, stored
+from tests.stats.recount import recount, recount_moments, stored, stored_moments
 
 
 def _submit(db: Session, catalog: SurveyCatalog, code: str, answers: dict, at: datetime) -> None:
@@ -51,6 +51,13 @@ def test_rollups_equal_a_recount(db: Session, registered: SurveyCatalog) -> None
     assert fast == slow
     assert sum(n for key, n in fast[1].items() if key[2] == "d") == 150 + 150 + 50
     rebuild(conn)
+    assert stored(conn) == slow
+    # The per-ballot moments (the interval's input), for each survey and the shared criteria.
+    moments = recount_moments(conn, registered.criteria)
+    assert stored_moments(conn) == moments
+    assert any(key[5] == "cong-chuc" and key[1] == "sipas" for key in moments)
+    rebuild(conn, tables=ALL_TABLES, criteria=registered.criteria)
+    assert stored_moments(conn) == moments
     assert stored(conn) == slow
 
 

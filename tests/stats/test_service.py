@@ -34,26 +34,32 @@ def test_office_summary_ranks_and_compares(
     assert fig.ballot_count == 200
     assert fig.headline == pytest.approx(0.95)
     assert fig.criteria[0].shares.shares()["satisfied"] == pytest.approx(0.75)
-    # Ranked among the province's communes that have ballots: C1 then C2; C3 has none.
-    assert summary.office.rank == (1, 2)
+    # C2 has 4 ballots, fewer than the minimum (30): no place, and "of" counts ranked units.
+    assert summary.office.rank == (1, 1)
     assert summary.previous.ballot_count == 2
     assert summary.change == pytest.approx(0.95 - 0.5)
-    assert summarize(db, registered, "C2", MAY).office.rank == (2, 2)
-    assert summarize(db, registered, "C3", MAY).office.rank is None
+    c2 = summarize(db, registered, "C2", MAY).office
+    assert c2.rank is None
+    assert c2.unranked_vi == "chưa đủ phiếu để xếp hạng"
+    # With a minimum of 1, C1 then C2; C3 has no ballot at all.
+    assert summarize(db, registered, "C2", MAY, min_responses=1).office.rank == (2, 2)
+    assert summarize(db, registered, "C3", MAY, min_responses=1).office.rank is None
 
 
 def test_province_sums_its_sub_tree(db: Session, registered: SurveyCatalog, province: str) -> None:
     summary = summarize(db, registered, "P", MAY)
     assert summary.office.figures.ballot_count == 204
     assert summary.office.rank is None  # the root has no peers
-    survey, children = children_figures(db, registered, "P", MAY)
+    survey, _, children = children_figures(db, registered, "P", MAY, min_responses=1)
     assert survey.key == "cong-chuc"
     assert [(c.code, c.figures.ballot_count, c.rank) for c in children] == [
         ("C1", 200, (1, 2)),
         ("C2", 4, (2, 2)),
         ("C3", 0, None),
     ]
-    assert not children[1].figures.enough_responses
+    _, _, strict = children_figures(db, registered, "P", MAY)
+    assert [c.rank for c in strict] == [(1, 1), None, None]
+    assert not strict[1].figures.enough_responses
 
 
 def test_period_edges_are_midnight_in_vietnam(
