@@ -115,7 +115,12 @@ async def submit_form(
     office = await intake.office(office_code)
     try:
         prepared = service.prepare(
-            office, submission, channel="web", idempotency_key=idem, strict_replay=False
+            office,
+            submission,
+            channel="web",
+            idempotency_key=idem,
+            strict_replay=False,
+            key_covers_answers=True,
         )
     except InvalidBallot as exc:
         field = 1 if lang == "en" else 0

@@ -118,14 +118,22 @@ def prepare(
     strict_replay: bool,
     submitted_at: datetime | None = None,
     is_demo: bool = False,
+    key_covers_answers: bool = False,
 ) -> PreparedBallot:
     """Validate (raising ``InvalidBallot`` with every problem) and build the rows to store.
 
-    With ``strict_replay`` (the API) reusing a key for different answers is a conflict; the web
-    form instead keeps the first ballot, as a citizen pressing Back and submitting again meant
-    the same visit.
+    With ``strict_replay`` (the API) reusing a key for different answers is a conflict. The web
+    form uses ``key_covers_answers``: the same answers under the same key replay the first
+    receipt, different answers are a new ballot.
     """
     clean = validate(office.survey, submission, office.counters)
+    fingerprint = _fingerprint(office.survey, clean)
+    if key_covers_answers:
+        # The web form: one key per visit *and* answers. A double tap, a retry or Back and
+        # Submit again send the same answers and replay the receipt; someone else handed the
+        # same phone who answers differently gets a ballot of their own, never the first
+        # person's receipt with their answers dropped.
+        idempotency_key = f"{idempotency_key[:64]}:{fingerprint[:24]}"
     row = {
         "office_id": office.id,
         "counter": clean.counter,
@@ -133,7 +141,7 @@ def prepare(
         "survey_version": office.survey.version,
         "channel": channel,
         "idempotency_key": idempotency_key,
-        "request_hash": _fingerprint(office.survey, clean),
+        "request_hash": fingerprint,
         "comment": clean.comment,
         "submitted_at": submitted_at or utcnow(),
         "is_demo": is_demo,

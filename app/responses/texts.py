@@ -23,7 +23,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "other_lang": "English",
         "other_lang_code": "en",
         "privacy": "Phiếu không ghi tên người đánh giá.",
-        "already_sent": "Ông/Bà vừa gửi đánh giá cho đơn vị này. Gửi lại sẽ không tạo phiếu mới.",
+        "already_sent": (
+            "Ông/Bà vừa gửi đánh giá cho đơn vị này. Gửi lại đúng các lựa chọn cũ sẽ không "
+            "tạo phiếu mới."
+        ),
         "new_rating": "Người khác muốn đánh giá? Mở phiếu mới",
         "replayed": "Phiếu này đã được ghi nhận trước đó; mỗi lượt chỉ tính một phiếu.",
     },
@@ -47,7 +50,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "other_lang": "Tiếng Việt",
         "other_lang_code": "vi",
         "privacy": "The survey does not record your name.",
-        "already_sent": "You have just rated this unit. Sending again will not add a new rating.",
+        "already_sent": (
+            "You have just rated this unit. Sending the same answers again will not add a "
+            "new rating."
+        ),
         "new_rating": "Someone else wants to rate? Open a new form",
         "replayed": "This rating was already recorded; each visit counts once.",
     },

@@ -153,3 +153,28 @@ def test_unknown_office_page(browser, live_server: LiveServer) -> None:  # type:
     assert response.status == 404
     assert page.get_by_text("Không tìm thấy đơn vị này").is_visible()
     context.close()
+
+
+def test_a_second_person_on_the_same_phone_gets_their_own_ballot(
+    browser, live_server: LiveServer
+) -> None:  # type: ignore[no-untyped-def]
+    office = "E2E.12"
+    context = phone(browser, javascript=True)
+    page = context.new_page()
+    url = scan(live_server, office)
+    page.goto(url)
+    answer_all(page, "Rất hài lòng")
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.get_by_role("heading", name="Cảm ơn Ông/Bà đã đánh giá!").wait_for()
+    first = page.locator("[data-receipt]").get_attribute("data-receipt")
+    # The phone is handed on: the form is opened again and answered differently.
+    page.goto(url)
+    answer_all(page, "Không hài lòng")
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.get_by_role("heading", name="Cảm ơn Ông/Bà đã đánh giá!").wait_for()
+    second = page.locator("[data-receipt]").get_attribute("data-receipt")
+    assert first
+    assert second
+    assert second != first
+    assert live_server.ballots(office) == 2
+    context.close()

@@ -90,12 +90,8 @@ def test_resubmitting_the_same_form_stores_one_ballot(
     office = make_office(db, registered)
     fields = form_fields(six_answers(5), idem="a" * 32)
     first = client.post(f"/s/{office.code}", data=fields, follow_redirects=False)
-    # Back, change an answer, submit again: still the same visit, the same receipt.
-    again = client.post(
-        f"/s/{office.code}",
-        data=form_fields(six_answers(3), idem="a" * 32),
-        follow_redirects=False,
-    )
+    # A retry, or Back and Submit again with the same answers: the same receipt.
+    again = client.post(f"/s/{office.code}", data=fields, follow_redirects=False)
     assert first.headers["location"] == again.headers["location"]
     assert len(_ballots(db, office.id)) == 1
 
@@ -332,3 +328,29 @@ def test_invisible_and_direction_characters_are_stripped_from_comments(
     assert response.status_code == 303
     [ballot] = _ballots(db, office.id)
     assert ballot.comment == "Rất tốt tốt quá cảm ơn"
+
+
+def test_a_second_person_on_the_same_phone_is_not_dropped(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    first = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5), idem="f" * 32), follow_redirects=False
+    )
+    assert first.status_code == 303
+    # The same browser opens the form again: it carries the previous visit's key...
+    again = client.get(f"/s/{office.code}")
+    assert _idem(again.text) == "f" * 32
+    assert "vừa gửi đánh giá" in again.text
+    # ...a second citizen answers differently and submits: a ballot of their own.
+    second = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(2), idem="f" * 32), follow_redirects=False
+    )
+    assert second.status_code == 303
+    assert second.headers["location"] != first.headers["location"]
+    # The first citizen's double tap or Back + Submit with the same answers: still one ballot.
+    replay = client.post(
+        f"/s/{office.code}", data=form_fields(six_answers(5), idem="f" * 32), follow_redirects=False
+    )
+    assert replay.headers["location"] == first.headers["location"]
+    assert len(_ballots(db, office.id)) == 2
