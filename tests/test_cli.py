@@ -124,6 +124,65 @@ def test_office_import(cli_db: str, tmp_path: Path) -> None:
     assert "line 3: survey 'khong-co'" in out
     assert "A1" not in _offices()
 
+    one = tmp_path / "one.csv"
+    one.write_text("code,name,parent,kind,survey\nA3,Ba,38,,\n", encoding="utf-8")
+    code, out = run("office", "import", str(one))
+    assert "imported 1 office from" in out
+
+
+def test_office_list_imports_back_with_update(cli_db: str, tmp_path: Path) -> None:
+    run("office", "add", "38", "Tỉnh Thanh Hóa", "--kind", "province")
+    run("office", "add", "16003", "Xã Thiệu Hóa", "--parent", "38", "--kind", "commune")
+    code, listed = run("office", "list")
+    assert code == 0
+    exported = tmp_path / "offices.csv"
+    exported.write_text(
+        listed.replace("Xã Thiệu Hóa", "Xã Thiệu Hóa (mới)") + "16003.MC,Một cửa,16003,,sipas\n",
+        encoding="utf-8",
+    )
+    code, out = run("office", "import", str(exported))
+    assert code == 1
+    assert "already exists (--update changes it)" in out
+    assert "16003.MC" not in _offices()  # all or nothing
+    code, out = run("office", "import", "--update", str(exported))
+    assert code == 0, out
+    assert "imported 1 office from" in out
+    assert "updated 2 offices" in out
+    offices = _offices()
+    assert offices["16003"].name == "Xã Thiệu Hóa (mới)"
+    assert offices["16003.MC"].survey_key == "sipas"
+    assert offices["16003"].parent_id == offices["38"].id
+
+
+def test_user_password_resets_and_is_logged(cli_db: str) -> None:
+    from app.auth.service import login
+    from app.models import AuditEvent
+
+    add = ["user", "add", "canbo", "--role", "admin", "--password-stdin"]
+    result = runner.invoke(cli, add, input="cu-mat-khau-1\n")
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        cli, ["user", "password", "canbo", "--password-stdin"], input="moi-mat-khau-2\n"
+    )
+    assert result.exit_code == 0, result.output
+    with Session(get_engine()) as session:
+        assert login(session, "canbo", "moi-mat-khau-2", "127.0.0.1").user is not None
+        assert login(session, "canbo", "cu-mat-khau-1", "127.0.0.1").user is None
+        actions = [e.action for e in session.exec(select(AuditEvent)).scalars()]
+    assert "password_reset" in actions
+    short = runner.invoke(cli, ["user", "password", "canbo", "--password-stdin"], input="ngan\n")
+    assert short.exit_code == 1
+    reset = ["user", "password", "khong-co", "--password-stdin"]
+    missing = runner.invoke(cli, reset, input="x" * 12)
+    assert missing.exit_code == 1
+    assert "error: no user 'khong-co'" in missing.output
+
+
+def test_errors_share_one_style(cli_db: str) -> None:
+    code, out = run("office", "update", "NOPE", "--name", "x")
+    assert code == 1
+    assert "error: no office with code 'NOPE'" in out
+
 
 def test_qr_png_and_svg(cli_db: str, tmp_path: Path) -> None:
     run("office", "add", "000.06.01.H56", "Bộ phận một cửa", "--counters", "3")
@@ -275,6 +334,8 @@ def test_export_and_verify_a_file(cli_db: str, tmp_path: Path) -> None:
         str(out_file),
     )
     assert code == 0, out
+    # It says what it exported: which survey, which days.
+    assert re.search(r"\d+ ballots of survey cong-chuc \(.+\), 2020-01-01\.\.\d{4}-", out), out
     manifest = tmp_path / "phieu.csv.manifest.json"
     assert manifest.exists()
     assert run("verify", str(out_file))[0] == 0

@@ -25,6 +25,7 @@ ACTIONS = {
     "exclude": "Loại phiếu",
     "reinstate": "Khôi phục phiếu",
     "export": "Xuất dữ liệu",
+    "password_reset": "Đặt lại mật khẩu",
 }
 PAGE = 100
 BATCH = 2000

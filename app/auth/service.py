@@ -57,6 +57,27 @@ def create_user(session: Session, data: UserCreate) -> User:
     return user
 
 
+def set_password(session: Session, username: str, password: str, *, by: str) -> User:
+    """A new password; the account's open sessions end, and the audit log records who."""
+    from app.audit import service as audit
+
+    user = get_user(session, username)
+    if len(password) < 10:
+        raise InvalidInput("the password must have at least 10 characters")
+    user.password_hash = _hasher.hash(password)
+    session.add(user)
+    for login_session in session.exec(
+        select(LoginSession).where(
+            LoginSession.user_id == user.id, col(LoginSession.revoked_at).is_(None)
+        )
+    ):
+        login_session.revoked_at = utcnow()
+        session.add(login_session)
+    audit.record(session, by, "password_reset", f"user {user.username}", office_id=user.office_id)
+    session.flush()
+    return user
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == username.strip().lower())).first()
     if user is None:

@@ -15,6 +15,7 @@ from app.cli.common import (
     _registered_catalog,
     cli,
     office_cli,
+    plural,
     surveys_cli,
     token_cli,
     user_cli,
@@ -86,7 +87,7 @@ def demo(
             raise _fail("the database already has offices; demo data goes into an empty one")
         stored = load_demo(session, catalog, ballots=ballots, seed=seed)
         accounts = create_demo_accounts(session)
-    typer.echo(f"demo data loaded: {stored} ballots")
+    typer.echo(f"demo data loaded: {plural(stored, 'ballot')}")
     typer.echo("demo staff accounts (sign in at /login; the passwords are shown only now):")
     for username, role, password in accounts:
         typer.echo(f"  {username:<14} {role:<10} {password}")
@@ -155,8 +156,14 @@ def office_update(
 
 
 @office_cli.command("import")
-def office_import(file: Path) -> None:
-    """Import offices from a UTF-8 CSV with header code,name,parent,kind,survey."""
+def office_import(
+    file: Path,
+    update: Annotated[
+        bool, typer.Option("--update", help="Change offices whose code exists, instead of refusing")
+    ] = False,
+) -> None:
+    """Import offices from a UTF-8 CSV with header code,name,parent,kind,survey (all or
+    nothing). With --update, `hailong office list` output imports back."""
     from app.offices.service import import_csv
 
     try:
@@ -165,13 +172,14 @@ def office_import(file: Path) -> None:
         raise _fail(f"{file}: {exc}") from exc
     try:
         with session_scope(write=True) as session:
-            result = import_csv(session, text, _registered_catalog(session))
+            result = import_csv(session, text, _registered_catalog(session), update=update)
     except DomainError as exc:
         typer.echo(f"error: {file}: nothing imported", err=True)
         for line in exc.message.splitlines():
             typer.echo(f"  {line}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"imported {result.created} offices from {file}")
+    done = f"imported {plural(result.created, 'office')} from {file}"
+    typer.echo(done + (f"; updated {plural(result.updated, 'office')}" if result.updated else ""))
 
 
 @office_cli.command("list")
@@ -227,19 +235,10 @@ def user_add(
     password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin")] = False,
 ) -> None:
     """Add a staff account (the password is asked for, or read from stdin)."""
-    import getpass
-
     from app.auth.service import create_user
     from app.models import UserCreate
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        if not sys.stdin.isatty():
-            raise _fail("no terminal to ask for the password: use --password-stdin", 2)
-        password = getpass.getpass("Mật khẩu / password: ")
-        if getpass.getpass("Nhập lại / again: ") != password:
-            raise _fail("the two passwords differ")
+    password = _read_password(password_stdin)
     try:
         with session_scope(write=True) as session:
             data = UserCreate.model_construct(
@@ -249,6 +248,37 @@ def user_add(
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"added {user.username} ({user.role})", err=True)
+
+
+@user_cli.command("password")
+def user_password(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin")] = False,
+) -> None:
+    """Set a new password for an account (demo passwords are printed only once); its open
+    sessions are signed out, and the change is written in the audit log."""
+    from app.auth.service import set_password
+
+    password = _read_password(password_stdin)
+    try:
+        with session_scope(write=True) as session:
+            user = set_password(session, username, password, by="cli")
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(f"new password set for {user.username}", err=True)
+
+
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise _fail("no terminal to ask for the password: use --password-stdin", 2)
+    password = getpass.getpass("Mật khẩu / password: ")
+    if getpass.getpass("Nhập lại / again: ") != password:
+        raise _fail("the two passwords differ")
+    return password
 
 
 @token_cli.command("create")

@@ -25,7 +25,15 @@ cli.add_typer(surveys_cli, name="surveys")
 cli.add_typer(stats_cli, name="stats")
 
 
+def plural(n: int, word: str) -> str:
+    """ "1 office", "2 offices": the CLI speaks English, and counts right."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
+    # One style for every message: "error: no office with code …".
+    if len(message) > 1 and message[0].isupper() and message[1].islower():
+        message = message[0].lower() + message[1:]
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 

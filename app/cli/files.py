@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import text as sa_text
 
-from app.cli.common import _catalog, _fail, cli, stats_cli
+from app.cli.common import _catalog, _fail, cli, plural, stats_cli
 from app.core.db import session_scope
 from app.core.errors import DomainError
 
@@ -73,7 +73,11 @@ def _export_ballots(
 
     export = files.prepare(session, _catalog(), office, date_range(first, last), survey)
     manifest = files.write(session.connection(), export, fmt, output, "cli")
-    return f"{output}: {export.rows} ballots; manifest {manifest}"
+    used = export.survey
+    return (
+        f"{output}: {plural(export.rows, 'ballot')} of survey {used.key} ({used.title_vi}),"
+        f" {first}..{last}; manifest {manifest}"
+    )
 
 
 def _export_summary(
@@ -86,7 +90,8 @@ def _export_summary(
     with output.open("wb") as out:
         for chunk in SUMMARY_FORMATS[fmt](rows):
             out.write(chunk)
-    return f"{output}: figures per office and criterion"
+    what = "every survey sharing the criteria" if not survey else f"survey {survey}"
+    return f"{output}: figures per office and criterion, {what}, {first}..{last}"
 
 
 def _export_audit(
@@ -141,9 +146,12 @@ def verify(
     for finding in report.findings or []:
         typer.echo(str(finding))
     if not report.ok:
-        typer.echo(f"FAILED: {len(report.findings or [])} problem(s) in {report.chains} chain(s)")
+        found = plural(len(report.findings or []), "problem")
+        typer.echo(f"FAILED: {found} in {plural(report.chains, 'chain')}")
         raise typer.Exit(1)
-    typer.echo(f"ok: {report.ballots} ballots in {report.chains} chains verified")
+    typer.echo(
+        f"ok: {plural(report.ballots, 'ballot')} in {plural(report.chains, 'chain')} verified"
+    )
 
 
 @stats_cli.command("rebuild")
@@ -157,4 +165,4 @@ def stats_rebuild() -> None:
     catalog = _catalog()
     with session_scope(write=True) as session:
         counted = rebuild(session.connection(), tables=ALL_TABLES, criteria=catalog.criteria)
-    typer.echo(f"recounted {counted} {'ballot' if counted == 1 else 'ballots'}")
+    typer.echo(f"recounted {plural(counted, 'ballot')}")

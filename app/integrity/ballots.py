@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
 from app.core.errors import NotFound
+from app.integrity.exclusions import excluded_ids
 from app.models import Answer, Ballot, Exclusion, User
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
@@ -85,13 +86,6 @@ def latest_decisions(conn: Connection, ids: list[int]) -> dict[int, Decision]:
     return found
 
 
-def _currently_excluded() -> Any:
-    latest = sa.select(sa.func.max(EXCLUSION.c.id)).group_by(EXCLUSION.c.ballot_id)
-    return sa.select(EXCLUSION.c.ballot_id).where(
-        EXCLUSION.c.id.in_(latest), EXCLUSION.c.excluded.is_(True)
-    )
-
-
 def browse(
     conn: Connection,
     tree: Tree,
@@ -104,21 +98,29 @@ def browse(
     before: int | None = None,
     limit: int = PAGE,
 ) -> BallotPage:
-    """One page of the sub-tree's ballots of one survey in the period, newest first."""
+    """One page of the sub-tree's ballots of one survey in the period, the latest received
+    first (by the ballot's time; ballots of the same instant by id); ``before`` is the last
+    ballot of the previous page."""
     start, end = period.bounds_utc()
     query = (
         sa.select(BALLOT)
         .where(BALLOT.c.office_id.in_(office_ids), BALLOT.c.survey_key == survey.key)
         .where(BALLOT.c.submitted_at >= start, BALLOT.c.submitted_at < end)
-        .order_by(BALLOT.c.id.desc())
+        .order_by(BALLOT.c.submitted_at.desc(), BALLOT.c.id.desc())
         .limit(limit + 1)
     )
     if receipt:
         query = query.where(BALLOT.c.receipt == receipt)
     if excluded_only:
-        query = query.where(BALLOT.c.id.in_(_currently_excluded()))
+        query = query.where(BALLOT.c.id.in_(excluded_ids()))
     if before is not None:
-        query = query.where(BALLOT.c.id < before)
+        at = sa.select(BALLOT.c.submitted_at).where(BALLOT.c.id == before).scalar_subquery()
+        query = query.where(
+            sa.or_(
+                BALLOT.c.submitted_at < at,
+                sa.and_(BALLOT.c.submitted_at == at, BALLOT.c.id < before),
+            )
+        )
     found = conn.execute(query).all()
     more = len(found) > limit
     rows = _rows(conn, tree, survey, found[:limit])

@@ -146,10 +146,16 @@ def set_counters(session: Session, office: Office, count: int) -> list[Counter]:
 @dataclass
 class ImportResult:
     created: int
+    updated: int = 0
 
 
-def import_csv(session: Session, text: str, catalog: SurveyCatalog) -> ImportResult:
-    """Import offices from CSV; all or nothing, every bad row reported with its line number."""
+def import_csv(
+    session: Session, text: str, catalog: SurveyCatalog, *, update: bool = False
+) -> ImportResult:
+    """Import offices from CSV; all or nothing, every bad row reported with its line number.
+    With ``update``, a row whose code exists changes that office (name, kind, survey: empty
+    means inherited; parent: empty leaves it where it is), so ``office list`` output imports
+    back."""
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
@@ -179,8 +185,10 @@ def import_csv(session: Session, text: str, catalog: SurveyCatalog) -> ImportRes
         rows[code] = (line, data)
     existing = set(session.exec(select(Office.code).where(col(Office.code).in_(list(rows)))))
     for code, (line, data) in rows.items():
-        if code in existing:
-            problems.append(f"line {line}: an office with code {code!r} already exists")
+        if code in existing and not update:
+            problems.append(
+                f"line {line}: an office with code {code!r} already exists (--update changes it)"
+            )
         if data.parent and data.parent not in rows and not _exists(session, data.parent):
             problems.append(
                 f"line {line}: parent {data.parent!r} is neither in the file nor stored"
@@ -188,9 +196,27 @@ def import_csv(session: Session, text: str, catalog: SurveyCatalog) -> ImportRes
     order = _parents_first(rows, problems)
     if problems:
         raise InvalidInput("\n".join(problems))
+    updated = 0
     for code in order:
-        create_office(session, rows[code][1], catalog)
-    return ImportResult(created=len(order))
+        data = rows[code][1]
+        if code not in existing:
+            create_office(session, data, catalog)
+            continue
+        try:
+            update_office(
+                session,
+                code,
+                catalog,
+                name=data.name,
+                kind=data.kind,
+                survey_key=data.survey_key,
+                inherit_survey=data.survey_key is None,
+                parent=data.parent,
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {rows[code][0]}: {exc.message}") from exc
+        updated += 1
+    return ImportResult(created=len(order) - updated, updated=updated)
 
 
 def _exists(session: Session, code: str) -> bool:

@@ -113,3 +113,54 @@ def test_redirect_stays_on_this_site(
         f"/staff/ballots/{receipts[1]}/exclusion", data={"reason": "Trùng lặp phiếu"}
     )
     assert missing_csrf.status_code == 403
+
+
+def test_ballots_are_listed_by_their_time_not_their_arrival(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    import re
+    import uuid
+    from datetime import datetime
+
+    from app.core.timeutil import VN_TZ
+    from app.responses.service import submit
+    from app.responses.validation import Submission
+    from tests.factories import make_office, six_answers
+
+    make_office(db, registered, code="ORD", kind="province")
+    make_office(db, registered, code="ORD.1", parent="ORD")
+    # Stored in this order, dated otherwise (demo data and imports do this); two share a time.
+    days = [3, 9, 1, 9, 5]
+    receipts = []
+    for day in days:
+        ballot, _ = submit(
+            db,
+            registered,
+            "ORD.1",
+            Submission(answers=six_answers(4)),
+            channel="api",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+            submitted_at=datetime(2026, 5, day, 10, tzinfo=VN_TZ),
+        )
+        receipts.append(ballot.receipt)
+    sign_in(client, make_user(db, "inspector", "ORD"))
+    page = client.get("/staff/offices/ORD.1/ballots?from=2026-05-01&to=2026-05-31").text
+    shown = re.findall(r'id="ballot-([0-9A-Z]{10})"', page)
+    # Latest first; the two of 9 May by arrival, the later one first.
+    assert shown == [receipts[3], receipts[1], receipts[4], receipts[0], receipts[2]]
+    # Paging continues after the last ballot shown, in the same order.
+    from datetime import date
+
+    from app.integrity.ballots import browse
+    from app.offices.tree import load_tree
+    from app.stats.periods import date_range
+
+    tree = load_tree(db)
+    office_ids = tree.subtree(next(i for i, o in tree.offices.items() if o[0] == "ORD.1"))
+    period = date_range(date(2026, 5, 1), date(2026, 5, 31))
+    survey = registered.surveys["cong-chuc"]
+    first = browse(db.connection(), tree, office_ids, survey, period, limit=2)
+    assert [r.receipt for r in first.rows] == shown[:2]
+    second = browse(db.connection(), tree, office_ids, survey, period, before=first.older, limit=2)
+    assert [r.receipt for r in second.rows] == shown[2:4]

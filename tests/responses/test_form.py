@@ -58,6 +58,8 @@ def test_unknown_office_is_a_vietnamese_404(client: TestClient) -> None:
     assert response.status_code == 404
     assert "Không tìm thấy đơn vị này" in response.text
     assert response.headers["content-type"].startswith("text/html")
+    # Vietnamese first, as the heading; English second.
+    assert response.text.index("<h1>Không tìm thấy") < response.text.index("No office with code")
 
 
 def test_submit_redirects_to_a_receipt(
