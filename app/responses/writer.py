@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from app.core.db import WRITE
 from app.core.errors import DomainError
@@ -124,14 +125,27 @@ class GroupCommitWriter:
             reply(outcome)
 
     def _store(self, conn: list[Connection], batch: list[PreparedBallot]) -> list[Outcome]:
-        if not conn:
-            conn.append(self.engine.connect().execution_options(**WRITE))
-        try:
-            with conn[0].begin():
-                return store_ballots(conn[0], batch)
-        except Exception:
-            conn.pop().invalidate()
-            raise
+        """Store a batch on the thread's connection. When the database dropped that connection
+        (a restart, a failover, ``pg_terminate_backend``), the batch is stored once more on a
+        fresh one: nothing of it was committed, or, if the commit went through before the
+        connection died, the idempotency keys make the second attempt replay those ballots.
+        A ballot that is itself bad is never retried."""
+        for attempt in range(2):
+            if not conn:
+                conn.append(self.engine.connect().execution_options(**WRITE))
+            try:
+                with conn[0].begin():
+                    return store_ballots(conn[0], batch)
+            except DBAPIError as exc:
+                conn.pop().invalidate()
+                if attempt == 0 and exc.connection_invalidated:
+                    log.warning("the database dropped the writer's connection; storing again")
+                    continue
+                raise
+            except Exception:
+                conn.pop().invalidate()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _resolve(future: asyncio.Future[Outcome], outcome: Outcome | BaseException) -> None:
