@@ -7,10 +7,11 @@ from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
+from app.core.routing import TransactionRoute
 from app.core.templates import static_url
 
 SWAGGER = "vendor/swagger-ui-5.35.0"
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 
 
 @router.get("/docs")

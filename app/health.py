@@ -8,8 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.deps import CatalogDep, SessionDep
+from app.core.routing import TransactionRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=TransactionRoute, tags=["health"])
 
 
 @router.get("/healthz")

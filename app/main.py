@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +33,7 @@ from app.integrity.pages import router as ballots_pages
 from app.integrity.router import router as exclusions_api
 from app.offices.router import router as offices_router
 from app.responses.api import router as responses_api
-from app.responses.intake import WriterIntake
+from app.responses.intake import WriterIntake, intake_engine
 from app.responses.router import router as responses_router
 from app.responses.writer import GroupCommitWriter
 from app.stats.api import router as stats_api
@@ -143,19 +144,25 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Pages and API reads run in threads that share one interpreter lock with the event
+        # loop, which takes ballots and feeds live streams: a few dozen busy threads make every
+        # loop turn wait its turn behind them. A handful keeps two cores busy.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if register_surveys:
             await run_in_threadpool(_register, catalog)
         writer = None
         if getattr(app.state, "intake", None) is None:  # tests bring their own
-            writer = GroupCommitWriter(get_engine(), threads=settings.writer_threads)
+            engine = intake_engine(settings.database_url, settings.writer_threads)
+            writer = GroupCommitWriter(engine, threads=settings.writer_threads)
             writer.start()
-            app.state.intake = WriterIntake(get_engine(), catalog, writer)
+            app.state.intake = WriterIntake(engine, catalog, writer)
         try:
             yield
         finally:
             await app.state.ballot_watch.stop()
             if writer is not None:
                 await run_in_threadpool(writer.stop)
+                writer.engine.dispose()
 
     app = FastAPI(
         **FRAMEWORK_OPTIONS,

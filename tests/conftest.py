@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from app.core.config import get_settings  # noqa: E402
-from app.core.db import build_engine, get_session  # noqa: E402
+from app.core.db import build_engine, get_session, short_sessions  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.responses.intake import SessionIntake  # noqa: E402
@@ -139,14 +139,18 @@ def app(db: Session, registered: SurveyCatalog) -> FastAPI:
         # Each request in a savepoint of its own: a failed request undoes its own work only,
         # as it would with its own session, not the test's setup.
         request = db.begin_nested()
+        db.info["hailong_finish"] = request.commit
         try:
             yield db
-            request.commit()
+            if request.is_active:
+                request.commit()
         except BaseException:
-            request.rollback()
+            if request.is_active:
+                request.rollback()
             raise
 
     application.dependency_overrides[get_session] = session_override
+    application.dependency_overrides[short_sessions] = lambda: lambda: nullcontext(db)
     application.state.intake = SessionIntake(db, registered)
     # The test client reads whole responses: live event streams must end quickly here.
     application.state.live_stream_seconds = 0.05

@@ -22,11 +22,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(database_url: str, *, workers: int = 1) -> Iterator[str]:
-    """Serve the app on a free port with ``database_url``; yields the base URL."""
+def serve(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Serve the app on a free port with ``database_url`` (and ``env``); yields the base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "HAILONG_DATABASE_URL": database_url, "HAILONG_PUBLIC_URL": base}
+    env = {
+        **os.environ,
+        "HAILONG_DATABASE_URL": database_url,
+        "HAILONG_PUBLIC_URL": base,
+        **(env or {}),
+    }
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -16,12 +16,15 @@ from app.core.db import writes
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, api_errors
 from app.core.params import BeforeId, FromDay, ToDay
+from app.core.routing import TransactionRoute
 from app.core.templates import render
 from app.exports.service import MEDIA, file_responses, marked_on_failure
 from app.models import User
 from app.offices.tree import load_tree
 
-router = APIRouter(tags=["audit"], responses=api_errors(400, 401, 403, 422, 431))
+router = APIRouter(
+    route_class=TransactionRoute, tags=["audit"], responses=api_errors(400, 401, 403, 422, 431)
+)
 
 
 def audit_query(

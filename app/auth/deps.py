@@ -6,10 +6,11 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.auth import service
-from app.core.db import SessionDep
+from app.core.db import ShortSessionsDep
 from app.core.errors import DomainError
 from app.models import LoginSession, User
 
@@ -33,7 +34,14 @@ class CsrfFailed(DomainError):
     message_vi = "Phiên làm việc đã thay đổi, xin tải lại trang và thử lại."
 
 
-def current_user(request: Request, session: SessionDep) -> User:
+def current_user(request: Request, sessions: ShortSessionsDep) -> User:
+    """Who is asking, read in a session of its own that ends with this dependency's thread job
+    (the handler's session starts later, in the handler's own job)."""
+    with sessions() as session:
+        return _authenticate(request, session)
+
+
+def _authenticate(request: Request, session: Session) -> User:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         if not request.url.path.startswith("/api/"):  # tokens are for the API alone

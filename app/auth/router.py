@@ -15,11 +15,12 @@ from app.auth import service
 from app.auth.deps import SESSION_COOKIE, CsrfUser, CurrentUser, login_of
 from app.auth.scope import visible
 from app.core.deps import SessionDep, SettingsDep
+from app.core.routing import TransactionRoute
 from app.core.templates import render
 from app.models.account import ROLES
 from app.offices.tree import load_tree
 
-router = APIRouter(tags=["staff"], include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, tags=["staff"], include_in_schema=False)
 LOGIN_NONCE_COOKIE = "hl_login"
 
 

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # A ballot is a few hundred bytes; anything near this limit is not a ballot.
     max_body_bytes: int = Field(default=16_384, ge=1024)
     db_pool_size: int = Field(default=10, ge=1)
+    # Threads per worker for pages and API reads (at most the pool's 3 × db_pool_size).
+    threads: int = Field(default=8, ge=1, le=64)
     # Ballot writer threads per worker process; 0 picks 1 for SQLite and 2 for PostgreSQL.
     ballot_writers: int = Field(default=0, ge=0, le=16)
     # Figures backed by fewer ballots than this are flagged as not yet reliable.

@@ -7,8 +7,8 @@ committed ballot.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -65,6 +65,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 @lru_cache
+def _writing(engine: Engine) -> Engine:
+    """The same engine and pool, its transactions beginning as writers (lazily, at the first
+    statement)."""
+    return engine.execution_options(**WRITE)
+
+
+@lru_cache
 def get_engine() -> Engine:
     settings = get_settings()
     return build_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -91,9 +98,30 @@ def get_session(request: Request) -> Iterator[Session]:
     """The request's session. A request that may write begins with the write lock on SQLite
     (BEGIN IMMEDIATE): a deferred transaction that reads, then writes, fails at once with
     "database is locked" when another writer committed in between; taken up front, writers
-    queue for the busy timeout instead."""
+    queue for the busy timeout instead.
+
+    The transaction, and its pooled connection, start at the first statement, inside the
+    handler's own thread job; they end in the dependency's exit, which FastAPI runs on a
+    limiter of its own. So a request never holds a connection while it waits for a thread,
+    and hundreds of requests at once cannot deadlock the pool against the thread pool."""
     with session_scope(write=may_write(request)) as session:
         yield session
+
+
+@contextmanager
+def short_session() -> Iterator[Session]:
+    """A session for one thread job, closed (its connection back in the pool) at its end."""
+    with session_scope() as session:
+        yield session
+
+
+ShortSession = Callable[[], AbstractContextManager[Session]]
+
+
+def short_sessions() -> ShortSession:
+    """Opens sessions that last one thread job: for dependencies, such as signing the user in,
+    that run in their own job before the handler's (tests replace it with their session)."""
+    return short_session
 
 
 def begin_write(session: Session) -> None:
@@ -104,14 +132,25 @@ def begin_write(session: Session) -> None:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ShortSessionsDep = Annotated[ShortSession, Depends(short_sessions)]
+
+
+FINISH = "hailong_finish"
+
+
+def finish(session: Session) -> None:
+    """End the request's transaction now (see ``app.core.routing``); its owner set how."""
+    done = session.info.get(FINISH)
+    if done is not None:
+        done()
 
 
 @contextmanager
 def session_scope(*, write: bool = False) -> Iterator[Session]:
     """The transaction owner of a request or a CLI command: commit on success, else roll back."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        if write:
-            begin_write(session)
+    engine = _writing(get_engine()) if write else get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        session.info[FINISH] = session.commit
         try:
             yield session
             session.commit()

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("hailong")
@@ -213,6 +214,17 @@ def install_error_handlers(app: FastAPI) -> None:
         vi = messages.get(exc.status_code, "Yêu cầu không hợp lệ.")
         headers = getattr(exc, "headers", None)
         return _page(request, exc.status_code, vi, str(exc.detail), headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: PoolTimeout) -> Response:
+        # Every pooled connection stayed busy for the pool's whole timeout: an overload, not a
+        # fault. Say when to come back; live pages and API clients retry by themselves.
+        log.warning("no database connection free on %s %s", request.method, request.url.path)
+        headers = {"Retry-After": "2"}
+        if wants_json(request):
+            body = {"detail": "The server is busy; retry shortly", "code": "busy"}
+            return JSONResponse(body, status_code=503, headers=headers)
+        return _page(request, 503, "Hệ thống đang bận, xin thử lại sau giây lát.", "Busy.", headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -12,9 +12,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from app.models import Ballot
 
@@ -30,6 +30,8 @@ class BallotWatch:
         self._subscribers: set[asyncio.Queue[set[int]]] = set()
         self._task: asyncio.Task[None] | None = None
         self._seen: set[int] = set()
+        # Its own thread budget: the poll must not queue behind the pages it makes refresh.
+        self._limiter = anyio.CapacityLimiter(1)
 
     def _poll(self) -> set[int]:
         """Offices with ballots not seen by the previous poll, among the newest ids only."""
@@ -46,7 +48,7 @@ class BallotWatch:
         primed = False  # what is there already when watching starts is not news
         while True:
             try:
-                offices = await run_in_threadpool(self._poll)
+                offices = await anyio.to_thread.run_sync(self._poll, limiter=self._limiter)
             except Exception:  # the database restarting must not end live updates for good
                 log.exception("polling for new ballots failed")
                 offices = set()

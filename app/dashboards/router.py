@@ -13,6 +13,7 @@ from app.auth.deps import CurrentUser
 from app.auth.scope import require_office
 from app.core.deps import CatalogDep, SessionDep, SettingsDep
 from app.core.params import FromDay, ToDay
+from app.core.routing import TransactionRoute
 from app.core.templates import render
 from app.dashboards import views
 from app.dashboards.live import BallotWatch
@@ -20,7 +21,12 @@ from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import Unit
 
-router = APIRouter(prefix="/staff/offices", tags=["dashboards"], include_in_schema=False)
+router = APIRouter(
+    route_class=TransactionRoute,
+    prefix="/staff/offices",
+    tags=["dashboards"],
+    include_in_schema=False,
+)
 
 PeriodQuery = Annotated[Unit, Query(alias="period")]
 Survey = Annotated[str | None, Query(max_length=64)]

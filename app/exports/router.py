@@ -18,6 +18,7 @@ from app.core.db import writes
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import api_errors
 from app.core.params import MAX_ID, FromDay, ToDay
+from app.core.routing import TransactionRoute
 from app.exports import files
 from app.exports.service import MEDIA, Export, file_responses, marked_on_failure
 from app.exports.summary import SUMMARY_FORMATS, summary_rows
@@ -27,7 +28,10 @@ from app.offices.tree import load_tree
 from app.stats.periods import Period, date_range, period_of, today
 
 router = APIRouter(
-    prefix="/api/v1/exports", tags=["exports"], responses=api_errors(400, 401, 404, 422, 431)
+    route_class=TransactionRoute,
+    prefix="/api/v1/exports",
+    tags=["exports"],
+    responses=api_errors(400, 401, 404, 422, 431),
 )
 
 Format = Literal["csv", "jsonl", "xlsx"]

@@ -54,6 +54,24 @@ def heads(conn: Connection, office_ids: list[int]) -> dict[int, Head]:
     SQLite's writer already holds the database's write lock."""
     if not office_ids:
         return {}
+    found = _read_heads(conn, office_ids)
+    missing = sorted(set(office_ids) - set(found))
+    if missing and conn.dialect.name == "postgresql":
+        # A new office has no head row to lock yet: two writers would both start its chain at
+        # 1. Create the row first (a concurrent creator makes this wait, then do nothing) and
+        # lock it like any other.
+        bulk(conn).insert(
+            conn,
+            "office_chain",
+            ("office_id", "last_seq", "last_hash"),
+            [[office_id, 0, GENESIS] for office_id in missing],
+            " ON CONFLICT (office_id) DO NOTHING",
+        )
+        found.update(_read_heads(conn, missing))
+    return {k: v for k, v in found.items() if v != (0, GENESIS)}
+
+
+def _read_heads(conn: Connection, office_ids: list[int]) -> dict[int, Head]:
     sql = bulk(conn)
     marks = ", ".join([sql.mark] * len(office_ids))
     lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""

@@ -13,12 +13,13 @@ from app.auth.scope import can_inspect
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import Conflict, InvalidInput
 from app.core.params import BeforeId, FromDay, ToDay
+from app.core.routing import TransactionRoute
 from app.core.templates import is_htmx, render
 from app.integrity import ballots
 from app.integrity.exclusions import decide, find
 from app.offices.tree import load_tree
 
-router = APIRouter(tags=["exclusions"], include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, tags=["exclusions"], include_in_schema=False)
 
 
 def ballot_query(

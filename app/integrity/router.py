@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from app.auth.deps import CsrfUser
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import api_errors
+from app.core.routing import TransactionRoute
 from app.integrity.exclusions import decide
 
 router = APIRouter(
+    route_class=TransactionRoute,
     prefix="/api/v1",
     tags=["exclusions"],
     responses=api_errors(400, 401, 403, 404, 409, 413, 422, 431),

@@ -10,10 +10,13 @@ from fastapi.responses import HTMLResponse, Response
 from app.auth.deps import CurrentUser
 from app.auth.scope import require_office
 from app.core.deps import SessionDep, SettingsDep
+from app.core.routing import TransactionRoute
 from app.core.templates import render
 from app.offices import qr, service
 
-router = APIRouter(prefix="/staff/offices", tags=["staff"], include_in_schema=False)
+router = APIRouter(
+    route_class=TransactionRoute, prefix="/staff/offices", tags=["staff"], include_in_schema=False
+)
 
 CounterQuery = Annotated[int | None, Query(ge=1, le=999)]
 

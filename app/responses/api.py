@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Response
 
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import DomainError, InvalidInput, api_errors
+from app.core.routing import TransactionRoute
 from app.models import BallotPublic, OfficePublic
 from app.offices import service as offices
 from app.responses import service
@@ -17,7 +18,12 @@ from app.responses.schemas import ResponseCreate
 from app.responses.validation import Submission
 from app.surveys.service import survey_for_office
 
-router = APIRouter(prefix="/api/v1", tags=["responses"], responses=api_errors(400, 404, 422, 431))
+router = APIRouter(
+    route_class=TransactionRoute,
+    prefix="/api/v1",
+    tags=["responses"],
+    responses=api_errors(400, 404, 422, 431),
+)
 
 IdempotencyKey = Annotated[
     str | None,

@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from typing import Annotated, Protocol
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.core.db import build_engine
 from app.responses.service import (
     OfficeInfo,
     Outcome,
@@ -26,6 +28,12 @@ from app.surveys.catalog import SurveyCatalog
 
 # An office's survey or counters changed from the CLI reach a running server within this time.
 OFFICE_CACHE_SECONDS = 10.0
+LOOKUP_THREADS = 4
+
+
+def intake_engine(url: str, writers: int) -> Engine:
+    """The ballots' own pool: one connection per writer thread and a few for office lookups."""
+    return build_engine(url, pool_size=writers + LOOKUP_THREADS)
 
 
 class Intake(Protocol):
@@ -35,18 +43,23 @@ class Intake(Protocol):
 
 
 class WriterIntake:
+    """``engine`` should be the intake's own (see ``intake_engine``): taking a ballot then has
+    a connection budget, and threads (``LOOKUP_THREADS``), that no page or live stream can use
+    up; open dashboards by the hundred never make a citizen's ballot wait."""
+
     def __init__(self, engine: Engine, catalog: SurveyCatalog, writer: GroupCommitWriter) -> None:
         self.engine = engine
         self.catalog = catalog
         self.writer = writer
         self._offices: dict[str, tuple[float, OfficeInfo]] = {}
+        self._limiter = anyio.CapacityLimiter(LOOKUP_THREADS)
 
     async def office(self, code: str) -> OfficeInfo:
         cached = self._offices.get(code)
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             return cached[1]
-        info = await run_in_threadpool(self._load, code)
+        info = await anyio.to_thread.run_sync(self._load, code, limiter=self._limiter)
         if len(self._offices) > 50_000:  # the national tree is ~4,000 units; bound it anyway
             self._offices.clear()
         self._offices[code] = (now + OFFICE_CACHE_SECONDS, info)

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import DomainError, InvalidBallot
+from app.core.routing import TransactionRoute
 from app.core.templates import is_htmx, render
 from app.models import BallotPublic
 from app.offices import service as offices
@@ -22,7 +23,7 @@ from app.responses.service import OfficeInfo
 from app.responses.texts import texts
 from app.responses.validation import as_int, submission_from_form
 
-router = APIRouter(tags=["citizen"], include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, tags=["citizen"], include_in_schema=False)
 
 Lang = Annotated[Literal["vi", "en"], Query()]
 VISIT_COOKIE = "hl_visit"

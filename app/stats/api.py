@@ -13,6 +13,7 @@ from app.auth.scope import require_office
 from app.core.deps import CatalogDep, SessionDep, SettingsDep
 from app.core.errors import api_errors
 from app.core.params import FromDay, ToDay
+from app.core.routing import TransactionRoute
 from app.offices.service import get_by_code
 from app.stats import service
 from app.stats.maths import Figures
@@ -20,7 +21,10 @@ from app.stats.periods import Period, date_range, period_of, today
 from app.surveys.catalog import Comparison
 
 router = APIRouter(
-    prefix="/api/v1", tags=["figures"], responses=api_errors(400, 401, 404, 422, 431)
+    route_class=TransactionRoute,
+    prefix="/api/v1",
+    tags=["figures"],
+    responses=api_errors(400, 401, 404, 422, 431),
 )
 
 SurveyKey = Annotated[str | None, Query(alias="survey", max_length=64)]
