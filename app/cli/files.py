@@ -73,9 +73,9 @@ def _export_ballots(
 
     export = files.prepare(session, _catalog(), office, date_range(first, last), survey)
     manifest = files.write(session.connection(), export, fmt, output, "cli")
-    used = export.survey
+    surveys = plural(len(export.surveys), "survey").split(" ", 1)[1]
     return (
-        f"{output}: {plural(export.rows, 'ballot')} of survey {used.key} ({used.title_vi}),"
+        f"{output}: {plural(export.rows, 'ballot')} of {surveys} {', '.join(export.surveys)},"
         f" {first}..{last}; manifest {manifest}"
     )
 

@@ -185,7 +185,7 @@ def children_page(
                     ("office", office.code),
                     ("from", period.start),
                     ("to", period.end),
-                    ("survey", survey.key),
+                    ("survey", query.survey),
                     ("snapshot", snapshot(session.connection())),
                 )
                 if v is not None

@@ -22,7 +22,7 @@ from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import Period
 from app.surveys.catalog import SurveyCatalog
-from app.surveys.service import survey_for_office
+from app.surveys.service import survey_for_office, survey_version
 
 FORMATS = {"csv": csv_stream, "jsonl": jsonl_stream, "xlsx": xlsx_stream}
 
@@ -34,7 +34,11 @@ def prepare(
     period: Period,
     survey_key: str | None = None,
     visible: set[int] | None = None,
+    *,
+    snapshot: int | None = None,
 ) -> Export:
+    """What to export: ``survey_key`` alone, or by default every survey the sub-tree's ballots
+    of the period use (one column per question of any of them)."""
     office = get_by_code(session, office_code)
     survey = catalog.get(survey_key) if survey_key else survey_for_office(session, catalog, office)
     if survey is None:
@@ -42,7 +46,34 @@ def prepare(
     tree = load_tree(session)
     ids = [i for i in tree.subtree(office.id or 0) if visible is None or i in visible]
     offices = {i: (tree.offices[i][0], tree.offices[i][1]) for i in ids}
-    return Export(offices=offices, survey=survey, period=period)
+    if survey_key:
+        return Export(offices=offices, survey=survey, period=period, snapshot=snapshot)
+    start, end = period.bounds_utc()
+    # Up to the snapshot: the manifest, computed later, must find the same surveys (columns).
+    used = session.connection().execute(
+        sa.select(BALLOT.c.survey_key, BALLOT.c.survey_version)
+        .where(BALLOT.c.office_id.in_(ids), BALLOT.c.id <= (snapshot or 2**62))
+        .where(BALLOT.c.submitted_at >= start, BALLOT.c.submitted_at < end)
+        .distinct()
+    )
+    versions = sorted({(key, version) for key, version in used} - {(survey.key, survey.version)})
+    questions = list(survey.questions)
+    seen = {q.key for q in questions}
+    for key, version in versions:
+        other = survey_version(session, catalog, key, version)
+        for question in other.questions if other is not None else []:
+            if question.key not in seen:
+                seen.add(question.key)
+                questions.append(question)
+    keys = (survey.key, *sorted({key for key, _ in versions} - {survey.key}))
+    return Export(
+        offices=offices,
+        survey=survey,
+        period=period,
+        snapshot=snapshot,
+        surveys=keys,
+        questions=questions,
+    )
 
 
 SETTLE = timedelta(seconds=5)

@@ -73,10 +73,20 @@ def _scoped(session: Any, user: Any, q: ExportQuery) -> Office:
     return office
 
 
-def _export(session: Any, catalog: Any, user: Any, q: ExportQuery) -> tuple[Export, Office]:
+def _export(
+    session: Any, catalog: Any, user: Any, q: ExportQuery, snapshot: int | None
+) -> tuple[Export, Office]:
+    """The export up to the ballot ``snapshot`` (default: the newest settled one)."""
     office = _scoped(session, user, q)
+    newest = files.snapshot(session.connection())
     export = files.prepare(
-        session, catalog, q.office, q.period, q.survey, visible(load_tree(session), user)
+        session,
+        catalog,
+        q.office,
+        q.period,
+        q.survey,
+        visible(load_tree(session), user),
+        snapshot=newest if snapshot is None else min(snapshot, newest),
     )
     return export, office
 
@@ -112,8 +122,7 @@ def ballots_manifest(
 ) -> JSONResponse:
     """The manifest of the file the same parameters give: rows, first and last chain hashes,
     SHA-256. Computed by streaming the same export again, never holding it in memory."""
-    export, _ = _export(session, catalog, user, q)
-    export.snapshot = snapshot if snapshot is not None else files.snapshot(session.connection())
+    export, _ = _export(session, catalog, user, q, snapshot)
     with _connection(request) as conn:
         for _ in files.FORMATS[fmt](conn, export):
             pass
@@ -141,9 +150,7 @@ def ballots_file(
     """Raw ballots, one row per ballot, streamed. Its manifest: the same URL with
     ``.manifest.json`` appended and the ``snapshot`` given in the ``X-Export-Snapshot`` header
     (or the one given here: the inspectors' page links a file and its manifest that way)."""
-    export, office = _export(session, catalog, user, q)
-    newest = files.snapshot(session.connection())
-    export.snapshot = newest if snapshot is None else min(snapshot, newest)
+    export, office = _export(session, catalog, user, q, snapshot)
     _log(request, session, user, q, office, "ballots", fmt)
 
     def body() -> Iterator[bytes]:

@@ -71,7 +71,8 @@ def _filters(conn: Connection, export: Export, bind: Params, *, dense: bool = Fa
     offices = ", ".join(bind(i) for i in sorted(export.offices))
     snapshot = export.snapshot if export.snapshot is not None else 2**62
     return (
-        f"{column} IN ({offices}) AND b.survey_key = {bind(export.survey.key)}"
+        f"{column} IN ({offices})"
+        f" AND b.survey_key IN ({', '.join(bind(k) for k in export.surveys)})"
         f" AND b.submitted_at >= {bind(moment(start))} AND b.submitted_at < {bind(moment(end))}"
         f" AND b.id <= {bind(snapshot)}"
     )
@@ -120,7 +121,7 @@ def _query(conn: Connection, export: Export, fields: Fields) -> tuple[str, dict[
     expression per question for its answer."""
     first, last, dense = _span(conn, export)
     bind = Params(conn)
-    keys = [q.key for q in export.survey.questions]
+    keys = [q.key for q in export.questions]
     if dense:
         # Answers pivoted over the id range, then joined to the ballots: both walk their
         # primary keys in order (PostgreSQL: a merge join), nothing is sorted.

@@ -35,7 +35,7 @@ from app.exports.rows import (
 from app.models import Ballot
 from app.models.types import utcnow
 from app.stats.periods import Period
-from app.surveys.definition import SurveyDefinition
+from app.surveys.definition import Question, SurveyDefinition
 
 log = logging.getLogger("hailong")
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
@@ -52,13 +52,21 @@ class Export:
     """What one export covers, and what the manifest will say about it."""
 
     offices: dict[int, tuple[str, str]]  # id -> (code, name)
-    survey: SurveyDefinition
+    survey: SurveyDefinition  # the office's own, or the one asked for: it names the file's survey
     period: Period
     snapshot: int | None = None  # the newest ballot id included, so a file can be reproduced
+    # Every survey whose ballots the file holds, and the union of their questions (one column
+    # each, the office's own survey's first); by default just ``survey``.
+    surveys: tuple[str, ...] = ()
+    questions: list[Question] = field(default_factory=list)
     rows: int = 0
     first_hash: str | None = None
     last_hash: str | None = None
     digest: Any = field(default_factory=hashlib.sha256)
+
+    def __post_init__(self) -> None:
+        self.surveys = self.surveys or (self.survey.key,)
+        self.questions = self.questions or list(self.survey.questions)
 
     def note(self, row: tuple[Any, ...]) -> None:
         """Count a row into what the manifest will say (every format calls this)."""
@@ -85,7 +93,7 @@ class Export:
             "Phiếu",
             "Phiên bản",
             "Mã phiếu",
-            *[q.text_vi for q in self.survey.questions],
+            *[q.text_vi for q in self.questions],
             "Góp ý",
             "Dữ liệu mẫu",
             "Loại khỏi thống kê",
@@ -99,7 +107,8 @@ class Export:
             "format": fmt,
             "filters": {
                 "offices": sorted(code for code, _ in self.offices.values()),
-                "survey": self.survey.key,
+                "survey": self.survey.key if len(self.surveys) == 1 else None,
+                "surveys": list(self.surveys),
                 "from": self.period.start.isoformat(),
                 "to": self.period.end.isoformat(),
             },
@@ -134,7 +143,7 @@ def csv_stream(conn: Connection, export: Export) -> Iterator[bytes]:
 
 
 def jsonl_stream(conn: Connection, export: Export) -> Iterator[bytes]:
-    keys = [q.key for q in export.survey.questions]
+    keys = [q.key for q in export.questions]
     lines: list[bytes] = []
     for row in _counted(export, ballot_rows(conn, export, spreadsheet=False)):
         record = {

@@ -147,3 +147,48 @@ def test_a_stream_cut_short_says_so_in_the_file(
     except Exception:
         pass
     assert b'"error": "export_interrupted"' in jsonl_body
+
+
+def test_ballots_of_every_survey_by_default(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    import uuid
+    from datetime import datetime
+
+    from app.core.timeutil import VN_TZ
+    from app.responses.service import submit
+    from app.responses.validation import Submission
+    from tests.factories import make_office, six_answers
+
+    make_office(db, registered, code="MX", kind="province")
+    make_office(db, registered, code="MX.CC", parent="MX")
+    make_office(db, registered, code="MX.SP", parent="MX", survey="sipas")
+    sipas = {q.key: 4 for q in registered.surveys["sipas"].questions if q.required}
+    for code, answers in (("MX.CC", six_answers(5)), ("MX.SP", sipas)):
+        submit(
+            db,
+            registered,
+            code,
+            Submission(answers=answers),
+            channel="api",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+            submitted_at=datetime(2026, 5, 6, 9, tzinfo=VN_TZ),
+        )
+    headers = bearer(db, make_user(db, "inspector", "MX"))
+    params = "office=MX&from=2026-05-01&to=2026-05-31"
+    both = client.get(f"/api/v1/exports/ballots.csv?{params}", headers=headers)
+    rows = list(csv.reader(io.StringIO(both.content.decode("utf-8-sig"))))
+    assert sorted(r[5] for r in rows[1:]) == ["cong-chuc", "sipas"]
+    # One column per question of either survey: the six first, then SIPAS's other sixteen.
+    assert len(rows[0]) == 8 + 22 + 5
+    manifest = client.get(
+        f"/api/v1/exports/ballots.csv.manifest.json?{params}"
+        f"&snapshot={both.headers['x-export-snapshot']}",
+        headers=headers,
+    ).json()
+    assert manifest["sha256"] == hashlib.sha256(both.content).hexdigest()
+    assert manifest["filters"]["surveys"] == ["cong-chuc", "sipas"]
+    one = client.get(f"/api/v1/exports/ballots.csv?{params}&survey=sipas", headers=headers)
+    rows = list(csv.reader(io.StringIO(one.content.decode("utf-8-sig"))))
+    assert [r[5] for r in rows[1:]] == ["sipas"]
