@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import pytest
 
 from app.core.config import ROOT
@@ -60,6 +61,14 @@ def serve(
                 time.sleep(0.05)
         else:
             pytest.fail("the test server did not start")
+        # Listening is not ready: wait until the app has started (surveys registered, writer up).
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
         yield base
     finally:
         proc.terminate()
