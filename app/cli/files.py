@@ -73,7 +73,7 @@ def _export_ballots(
 
     export = files.prepare(session, _catalog(), office, date_range(first, last), survey)
     manifest = files.write(session.connection(), export, fmt, output, "cli")
-    surveys = plural(len(export.surveys), "survey").split(" ", 1)[1]
+    surveys = "survey" if len(export.surveys) == 1 else "surveys"
     return (
         f"{output}: {plural(export.rows, 'ballot')} of {surveys} {', '.join(export.surveys)},"
         f" {first}..{last}; manifest {manifest}"

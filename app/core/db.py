@@ -108,20 +108,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-@contextmanager
-def short_session() -> Iterator[Session]:
-    """A session for one thread job, closed (its connection back in the pool) at its end."""
-    with session_scope() as session:
-        yield session
-
-
 ShortSession = Callable[[], AbstractContextManager[Session]]
 
 
 def short_sessions() -> ShortSession:
     """Opens sessions that last one thread job: for dependencies, such as signing the user in,
-    that run in their own job before the handler's (tests replace it with their session)."""
-    return short_session
+    that run in their own job before the handler's (tests replace it with their session); each
+    is closed, its connection back in the pool, when the job's ``with`` block ends."""
+    return session_scope
 
 
 def begin_write(session: Session) -> None:

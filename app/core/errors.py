@@ -70,14 +70,6 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
-class PayloadTooLarge(DomainError):
-    """The request body is larger than this server accepts."""
-
-    status_code = 413
-    code = "payload_too_large"
-    message_vi = "Nội dung gửi lên quá lớn."
-
-
 class InvalidBallot(DomainError):
     """Field-level problems with a ballot; ``errors`` maps a field to a Vietnamese message."""
 

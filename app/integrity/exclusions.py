@@ -140,6 +140,8 @@ def excluded_counts(
     """Currently excluded ballots per office, submitted in [start, end)."""
     if not office_ids:
         return {}
+    # From the exclusions, few, to their ballots: filtering the ballots by ``excluded_ids()``
+    # instead would make SQLite walk every ballot of the sub-tree and period.
     latest = sa.select(sa.func.max(EXCLUSION.c.id)).group_by(EXCLUSION.c.ballot_id)
     ballot = Ballot.__table__  # type: ignore[attr-defined]
     rows = session.connection().execute(

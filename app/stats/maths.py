@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
@@ -167,23 +166,6 @@ class Figures:
         return sum(values) / len(values) if values else None
 
 
-_CATEGORIES: dict[int, tuple[Any, dict[tuple[str, int], dict[int, str]]]] = {}
-
-
-def _categories(
-    versions: dict[tuple[str, int], SurveyDefinition],
-) -> dict[tuple[str, int], dict[int, str]]:
-    """Each version's value -> category map, built once per ``versions`` dict (a province's
-    overview computes figures for hundreds of offices with the same one)."""
-    cached = _CATEGORIES.get(id(versions))
-    if cached is None or cached[0] is not versions:
-        cached = (versions, {ref: s.scale.categories() for ref, s in versions.items()})
-        if len(_CATEGORIES) > 64:
-            _CATEGORIES.clear()
-        _CATEGORIES[id(versions)] = cached
-    return cached[1]
-
-
 def figures(
     survey: SurveyDefinition,
     versions: dict[tuple[str, int], SurveyDefinition],
@@ -199,7 +181,7 @@ def figures(
     ``(survey, version, level, n)``. Each version's own scale says which category a value is in
     (so 3- and 5-level answers meet in "satisfied or better"); ``survey`` gives the criteria,
     their order and wording, narrowed to ``questions`` when several surveys are compared."""
-    categories = _categories(versions)
+    categories = {ref: s.categories for ref, s in versions.items()}
     asked = [q for q in survey.questions if questions is None or q.key in questions]
     per_question: dict[str, dict[str, int]] = {q.key: {} for q in asked}
     for key, version, question, value, n in answer_counts:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Table, delete, inspect, select, text
 from app.core.bulk import bulk
 from app.core.timeutil import to_local
 from app.models import Answer, AnswerRollup, Ballot, BallotMoments, BallotRollup, SurveyVersion
-from app.surveys.definition import SATISFIED_OR_BETTER, CriteriaSet, SurveyDefinition
+from app.surveys.definition import CriteriaSet, SurveyDefinition
 
 ANSWER_ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
 BALLOT_ROLLUP: Table = BallotRollup.__table__  # type: ignore[attr-defined]
@@ -66,7 +66,7 @@ def satisfaction(
 ) -> tuple[tuple[str, int, int], ...]:
     """How many criteria a ballot answered and how many of them satisfied or better, over all
     the survey's questions and over the shared criteria it is compared on."""
-    good = {v for v, c in survey.scale.categories().items() if c in SATISFIED_OR_BETTER}
+    good = survey.satisfied_values
 
     def count(keys: Iterable[str]) -> tuple[int, int]:
         given = [answers[k] for k in keys if k in answers]

@@ -92,9 +92,7 @@ class SurveyCatalog:
         (those questions only), or the survey alone (all its questions)."""
         shared = self._set_of.get(survey.key)
         if shared is None:
-            return Comparison(
-                key="", surveys=(survey.key,), questions=tuple(q.key for q in survey.questions)
-            )
+            return self.alone(survey)
         return Comparison(
             key=shared.key, surveys=tuple(shared.surveys), questions=tuple(shared.questions)
         )

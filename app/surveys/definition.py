@@ -99,6 +99,8 @@ class SurveyDefinition(Text):
     _by_key: dict[str, Question] = PrivateAttr(default_factory=dict)
     _values: frozenset[int] = PrivateAttr(default=frozenset())
     _required: tuple[str, ...] = PrivateAttr(default=())
+    _categories: dict[int, str] = PrivateAttr(default_factory=dict)
+    _satisfied: frozenset[int] = PrivateAttr(default=frozenset())
 
     key: Slug
     version: int = Field(ge=1)
@@ -146,6 +148,10 @@ class SurveyDefinition(Text):
         self._by_key = {q.key: q for q in self.questions}
         self._values = frozenset(level.value for level in self.scale.levels)
         self._required = tuple(q.key for q in self.questions if q.required)
+        self._categories = self.scale.categories()
+        self._satisfied = frozenset(
+            value for value, category in self._categories.items() if category in SATISFIED_OR_BETTER
+        )
 
     def question(self, key: str) -> Question | None:
         return self._by_key.get(key)
@@ -158,6 +164,16 @@ class SurveyDefinition(Text):
     @property
     def required_keys(self) -> tuple[str, ...]:
         return self._required
+
+    @property
+    def categories(self) -> dict[int, str]:
+        """Each value's category under this version's scale."""
+        return self._categories
+
+    @property
+    def satisfied_values(self) -> frozenset[int]:
+        """The values that count as satisfied or better."""
+        return self._satisfied
 
     def canonical_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
