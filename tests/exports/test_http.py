@@ -131,22 +131,22 @@ def test_a_stream_cut_short_says_so_in_the_file(
     for fmt in ("csv", "jsonl"):
         monkeypatch.setitem(files.FORMATS, fmt, failing(fmt))
     params = "office=X-P&from=2026-05-01&to=2026-05-31"
-    csv_body = b""
-    try:
-        with client.stream("GET", f"/api/v1/exports/ballots.csv?{params}", headers=headers) as r:
-            for chunk in r.iter_bytes():
-                csv_body += chunk
-    except Exception:
-        pass
-    assert "KHÔNG ĐẦY ĐỦ" in csv_body.decode("utf-8-sig")
-    jsonl_body = b""
-    try:
-        with client.stream("GET", f"/api/v1/exports/ballots.jsonl?{params}", headers=headers) as r:
-            for chunk in r.iter_bytes():
-                jsonl_body += chunk
-    except Exception:
-        pass
-    assert b'"error": "export_interrupted"' in jsonl_body
+
+    def received(fmt: str) -> bytes:
+        """What the client got before the connection was aborted."""
+        body = b""
+        try:
+            with client.stream(
+                "GET", f"/api/v1/exports/ballots.{fmt}?{params}", headers=headers
+            ) as response:
+                for chunk in response.iter_bytes():
+                    body += chunk
+        except Exception:
+            pass
+        return body
+
+    assert "KHÔNG ĐẦY ĐỦ" in received("csv").decode("utf-8-sig")
+    assert b'"error": "export_interrupted"' in received("jsonl")
 
 
 def test_ballots_of_every_survey_by_default(
