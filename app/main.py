@@ -23,6 +23,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import get_engine
 from app.core.edge import EdgeGuard
 from app.core.errors import install_error_handlers
+from app.core.memory import settle_heap
 from app.core.templates import STATIC_DIR
 from app.dashboards.live import BallotWatch
 from app.dashboards.router import router as dashboards_router
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
             writer = GroupCommitWriter(engine, threads=settings.writer_threads)
             writer.start()
             app.state.intake = WriterIntake(engine, catalog, writer)
+        settle_heap()
         try:
             yield
         finally:

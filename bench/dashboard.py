@@ -33,6 +33,7 @@ from sqlmodel import Session  # noqa: E402
 
 from app.core.config import Settings  # noqa: E402
 from app.core.db import build_engine  # noqa: E402
+from app.core.memory import settle_heap  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.models import Office  # noqa: E402
 from app.stats import rollups  # noqa: E402
@@ -132,6 +133,7 @@ def generate(engine: Any, catalog: Any, office_ids: list[int], answers: int, see
                     rollups.ballot_level(survey, given),
                     given,
                     rollups.satisfaction(survey, given, shared),
+                    rollups.compared(survey, given, shared),
                 )
             )
             next_id += 1
@@ -236,6 +238,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-dash-')}/d.db"
     engine, catalog, offices = prepare(url, args.offices)
+    settle_heap()  # as the app does once it has started
     stored, results = 0, []
     for size in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()

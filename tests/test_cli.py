@@ -215,22 +215,31 @@ def test_demo_loads_once(cli_db: str) -> None:
 
 
 def test_stats_rebuild_recounts_what_the_writer_stored(cli_db: str) -> None:
-    from tests.stats.recount import recount_moments, stored, stored_moments
+    from tests.stats.recount import (
+        recount_compared,
+        recount_moments,
+        stored,
+        stored_compared,
+        stored_moments,
+    )
 
     assert run("demo", "--ballots", "60")[0] == 0
     with get_engine().connect() as conn:
-        before, moments = stored(conn), stored_moments(conn)
+        before, moments, compared = stored(conn), stored_moments(conn), stored_compared(conn)
     code, out = run("stats", "rebuild")
     assert code == 0, out
     assert "recounted 60 ballots" in out
     with get_engine().connect() as conn:
         assert stored(conn) == before
         assert stored_moments(conn) == moments
+        assert stored_compared(conn) == compared
         catalog = get_settings()
         from app.surveys.catalog import load_catalog
 
         criteria = load_catalog(catalog.surveys_dir, catalog.default_survey).criteria
         assert moments == recount_moments(conn, criteria)
+        assert compared == recount_compared(conn, criteria)
+        assert compared
 
 
 def test_surveys_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

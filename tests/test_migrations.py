@@ -39,7 +39,14 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
 
     from app.models import Answer, Ballot, Office
     from app.surveys.service import register_catalog
-    from tests.stats.recount import recount, recount_moments, stored, stored_moments
+    from tests.stats.recount import (
+        recount,
+        recount_compared,
+        recount_moments,
+        stored,
+        stored_compared,
+        stored_moments,
+    )
 
     url = fresh_database(backend, "backfill")
     downgrade(url, "0001")
@@ -85,9 +92,12 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
         fast, slow = stored(conn), recount(conn)
         moments = stored_moments(conn)
         assert moments == recount_moments(conn, catalog.criteria)
+        compared = stored_compared(conn)
+        assert compared == recount_compared(conn, catalog.criteria)
     engine.dispose()
     assert fast == slow
     assert moments  # the moments migration counted them too
+    assert compared  # and the criteria rollup's
     assert sum(n for key, n in fast[1].items() if key[2] == "y") == 12
     # The chain migration chained them too.
     from app.integrity.service import verify_db

@@ -93,6 +93,7 @@ def decide(
             select(Answer.question_key, Answer.value).where(Answer.ballot_id == ballot.id)
         ).all()
     )
+    shared = catalog.criteria_of(ballot.survey_key)
     # The figures count what is not excluded: move this ballot out of (or back into) them.
     rollups.add(
         session.connection(),
@@ -104,9 +105,8 @@ def decide(
                 submitted_at=ballot.submitted_at,
                 level=rollups.ballot_level(survey, answers),
                 answers=answers,
-                satisfaction=rollups.satisfaction(
-                    survey, answers, catalog.criteria_of(ballot.survey_key)
-                ),
+                satisfaction=rollups.satisfaction(survey, answers, shared),
+                compared=rollups.compared(survey, answers, shared),
             )
         ],
         sign=-1 if exclude else 1,

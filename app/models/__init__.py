@@ -22,7 +22,12 @@ from app.models.account import (  # noqa: E402
 from app.models.audit import AuditEvent, Exclusion  # noqa: E402
 from app.models.ballot import Answer, Ballot, BallotPublic, OfficeChain  # noqa: E402
 from app.models.office import Counter, Office, OfficeCreate, OfficePublic  # noqa: E402
-from app.models.rollup import AnswerRollup, BallotMoments, BallotRollup  # noqa: E402
+from app.models.rollup import (  # noqa: E402
+    AnswerRollup,
+    BallotMoments,
+    BallotRollup,
+    CriteriaRollup,
+)
 from app.models.survey import SurveyVersion  # noqa: E402
 
 metadata = SQLModel.metadata
@@ -37,6 +42,7 @@ __all__ = [
     "BallotPublic",
     "BallotRollup",
     "Counter",
+    "CriteriaRollup",
     "Exclusion",
     "LoginSession",
     "LoginThrottle",

@@ -83,3 +83,36 @@ class BallotMoments(SQLModel, table=True):
     kk: int = Field(sa_column=Column(BigInteger, nullable=False))
     kn: int = Field(sa_column=Column(BigInteger, nullable=False))
     nn: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class CriteriaRollup(SQLModel, table=True):
+    """The shared criteria (``surveys/criteria/``) pre-summed over every survey and version that
+    asks them, by category: one row per office, bucket and question, so a province overview
+    reads six rows per unit instead of one per survey, version, question and value.
+
+    ``question_key`` "" is the ballot itself: its category under its survey's ballot rule (or
+    ``unclassified``) and its moments over the shared criteria (as in ``BallotMoments``)."""
+
+    __tablename__ = "criteria_rollup"
+    __table_args__ = (
+        PrimaryKeyConstraint("office_id", "criteria", "grain", "start", "question_key"),
+        {"sqlite_with_rowid": False},
+    )
+
+    office_id: int = Field(foreign_key="office.id")
+    criteria: str = Field(max_length=64)
+    grain: str = Field(max_length=1)
+    start: date = Field(sa_column=Column(Date, nullable=False))
+    question_key: str = Field(max_length=64)
+    very_satisfied: int = Field(sa_column=Column(BigInteger, nullable=False))
+    satisfied: int = Field(sa_column=Column(BigInteger, nullable=False))
+    neutral: int = Field(sa_column=Column(BigInteger, nullable=False))
+    dissatisfied: int = Field(sa_column=Column(BigInteger, nullable=False))
+    very_dissatisfied: int = Field(sa_column=Column(BigInteger, nullable=False))
+    unclassified: int = Field(sa_column=Column(BigInteger, nullable=False))
+    ballots: int = Field(sa_column=Column(BigInteger, nullable=False))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+    k: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kk: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kn: int = Field(sa_column=Column(BigInteger, nullable=False))
+    nn: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -57,6 +57,7 @@ class PreparedBallot:
     level: int  # the whole ballot's level under the survey's ballot rule
     strict_replay: bool
     satisfaction: tuple[tuple[str, int, int], ...] = ()
+    compared: rollups.Compared | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def prepare(
         level=rollups.ballot_level(office.survey, clean.answers),
         strict_replay=strict_replay,
         satisfaction=rollups.satisfaction(office.survey, clean.answers, office.criteria),
+        compared=rollups.compared(office.survey, clean.answers, office.criteria),
     )
 
 
@@ -279,6 +281,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                     level=item.level,
                     answers=item.answers,
                     satisfaction=item.satisfaction,
+                    compared=item.compared,
                 )
             )
             outcomes.append(Stored(_public(rows[j], item.office.code), replayed=False))

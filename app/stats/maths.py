@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -135,7 +134,7 @@ class Figures:
     def enough_responses(self) -> bool:
         return self.ballot_count >= self.min_responses
 
-    @property
+    @cached_property
     def headline(self) -> float | None:
         """Satisfied or better over all answers to all criteria (the figure units are ranked on)."""
         return self.pooled.share(*SATISFIED_OR_BETTER)
@@ -166,6 +165,46 @@ class Figures:
         return sum(values) / len(values) if values else None
 
 
+def scales(
+    versions: dict[tuple[str, int], SurveyDefinition],
+) -> dict[tuple[str, int], dict[int, str]]:
+    """Each survey version's value → category map."""
+    return {ref: s.categories for ref, s in versions.items()}
+
+
+@dataclass
+class Tally:
+    """Counts by category, per question and per ballot, for one office sub-tree and period."""
+
+    answers: dict[str, dict[str, int]] = field(default_factory=dict)
+    ballots: dict[str, int] = field(default_factory=dict)
+    unclassified: int = 0
+    moments: Moments = field(default_factory=Moments)
+
+
+def tally(
+    categories: dict[tuple[str, int], dict[int, str]],
+    answer_counts: Iterable[tuple[str, int, str, int, int]],
+    ballot_counts: Iterable[tuple[str, int, int, int]],
+) -> Tally:
+    """Rollup rows (answers ``(survey, version, question, value, n)``, ballots ``(survey,
+    version, level, n)``) by category under each version's own scale, so 3- and 5-level
+    answers meet in "satisfied or better"."""
+    out = Tally()
+    for key, version, question, value, n in answer_counts:
+        category = categories[key, version].get(value)
+        if category is not None:
+            counts = out.answers.setdefault(question, {})
+            counts[category] = counts.get(category, 0) + n
+    for key, version, value, n in ballot_counts:
+        category = categories[(key, version)].get(value)
+        if category is None:
+            out.unclassified += n
+        else:
+            out.ballots[category] = out.ballots.get(category, 0) + n
+    return out
+
+
 def figures(
     survey: SurveyDefinition,
     versions: dict[tuple[str, int], SurveyDefinition],
@@ -177,26 +216,25 @@ def figures(
     excluded: int = 0,
     min_responses: int = 30,
 ) -> Figures:
-    """Figures from rollup rows: answers ``(survey, version, question, value, n)`` and ballots
-    ``(survey, version, level, n)``. Each version's own scale says which category a value is in
-    (so 3- and 5-level answers meet in "satisfied or better"); ``survey`` gives the criteria,
-    their order and wording, narrowed to ``questions`` when several surveys are compared."""
-    categories = {ref: s.categories for ref, s in versions.items()}
+    """Figures from rollup rows (see ``tally``)."""
+    counted = tally(scales(versions), answer_counts, ballot_counts)
+    counted.moments = moments or Moments()
+    return assemble(
+        survey, counted, questions=questions, excluded=excluded, min_responses=min_responses
+    )
+
+
+def assemble(
+    survey: SurveyDefinition,
+    counted: Tally,
+    *,
+    questions: tuple[str, ...] | None = None,
+    excluded: int = 0,
+    min_responses: int = 30,
+) -> Figures:
+    """Figures from counts by category: ``survey`` gives the criteria, their order and wording,
+    narrowed to ``questions`` when several surveys are compared."""
     asked = [q for q in survey.questions if questions is None or q.key in questions]
-    per_question: dict[str, dict[str, int]] = {q.key: {} for q in asked}
-    for key, version, question, value, n in answer_counts:
-        category = categories[key, version].get(value)
-        counts = per_question.get(question)
-        if category is not None and counts is not None:
-            counts[category] = counts.get(category, 0) + n
-    ballots: Counter[str] = Counter()
-    unclassified = 0
-    for key, version, value, n in ballot_counts:
-        category = categories[(key, version)].get(value)
-        if category is None:
-            unclassified += n
-        else:
-            ballots[category] += n
     base = empty_counts(survey)
     criteria = [
         Criterion(
@@ -204,7 +242,7 @@ def figures(
             label_vi=q.text_vi,
             label_en=q.text_en,
             aspect=q.aspect if questions is None else None,
-            shares=Shares({**base, **per_question[q.key]}),
+            shares=Shares({**base, **counted.answers.get(q.key, {})}),
         )
         for q in asked
     ]
@@ -218,11 +256,11 @@ def figures(
         aspects[aspect.key] = sum(values) / len(values) if values else None
     return Figures(
         survey=survey,
-        ballots=Shares({**base, **ballots}),
+        ballots=Shares({**base, **counted.ballots}),
         criteria=criteria,
         excluded=excluded,
         min_responses=min_responses,
-        unclassified=unclassified,
+        unclassified=counted.unclassified,
         aspects=aspects,
-        moments=moments or Moments(),
+        moments=counted.moments,
     )

@@ -17,12 +17,21 @@ from sqlalchemy import Connection, Table, delete, inspect, select, text
 
 from app.core.bulk import bulk
 from app.core.timeutil import to_local
-from app.models import Answer, AnswerRollup, Ballot, BallotMoments, BallotRollup, SurveyVersion
-from app.surveys.definition import CriteriaSet, SurveyDefinition
+from app.models import (
+    Answer,
+    AnswerRollup,
+    Ballot,
+    BallotMoments,
+    BallotRollup,
+    CriteriaRollup,
+    SurveyVersion,
+)
+from app.surveys.definition import SATISFIED_OR_BETTER, CriteriaSet, SurveyDefinition
 
 ANSWER_ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
 BALLOT_ROLLUP: Table = BallotRollup.__table__  # type: ignore[attr-defined]
 MOMENTS: Table = BallotMoments.__table__  # type: ignore[attr-defined]
+COMPARED: Table = CriteriaRollup.__table__  # type: ignore[attr-defined]
 MOMENTS_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "criteria")
 MOMENTS_SUMS = ("ballots", "n", "k", "kk", "kn", "nn")
 ANSWER_KEY = (
@@ -35,8 +44,13 @@ ANSWER_KEY = (
     "value",
 )
 BALLOT_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "level")
+COMPARED_KEY = ("office_id", "criteria", "grain", "start", "question_key")
+CATEGORY_SUMS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
+COMPARED_SUMS = (*CATEGORY_SUMS, "unclassified", *MOMENTS_SUMS)
+UNCLASSIFIED_SUM = len(CATEGORY_SUMS)
+BALLOT_ROW = ""  # the compared rollup's row for the ballot itself, beside one per question
 GRAINS = ("d", "m", "y")
-ALL_TABLES = ("answers", "ballots", "moments")
+ALL_TABLES = ("answers", "ballots", "moments", "compared")
 
 
 def buckets(day: date) -> tuple[tuple[str, date], ...]:
@@ -59,6 +73,37 @@ class Counted:
     answers: dict[str, int]
     # (criteria, n answered, k satisfied or better): "" for all questions, and the shared set.
     satisfaction: tuple[tuple[str, int, int], ...] = ()
+    compared: Compared | None = None
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A ballot as the shared criteria it is compared on see it: the ballot's category (None:
+    unclassified), each shared question's category, and how many of them were answered (n)
+    and satisfied or better (k)."""
+
+    criteria: str
+    category: str | None
+    answers: tuple[tuple[str, str], ...]
+    n: int
+    k: int
+
+
+def compared(
+    survey: SurveyDefinition, answers: dict[str, int], shared: CriteriaSet | None
+) -> Compared | None:
+    """What the criteria rollup counts of a ballot, or None when its survey shares no criteria."""
+    if shared is None or survey.key not in shared.surveys:
+        return None
+    categories = survey.categories
+    given = tuple(
+        (q, categories[answers[q]]) for q in shared.questions if answers.get(q) in categories
+    )
+    level = survey.classify(answers)
+    good = sum(1 for _, category in given if category in SATISFIED_OR_BETTER)
+    return Compared(
+        shared.key, level.category if level is not None else None, given, len(given), good
+    )
 
 
 def satisfaction(
@@ -119,6 +164,7 @@ def _add_to(
     answers: Counter[tuple[Any, ...]] = Counter()
     levels: Counter[tuple[Any, ...]] = Counter()
     moments: dict[tuple[Any, ...], list[int]] = {}
+    shared: dict[tuple[Any, ...], list[int]] = {}
     for ballot in ballots:
         for grain, start in buckets(to_local(ballot.submitted_at).date()):
             head = (ballot.office_id, ballot.survey_key, grain, start, ballot.survey_version)
@@ -129,12 +175,41 @@ def _add_to(
                 row = moments.setdefault((*head, criteria), [0] * 6)
                 for i, term in enumerate((1, n, k, k * k, k * n, n * n)):
                     row[i] += sign * term
+            if ballot.compared is not None:
+                _count_compared(shared, (ballot.office_id, grain, start), ballot.compared, sign)
     if "answers" in tables:
         _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers)
     if "ballots" in tables:
         _upsert(conn, BALLOT_ROLLUP, BALLOT_KEY, levels)
     if "moments" in tables:
         _upsert(conn, MOMENTS, MOMENTS_KEY, {k: tuple(v) for k, v in moments.items()}, MOMENTS_SUMS)
+    if "compared" in tables:
+        _upsert(
+            conn, COMPARED, COMPARED_KEY, {k: tuple(v) for k, v in shared.items()}, COMPARED_SUMS
+        )
+
+
+def _count_compared(
+    rows: dict[tuple[Any, ...], list[int]],
+    bucket: tuple[int, str, date],
+    ballot: Compared,
+    sign: int,
+) -> None:
+    office_id, grain, start = bucket
+
+    def row(question: str) -> list[int]:
+        key = (office_id, ballot.criteria, grain, start, question)
+        return rows.setdefault(key, [0] * len(COMPARED_SUMS))
+
+    for question, category in ballot.answers:
+        row(question)[CATEGORY_SUMS.index(category)] += sign
+    mine = row(BALLOT_ROW)
+    at = CATEGORY_SUMS.index(ballot.category) if ballot.category else UNCLASSIFIED_SUM
+    mine[at] += sign
+    if ballot.n:
+        n, k = ballot.n, ballot.k
+        for i, term in enumerate((1, n, k, k * k, k * n, n * n), start=UNCLASSIFIED_SUM + 1):
+            mine[i] += sign * term
 
 
 def rebuild(
@@ -151,6 +226,7 @@ def rebuild(
         ("answers", ANSWER_ROLLUP),
         ("ballots", BALLOT_ROLLUP),
         ("moments", MOMENTS),
+        ("compared", COMPARED),
     ):
         if name in tables:
             conn.execute(delete(table))
@@ -199,6 +275,7 @@ def rebuild(
                     level=ballot_level(survey, given[row.id]),
                     answers=given[row.id],
                     satisfaction=satisfaction(survey, given[row.id], sets.get(row.survey_key)),
+                    compared=compared(survey, given[row.id], sets.get(row.survey_key)),
                 )
             )
         _add_to(conn, batch, tables)

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app.core.bulk import bulk
 from app.core.errors import NotFound
 from app.integrity.exclusions import excluded_counts
 from app.models import Office, SurveyVersion
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
-from app.stats.maths import Figures, Moments, figures
-from app.stats.periods import Period, segments
-from app.stats.rollups import ANSWER_ROLLUP
+from app.stats.maths import Figures, assemble, scales
+from app.stats.periods import Period
+from app.stats.reads import tallies
 from app.surveys.catalog import Comparison, SurveyCatalog
 from app.surveys.definition import SurveyDefinition
 from app.surveys.service import survey_for_office, survey_version
@@ -102,67 +100,6 @@ def versions_of(
     return found
 
 
-@dataclass
-class _Rows:
-    answers: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    ballots: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    moments: dict[int, Moments] = field(default_factory=lambda: defaultdict(Moments))
-
-
-def _rollups(
-    session: Session, comparison: Comparison, period: Period, office_ids: list[int]
-) -> _Rows:
-    """Rollup sums per office over the period: answers, ballot levels and ballot moments.
-
-    Straight through the DBAPI cursor: a province overview reads thousands of rows, and going
-    through SQLAlchemy's result objects would cost more than the query itself."""
-    out = _Rows()
-    if not office_ids:
-        return out
-    conn = session.connection()
-    sql = bulk(conn)
-    mark = sql.mark
-    keys = list(comparison.surveys)
-    buckets, params = [], [*keys, *office_ids]
-    for grain, first, last in segments(period):
-        buckets.append(f"(grain = {mark} AND start >= {mark} AND start <= {mark})")
-        params += [
-            grain,
-            *sql.row(ANSWER_ROLLUP, ("start", "start"), {"start": first})[:1],
-            *sql.row(ANSWER_ROLLUP, ("start",), {"start": last}),
-        ]
-    where = (
-        f"survey_key IN ({', '.join([mark] * len(keys))}) "
-        f"AND office_id IN ({', '.join([mark] * len(office_ids))}) "
-        f"AND ({' OR '.join(buckets)})"
-    )
-    # Only constant names and placeholders go into the text; every value is bound. Rows of
-    # several buckets of one key are summed by ``figures``: a plain range scan of the primary
-    # key is cheaper than a GROUP BY.
-    for office_id, key, version, question, value, n in sql.fetch(
-        conn,
-        "SELECT office_id, survey_key, survey_version, question_key, value, n "  # noqa: S608
-        f"FROM answer_rollup WHERE {where}",
-        params,
-    ):
-        out.answers[office_id].append((key, version, question, value, n))
-    for office_id, key, version, level, n in sql.fetch(
-        conn,
-        "SELECT office_id, survey_key, survey_version, level, n "  # noqa: S608
-        f"FROM ballot_rollup WHERE {where}",
-        params,
-    ):
-        out.ballots[office_id].append((key, version, level, n))
-    for office_id, *sums in sql.fetch(
-        conn,
-        "SELECT office_id, ballots, n, k, kk, kn, nn FROM ballot_moments "  # noqa: S608
-        f"WHERE {where} AND criteria = {mark}",
-        [*params, comparison.key],
-    ):
-        out.moments[office_id] += Moments(*(int(v) for v in sums))
-    return out
-
-
 def figures_by_subtree(
     session: Session,
     catalog: SurveyCatalog,
@@ -180,23 +117,15 @@ def figures_by_subtree(
     for root in roots:
         for office_id in tree.subtree(root):
             owner[office_id] = root
-    rows = _rollups(session, comparison, period, list(owner))
-    answers: dict[int, list[Any]] = defaultdict(list)
-    ballots: dict[int, list[Any]] = defaultdict(list)
-    moments: dict[int, Moments] = defaultdict(Moments)
-    for office_id, found in rows.answers.items():
-        answers[owner[office_id]] += found
-    for office_id, found in rows.ballots.items():
-        ballots[owner[office_id]] += found
-    for office_id, sums in rows.moments.items():
-        moments[owner[office_id]] += sums
     versions = versions_of(session, catalog, comparison.surveys)
+    counted = tallies(session, comparison, period, owner, scales(versions))
     start, end = period.bounds_utc()
     excluded: dict[int, int] = defaultdict(int)
     counts = excluded_counts(session, list(owner), list(comparison.surveys), start, end)
     for office_id, n in counts.items():
         excluded[owner[office_id]] += n
     known = set(catalog.surveys)
+    questions = comparison.questions if comparison.shared else None
     result = []
     for root in roots:
         code, name, _ = tree.offices[root]
@@ -208,13 +137,10 @@ def figures_by_subtree(
                 name=name,
                 survey_key=used,
                 comparable=used in comparison.surveys,
-                figures=figures(
+                figures=assemble(
                     survey,
-                    versions,
-                    answers[root],
-                    ballots[root],
-                    moments=moments[root],
-                    questions=comparison.questions if comparison.shared else None,
+                    counted[root],
+                    questions=questions,
                     excluded=excluded[root],
                     min_responses=min_responses,
                 ),

@@ -15,7 +15,14 @@ from app.responses.service import submit
 from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import bearer, make_office, make_user, sign_in, six_answers
-from tests.stats.recount import recount, recount_moments, stored, stored_moments
+from tests.stats.recount import (
+    recount,
+    recount_compared,
+    recount_moments,
+    stored,
+    stored_compared,
+    stored_moments,
+)
 
 SUMMARY = "/api/v1/offices/EX-A/summary?from=2026-05-01&to=2026-05-31"
 
@@ -59,6 +66,9 @@ def test_inspector_excludes_and_reinstates(
     assert db.exec(select(Ballot).where(Ballot.receipt == receipts[2])).one()
     assert stored(db.connection()) == recount(db.connection())
     assert stored_moments(db.connection()) == recount_moments(db.connection(), registered.criteria)
+    assert stored_compared(db.connection()) == recount_compared(
+        db.connection(), registered.criteria
+    )
     back = client.post(
         f"/api/v1/ballots/{receipts[2]}/reinstatement",
         json={"reason": "Kiểm tra lại: phiếu hợp lệ"},
@@ -68,6 +78,9 @@ def test_inspector_excludes_and_reinstates(
     assert client.get(SUMMARY, headers=inspector).json()["excluded"] == 0
     assert stored(db.connection()) == recount(db.connection())
     assert stored_moments(db.connection()) == recount_moments(db.connection(), registered.criteria)
+    assert stored_compared(db.connection()) == recount_compared(
+        db.connection(), registered.criteria
+    )
     decisions = db.exec(select(Exclusion.excluded, Exclusion.reason)).all()
     assert [d[0] for d in decisions] == [True, False]
     actions = [e.action for e in db.exec(select(AuditEvent)).all()]

@@ -14,6 +14,7 @@ from app.models import (
     Ballot,
     BallotMoments,
     BallotRollup,
+    CriteriaRollup,
     Exclusion,
     SurveyVersion,
 )
@@ -118,4 +119,67 @@ def stored_moments(conn: Connection) -> Counter[Any]:
         head = (r.office_id, r.survey_key, r.grain, r.start, r.survey_version, r.criteria)
         for i, term in enumerate((r.ballots, r.n, r.k, r.kk, r.kn, r.nn)):
             out[(*head, i)] += term
+    return +out
+
+
+CATEGORIES = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
+
+
+def recount_compared(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]:
+    """Per bucket, shared criteria set and question: answers by category; and per bucket and
+    set (question ""): ballots by category ("unclassified" too) and the moments, counted ballot
+    by ballot from the raw answers."""
+    versions = {
+        (v.key, v.version): SurveyDefinition.model_validate(v.definition)
+        for v in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
+    }
+    sets = {key: c for c in criteria.values() for key in c.surveys}
+    given: dict[int, dict[str, int]] = {}
+    for ballot_id, question, value in conn.execute(
+        select(Answer.ballot_id, Answer.question_key, Answer.value)
+    ):
+        given.setdefault(ballot_id, {})[question] = value
+    decisions: dict[int, bool] = {}
+    for ballot_id, excluded in conn.execute(
+        select(Exclusion.ballot_id, Exclusion.excluded).order_by(Exclusion.id)
+    ):
+        decisions[ballot_id] = excluded
+    out: Counter[Any] = Counter()
+    for b in conn.execute(select(Ballot.__table__)):  # type: ignore[attr-defined]
+        shared = sets.get(b.survey_key)
+        if decisions.get(b.id) or shared is None:
+            continue
+        survey = versions[(b.survey_key, b.survey_version)]
+        mine = given.get(b.id, {})
+        level = survey.classify(mine)
+        answered = {q: survey.scale.level(mine[q]) for q in shared.questions if q in mine}
+        n = len(answered)
+        k = sum(1 for lv in answered.values() if lv and lv.category in SATISFIED_OR_BETTER)
+        day = to_local(b.submitted_at).date()
+        for grain, start in (
+            ("d", day),
+            ("m", day.replace(day=1)),
+            ("y", day.replace(month=1, day=1)),
+        ):
+            head = (b.office_id, shared.key, grain, start)
+            for question, lv in answered.items():
+                out[(*head, question, lv.category if lv else "?")] += 1
+            out[(*head, "", level.category if level else "unclassified")] += 1
+            if n:
+                for name, term in zip(
+                    ("ballots", "n", "k", "kk", "kn", "nn"),
+                    (1, n, k, k * k, k * n, n * n),
+                    strict=True,
+                ):
+                    out[(*head, "", name)] += term
+    return +out
+
+
+def stored_compared(conn: Connection) -> Counter[Any]:
+    out: Counter[Any] = Counter()
+    sums = (*CATEGORIES, "unclassified", "ballots", "n", "k", "kk", "kn", "nn")
+    for r in conn.execute(select(CriteriaRollup.__table__)):  # type: ignore[attr-defined]
+        head = (r.office_id, r.criteria, r.grain, r.start, r.question_key)
+        for name in sums:
+            out[(*head, name)] += getattr(r, name)
     return +out

@@ -12,7 +12,14 @@ from app.responses.validation import Submission
 from app.stats.rollups import ALL_TABLES, rebuild
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_office, six_answers
-from tests.stats.recount import recount, recount_moments, stored, stored_moments
+from tests.stats.recount import (
+    recount,
+    recount_compared,
+    recount_moments,
+    stored,
+    stored_compared,
+    stored_moments,
+)
 
 
 def _submit(db: Session, catalog: SurveyCatalog, code: str, answers: dict, at: datetime) -> None:
@@ -56,8 +63,14 @@ def test_rollups_equal_a_recount(db: Session, registered: SurveyCatalog) -> None
     moments = recount_moments(conn, registered.criteria)
     assert stored_moments(conn) == moments
     assert any(key[5] == "cong-chuc" and key[1] == "sipas" for key in moments)
+    # The shared criteria by category, across the three surveys asking them.
+    compared = recount_compared(conn, registered.criteria)
+    assert stored_compared(conn) == compared
+    assert {key[1] for key in compared} == {"cong-chuc"}
+    assert {key[0] for key in compared} == {plain.id, sipas.id, three.id}
     rebuild(conn, tables=ALL_TABLES, criteria=registered.criteria)
     assert stored_moments(conn) == moments
+    assert stored_compared(conn) == compared
     assert stored(conn) == slow
 
 
