@@ -34,10 +34,10 @@ def test_downgrade_then_upgrade_round_trips(backend: str) -> None:
 def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
     from sqlmodel import Session
 
-    from app.models import Answer, Ballot, Office
+    from app.models import Answer, Ballot
     from app.surveys.service import register_catalog
     from tests.stats.recount import (
         recount,
@@ -53,9 +53,18 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
     engine = build_engine(url, pool_size=1)
     with Session(engine) as session:
         register_catalog(session, catalog)
-        office = Office(code="OLD.H56", name="Đơn vị cũ")
-        session.add(office)
-        session.flush()
+        # The schema of 0001, not today's models: written with the columns it had.
+        office_id = (
+            session.connection()
+            .execute(
+                text(
+                    "INSERT INTO office (code, name, kind, is_demo, created_at) "
+                    "VALUES ('OLD.H56', 'Đơn vị cũ', 'one-stop', false, :at) RETURNING id"
+                ),
+                {"at": datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)},
+            )
+            .scalar_one()
+        )
         for n in range(12):
             ballot_id = (
                 session.connection()
@@ -63,7 +72,7 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
                     insert(Ballot.__table__).returning(Ballot.__table__.c.id),  # type: ignore[attr-defined]
                     {
                         "receipt": f"OLD{n:07d}",
-                        "office_id": office.id,
+                        "office_id": office_id,
                         "counter": None,
                         "survey_key": "cong-chuc",
                         "survey_version": 1,

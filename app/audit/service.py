@@ -26,6 +26,11 @@ ACTIONS = {
     "reinstate": "Khôi phục phiếu",
     "export": "Xuất dữ liệu",
     "password_reset": "Đặt lại mật khẩu",
+    "integration_add": "Cấp quyền phần mềm một cửa",
+    "integration_revoke": "Thu hồi quyền phần mềm một cửa",
+    "device_add": "Cấp thiết bị",
+    "device_revoke": "Thu hồi thiết bị",
+    "dossiers_import": "Nhập danh sách hồ sơ",
 }
 PAGE = 100
 BATCH = 2000

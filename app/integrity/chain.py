@@ -2,11 +2,12 @@
 
 ``chain_hash = SHA-256(prev_hash + canonical content)``, where the content is everything the
 ballot says (office code, receipt, counter, survey and version, channel, time, comment, demo
-flag and every answer) and ``prev_hash`` is the previous ballot's ``chain_hash`` in the same
-office (64 zeros for the first). Each ballot also stores its position ``chain_seq`` and its
-``prev_hash``, and ``office_chain`` keeps each chain's head. One chain per office, not one for
-the country: offices append in parallel, and an office's chain can be checked and exported on
-its own.
+flag and every answer, then, for ballots stored since provenance is recorded, where it came
+from: source, device, integration, officer code and dossier hash) and ``prev_hash`` is the
+previous ballot's ``chain_hash`` in the same office (64 zeros for the first). Each ballot also
+stores its position ``chain_seq`` and its ``prev_hash``, and ``office_chain`` keeps each
+chain's head. One chain per office, not one for the country: offices append in parallel, and
+an office's chain can be checked and exported on its own.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ def content(office_code: str, row: Mapping[str, Any], answers: Mapping[str, int]
         bool(row["is_demo"]),
         sorted(answers.items()),
     ]
+    if row.get("source") is not None:  # version 2: provenance; older ballots verify as stored
+        fields += [
+            row["source"],
+            row.get("device_id"),
+            row.get("integration_id"),
+            row.get("officer_code"),
+            row.get("dossier_hash"),
+        ]
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
 

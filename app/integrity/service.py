@@ -51,9 +51,13 @@ def _ballots(conn: Connection, office_id: int) -> Iterator[tuple[Any, dict[str, 
         BALLOT.c.id,
     )
     last: tuple[int, int, int] = (-1, -1, -1)
+    # The columns the database has: the migrations that chain or check older ballots run
+    # before later columns (provenance) exist.
+    present = {c["name"] for c in sa.inspect(conn).get_columns("ballot")}
+    columns = [c for c in BALLOT.c if c.name in present]
     while True:
         rows = conn.execute(
-            sa.select(BALLOT, key[0].label("k0"), key[1].label("k1"))
+            sa.select(*columns, key[0].label("k0"), key[1].label("k1"))
             .where(BALLOT.c.office_id == office_id, sa.tuple_(*key) > sa.tuple_(*last))
             .order_by(*key)
             .limit(CHUNK)

@@ -21,6 +21,7 @@ from app.models.account import (  # noqa: E402
 )
 from app.models.audit import AuditEvent, Exclusion  # noqa: E402
 from app.models.ballot import Answer, Ballot, BallotPublic, OfficeChain  # noqa: E402
+from app.models.intake import CounterServing, Device, Dossier, Integration  # noqa: E402
 from app.models.office import Counter, Office, OfficeCreate, OfficePublic  # noqa: E402
 from app.models.rollup import (  # noqa: E402
     AnswerRollup,
@@ -42,8 +43,12 @@ __all__ = [
     "BallotPublic",
     "BallotRollup",
     "Counter",
+    "CounterServing",
     "CriteriaRollup",
+    "Device",
+    "Dossier",
     "Exclusion",
+    "Integration",
     "LoginSession",
     "LoginThrottle",
     "Office",

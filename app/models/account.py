@@ -31,6 +31,8 @@ class User(UserBase, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("office.id"), nullable=True)
     )
     is_active: bool = Field(default=True)
+    # The head of the unit (an officer account): may see per-officer figures.
+    is_head: bool = Field(default=False)
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
     )

@@ -32,6 +32,7 @@ class Ballot(SQLModel, table=True):
         Index("ix_ballot_office_submitted", "office_id", "submitted_at"),
         # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
         Index("uq_ballot_office_id_chain_seq", "office_id", "chain_seq", unique=True),
+        Index("uq_ballot_office_id_dossier_hash", "office_id", "dossier_hash", unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
@@ -53,6 +54,14 @@ class Ballot(SQLModel, table=True):
     chain_seq: int | None = Field(default=None, sa_type=BigInteger)
     prev_hash: str | None = Field(default=None, max_length=64)
     chain_hash: str | None = Field(default=None, max_length=64)
+    # Where it came from (app/models/intake.py SOURCES); None for ballots stored before
+    # provenance was recorded. Part of the chained content when set.
+    source: str | None = Field(default=None, max_length=16)
+    device_id: int | None = Field(default=None)
+    integration_id: int | None = Field(default=None)
+    officer_code: str | None = Field(default=None, max_length=32)
+    # A keyed hash of the dossier code it is bound to: one ballot per dossier.
+    dossier_hash: str | None = Field(default=None, max_length=64)
 
 
 class OfficeChain(SQLModel, table=True):

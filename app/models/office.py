@@ -39,6 +39,9 @@ class Office(OfficeBase, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
     )
+    # Which ballot sources count in the figures ("open,counter,dossier,kiosk"); None inherits
+    # the parent's, and the root's None means all of them.
+    count_sources: str | None = Field(default=None, max_length=64)
 
 
 class OfficeCreate(OfficeBase):

@@ -27,6 +27,15 @@ def get_by_code(session: Session, code: str) -> Office:
     return office
 
 
+def office_path(session: Session, office: Office) -> list[int]:
+    """The office's id and its ancestors', nearest first."""
+    path, parent = [office.id or 0], office.parent_id
+    while parent is not None and parent not in path:
+        path.append(parent)
+        parent = session.exec(select(Office.parent_id).where(Office.id == parent)).first()
+    return path
+
+
 def counters_of(session: Session, office: Office) -> list[Counter]:
     return list(
         session.exec(

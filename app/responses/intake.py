@@ -7,7 +7,8 @@ writer. In tests (and anywhere a caller owns the transaction): both through one 
 from __future__ import annotations
 
 import time
-from typing import Annotated, Protocol
+from collections.abc import Callable
+from typing import Annotated, Generic, Protocol, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -15,7 +16,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.auth.service import digest
 from app.core.db import build_engine
+from app.intake import service as credentials
+from app.intake.service import Credential, Serving
 from app.responses.service import (
     OfficeInfo,
     Outcome,
@@ -41,6 +45,37 @@ class Intake(Protocol):
 
     async def store(self, prepared: PreparedBallot) -> Outcome: ...
 
+    async def credential(self, token: str) -> Credential | None: ...
+
+    async def integration(self, integration_id: int) -> Credential | None: ...
+
+    async def serving(self, office_id: int, counter: int) -> Serving | None: ...
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
+
+class _Cache(Generic[K, V]):
+    """Values for ``OFFICE_CACHE_SECONDS``: a revoked token or a changed office reaches a
+    running server within that time."""
+
+    def __init__(self) -> None:
+        self._items: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> tuple[bool, V | None]:
+        found = self._items.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return True, found[1]
+        return False, None
+
+    def put(self, key: K, value: V) -> V:
+        if len(self._items) > 50_000:  # the national tree is ~10,000 units; bound it anyway
+            self._items.clear()
+        self._items[key] = (time.monotonic() + OFFICE_CACHE_SECONDS, value)
+        return value
+
 
 class WriterIntake:
     """``engine`` should be the intake's own (see ``intake_engine``): taking a ballot then has
@@ -51,23 +86,43 @@ class WriterIntake:
         self.engine = engine
         self.catalog = catalog
         self.writer = writer
-        self._offices: dict[str, tuple[float, OfficeInfo]] = {}
+        self._offices: _Cache[str, OfficeInfo] = _Cache()
+        self._credentials: _Cache[str, Credential | None] = _Cache()
+        self._integrations: _Cache[int, Credential | None] = _Cache()
         self._limiter = anyio.CapacityLimiter(LOOKUP_THREADS)
 
-    async def office(self, code: str) -> OfficeInfo:
-        cached = self._offices.get(code)
-        now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        info = await anyio.to_thread.run_sync(self._load, code, limiter=self._limiter)
-        if len(self._offices) > 50_000:  # the national tree is ~4,000 units; bound it anyway
-            self._offices.clear()
-        self._offices[code] = (now + OFFICE_CACHE_SECONDS, info)
-        return info
+    async def _read(self, read: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with Session(self.engine) as session:
+                return read(session)
 
-    def _load(self, code: str) -> OfficeInfo:
-        with Session(self.engine) as session:
-            return load_office_info(session, self.catalog, code)
+        return await anyio.to_thread.run_sync(run, limiter=self._limiter)
+
+    async def office(self, code: str) -> OfficeInfo:
+        hit, info = self._offices.get(code)
+        if hit and info is not None:
+            return info
+        found = await self._read(lambda s: load_office_info(s, self.catalog, code))
+        return self._offices.put(code, found)
+
+    async def credential(self, token: str) -> Credential | None:
+        key = digest(token)
+        hit, found = self._credentials.get(key)
+        if hit:
+            return found
+        found = await self._read(lambda s: credentials.credential(s, token))
+        return self._credentials.put(key, found)
+
+    async def integration(self, integration_id: int) -> Credential | None:
+        hit, found = self._integrations.get(integration_id)
+        if hit:
+            return found
+        found = await self._read(lambda s: credentials.integration_by_id(s, integration_id))
+        return self._integrations.put(integration_id, found)
+
+    async def serving(self, office_id: int, counter: int) -> Serving | None:
+        # Not cached: the dossier being served changes from one citizen to the next.
+        return await self._read(lambda s: credentials.serving(s, office_id, counter))
 
     async def store(self, prepared: PreparedBallot) -> Outcome:
         return await self.writer.store(prepared)
@@ -89,6 +144,15 @@ class SessionIntake:
             return outcome
 
         return await run_in_threadpool(write)
+
+    async def credential(self, token: str) -> Credential | None:
+        return await run_in_threadpool(credentials.credential, self.session, token)
+
+    async def integration(self, integration_id: int) -> Credential | None:
+        return await run_in_threadpool(credentials.integration_by_id, self.session, integration_id)
+
+    async def serving(self, office_id: int, counter: int) -> Serving | None:
+        return await run_in_threadpool(credentials.serving, self.session, office_id, counter)
 
 
 async def get_intake(request: Request) -> Intake:

@@ -22,7 +22,7 @@ from app.core.errors import Conflict, DomainError, NotFound
 from app.integrity import chain
 from app.models import Ballot, BallotPublic, Counter
 from app.models.types import utcnow
-from app.offices.service import get_by_code
+from app.offices.service import get_by_code, office_path
 from app.responses.validation import CleanBallot, Submission, validate
 from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
@@ -47,6 +47,21 @@ class OfficeInfo:
     survey: SurveyDefinition
     counters: frozenset[int]
     criteria: CriteriaSet | None = None  # the shared criteria its survey is compared on
+    path: tuple[int, ...] = ()  # its id and its ancestors', nearest first
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a ballot came from (``app/models/intake.py`` SOURCES), kept with it and chained."""
+
+    source: str = "open"
+    device_id: int | None = None
+    integration_id: int | None = None
+    officer_code: str | None = None
+    dossier_hash: str | None = None  # keyed hash of the dossier code: one ballot per dossier
+
+
+OPEN = Provenance()
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,7 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
         survey=survey,
         counters=frozenset(counters),
         criteria=catalog.criteria_of(survey.key),
+        path=tuple(office_path(session, office)),
     )
 
 
@@ -120,16 +136,20 @@ def prepare(
     submitted_at: datetime | None = None,
     is_demo: bool = False,
     key_covers_answers: bool = False,
+    provenance: Provenance = OPEN,
 ) -> PreparedBallot:
     """Validate (raising ``InvalidBallot`` with every problem) and build the rows to store.
 
     With ``strict_replay`` (the API) reusing a key for different answers is a conflict. The web
     form uses ``key_covers_answers``: the same answers under the same key replay the first
-    receipt, different answers are a new ballot.
+    receipt, different answers are a new ballot. A ballot bound to a dossier takes its key
+    from the dossier: whatever is sent again, the first rating stands.
     """
     clean = validate(office.survey, submission, office.counters)
     fingerprint = _fingerprint(office.survey, clean)
-    if key_covers_answers:
+    if provenance.dossier_hash is not None:
+        idempotency_key, strict_replay = f"d:{provenance.dossier_hash}", False
+    elif key_covers_answers:
         # The web form: one key per visit *and* answers. A double tap, a retry or Back and
         # Submit again send the same answers and replay the receipt; someone else handed the
         # same phone who answers differently gets a ballot of their own, never the first
@@ -146,6 +166,11 @@ def prepare(
         "comment": clean.comment,
         "submitted_at": submitted_at or utcnow(),
         "is_demo": is_demo,
+        "source": provenance.source,
+        "device_id": provenance.device_id,
+        "integration_id": provenance.integration_id,
+        "officer_code": provenance.officer_code,
+        "dossier_hash": provenance.dossier_hash,
     }
     return PreparedBallot(
         office=office,
@@ -173,6 +198,11 @@ BALLOT_COLUMNS = (
     "chain_seq",
     "prev_hash",
     "chain_hash",
+    "source",
+    "device_id",
+    "integration_id",
+    "officer_code",
+    "dossier_hash",
 )
 ANSWER_COLUMNS = ("ballot_id", "question_key", "value")
 STORED_COLUMNS = (
@@ -313,6 +343,7 @@ def submit(
     strict_replay: bool,
     submitted_at: datetime | None = None,
     is_demo: bool = False,
+    provenance: Provenance = OPEN,
 ) -> tuple[BallotPublic, bool]:
     """Store one ballot in ``session``'s transaction (the CLI, demo data, tests)."""
     begin_write(session)
@@ -324,6 +355,7 @@ def submit(
         strict_replay=strict_replay,
         submitted_at=submitted_at,
         is_demo=is_demo,
+        provenance=provenance,
     )
     [outcome] = store_ballots(session.connection(), [prepared])
     if isinstance(outcome, DomainError):
