@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     min_responses: int = Field(default=30, ge=1)
     # A live dashboard's event stream is renewed this often (the browser reconnects by itself).
     live_stream_seconds: float = Field(default=300.0, gt=0)
+    # A counter screen's QR changes this often; a photo of it works for two windows at most.
+    counter_qr_seconds: int = Field(default=30, ge=10, le=600)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)

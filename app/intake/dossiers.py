@@ -20,10 +20,10 @@ from app.intake.links import (
     rating_url,
     today,
 )
-from app.intake.service import Credential
-from app.models import Ballot, Dossier, Office
+from app.intake.service import Credential, scoped_office
+from app.models import Ballot, BallotPublic, Dossier, Office
 from app.models.types import utcnow
-from app.offices.service import counters_of, get_by_code, office_path
+from app.offices.service import counters_of, get_by_code
 
 CSV_FIELDS = (
     "dossier_code",
@@ -93,12 +93,7 @@ def register(
         check_dossier_code(dossier_code)
     except ValueError as exc:
         raise InvalidInput(f"dossier code {dossier_code[:70]!r}: {exc}") from exc
-    office = session.exec(select(Office).where(Office.code == office_code)).first()
-    if office is None or (
-        integration is not None and integration.office_id not in office_path(session, office)
-    ):
-        # Out of the integration's offices answers like an unknown one: nothing leaks.
-        raise InvalidInput(f"no office {office_code!r} among this integration's offices")
+    office = scoped_office(session, integration, office_code)
     if data.counter is not None and data.counter not in {
         c.number for c in counters_of(session, office)
     }:
@@ -212,3 +207,21 @@ def _short(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     return str(exc)
+
+
+def rating_of(session: Session, office_id: int, code_hash: str) -> BallotPublic | None:
+    """The rating already stored for a dossier, shown to whoever opens its link again."""
+    ballot = session.exec(
+        select(Ballot).where(Ballot.office_id == office_id, Ballot.dossier_hash == code_hash)
+    ).first()
+    if ballot is None:
+        return None
+    office = session.get(Office, office_id)
+    return BallotPublic(
+        receipt=ballot.receipt,
+        office=office.code if office else "",
+        survey=ballot.survey_key,
+        survey_version=ballot.survey_version,
+        counter=ballot.counter,
+        submitted_at=ballot.submitted_at,
+    )

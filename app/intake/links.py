@@ -137,8 +137,8 @@ def counter_window(keys: Keys, at: float | None = None) -> int:
     return int((time.time() if at is None else at) // keys.counter_seconds)
 
 
-def mint_counter(keys: Keys, office_code: str, counter: int, window: int) -> str:
-    claims = CounterClaims(office=office_code, counter=counter, window=window)
+def mint_counter(keys: Keys, office_code: str, counter: int, device: int, window: int) -> str:
+    claims = CounterClaims(office=office_code, counter=counter, device=device, window=window)
     return tokens.sign_hmac(keys.counter, tokens.counter_payload(claims))
 
 
@@ -157,6 +157,7 @@ class Verified:
     officer_code: str | None = None
     integration: Credential | None = None
     expires: date | None = None
+    device: int | None = None
 
 
 def verify(
@@ -187,7 +188,12 @@ def verify(
         current = counter_window(keys, now)
         if not current - 1 <= claims.window <= current:  # this window and the one before
             raise CounterQrExpired()
-        return Verified(office_code=claims.office, source="counter", counter=claims.counter)
+        return Verified(
+            office_code=claims.office,
+            source="counter",
+            counter=claims.counter,
+            device=claims.device,
+        )
     on = on or today()
     if not claims.issued - timedelta(days=1) <= on <= claims.expires:
         raise LinkExpired(f"The link was valid until {claims.expires.isoformat()}")
@@ -204,6 +210,16 @@ def verify(
         integration=integration(claims.issuer) if claims.issuer else None,
         expires=claims.expires,
     )
+
+
+def issuer_of(token: str) -> int:
+    """The integration that signed a link (0: none, or not a token at all), so the caller can
+    look its key up before ``verify``."""
+    try:
+        claims = tokens.decode(token).claims
+    except BadToken:
+        return 0
+    return claims.issuer if isinstance(claims, LinkClaims) else 0
 
 
 def in_scope(verified: Verified, office_path: tuple[int, ...]) -> None:

@@ -20,7 +20,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.models import CounterServing, Device, Integration, Office
 from app.models.intake import DEVICE_KINDS
 from app.models.types import utcnow
-from app.offices.service import counters_of, get_by_code
+from app.offices.service import counters_of, get_by_code, office_path
 
 INTEGRATION_PREFIX = "hli_"
 DEVICE_PREFIX = "hld_"
@@ -241,3 +241,14 @@ def officer_on_duty(session: Session, office_id: int, counter: int) -> str | Non
     """The officer the integration last announced at the counter (shown on its screen)."""
     row = session.get(CounterServing, (office_id, counter))
     return row.officer_name if row is not None else None
+
+
+def scoped_office(session: Session, integration: Credential | None, code: str) -> Office:
+    """The office an integration names, in its sub-tree; out of it answers like an unknown
+    office (422 on these routes), so nothing leaks."""
+    office = session.exec(select(Office).where(Office.code == code)).first()
+    if office is None or (
+        integration is not None and integration.office_id not in office_path(session, office)
+    ):
+        raise InvalidInput(f"no office {code[:70]!r} among this integration's offices")
+    return office

@@ -14,7 +14,8 @@ A token is ``base64url(payload ‖ signature)`` (no padding). The payload is byt
       dossier   str     the dossier code (mã hồ sơ)
       officer   str     the receiving officer's staff code ("" if unknown)
     kind 3:
-      office    str; counter varint; window varint (Unix time // window seconds)
+      office    str; counter varint; device varint (the screen showing it);
+      window    varint  (Unix time // window seconds)
 
 ``str`` is one length byte then UTF-8 (at most 64 bytes); ``varint`` is unsigned LEB128. An
 Ed25519 link for a typical office and dossier code is about 110 bytes, a URL of about 180
@@ -67,6 +68,7 @@ class LinkClaims:
 class CounterClaims:
     office: str
     counter: int
+    device: int
     window: int
 
 
@@ -162,7 +164,13 @@ def link_payload(claims: LinkClaims) -> bytes:
 
 def counter_payload(claims: CounterClaims) -> bytes:
     return b"".join(
-        [bytes([COUNTER]), _text(claims.office), _varint(claims.counter), _varint(claims.window)]
+        [
+            bytes([COUNTER]),
+            _text(claims.office),
+            _varint(claims.counter),
+            _varint(claims.device),
+            _varint(claims.window),
+        ]
     )
 
 
@@ -200,7 +208,8 @@ def decode(token: str) -> Unverified:
     claims: LinkClaims | CounterClaims
     if kind == COUNTER:
         office = reader.text()
-        claims = CounterClaims(office=office, counter=reader.varint(), window=reader.varint())
+        counter, device, window = reader.varint(), reader.varint(), reader.varint()
+        claims = CounterClaims(office=office, counter=counter, device=device, window=window)
     else:
         issuer, issued, valid, counter = (reader.varint() for _ in range(4))
         if issued > 50_000 or valid > 50_000:

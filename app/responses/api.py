@@ -7,14 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
+from app.auth.deps import NotAuthenticated
 from app.core.deps import CatalogDep, SessionDep
-from app.core.errors import DomainError, InvalidInput, api_errors
+from app.core.errors import DomainError, Forbidden, InvalidInput, api_errors
 from app.core.routing import TransactionRoute
 from app.models import BallotPublic, OfficePublic
 from app.offices import service as offices
 from app.responses import service
-from app.responses.intake import IntakeDep
+from app.responses.intake import Intake, IntakeDep
 from app.responses.schemas import ResponseCreate
+from app.responses.service import OPEN, OfficeInfo, Provenance
 from app.responses.validation import Submission
 from app.surveys.service import survey_for_office
 
@@ -33,7 +35,7 @@ IdempotencyKey = Annotated[
         "the first receipt instead of storing a second ballot.",
     ),
 ]
-ERRORS = api_errors(404, 409, 413)
+ERRORS = api_errors(401, 403, 404, 409, 413)
 
 
 @router.post(
@@ -48,19 +50,26 @@ async def create_response(
     intake: IntakeDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
+    authorization: Annotated[
+        str | None,
+        Header(description="A kiosk's device token (Bearer …), so its ballots say so"),
+    ] = None,
 ) -> BallotPublic:
-    """Store one ballot. Acknowledged (201) only once it is committed."""
+    """Store one ballot. Acknowledged (201) only once it is committed. Anonymous, or from a
+    kiosk with its device token; staff and integration tokens may not cast ballots."""
     # Async on purpose: the request waits for the group-commit writer, not for a thread.
     key = _check_key(idempotency_key) if idempotency_key is not None else uuid.uuid4().hex
     submission = Submission(
         answers=body.answers, comment=body.comment, counter=body.counter, survey=body.survey
     )
+    office = await intake.office(code)
     prepared = service.prepare(
-        await intake.office(code),
+        office,
         submission,
         channel="api",
         idempotency_key=key,
         strict_replay=True,
+        provenance=await _provenance(intake, authorization, office),
     )
     outcome = await intake.store(prepared)
     if isinstance(outcome, DomainError):
@@ -69,6 +78,22 @@ async def create_response(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return outcome.ballot
+
+
+async def _provenance(intake: Intake, authorization: str | None, office: OfficeInfo) -> Provenance:
+    if authorization is None:
+        return OPEN
+    if not authorization.lower().startswith("bearer "):
+        raise NotAuthenticated("Send a kiosk's token as Authorization: Bearer …")
+    found = await intake.credential(authorization[7:].strip())
+    if found is None or found.kind != "kiosk" or found.office_id != office.id:
+        # Whoever is graded (an officer's token), or software that registers dossiers, must
+        # not be able to cast a rating in a citizen's place.
+        raise Forbidden(
+            "Only a kiosk of this office, or an anonymous citizen, may cast a ballot",
+            message_vi="Chỉ người dân, hoặc máy đánh giá của đơn vị, mới được gửi phiếu.",
+        )
+    return Provenance(source="kiosk", device_id=found.id)
 
 
 def _check_key(key: str) -> str:

@@ -18,10 +18,10 @@ from app.core.templates import is_htmx, render
 from app.models import BallotPublic
 from app.offices import service as offices
 from app.responses import service
-from app.responses.intake import IntakeDep
-from app.responses.service import OfficeInfo
+from app.responses.intake import Intake, IntakeDep
+from app.responses.service import OPEN, OfficeInfo, Provenance
 from app.responses.texts import texts
-from app.responses.validation import as_int, submission_from_form
+from app.responses.validation import Submission, as_int, submission_from_form
 
 router = APIRouter(route_class=TransactionRoute, tags=["citizen"], include_in_schema=False)
 
@@ -36,7 +36,7 @@ async def read_form(request: Request) -> FormData:
     return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
 
 
-def _form_context(
+def form_context(
     office: OfficeInfo,
     *,
     lang: str,
@@ -45,6 +45,8 @@ def _form_context(
     values: dict[str, str] | None = None,
     comment: str = "",
     errors: dict[str, str] | None = None,
+    action: str | None = None,
+    notice: str = "",
 ) -> dict[str, object]:
     return {
         "office": office,
@@ -57,8 +59,9 @@ def _form_context(
         "values": values or {},
         "comment": comment,
         "errors": errors or {},
-        "action": f"/s/{quote(office.code, safe='')}",
+        "action": action or f"/s/{quote(office.code, safe='')}",
         "already_sent": False,
+        "notice": notice,
     }
 
 
@@ -75,7 +78,7 @@ def survey_form(
     office = service.load_office_info(session, catalog, office_code)
     offices.check_counter(office.code, office.counters, counter)
     recent = None if new else _recent_visit(request)
-    context = _form_context(office, lang=lang, counter=counter, idem=recent or uuid.uuid4().hex)
+    context = form_context(office, lang=lang, counter=counter, idem=recent or uuid.uuid4().hex)
     context["already_sent"] = recent is not None
     # No "no-store": Back should bring the same form (and its idempotency key) from the cache.
     return render(
@@ -110,10 +113,30 @@ async def submit_form(
     form: Annotated[FormData, Depends(read_form)],
 ) -> Response:
     # Async on purpose: the request waits for the group-commit writer, not for a thread.
-    lang = "en" if form.get("lang") == "en" else "vi"
-    submission = submission_from_form(form)
-    idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX] or uuid.uuid4().hex
     office = await intake.office(office_code)
+    submission = submission_from_form(form)
+    response = await take_ballot(request, intake, office, form, submission)
+    if response.status_code < 400:
+        idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX]
+        _remember_visit(request, response, office.code, idem)
+    return response
+
+
+async def take_ballot(
+    request: Request,
+    intake: Intake,
+    office: OfficeInfo,
+    form: FormData,
+    submission: Submission,
+    *,
+    provenance: Provenance = OPEN,
+    action: str | None = None,
+    notice: str = "",
+) -> Response:
+    """Validate and store a ballot sent by a form; the form again with the problems beside
+    each question, or the receipt."""
+    lang = "en" if form.get("lang") == "en" else "vi"
+    idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX] or uuid.uuid4().hex
     try:
         prepared = service.prepare(
             office,
@@ -122,10 +145,11 @@ async def submit_form(
             idempotency_key=idem,
             strict_replay=False,
             key_covers_answers=True,
+            provenance=provenance,
         )
     except InvalidBallot as exc:
         field = 1 if lang == "en" else 0
-        context = _form_context(
+        context = form_context(
             office,
             lang=lang,
             counter=as_int(submission.counter),
@@ -133,34 +157,36 @@ async def submit_form(
             values={k: str(v) for k, v in submission.answers.items()},
             comment=submission.comment or "",
             errors={loc[-1]: (vi, en)[field] for loc, vi, en in exc.errors},
+            action=action,
+            notice=notice,
         )
         return render(request, "responses/form.html", context, block="survey", status_code=422)
     outcome = await intake.store(prepared)
     if isinstance(outcome, DomainError):
         raise outcome
     ballot = outcome.ballot
-    receipt_url = f"/s/{quote(office.code, safe='')}/r/{ballot.receipt}" + (
-        "?lang=en" if lang == "en" else ""
+    query = "&".join(
+        q for q, wanted in (("lang=en", lang == "en"), ("again=1", outcome.replayed)) if wanted
     )
-    response: Response
-    if is_htmx(request):
-        context = {**_thanks_context(office, ballot, lang), "replayed": outcome.replayed}
-        response = render(
-            request,
-            "responses/thanks.html",
-            context,
-            block="survey",
-            headers={"HX-Push-Url": receipt_url},
-        )
-    else:
-        response = RedirectResponse(receipt_url, status_code=303)
-    _remember_visit(request, response, office.code, idem)
-    return response
+    receipt_url = f"/s/{quote(office.code, safe='')}/r/{ballot.receipt}" + (
+        f"?{query}" if query else ""
+    )
+    if not is_htmx(request):
+        return RedirectResponse(receipt_url, status_code=303)
+    context = {**thanks_context(office, ballot, lang), "replayed": outcome.replayed}
+    return render(
+        request,
+        "responses/thanks.html",
+        context,
+        block="survey",
+        headers={"HX-Push-Url": receipt_url},
+    )
 
 
-def _thanks_context(office: object, ballot: BallotPublic, lang: str) -> dict[str, object]:
+def thanks_context(office: object, ballot: BallotPublic, lang: str) -> dict[str, object]:
     return {
         "replayed": False,
+        "rated_before": False,
         "office": office,
         "ballot": ballot,
         "lang": lang,
@@ -176,7 +202,9 @@ def thanks(
     receipt: str,
     session: SessionDep,
     lang: Lang = "vi",
+    again: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     ballot = service.find_receipt(session, office_code, receipt)
     office = offices.get_by_code(session, office_code)
-    return render(request, "responses/thanks.html", _thanks_context(office, ballot, lang))
+    context = {**thanks_context(office, ballot, lang), "replayed": again}
+    return render(request, "responses/thanks.html", context)

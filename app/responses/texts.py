@@ -29,6 +29,20 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "new_rating": "Người khác muốn đánh giá? Mở phiếu mới",
         "replayed": "Phiếu này đã được ghi nhận trước đó; mỗi lượt chỉ tính một phiếu.",
+        "dossier_notice": (
+            "Đánh giá này gắn với hồ sơ của Ông/Bà: mỗi hồ sơ chỉ được đánh giá một lần, để "
+            "không ai đánh giá thay Ông/Bà. Cán bộ không bao giờ biết hồ sơ nào đã đánh giá "
+            "thế nào."
+        ),
+        "counter_notice": (
+            "Mã QR tại quầy chỉ dùng được trong ít phút, để chỉ người vừa được phục vụ mới "
+            "đánh giá. Phiếu không ghi tên người đánh giá."
+        ),
+        "dossier_rated_title": "Hồ sơ này đã được đánh giá",
+        "dossier_rated": (
+            "Mỗi hồ sơ chỉ được đánh giá một lần. Đánh giá của hồ sơ này đã được ghi nhận; "
+            "không có phiếu mới nào được lưu."
+        ),
     },
     "en": {
         "unit": "Unit being rated",
@@ -56,6 +70,19 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "new_rating": "Someone else wants to rate? Open a new form",
         "replayed": "This rating was already recorded; each visit counts once.",
+        "dossier_notice": (
+            "This rating is tied to your dossier: each dossier can be rated once, so nobody can "
+            "rate in your place. Officers never see which dossier gave which rating."
+        ),
+        "counter_notice": (
+            "The counter's QR code works for a few minutes only, so that only the person just "
+            "served can rate. Your name is not recorded."
+        ),
+        "dossier_rated_title": "This dossier has been rated",
+        "dossier_rated": (
+            "Each dossier can be rated once. The rating of this dossier is recorded; nothing "
+            "new was stored."
+        ),
     },
 }
 
