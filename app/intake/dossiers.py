@@ -135,6 +135,7 @@ def describe(
         officer=row.officer_code,
         issued=issued,
         valid_days=link_days(issued, row.returned_at),
+        issuer=row.integration_id or 0,
     )
     url = rating_url(public_url, token)
     rated = session.exec(

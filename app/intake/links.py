@@ -113,10 +113,13 @@ def mint_link(
     officer: str | None = None,
     issued: date | None = None,
     valid_days: int = LINK_DAYS,
+    issuer: int = 0,
 ) -> str:
+    """A dossier's link, signed by hailong; ``issuer`` is the integration that registered the
+    dossier (its revocation voids the link too)."""
     claims = LinkClaims(
         kind=tokens.LINK_HMAC,
-        issuer=0,
+        issuer=issuer,
         issued=issued or today(),
         valid_days=valid_days,
         counter=counter,
@@ -176,6 +179,8 @@ def verify(
             tokens.check_hmac(keys.counter, found)
         elif found.kind == tokens.LINK_HMAC:
             tokens.check_hmac(keys.link, found)
+            if found.claims.issuer and integration(found.claims.issuer) is None:
+                raise BadToken("the integration that registered the dossier was revoked")
         else:
             issuer = integration(found.claims.issuer)
             if issuer is None or issuer.public_key is None:
