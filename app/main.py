@@ -32,6 +32,7 @@ from app.exports.router import router as exports_api
 from app.health import router as health_router
 from app.intake.api import router as intake_api
 from app.intake.router import router as intake_pages
+from app.intake.screens import router as device_pages
 from app.integrity.pages import router as ballots_pages
 from app.integrity.router import router as exclusions_api
 from app.offices.router import router as offices_router
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(responses_api)
     app.include_router(intake_pages)
     app.include_router(intake_api)
+    app.include_router(device_pages)
     app.include_router(dashboards_router)
     app.include_router(offices_router)
     app.include_router(auth_router)

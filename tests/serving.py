@@ -48,6 +48,9 @@ def serve(
             str(workers),
             "--log-level",
             "warning",
+            # Live streams left open by a failed test must not hold the shutdown.
+            "--timeout-graceful-shutdown",
+            "3",
         ],
         cwd=ROOT,
         env=env,

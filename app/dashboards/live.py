@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import anyio
 import sqlalchemy as sa
@@ -23,44 +24,61 @@ BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 LOOKBACK = 2048
 
 
+@dataclass(frozen=True)
+class Arrivals:
+    """What one poll found new: the offices that got ballots, and the devices (counter screens)
+    whose QR they came through."""
+
+    offices: frozenset[int] = frozenset()
+    devices: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.offices)
+
+
 class BallotWatch:
     def __init__(self, engine: Engine, interval: float = 0.5) -> None:
         self.engine = engine
         self.interval = interval
-        self._subscribers: set[asyncio.Queue[set[int]]] = set()
+        self._subscribers: set[asyncio.Queue[Arrivals]] = set()
         self._task: asyncio.Task[None] | None = None
         self._seen: set[int] = set()
         # Its own thread budget: the poll must not queue behind the pages it makes refresh.
         self._limiter = anyio.CapacityLimiter(1)
 
-    def _poll(self) -> set[int]:
-        """Offices with ballots not seen by the previous poll, among the newest ids only."""
+    def _poll(self) -> Arrivals:
+        """Ballots not seen by the previous poll, among the newest ids only."""
         with self.engine.connect() as conn:
             top = conn.execute(sa.select(sa.func.max(BALLOT.c.id))).scalar() or 0
             rows = conn.execute(
-                sa.select(BALLOT.c.id, BALLOT.c.office_id).where(BALLOT.c.id > top - LOOKBACK)
+                sa.select(BALLOT.c.id, BALLOT.c.office_id, BALLOT.c.device_id).where(
+                    BALLOT.c.id > top - LOOKBACK
+                )
             ).all()
-        fresh = {office for ballot_id, office in rows if ballot_id not in self._seen}
-        self._seen = {ballot_id for ballot_id, _ in rows}
-        return fresh
+        fresh = [row for row in rows if row[0] not in self._seen]
+        self._seen = {row[0] for row in rows}
+        return Arrivals(
+            frozenset(row[1] for row in fresh),
+            frozenset(row[2] for row in fresh if row[2] is not None),
+        )
 
     async def _run(self) -> None:
         primed = False  # what is there already when watching starts is not news
         while True:
             try:
-                offices = await anyio.to_thread.run_sync(self._poll, limiter=self._limiter)
+                found = await anyio.to_thread.run_sync(self._poll, limiter=self._limiter)
             except Exception:  # the database restarting must not end live updates for good
                 log.exception("polling for new ballots failed")
-                offices = set()
-            if primed and offices:
+                found = Arrivals()
+            if primed and found:
                 for queue in list(self._subscribers):
-                    queue.put_nowait(offices)
+                    queue.put_nowait(found)
             primed = True
             await asyncio.sleep(self.interval)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[set[int]]]:
-        queue: asyncio.Queue[set[int]] = asyncio.Queue()
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Arrivals]]:
+        queue: asyncio.Queue[Arrivals] = asyncio.Queue()
         self._subscribers.add(queue)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())

@@ -140,11 +140,11 @@ async def office_events(
             yield "retry: 2000\n\n"
             while (left := deadline - asyncio.get_running_loop().time()) > 0:
                 try:
-                    offices = await asyncio.wait_for(queue.get(), min(left, KEEPALIVE_SECONDS))
+                    found = await asyncio.wait_for(queue.get(), min(left, KEEPALIVE_SECONDS))
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                if offices & watched:
+                if found.offices & watched:
                     yield "event: ballot\ndata: {}\n\n"
 
     return StreamingResponse(

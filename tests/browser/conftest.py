@@ -26,6 +26,7 @@ CHROMIUM = "/usr/bin/chromium"
 REQUIRE = os.environ.get("HAILONG_REQUIRE_BROWSER") == "1"
 OFFICES = [f"E2E.{n:02d}" for n in range(1, 13)]
 PASSWORD = "mat-khau-truong-bo-phan"
+COUNTER_QR_SECONDS = 10
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -80,7 +81,8 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
         )
         session.commit()
     try:
-        with serve(url) as base:
+        # Counter QRs change every 10 s here, so a test sees one change within seconds.
+        with serve(url, env={"HAILONG_COUNTER_QR_SECONDS": str(COUNTER_QR_SECONDS)}) as base:
             yield LiveServer(url=base, database_url=url, engine=engine)
     finally:
         engine.dispose()

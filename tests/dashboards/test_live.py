@@ -40,11 +40,11 @@ def test_the_watch_reads_only_the_newest_ids(backend: str, catalog: SurveyCatalo
         a_id, b_id = a.id, b.id
     _store(engine, catalog, "W-A", LOOKBACK + 50)
     watch = BallotWatch(engine)
-    first = watch._poll()
+    first = watch._poll().offices
     assert first == {a_id}  # the first look only primes the watch (the caller ignores it)
     assert len(watch._seen) == LOOKBACK  # not the whole table
-    assert watch._poll() == set()
+    assert not watch._poll()
     _store(engine, catalog, "W-B", 2)
-    assert watch._poll() == {b_id}
-    assert watch._poll() == set()
+    assert watch._poll().offices == {b_id}
+    assert not watch._poll()
     engine.dispose()
