@@ -27,11 +27,22 @@ PUBLIC = {
     ("GET", "/openapi.json"),
     ("GET", "/login"),
     ("POST", "/login"),
+    # A rating link or a counter QR: the token in the URL is what binds the rating.
+    ("GET", "/r/{token}"),
+    ("POST", "/r/{token}"),
+    ("GET", "/r/{token}/qr.{fmt}"),
 }
+# A device's pages: its token in the URL is its credential, and a wrong one is not found.
+DEVICE = {("GET", "/device/{token}"), ("GET", "/device/{token}/events")}
 # What to put in each path parameter; a route with a parameter missing here fails the test.
 OFFICE_PARAMS = {"code", "office_code"}
-OTHER_PARAMS = {"receipt": "KHONGCOPHIEU"}
-FORMATS = {"/staff/": "png", "/api/v1/exports/": "csv"}
+OTHER_PARAMS = {
+    "receipt": "KHONGCOPHIEU",
+    "token": "hld_not-a-device",
+    "dossier_code": "HS-0001",
+    "counter": "1",
+}
+FORMATS = {"/staff/": "png", "/api/v1/exports/": "csv", "/r/": "png"}
 # No office in the request: the role decides (inspectors and admins), and the rows are scoped.
 ROLE_ONLY = {"/api/v1/exports/audit.{fmt}", "/staff/audit"}
 
@@ -89,7 +100,9 @@ def test_strangers_are_refused_everywhere_else(
     assert staff_routes, "no staff routes found"
     for method, path in staff_routes:
         response = _request(client, method, _url(path, office.code))
-        if path.startswith("/api/"):
+        if (method, path) in DEVICE:
+            assert response.status_code == 404, (method, path, response.status_code)
+        elif path.startswith("/api/"):
             assert response.status_code == 401, (method, path, response.status_code)
         else:
             assert response.status_code == 303, (method, path, response.status_code)
@@ -112,7 +125,7 @@ def test_officers_stay_in_their_sub_tree(
         headers = bearer(db, officer)
     checked = 0
     for method, path in _routes(app):
-        if (method, path) in PUBLIC or method != "GET":
+        if (method, path) in PUBLIC | DEVICE or method != "GET":
             continue
         if how == "token" and not path.startswith("/api/"):
             continue

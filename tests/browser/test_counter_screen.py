@@ -35,7 +35,7 @@ def _decode(page) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_scan_the_screen_rate_and_be_thanked(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
-    office = "E2E.10"
+    office = "E2E.13"
     with Session(live_server.engine) as session:
         token, screen = add_device(
             session, "Màn hình quầy 1", office, "counter-screen", 1, by="test"
@@ -56,7 +56,7 @@ def test_scan_the_screen_rate_and_be_thanked(browser, live_server: LiveServer) -
 def _scan_rate_and_refuse(  # type: ignore[no-untyped-def]
     live_server: LiveServer, page, citizen, token: str, device_id: int
 ) -> None:
-    office = "E2E.10"
+    office = "E2E.13"
     page.goto(f"{live_server.url}/device/{token}")
     expect(page.locator(".screen-counter")).to_contain_text("Quầy 1")
     url = _decode(page)
