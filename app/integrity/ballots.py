@@ -17,6 +17,7 @@ from app.auth.scope import can_inspect, require_office
 from app.core.errors import NotFound
 from app.integrity.exclusions import excluded_ids
 from app.models import Answer, Ballot, Exclusion, User
+from app.models.intake import SOURCES
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
 from app.responses.service import normalise_receipt
@@ -49,6 +50,8 @@ class BallotRow:
     office_name: str
     counter: int | None
     channel: str
+    source: str  # how it came (SOURCES); "open" for ballots stored before sources were kept
+    officer_code: str | None
     answers: list[int | None]
     comment: str | None
     decision: Decision | None  # the latest one; None when never excluded
@@ -97,6 +100,7 @@ def browse(
     excluded_only: bool = False,
     before: int | None = None,
     limit: int = PAGE,
+    source: str | None = None,
 ) -> BallotPage:
     """One page of the sub-tree's ballots of one survey in the period, the latest received
     first (by the ballot's time; ballots of the same instant by id); ``before`` is the last
@@ -113,6 +117,10 @@ def browse(
         query = query.where(BALLOT.c.receipt == receipt)
     if excluded_only:
         query = query.where(BALLOT.c.id.in_(excluded_ids()))
+    if source == "open":  # ballots from before sources were kept came through the open QR
+        query = query.where(sa.or_(BALLOT.c.source == source, BALLOT.c.source.is_(None)))
+    elif source is not None:
+        query = query.where(BALLOT.c.source == source)
     if before is not None:
         at = sa.select(BALLOT.c.submitted_at).where(BALLOT.c.id == before).scalar_subquery()
         query = query.where(
@@ -160,6 +168,8 @@ def _rows(
             office_name=tree.offices[row.office_id][1],
             counter=row.counter,
             channel=row.channel,
+            source=row.source or "open",
+            officer_code=row.officer_code,
             answers=[given[row.id].get(k) for k in keys],
             comment=row.comment,
             decision=decisions.get(row.id),
@@ -179,6 +189,7 @@ class BallotQuery:
     receipt: str = ""
     excluded: bool = False
     before: int | None = None
+    source: str | None = None
 
     def __post_init__(self) -> None:
         self.period()  # a wrong range is refused when the query is read, not halfway through
@@ -196,6 +207,7 @@ class BallotQuery:
             "receipt": self.receipt or None,
             "excluded": "1" if self.excluded else None,
             "before": self.before,
+            "source": self.source,
         }
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v is not None})
@@ -222,6 +234,7 @@ def ballots_page(
         receipt=normalise_receipt(query.receipt),
         excluded_only=query.excluded,
         before=query.before,
+        source=query.source,
     )
     return {
         "office": office,
@@ -233,4 +246,8 @@ def ballots_page(
         "may_decide": can_inspect(user),
         "base": f"/staff/offices/{quote(office.code, safe='')}",
         "surveys": catalog.surveys,
+        "sources": SOURCES,
+        # Which officer took the dossier, beside each rating, is for those who judge the unit
+        # (inspectors, admins, its head), not for the officers being compared.
+        "show_officers": can_inspect(user) or user.is_head,
     }

@@ -3,7 +3,7 @@ it, with a written reason. Officers see the same list without the buttons."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +17,7 @@ from app.core.routing import TransactionRoute
 from app.core.templates import is_htmx, render
 from app.integrity import ballots
 from app.integrity.exclusions import decide, find
+from app.models.intake import SOURCES
 from app.offices.tree import load_tree
 
 router = APIRouter(route_class=TransactionRoute, tags=["exclusions"], include_in_schema=False)
@@ -29,8 +30,9 @@ def ballot_query(
     receipt: Annotated[str, Query(max_length=32)] = "",
     excluded: bool = False,
     before: BeforeId = None,
+    source: Annotated[Literal["open", "counter", "dossier", "kiosk"] | None, Query()] = None,
 ) -> ballots.BallotQuery:
-    return ballots.BallotQuery(start, end, survey, receipt.strip(), excluded, before)
+    return ballots.BallotQuery(start, end, survey, receipt.strip(), excluded, before, source)
 
 
 def _csrf(request: Request) -> str:
@@ -84,7 +86,14 @@ def _decision(
     if not is_htmx(request):
         return RedirectResponse(_back(back), status_code=303)
     row = ballots.one(session, catalog, load_tree(session), ballot)
-    context = {"row": row, "may_decide": can_inspect(user), "csrf": _csrf(request), "back": back}
+    context = {
+        "row": row,
+        "may_decide": can_inspect(user),
+        "csrf": _csrf(request),
+        "back": back,
+        "sources": SOURCES,
+        "show_officers": can_inspect(user) or user.is_head,
+    }
     context["error"] = error
     return render(request, "integrity/_ballot.html", context, status_code=422 if error else 200)
 

@@ -91,3 +91,31 @@ def test_tampering_with_provenance_is_caught(
     )
     report = verify_db(db.connection(), "V1")
     assert [f.kind for f in report.findings or []] == ["edited"]
+
+
+def test_the_ballots_page_says_where_each_came_from(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    from tests.factories import make_user, sign_in
+
+    make_office(db, registered, code="B1", kind="province")
+    make_office(db, registered, code="B1.A", parent="B1", counters=1)
+    _, screen = add_device(db, "Màn hình", "B1.A", "counter-screen", 1, by="test")
+    keys = _keys()
+    token = links.mint_counter(keys, "B1.A", 1, screen.id or 0, links.counter_window(keys))
+    client.post(f"/r/{token}", data=form_fields(six_answers(5)), follow_redirects=False)
+    link = links.mint_link(keys, "B1.A", "HS-0007", officer="CB9")
+    client.post(f"/r/{link}", data=form_fields(six_answers(4)), follow_redirects=False)
+    client.post("/api/v1/offices/B1.A/responses", json={"answers": six_answers(3)})
+    sign_in(client, make_user(db, "officer", "B1.A"))
+    page = client.get("/staff/offices/B1.A/ballots").text
+    for label in ("Mã QR tại quầy", "Theo hồ sơ", "Mã QR chung"):
+        assert label in page
+    assert "CB9" not in page  # officers do not see which officer a rating names
+    only = client.get("/staff/offices/B1.A/ballots?source=dossier").text
+    assert "Theo hồ sơ" in only
+    assert "Mã QR chung</td>" not in only
+    assert client.get("/staff/offices/B1.A/ballots?source=fax").status_code == 400
+    client.post("/logout")
+    sign_in(client, make_user(db, "inspector", "B1"))
+    assert "cán bộ CB9" in client.get("/staff/offices/B1.A/ballots?source=dossier").text
