@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.core.config import ROOT, get_settings
 from app.core.db import get_engine
-from app.models import Ballot, Office
+from app.models import Ballot, Dossier, Office
 from tests.conftest import fresh_database
 
 runner = CliRunner()
@@ -208,6 +208,26 @@ def test_demo_loads_once(cli_db: str) -> None:
             select(func.count()).select_from(Ballot).where(Ballot.is_demo)
         ).scalar_one()
     assert demo == 120
+    # Ballots of every source, dossiers rated and not, and a counter screen that opens.
+    with Session(get_engine()) as session:
+        sources = set(session.exec(select(Ballot.source)).scalars())
+        dossiers = session.exec(select(func.count()).select_from(Dossier)).scalar_one()
+        late = session.exec(
+            select(func.count()).select_from(Dossier).where(Dossier.returned_at > Dossier.due_at)
+        ).scalar_one()
+    assert sources == {"open", "counter", "dossier", "kiosk"}
+    assert dossiers > 30
+    assert 0 < late < dossiers
+    screen = re.search(r"/device/(hld_\S+)", out)
+    assert screen is not None
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app()) as client:
+        page = client.get(f"/device/{screen.group(1)}")
+    assert page.status_code == 200
+    assert "Quầy" in page.text
     code, out = run("demo", "--if-empty")
     assert code == 0
     assert "not loaded" in out
@@ -380,7 +400,8 @@ def test_export_and_verify_a_file(cli_db: str, tmp_path: Path) -> None:
     code, out = run("export", "audit", "--from", "2020-01-01", "-o", str(log))
     assert code == 0, out
     logged = list(csv.DictReader(io.StringIO(log.read_text(encoding="utf-8-sig"))))
-    assert {r["Tài khoản"] for r in logged} == {"cli"}
+    # The exports, and the demo data issuing its integration and devices.
+    assert {r["Tài khoản"] for r in logged} == {"cli", "demo"}
     assert any(r["Đối tượng"].startswith("summary 38 2020-01-01..") for r in logged)
     assert run("export", "ballots", "-o", str(out_file))[0] == 2  # which office?
     assert (

@@ -85,9 +85,17 @@ def demo(
                 typer.echo("database already has offices: demo data not loaded")
                 return
             raise _fail("the database already has offices; demo data goes into an empty one")
-        stored = load_demo(session, catalog, ballots=ballots, seed=seed)
+        demo_data = load_demo(session, catalog, ballots=ballots, seed=seed)
         accounts = create_demo_accounts(session)
-    typer.echo(f"demo data loaded: {plural(stored, 'ballot')}")
+    typer.echo(
+        f"demo data loaded: {plural(demo_data.ballots, 'ballot')}, "
+        f"{plural(demo_data.dossiers, 'dossier')}"
+    )
+    settings = get_settings()
+    typer.echo(
+        "demo counter screen (Bộ phận một cửa xã Thiệu Hóa, quầy 1; open it full-screen, scan its"
+        f" QR with a phone): {settings.public_url}/device/{demo_data.screen_token}"
+    )
     typer.echo("demo staff accounts (sign in at /login; the passwords are shown only now):")
     for username, role, password in accounts:
         typer.echo(f"  {username:<14} {role:<10} {password}")

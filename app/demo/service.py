@@ -6,11 +6,15 @@ from __future__ import annotations
 import random
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
+from app.core.config import get_settings
 from app.core.timeutil import VN_TZ
+from app.demo.sources import create_sources, dossier, provenance
+from app.intake.links import Keys
 from app.models import Ballot, Office, OfficeCreate
 from app.offices.service import create_office, set_counters
 from app.responses.service import submit
@@ -72,8 +76,10 @@ def load_demo(
     days: int = 120,
     seed: int = 2026,
     now: datetime | None = None,
-) -> int:
-    """Create the demo units and ``ballots`` ballots; returns the number of ballots stored."""
+    keys: Keys | None = None,
+) -> Demo:
+    """Create the demo units, their integration and devices, and ``ballots`` ballots of every
+    source, a third of them bound to dossiers (with more dossiers never rated)."""
     rng = random.Random(seed)
     offices: list[Office] = []
     for code, name, parent, kind, survey_key, counters in UNITS:
@@ -88,6 +94,7 @@ def load_demo(
         if kind == "one-stop":
             offices.append(office)
     now = now or datetime.now(UTC)
+    sources = create_sources(session, keys or Keys.from_secret(get_settings().secret_key))
     # Each unit has its own character, so the dashboards have something to compare.
     quality = {office.code: rng.uniform(0.55, 0.95) for office in offices}
     stored = 0
@@ -103,7 +110,8 @@ def load_demo(
                 continue
             step = rng.choice((-1, 1)) if rng.random() < 0.25 else 0
             answers[question.key] = levels[min(len(levels) - 1, max(0, mood + step))]
-        counter = _counter(office, rng)
+        at = _office_hours(rng, now, days)
+        source, counter = provenance(session, rng, office, sources, at)
         submit(
             session,
             catalog,
@@ -111,17 +119,27 @@ def load_demo(
             Submission(
                 answers=answers,
                 comment=rng.choice(COMMENTS) if rng.random() < 0.15 else None,
-                counter=counter,
+                counter=counter or _counter(office, rng),
             ),
-            channel="web",
+            channel="api" if source.source == "kiosk" else "web",
             idempotency_key=uuid.UUID(int=rng.getrandbits(128)).hex,
             strict_replay=True,
-            submitted_at=_office_hours(rng, now, days),
+            submitted_at=at,
             is_demo=True,
+            provenance=source,
         )
         stored += 1
+    for _ in range(ballots // 4):  # dossiers whose citizens did not rate
+        dossier(session, rng, rng.choice(offices), sources, _office_hours(rng, now, days))
     session.flush()
-    return stored
+    return Demo(ballots=stored, dossiers=sources.dossiers, screen_token=sources.screen_token)
+
+
+@dataclass
+class Demo:
+    ballots: int
+    dossiers: int
+    screen_token: str  # the demo counter screen's credential, shown once
 
 
 def _counter(office: Office, rng: random.Random) -> int | None:
