@@ -33,8 +33,8 @@ YES = "có"
 _names = count()
 # Positions in each row (after them: one column per question, then the tail).
 OFFICE, NAME, COUNTER, TIME, CHANNEL, SURVEY, VERSION, RECEIPT = range(8)
-# The tail, counted from the end.
-COMMENT, DEMO, EXCLUDED, REASON, CHAIN = range(-5, 0)
+# The tail, counted from the end: where the ballot came from, then the rest.
+SOURCE, DEVICE, INTEGRATION, COMMENT, DEMO, EXCLUDED, REASON, CHAIN = range(-8, 0)
 
 
 class Params:
@@ -191,7 +191,8 @@ def _local(value: Any) -> datetime:
 def _raw_fields(bind: Params, answers: list[str]) -> str:
     return (
         "b.id, b.office_id, b.counter, b.submitted_at, b.channel, b.survey_key,"
-        " b.survey_version, b.receipt, b.comment, b.is_demo, b.chain_hash, " + ", ".join(answers)
+        " b.survey_version, b.receipt, b.comment, b.is_demo, b.chain_hash,"
+        " coalesce(b.source, 'open'), b.device_id, b.integration_id, " + ", ".join(answers)
     )
 
 
@@ -215,7 +216,10 @@ def ballot_rows(
                 safe(row[5]),
                 row[6],
                 safe(row[7]),
-                *row[11:],
+                *row[14:],
+                row[11],
+                row[12],
+                row[13],
                 safe(row[8] or ""),
                 bool(row[9]),
                 reason is not None,
@@ -264,6 +268,9 @@ def csv_chunks(
                 _number("b.survey_version"),
                 _text(bind, "b.receipt"),
                 *[_number(a) for a in answers],
+                _text(bind, "coalesce(b.source, 'open')"),
+                _number("b.device_id"),
+                _number("b.integration_id"),
                 _text(bind, "b.comment"),
                 f"CASE WHEN b.is_demo THEN {bind(YES)} ELSE '' END",
             ]

@@ -34,7 +34,7 @@ def xlsx_stream(conn: Connection, export: Export) -> Iterator[bytes]:
     header = export.header()
     widths = dict(WIDTHS)
     for index in range(8, len(header)):
-        widths.setdefault(index, 12 if index < len(header) - 5 else 24)
+        widths.setdefault(index, 12 if index < len(header) - 5 else 24)  # the tail: text
     for chunk in workbook.stream("Phiếu", header, _rows(conn, export), widths):
         export.digest.update(chunk)
         yield chunk

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.core.timeutil import VN_TZ
 from app.exports import files
-from app.responses.service import submit
+from app.responses.service import OPEN, Provenance, submit
 from app.responses.validation import Submission
 from app.stats.periods import date_range
 from app.surveys.catalog import SurveyCatalog
@@ -29,6 +29,12 @@ def _setup(db: Session, catalog: SurveyCatalog) -> list[str]:
         db, catalog, code="X-A", name="Bộ phận một cửa xã Thiệu Hóa", parent="X-P", counters=2
     )
     receipts = []
+    sources = [
+        OPEN,
+        Provenance("kiosk", device_id=7),
+        OPEN,
+        Provenance("dossier", integration_id=3),
+    ]
     for n, comment in enumerate(
         ["Cán bộ rất nhiệt tình, chu đáo", '=HYPERLINK("x")', "-1+2", None]
     ):
@@ -41,6 +47,7 @@ def _setup(db: Session, catalog: SurveyCatalog) -> list[str]:
             idempotency_key=uuid.uuid4().hex,
             strict_replay=True,
             submitted_at=datetime(2026, 5, 4 + n, 9, 15, tzinfo=VN_TZ),
+            provenance=sources[n],
         )
         receipts.append(ballot.receipt)
     return receipts
@@ -65,6 +72,10 @@ def test_csv_reads_back_with_the_bom(
     assert first["Thời gian"] == "2026-05-04T09:15:00+07:00"
     assert first["Góp ý"] == "Cán bộ rất nhiệt tình, chu đáo"
     assert first["Quầy"] == "2"
+    # Where each came from.
+    assert [r[header.index("Nguồn")] for r in body] == ["open", "kiosk", "open", "dossier"]
+    assert body[1][header.index("Thiết bị")] == "7"
+    assert body[3][header.index("Phần mềm một cửa")] == "3"
     # Formula injection neutralised, the text otherwise kept.
     assert body[1][header.index("Góp ý")] == '\'=HYPERLINK("x")'
     assert body[2][header.index("Góp ý")] == "'-1+2"
@@ -83,6 +94,11 @@ def test_jsonl(db: Session, registered: SurveyCatalog, tmp_path: Path) -> None:
     assert [r["receipt"] for r in records] == receipts
     assert records[0]["answers"]["polite"] == 4
     assert records[1]["comment"] == '=HYPERLINK("x")'  # JSON is data, not a spreadsheet
+    assert (records[1]["source"], records[1]["device"], records[1]["integration"]) == (
+        "kiosk",
+        7,
+        None,
+    )
     assert not files.verify_file(db.connection(), path)
 
 
