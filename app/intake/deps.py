@@ -14,7 +14,7 @@ from app.intake import service
 from app.intake.links import Keys
 
 
-def get_keys(request: Request) -> Keys:
+async def get_keys(request: Request) -> Keys:
     keys: Keys | None = getattr(request.app.state, "keys", None)
     if keys is None:
         settings: Settings = request.app.state.settings
@@ -23,7 +23,7 @@ def get_keys(request: Request) -> Keys:
     return keys
 
 
-def get_public_url(request: Request) -> str:
+async def get_public_url(request: Request) -> str:
     settings: Settings = request.app.state.settings
     return settings.public_url
 

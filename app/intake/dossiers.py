@@ -24,6 +24,7 @@ from app.intake.service import Credential, scoped_office
 from app.models import Ballot, BallotPublic, Dossier, Office
 from app.models.types import utcnow
 from app.offices.service import counters_of, get_by_code
+from app.responses.service import dossier_key
 
 CSV_FIELDS = (
     "dossier_code",
@@ -139,7 +140,9 @@ def describe(
     )
     url = rating_url(public_url, token)
     rated = session.exec(
-        select(Ballot.id).where(Ballot.office_id == office.id, Ballot.dossier_hash == row.code_hash)
+        select(Ballot.id).where(
+            Ballot.office_id == office.id, Ballot.idempotency_key == dossier_key(row.code_hash)
+        )
     ).first()
     return DossierOut(
         office=office.code,
@@ -213,7 +216,9 @@ def _short(exc: Exception) -> str:
 def rating_of(session: Session, office_id: int, code_hash: str) -> BallotPublic | None:
     """The rating already stored for a dossier, shown to whoever opens its link again."""
     ballot = session.exec(
-        select(Ballot).where(Ballot.office_id == office_id, Ballot.dossier_hash == code_hash)
+        select(Ballot).where(
+            Ballot.office_id == office_id, Ballot.idempotency_key == dossier_key(code_hash)
+        )
     ).first()
     if ballot is None:
         return None

@@ -32,7 +32,6 @@ class Ballot(SQLModel, table=True):
         Index("ix_ballot_office_submitted", "office_id", "submitted_at"),
         # A unique index rather than a constraint: SQLite adds it without rebuilding the table.
         Index("uq_ballot_office_id_chain_seq", "office_id", "chain_seq", unique=True),
-        Index("uq_ballot_office_id_dossier_hash", "office_id", "dossier_hash", unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True))
@@ -60,7 +59,8 @@ class Ballot(SQLModel, table=True):
     device_id: int | None = Field(default=None)
     integration_id: int | None = Field(default=None)
     officer_code: str | None = Field(default=None, max_length=32)
-    # A keyed hash of the dossier code it is bound to: one ballot per dossier.
+    # A keyed hash of the dossier code it is bound to. One ballot per dossier is kept by the
+    # idempotency key, "d:" + this hash (unique per office, so no second index is needed).
     dossier_hash: str | None = Field(default=None, max_length=64)
 
 

@@ -84,6 +84,12 @@ class Stored:
 Outcome = Stored | DomainError
 
 
+def dossier_key(dossier_hash: str) -> str:
+    """The idempotency key of a ballot bound to a dossier: the office's unique index on keys
+    then allows one ballot per dossier, also when two arrive at once."""
+    return f"d:{dossier_hash}"
+
+
 def new_receipt() -> str:
     # One call to the OS for 80 random bits, spent as ten base-30 digits (49 bits of them).
     number = int.from_bytes(secrets.token_bytes(10))
@@ -148,7 +154,7 @@ def prepare(
     clean = validate(office.survey, submission, office.counters)
     fingerprint = _fingerprint(office.survey, clean)
     if provenance.dossier_hash is not None:
-        idempotency_key, strict_replay = f"d:{provenance.dossier_hash}", False
+        idempotency_key, strict_replay = dossier_key(provenance.dossier_hash), False
     elif key_covers_answers:
         # The web form: one key per visit *and* answers. A double tap, a retry or Back and
         # Submit again send the same answers and replay the receipt; someone else handed the

@@ -112,9 +112,6 @@ def upgrade() -> None:
     op.add_column("ballot", sa.Column("integration_id", sa.Integer(), nullable=True))
     op.add_column("ballot", sa.Column("officer_code", sa.String(length=32), nullable=True))
     op.add_column("ballot", sa.Column("dossier_hash", sa.String(length=64), nullable=True))
-    op.create_index(
-        "uq_ballot_office_id_dossier_hash", "ballot", ["office_id", "dossier_hash"], unique=True
-    )
     op.add_column("office", sa.Column("count_sources", sa.String(length=64), nullable=True))
     op.add_column(
         "app_user",
@@ -127,7 +124,6 @@ def downgrade() -> None:
         batch.drop_column("is_head")
     with op.batch_alter_table("office") as batch:
         batch.drop_column("count_sources")
-    op.drop_index("uq_ballot_office_id_dossier_hash", table_name="ballot")
     with op.batch_alter_table("ballot") as batch:
         for name in ("dossier_hash", "officer_code", "integration_id", "device_id", "source"):
             batch.drop_column(name)
