@@ -31,6 +31,7 @@ ACTIONS = {
     "device_add": "Cấp thiết bị",
     "device_revoke": "Thu hồi thiết bị",
     "dossiers_import": "Nhập danh sách hồ sơ",
+    "count_policy": "Đổi nguồn phiếu được tính",
 }
 PAGE = 100
 BATCH = 2000

@@ -139,15 +139,24 @@ def office_update(
     ] = False,
     parent: Annotated[str | None, typer.Option(help="Move under this office")] = None,
     counters: Annotated[int | None, typer.Option(min=0, max=999, help="Counters 1..N")] = None,
+    count: Annotated[
+        str | None,
+        typer.Option(
+            help="Ballot sources its figures count: open,counter,dossier,kiosk (any of them), "
+            "or inherit"
+        ),
+    ] = None,
 ) -> None:
-    """Change an office's name, kind, survey, parent or counters (ballots keep theirs)."""
+    """Change an office's name, kind, survey, parent, counters (ballots keep theirs) or which
+    ballot sources count in its figures (for its sub-tree, unless a unit below sets its own)."""
+    from app.audit.service import record
     from app.offices.service import update_office
 
     if survey and inherit_survey:
         raise _fail("--survey and --inherit-survey exclude each other", 2)
     try:
         with session_scope(write=True) as session:
-            update_office(
+            office = update_office(
                 session,
                 code,
                 _registered_catalog(session),
@@ -157,7 +166,10 @@ def office_update(
                 inherit_survey=inherit_survey,
                 parent=parent,
                 counters=counters,
+                count_sources=count,
             )
+            if count is not None:
+                record(session, "cli", "count_policy", f"{code}: {count}", office_id=office.id)
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"updated {code}")

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined,
 
 from app.core.config import ROOT
 from app.core.timeutil import format_change, format_local, format_number, format_percent
+from app.models.intake import SOURCES
 
 APP_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = ROOT / "static"
@@ -46,6 +47,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["static_url"] = static_url
+    env.globals["SOURCES"] = SOURCES  # how a ballot came, in words
     env.filters["local_time"] = format_local
     env.filters["pct"] = format_percent
     env.filters["num"] = format_number

@@ -107,6 +107,7 @@ def decide(
                 answers=answers,
                 satisfaction=rollups.satisfaction(survey, answers, shared),
                 compared=rollups.compared(survey, answers, shared),
+                source=ballot.source or "open",
             )
         ],
         sign=-1 if exclude else 1,

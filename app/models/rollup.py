@@ -2,7 +2,9 @@
 raw answers. Each count is kept per local day in Vietnam (UTC+07:00), per month and per year
 (``grain`` d, m or y; ``start`` is the bucket's first day), so a period is read from the
 coarsest buckets that fit in it: a year of a province is a few thousand rows, however many
-ballots it holds."""
+ballots it holds. Each count is also kept per ballot source (open QR, counter, dossier, kiosk),
+so an office's policy on which sources count applies when figures are read, and changing it
+needs no recount."""
 
 from __future__ import annotations
 
@@ -18,7 +20,14 @@ class AnswerRollup(SQLModel, table=True):
     __tablename__ = "answer_rollup"
     __table_args__ = (
         PrimaryKeyConstraint(
-            "office_id", "survey_key", "grain", "start", "survey_version", "question_key", "value"
+            "office_id",
+            "survey_key",
+            "grain",
+            "start",
+            "survey_version",
+            "question_key",
+            "value",
+            "source",
         ),
         # SQLite: the primary key is the table, so reading a period is one index range scan.
         {"sqlite_with_rowid": False},
@@ -29,6 +38,7 @@ class AnswerRollup(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
     question_key: str = Field(max_length=64)
     value: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -40,7 +50,7 @@ class BallotRollup(SQLModel, table=True):
     __tablename__ = "ballot_rollup"
     __table_args__ = (
         PrimaryKeyConstraint(
-            "office_id", "survey_key", "grain", "start", "survey_version", "level"
+            "office_id", "survey_key", "grain", "start", "survey_version", "level", "source"
         ),
         {"sqlite_with_rowid": False},
     )
@@ -50,6 +60,7 @@ class BallotRollup(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
     level: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
 
@@ -66,7 +77,7 @@ class BallotMoments(SQLModel, table=True):
     __tablename__ = "ballot_moments"
     __table_args__ = (
         PrimaryKeyConstraint(
-            "office_id", "survey_key", "grain", "start", "survey_version", "criteria"
+            "office_id", "survey_key", "grain", "start", "survey_version", "criteria", "source"
         ),
         {"sqlite_with_rowid": False},
     )
@@ -76,6 +87,7 @@ class BallotMoments(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
     criteria: str = Field(max_length=64)
     ballots: int = Field(sa_column=Column(BigInteger, nullable=False))
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -95,7 +107,7 @@ class CriteriaRollup(SQLModel, table=True):
 
     __tablename__ = "criteria_rollup"
     __table_args__ = (
-        PrimaryKeyConstraint("office_id", "criteria", "grain", "start", "question_key"),
+        PrimaryKeyConstraint("office_id", "criteria", "grain", "start", "question_key", "source"),
         {"sqlite_with_rowid": False},
     )
 
@@ -103,6 +115,7 @@ class CriteriaRollup(SQLModel, table=True):
     criteria: str = Field(max_length=64)
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
     question_key: str = Field(max_length=64)
     very_satisfied: int = Field(sa_column=Column(BigInteger, nullable=False))
     satisfied: int = Field(sa_column=Column(BigInteger, nullable=False))

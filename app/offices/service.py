@@ -13,7 +13,9 @@ from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound, OfficeNotFound
 from app.models import Counter, Office, OfficeCreate, OfficePublic
+from app.models.intake import SOURCES
 from app.models.office import CODE_PATTERN, KINDS
+from app.offices.tree import parse_sources
 from app.surveys.catalog import SurveyCatalog
 
 CSV_HEADER = ["code", "name", "parent", "kind", "survey"]
@@ -108,8 +110,11 @@ def update_office(
     inherit_survey: bool = False,
     parent: str | None = None,
     counters: int | None = None,
+    count_sources: str | None = None,
 ) -> Office:
-    """Change what may change about an office; its code, like its ballots, stays."""
+    """Change what may change about an office; its code, like its ballots, stays.
+    ``count_sources``: which ballot sources its figures count ("open,counter,…"), or
+    "inherit" for its parent's policy."""
     office = get_by_code(session, code)
     data = OfficeCreate.model_construct(
         code=office.code,
@@ -125,6 +130,8 @@ def update_office(
     office.kind = data.kind
     if survey_key is not None or inherit_survey:
         office.survey_key = survey_key
+    if count_sources is not None:
+        office.count_sources = _policy(count_sources)
     if parent is not None:
         new_parent = get_by_code(session, parent)
         ancestor: Office | None = new_parent
@@ -138,6 +145,16 @@ def update_office(
     if counters is not None:
         set_counters(session, office, counters)
     return office
+
+
+def _policy(text: str) -> str | None:
+    if text.strip() == "inherit":
+        return None
+    try:
+        chosen = parse_sources(text)
+    except ValueError as exc:
+        raise InvalidInput(f"--count: {exc}") from exc
+    return ",".join(s for s in SOURCES if s in chosen)
 
 
 def set_counters(session: Session, office: Office, count: int) -> list[Counter]:

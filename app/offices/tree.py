@@ -9,6 +9,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.models import Office
+from app.models.intake import SOURCES
+
+ALL_SOURCES = frozenset(SOURCES)
 
 
 @dataclass
@@ -18,6 +21,7 @@ class Tree:
     offices: dict[int, tuple[str, str, int | None]]  # id -> (code, name, parent id)
     children: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
     survey_keys: dict[int, str | None] = field(default_factory=dict)  # as set on each office
+    count_sources: dict[int, str | None] = field(default_factory=dict)  # as set on each office
 
     def __post_init__(self) -> None:
         for office_id, (_, _, parent) in self.offices.items():
@@ -44,15 +48,47 @@ class Tree:
             current = self.offices[current][2]
         return default
 
+    def counted(self, office_id: int) -> frozenset[str]:
+        """The ballot sources whose ballots count in an office's figures: its own policy, else
+        its nearest ancestor's, else every source."""
+        seen: set[int] = set()
+        current: int | None = office_id
+        while current is not None and current not in seen and current in self.offices:
+            policy = self.count_sources.get(current)
+            if policy:
+                return parse_sources(policy)
+            seen.add(current)
+            current = self.offices[current][2]
+        return ALL_SOURCES
+
+
+def parse_sources(text: str) -> frozenset[str]:
+    """ "open,counter" → the sources named; raises ValueError for an unknown one."""
+    names = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = names - ALL_SOURCES
+    if unknown or not names:
+        raise ValueError(
+            f"sources are {', '.join(SOURCES)}; got {', '.join(sorted(unknown)) or 'none'}"
+        )
+    return names
+
 
 def load_tree(session: Session) -> Tree:
     table = Office.__table__  # type: ignore[attr-defined]
     rows = list(
         session.connection().execute(
-            sa.select(table.c.id, table.c.code, table.c.name, table.c.parent_id, table.c.survey_key)
+            sa.select(
+                table.c.id,
+                table.c.code,
+                table.c.name,
+                table.c.parent_id,
+                table.c.survey_key,
+                table.c.count_sources,
+            )
         )
     )
     return Tree(
         {row[0] or 0: (row[1], row[2], row[3]) for row in rows},
         survey_keys={row[0] or 0: row[4] for row in rows},
+        count_sources={row[0] or 0: row[5] for row in rows},
     )

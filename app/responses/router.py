@@ -76,6 +76,7 @@ def survey_form(
     new: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     office = service.load_office_info(session, catalog, office_code)
+    _open_counts(office)
     offices.check_counter(office.code, office.counters, counter)
     recent = None if new else _recent_visit(request)
     context = form_context(office, lang=lang, counter=counter, idem=recent or uuid.uuid4().hex)
@@ -84,6 +85,26 @@ def survey_form(
     return render(
         request, "responses/form.html", context, headers={"Cache-Control": "private, max-age=0"}
     )
+
+
+class OpenQrNotCounted(DomainError):
+    """This unit counts ratings bound to a transaction only: scan the QR on the counter's
+    screen or on the dossier's receipt slip instead."""
+
+    status_code = 403
+    code = "open_qr_not_counted"
+    message_vi = (
+        "Đơn vị này chỉ tính các đánh giá gắn với hồ sơ hoặc tại quầy. Xin Ông/Bà quét mã QR "
+        "trên màn hình tại quầy, hoặc mã QR in trên giấy tiếp nhận và hẹn trả kết quả, để "
+        "đánh giá. Cảm ơn Ông/Bà!"
+    )
+
+
+def _open_counts(office: OfficeInfo) -> None:
+    """Where the open QR does not count, say how to rate instead of taking a rating that would
+    be left out of the figures."""
+    if "open" not in office.counts:
+        raise OpenQrNotCounted()
 
 
 def _recent_visit(request: Request) -> str | None:
@@ -114,6 +135,7 @@ async def submit_form(
 ) -> Response:
     # Async on purpose: the request waits for the group-commit writer, not for a thread.
     office = await intake.office(office_code)
+    _open_counts(office)
     submission = submission_from_form(form)
     response = await take_ballot(request, intake, office, form, submission)
     if response.status_code < 400:

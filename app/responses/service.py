@@ -14,15 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.core.bulk import bulk
 from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError, NotFound
 from app.integrity import chain
-from app.models import Ballot, BallotPublic, Counter
+from app.models import Ballot, BallotPublic, Counter, Office
 from app.models.types import utcnow
 from app.offices.service import get_by_code, office_path
+from app.offices.tree import ALL_SOURCES, parse_sources
 from app.responses.validation import CleanBallot, Submission, validate
 from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
@@ -48,6 +49,7 @@ class OfficeInfo:
     counters: frozenset[int]
     criteria: CriteriaSet | None = None  # the shared criteria its survey is compared on
     path: tuple[int, ...] = ()  # its id and its ancestors', nearest first
+    counts: frozenset[str] = ALL_SOURCES  # the ballot sources its figures count
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,13 @@ def normalise_receipt(text: str) -> str:
 
 def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> OfficeInfo:
     office = get_by_code(session, code)
-    counters = session.exec(select(Counter.number).where(Counter.office_id == office.id))
+    counters = session.exec(select(Counter.number).where(Counter.office_id == office.id)).all()
     survey = survey_for_office(session, catalog, office)
+    path = office_path(session, office)
+    policies = dict(
+        session.exec(select(Office.id, Office.count_sources).where(col(Office.id).in_(path))).all()
+    )
+    policy = next((policies[i] for i in path if policies.get(i)), None)
     return OfficeInfo(
         id=office.id or 0,
         code=office.code,
@@ -120,7 +127,8 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
         survey=survey,
         counters=frozenset(counters),
         criteria=catalog.criteria_of(survey.key),
-        path=tuple(office_path(session, office)),
+        path=tuple(path),
+        counts=parse_sources(policy) if policy else ALL_SOURCES,
     )
 
 
@@ -318,6 +326,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                     answers=item.answers,
                     satisfaction=item.satisfaction,
                     compared=item.compared,
+                    source=item.row["source"],
                 )
             )
             outcomes.append(Stored(_public(rows[j], item.office.code), replayed=False))

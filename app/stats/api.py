@@ -86,6 +86,12 @@ def figures_json(fig: Figures) -> dict[str, Any]:
     return {
         "ballots": fig.ballot_count,
         "excluded": fig.excluded,
+        # Every ballot stored in the period by how it came, and whether the policy counts it.
+        "provenance": {
+            source: {"ballots": n, "counted": source not in fig.uncounted}
+            for source, n in sorted(fig.sources.items())
+        },
+        "uncounted": sum(fig.uncounted.values()),
         "enough_responses": fig.enough_responses,
         "min_responses": fig.min_responses,
         "headline": _ratio(fig.headline),

@@ -125,6 +125,8 @@ class Figures:
     unclassified: int = 0
     aspects: dict[str, float | None] = field(default_factory=dict)
     moments: Moments = field(default_factory=Moments)
+    sources: dict[str, int] = field(default_factory=dict)  # every ballot stored, by source
+    uncounted: dict[str, int] = field(default_factory=dict)  # left out by the office's policy
 
     @property
     def ballot_count(self) -> int:
@@ -180,6 +182,9 @@ class Tally:
     ballots: dict[str, int] = field(default_factory=dict)
     unclassified: int = 0
     moments: Moments = field(default_factory=Moments)
+    # Ballots by source, and those of them the office's policy leaves out of the figures.
+    sources: dict[str, int] = field(default_factory=dict)
+    uncounted: dict[str, int] = field(default_factory=dict)
 
 
 def tally(
@@ -263,4 +268,6 @@ def assemble(
         unclassified=counted.unclassified,
         aspects=aspects,
         moments=counted.moments,
+        sources=counted.sources,
+        uncounted=counted.uncounted,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, inspect, select, text
+from sqlalchemy import Connection, Table, delete, inspect, literal, select, text
 
 from app.core.bulk import bulk
 from app.core.timeutil import to_local
@@ -32,7 +32,7 @@ ANSWER_ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
 BALLOT_ROLLUP: Table = BallotRollup.__table__  # type: ignore[attr-defined]
 MOMENTS: Table = BallotMoments.__table__  # type: ignore[attr-defined]
 COMPARED: Table = CriteriaRollup.__table__  # type: ignore[attr-defined]
-MOMENTS_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "criteria")
+MOMENTS_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "criteria", "source")
 MOMENTS_SUMS = ("ballots", "n", "k", "kk", "kn", "nn")
 ANSWER_KEY = (
     "office_id",
@@ -42,9 +42,10 @@ ANSWER_KEY = (
     "survey_version",
     "question_key",
     "value",
+    "source",
 )
-BALLOT_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "level")
-COMPARED_KEY = ("office_id", "criteria", "grain", "start", "question_key")
+BALLOT_KEY = ("office_id", "survey_key", "grain", "start", "survey_version", "level", "source")
+COMPARED_KEY = ("office_id", "criteria", "grain", "start", "question_key", "source")
 CATEGORY_SUMS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 COMPARED_SUMS = (*CATEGORY_SUMS, "unclassified", *MOMENTS_SUMS)
 UNCLASSIFIED_SUM = len(CATEGORY_SUMS)
@@ -74,6 +75,7 @@ class Counted:
     # (criteria, n answered, k satisfied or better): "" for all questions, and the shared set.
     satisfaction: tuple[tuple[str, int, int], ...] = ()
     compared: Compared | None = None
+    source: str = "open"  # how it came (app/models/intake.py SOURCES)
 
 
 @dataclass(frozen=True)
@@ -134,10 +136,15 @@ def _upsert(
     key: tuple[str, ...],
     counts: dict[Any, Any],
     sums: tuple[str, ...] = ("n",),
+    *,
+    sourceless: bool = False,
 ) -> None:
-    """Add ``counts`` (one number, or a tuple of ``sums``, per key) to the stored rows."""
+    """Add ``counts`` (one number, or a tuple of ``sums``, per key) to the stored rows.
+    ``sourceless``: the table predates sources (a migration before 0010 recounting it)."""
     if not counts:
         return
+    if sourceless:
+        key, counts = key[:-1], _without_source(counts)
     sql = bulk(conn)
     columns = (*key, *sums)
     # Sorted, so concurrent writers lock the same rows in the same order and never deadlock.
@@ -152,6 +159,17 @@ def _upsert(
     )
 
 
+def _without_source(counts: dict[Any, Any]) -> dict[Any, Any]:
+    merged: dict[Any, Any] = {}
+    for k, v in counts.items():
+        if isinstance(v, tuple):
+            before = merged.get(k[:-1], (0,) * len(v))
+            merged[k[:-1]] = tuple(a + b for a, b in zip(before, v, strict=True))
+        else:
+            merged[k[:-1]] = merged.get(k[:-1], 0) + v
+    return merged
+
+
 def add(conn: Connection, ballots: Iterable[Counted], sign: int = 1) -> None:
     """Count ``ballots`` in (or, with ``sign=-1``, out of) the rollups, in ``conn``'s
     transaction."""
@@ -159,7 +177,11 @@ def add(conn: Connection, ballots: Iterable[Counted], sign: int = 1) -> None:
 
 
 def _add_to(
-    conn: Connection, ballots: Iterable[Counted], tables: tuple[str, ...], sign: int = 1
+    conn: Connection,
+    ballots: Iterable[Counted],
+    tables: tuple[str, ...],
+    sign: int = 1,
+    sourceless: frozenset[str] = frozenset(),
 ) -> None:
     answers: Counter[tuple[Any, ...]] = Counter()
     levels: Counter[tuple[Any, ...]] = Counter()
@@ -168,37 +190,48 @@ def _add_to(
     for ballot in ballots:
         for grain, start in buckets(to_local(ballot.submitted_at).date()):
             head = (ballot.office_id, ballot.survey_key, grain, start, ballot.survey_version)
-            levels[(*head, ballot.level)] += sign
+            source = ballot.source
+            levels[(*head, ballot.level, source)] += sign
             for question, value in ballot.answers.items():
-                answers[(*head, question, value)] += sign
+                answers[(*head, question, value, source)] += sign
             for criteria, n, k in ballot.satisfaction:
-                row = moments.setdefault((*head, criteria), [0] * 6)
+                row = moments.setdefault((*head, criteria, source), [0] * 6)
                 for i, term in enumerate((1, n, k, k * k, k * n, n * n)):
                     row[i] += sign * term
             if ballot.compared is not None:
-                _count_compared(shared, (ballot.office_id, grain, start), ballot.compared, sign)
+                bucket = (ballot.office_id, grain, start, source)
+                _count_compared(shared, bucket, ballot.compared, sign)
     if "answers" in tables:
-        _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers)
+        _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers, sourceless="answers" in sourceless)
     if "ballots" in tables:
-        _upsert(conn, BALLOT_ROLLUP, BALLOT_KEY, levels)
+        _upsert(conn, BALLOT_ROLLUP, BALLOT_KEY, levels, sourceless="ballots" in sourceless)
     if "moments" in tables:
-        _upsert(conn, MOMENTS, MOMENTS_KEY, {k: tuple(v) for k, v in moments.items()}, MOMENTS_SUMS)
-    if "compared" in tables:
+        counts = {k: tuple(v) for k, v in moments.items()}
         _upsert(
-            conn, COMPARED, COMPARED_KEY, {k: tuple(v) for k, v in shared.items()}, COMPARED_SUMS
+            conn, MOMENTS, MOMENTS_KEY, counts, MOMENTS_SUMS, sourceless="moments" in sourceless
+        )
+    if "compared" in tables:
+        counts = {k: tuple(v) for k, v in shared.items()}
+        _upsert(
+            conn,
+            COMPARED,
+            COMPARED_KEY,
+            counts,
+            COMPARED_SUMS,
+            sourceless="compared" in sourceless,
         )
 
 
 def _count_compared(
     rows: dict[tuple[Any, ...], list[int]],
-    bucket: tuple[int, str, date],
+    bucket: tuple[int, str, date, str],
     ballot: Compared,
     sign: int,
 ) -> None:
-    office_id, grain, start = bucket
+    office_id, grain, start, source = bucket
 
     def row(question: str) -> list[int]:
-        key = (office_id, ballot.criteria, grain, start, question)
+        key = (office_id, ballot.criteria, grain, start, question, source)
         return rows.setdefault(key, [0] * len(COMPARED_SUMS))
 
     for question, category in ballot.answers:
@@ -222,6 +255,8 @@ def rebuild(
     """Recount ``tables`` from the raw ballots (excluded ones left out); returns the number of
     ballots counted. Used by the migrations that introduced each table (each recounts its
     own) and by ``hailong stats rebuild``."""
+    inspector = inspect(conn)
+    sourceless = set()
     for name, table in (
         ("answers", ANSWER_ROLLUP),
         ("ballots", BALLOT_ROLLUP),
@@ -230,6 +265,10 @@ def rebuild(
     ):
         if name in tables:
             conn.execute(delete(table))
+            # The migrations before 0010 recount tables that have no source column yet.
+            if "source" not in {c["name"] for c in inspector.get_columns(table.name)}:
+                sourceless.add(name)
+    has_source = "source" in {c["name"] for c in inspector.get_columns("ballot")}
     sets = {key: c for c in (criteria or {}).values() for key in c.surveys}
     versions = {
         (row.key, row.version): SurveyDefinition.model_validate(row.definition)
@@ -247,6 +286,7 @@ def rebuild(
                 ballots.survey_key,
                 ballots.survey_version,
                 ballots.submitted_at,
+                ballots.source if has_source else literal("open").label("source"),
             )
             .where(ballots.id > last_id)
             .order_by(ballots.id)
@@ -276,9 +316,10 @@ def rebuild(
                     answers=given[row.id],
                     satisfaction=satisfaction(survey, given[row.id], sets.get(row.survey_key)),
                     compared=compared(survey, given[row.id], sets.get(row.survey_key)),
+                    source=row.source or "open",
                 )
             )
-        _add_to(conn, batch, tables)
+        _add_to(conn, batch, tables, sourceless=frozenset(sourceless))
         counted += len(rows)
 
 

@@ -118,7 +118,8 @@ def figures_by_subtree(
         for office_id in tree.subtree(root):
             owner[office_id] = root
     versions = versions_of(session, catalog, comparison.surveys)
-    counted = tallies(session, comparison, period, owner, scales(versions))
+    policies = {office_id: tree.counted(office_id) for office_id in owner}
+    counted = tallies(session, comparison, period, owner, scales(versions), policies)
     start, end = period.bounds_utc()
     excluded: dict[int, int] = defaultdict(int)
     counts = excluded_counts(session, list(owner), list(comparison.surveys), start, end)

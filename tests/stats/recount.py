@@ -50,9 +50,10 @@ def recount(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
             ("y", day.replace(month=1, day=1)),
         ):
             head = (b.office_id, b.survey_key, grain, start, b.survey_version)
-            levels[(*head, level.value if level else 0)] += 1
+            source = b.source or "open"
+            levels[(*head, level.value if level else 0, source)] += 1
             for question, value in mine.items():
-                answers[(*head, question, value)] += 1
+                answers[(*head, question, value, source)] += 1
     return answers, levels
 
 
@@ -62,10 +63,11 @@ def stored(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
     for r in conn.execute(select(AnswerRollup.__table__)):  # type: ignore[attr-defined]
         if r.n:
             key = (r.office_id, r.survey_key, r.grain, r.start, r.survey_version)
-            answers[(*key, r.question_key, r.value)] = r.n
+            answers[(*key, r.question_key, r.value, r.source)] = r.n
     for r in conn.execute(select(BallotRollup.__table__)):  # type: ignore[attr-defined]
         if r.n:
-            levels[(r.office_id, r.survey_key, r.grain, r.start, r.survey_version, r.level)] = r.n
+            key = (r.office_id, r.survey_key, r.grain, r.start, r.survey_version)
+            levels[(*key, r.level, r.source)] = r.n
     return answers, levels
 
 
@@ -108,6 +110,7 @@ def recount_moments(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]:
                 ("y", day.replace(month=1, day=1)),
             ):
                 head = (b.office_id, b.survey_key, grain, start, b.survey_version, name)
+                head = (*head, b.source or "open")
                 for i, term in enumerate((1, n, k, k * k, k * n, n * n)):
                     out[(*head, i)] += term
     return +out
@@ -117,6 +120,7 @@ def stored_moments(conn: Connection) -> Counter[Any]:
     out: Counter[Any] = Counter()
     for r in conn.execute(select(BallotMoments.__table__)):  # type: ignore[attr-defined]
         head = (r.office_id, r.survey_key, r.grain, r.start, r.survey_version, r.criteria)
+        head = (*head, r.source)
         for i, term in enumerate((r.ballots, r.n, r.k, r.kk, r.kn, r.nn)):
             out[(*head, i)] += term
     return +out
@@ -162,16 +166,17 @@ def recount_compared(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]
             ("y", day.replace(month=1, day=1)),
         ):
             head = (b.office_id, shared.key, grain, start)
+            source = b.source or "open"
             for question, lv in answered.items():
-                out[(*head, question, lv.category if lv else "?")] += 1
-            out[(*head, "", level.category if level else "unclassified")] += 1
+                out[(*head, question, source, lv.category if lv else "?")] += 1
+            out[(*head, "", source, level.category if level else "unclassified")] += 1
             if n:
                 for name, term in zip(
                     ("ballots", "n", "k", "kk", "kn", "nn"),
                     (1, n, k, k * k, k * n, n * n),
                     strict=True,
                 ):
-                    out[(*head, "", name)] += term
+                    out[(*head, "", source, name)] += term
     return +out
 
 
@@ -179,7 +184,7 @@ def stored_compared(conn: Connection) -> Counter[Any]:
     out: Counter[Any] = Counter()
     sums = (*CATEGORIES, "unclassified", "ballots", "n", "k", "kk", "kn", "nn")
     for r in conn.execute(select(CriteriaRollup.__table__)):  # type: ignore[attr-defined]
-        head = (r.office_id, r.criteria, r.grain, r.start, r.question_key)
+        head = (r.office_id, r.criteria, r.grain, r.start, r.question_key, r.source)
         for name in sums:
             out[(*head, name)] += getattr(r, name)
     return +out

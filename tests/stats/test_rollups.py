@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session
 
 from app.core.timeutil import VN_TZ
-from app.responses.service import submit
+from app.responses.service import OPEN, Provenance, submit
 from app.responses.validation import Submission
 from app.stats.rollups import ALL_TABLES, rebuild
 from app.surveys.catalog import SurveyCatalog
@@ -21,8 +21,11 @@ from tests.stats.recount import (
     stored_moments,
 )
 
+SOURCES = [OPEN, Provenance("counter", device_id=1), Provenance("kiosk", device_id=2)]
+
 
 def _submit(db: Session, catalog: SurveyCatalog, code: str, answers: dict, at: datetime) -> None:
+    # Ballots of several sources, so the recount checks the source dimension too.
     submit(
         db,
         catalog,
@@ -32,6 +35,7 @@ def _submit(db: Session, catalog: SurveyCatalog, code: str, answers: dict, at: d
         idempotency_key=uuid.uuid4().hex,
         strict_replay=True,
         submitted_at=at,
+        provenance=SOURCES[at.minute % 3],
     )
 
 
