@@ -103,6 +103,9 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
         assert moments == recount_moments(conn, catalog.criteria)
         compared = stored_compared(conn)
         assert compared == recount_compared(conn, catalog.criteria)
+        # Each ballot got its level (values 3, 4, 5 answered everywhere: the lowest rules).
+        levels = conn.execute(text("SELECT level, count(*) FROM ballot GROUP BY level")).all()
+        assert sorted(tuple(r) for r in levels) == [(3, 4), (4, 4), (5, 4)]
     engine.dispose()
     assert fast == slow
     assert moments  # the moments migration counted them too

@@ -62,6 +62,9 @@ class Ballot(SQLModel, table=True):
     # A keyed hash of the dossier code it is bound to. One ballot per dossier is kept by the
     # idempotency key, "d:" + this hash (unique per office, so no second index is needed).
     dossier_hash: str | None = Field(default=None, max_length=64)
+    # Derived, not chained: the ballot's level under its survey version's ballot rule (0:
+    # unclassified), so a dossier's rating is read without its answers.
+    level: int | None = Field(default=None, sa_type=SmallInteger)
 
 
 class OfficeChain(SQLModel, table=True):

@@ -169,6 +169,7 @@ def prepare(
         # same phone who answers differently gets a ballot of their own, never the first
         # person's receipt with their answers dropped.
         idempotency_key = f"{idempotency_key[:64]}:{fingerprint[:24]}"
+    level = rollups.ballot_level(office.survey, clean.answers)
     row = {
         "office_id": office.id,
         "counter": clean.counter,
@@ -185,12 +186,13 @@ def prepare(
         "integration_id": provenance.integration_id,
         "officer_code": provenance.officer_code,
         "dossier_hash": provenance.dossier_hash,
+        "level": level,
     }
     return PreparedBallot(
         office=office,
         row=row,
         answers=clean.answers,
-        level=rollups.ballot_level(office.survey, clean.answers),
+        level=level,
         strict_replay=strict_replay,
         satisfaction=rollups.satisfaction(office.survey, clean.answers, office.criteria),
         compared=rollups.compared(office.survey, clean.answers, office.criteria),
@@ -217,6 +219,7 @@ BALLOT_COLUMNS = (
     "integration_id",
     "officer_code",
     "dossier_hash",
+    "level",
 )
 ANSWER_COLUMNS = ("ballot_id", "question_key", "value")
 STORED_COLUMNS = (

@@ -82,6 +82,22 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
     }
 
 
+def dossiers_json(entry: service.OfficeFigures) -> dict[str, Any]:
+    d = entry.dossiers
+    return {
+        "dossiers": {
+            "registered": d.registered,
+            "returned": d.returned,
+            "returned_late": d.late,
+            "rated": d.rated,
+            "rated_not_satisfied": d.rated_not_satisfied,
+            "response_rate": _ratio(d.response_rate),
+            "indicator_766": _ratio(d.indicator),
+        },
+        "flag": entry.flag,
+    }
+
+
 def figures_json(fig: Figures) -> dict[str, Any]:
     return {
         "ballots": fig.ballot_count,
@@ -144,6 +160,7 @@ def office_summary(
         "period": {"from": period.start, "to": period.end},
         **figures_json(summary.office.figures),
         **rank_json(summary.office),
+        **dossiers_json(summary.office),
         "previous": {
             "period": {"from": previous.start, "to": previous.end},
             "ballots": summary.previous.ballot_count,
@@ -175,6 +192,7 @@ def office_children(
                 "comparable": child.comparable,
                 **rank_json(child),
                 **figures_json(child.figures),
+                **dossiers_json(child),
             }
             for child in children
         ],

@@ -333,3 +333,35 @@ def _excluded_ids(conn: Connection) -> set[int]:
     ):
         latest[ballot_id] = bool(excluded)
     return {ballot_id for ballot_id, excluded in latest.items() if excluded}
+
+
+def backfill_levels(conn: Connection, chunk: int = 5000) -> int:
+    """Give ballots stored before levels were kept their level (the migration that added it)."""
+    versions = {
+        (row.key, row.version): SurveyDefinition.model_validate(row.definition)
+        for row in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
+    }
+    ballots = Ballot.__table__  # type: ignore[attr-defined]
+    answers = Answer.__table__.c  # type: ignore[attr-defined]
+    done, last_id = 0, 0
+    while True:
+        rows = conn.execute(
+            select(ballots.c.id, ballots.c.survey_key, ballots.c.survey_version)
+            .where(ballots.c.id > last_id)
+            .order_by(ballots.c.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return done
+        last_id = rows[-1].id
+        given: dict[int, dict[str, int]] = {row.id: {} for row in rows}
+        for ballot_id, question, value in conn.execute(
+            select(answers.ballot_id, answers.question_key, answers.value).where(
+                answers.ballot_id.in_(list(given))
+            )
+        ):
+            given[ballot_id][question] = value
+        for row in rows:
+            level = ballot_level(versions[(row.survey_key, row.survey_version)], given[row.id])
+            conn.execute(ballots.update().where(ballots.c.id == row.id).values(level=level))
+        done += len(rows)

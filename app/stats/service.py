@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
+from app.intake.reconcile import DossierFigures, dossier_figures, flags
 from app.integrity.exclusions import excluded_counts
 from app.models import Office, SurveyVersion
 from app.offices.service import get_by_code
@@ -37,6 +38,8 @@ class OfficeFigures:
     survey_key: str = ""  # the survey the unit uses
     comparable: bool = True  # its survey asks the criteria being compared
     unranked: str | None = None  # why it has no rank: NOT_COMPARABLE or TOO_FEW_BALLOTS
+    dossiers: DossierFigures = field(default_factory=DossierFigures)
+    flag: str | None = None  # numbers that do not add up (``reconcile.flags``)
 
     @property
     def unranked_vi(self) -> str | None:
@@ -120,6 +123,7 @@ def figures_by_subtree(
     versions = versions_of(session, catalog, comparison.surveys)
     policies = {office_id: tree.counted(office_id) for office_id in owner}
     counted = tallies(session, comparison, period, owner, scales(versions), policies)
+    dossiers = dossier_figures(session, owner, period, versions)
     start, end = period.bounds_utc()
     excluded: dict[int, int] = defaultdict(int)
     counts = excluded_counts(session, list(owner), list(comparison.surveys), start, end)
@@ -145,9 +149,16 @@ def figures_by_subtree(
                     excluded=excluded[root],
                     min_responses=min_responses,
                 ),
+                dossiers=dossiers[root],
             )
         )
     rank(result)
+    marked = flags(
+        {e.office_id: e.dossiers for e in result},
+        {e.office_id: e.figures.sources.get("dossier", 0) for e in result},
+    )
+    for entry in result:
+        entry.flag = marked.get(entry.office_id)
     return result
 
 
