@@ -253,11 +253,16 @@ def user_add(
     role: Annotated[str, typer.Option(help="admin, officer or inspector")],
     office: Annotated[str | None, typer.Option(help="Office (and sub-tree) of the account")] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin")] = False,
+    head: Annotated[
+        bool, typer.Option(help="An officer who heads the unit: sees per-officer figures")
+    ] = False,
 ) -> None:
     """Add a staff account (the password is asked for, or read from stdin)."""
     from app.auth.service import create_user
     from app.models import UserCreate
 
+    if head and role != "officer":
+        raise _fail("--head is for officer accounts (admins and inspectors see them anyway)", 2)
     password = _read_password(password_stdin)
     try:
         with session_scope(write=True) as session:
@@ -265,6 +270,8 @@ def user_add(
                 username=username, role=role, office=office, password=password
             )
             user = create_user(session, data)
+            user.is_head = head
+            session.add(user)
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"added {user.username} ({user.role})", err=True)

@@ -15,7 +15,7 @@ from app.core.errors import api_errors
 from app.core.params import FromDay, ToDay
 from app.core.routing import TransactionRoute
 from app.offices.service import get_by_code
-from app.stats import service
+from app.stats import officers, service
 from app.stats.maths import Figures
 from app.stats.periods import Period, date_range, period_of, today
 from app.surveys.catalog import Comparison
@@ -195,5 +195,38 @@ def office_children(
                 **dossiers_json(child),
             }
             for child in children
+        ],
+    }
+
+
+@router.get("/offices/{code}/officers")
+def office_officers(
+    code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
+) -> dict[str, Any]:
+    """Figures per officer, for ratings that name the officer (bound to a dossier, or cast at a
+    counter that announced its officer); only with at least ``min_responses`` ballots behind
+    them. Admins, inspectors and the unit's head only (403 for other officers)."""
+    require_office(session, user, get_by_code(session, code))
+    officers.may_see_officers(user)
+    period = q.period
+    _, comparison, found = officers.officer_figures(
+        session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
+    )
+    return {
+        "office": {"code": code},
+        "compared": comparison_json(comparison),
+        "period": {"from": period.start, "to": period.end},
+        "min_responses": q.min_responses,
+        "officers": [
+            {
+                "officer_code": entry.officer_code,
+                "ballots": entry.ballots,
+                **(
+                    figures_json(entry.figures)
+                    if entry.figures is not None
+                    else {"figures": None, "reason": "too_few_ballots"}
+                ),
+            }
+            for entry in found
         ],
     }

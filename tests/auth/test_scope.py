@@ -118,6 +118,9 @@ def test_officers_stay_in_their_sub_tree(
     child = make_office(db, registered, code="SCOPE-A1", parent="SCOPE-A")
     theirs = make_office(db, registered, code="SCOPE-B", parent="SCOPE-P")
     officer = make_user(db, "officer", mine.code)
+    officer.is_head = True  # so the per-officer figures are in reach too, scoped like the rest
+    db.add(officer)
+    db.flush()
     headers: dict[str, str] = {}
     if how == "session":
         sign_in(client, officer)

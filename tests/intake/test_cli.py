@@ -136,3 +136,50 @@ def test_offline_links_minted_with_the_integrations_key(
         assert run("integration", "revoke", "1")[0] == 0
     with TestClient(create_app()) as client:  # a fresh process: nothing cached
         assert client.get(f"/r/{token}").status_code == 400
+
+
+def test_counting_policy_and_heads_from_the_command_line(cli_db: str) -> None:  # noqa: F811
+    from app.models import Office, User
+
+    _setup()
+    assert run("office", "update", "38", "--count", "counter,dossier")[0] == 0
+    code, out = run("office", "update", "38", "--count", "open,fax")
+    assert code == 1
+    assert "fax" in out
+    with Session(get_engine()) as session:
+        office = session.exec(select(Office).where(Office.code == "38")).scalars().one()
+        assert office.count_sources == "counter,dossier"
+        actions = [e.action for e in session.exec(select(AuditEvent)).scalars()]
+    assert actions.count("count_policy") == 1
+    assert run("office", "update", "38", "--count", "inherit")[0] == 0
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    made = CliRunner().invoke(
+        cli,
+        [
+            "user",
+            "add",
+            "truong",
+            "--role",
+            "officer",
+            "--office",
+            "38.TH",
+            "--head",
+            "--password-stdin",
+        ],
+        input="mat-khau-dai-lam-nhe\n",
+    )
+    assert made.exit_code == 0, made.output
+    refused = CliRunner().invoke(
+        cli,
+        ["user", "add", "x", "--role", "inspector", "--head", "--password-stdin"],
+        input="mat-khau-dai-lam-nhe\n",
+    )
+    assert refused.exit_code == 2
+    with Session(get_engine()) as session:
+        user = session.exec(select(User).where(User.username == "truong")).scalars().one()
+        assert user.is_head
+        office = session.exec(select(Office).where(Office.code == "38")).scalars().one()
+        assert office.count_sources is None
