@@ -116,6 +116,11 @@ def test_the_ballots_page_says_where_each_came_from(
     assert "Theo hồ sơ" in only
     assert "Mã QR chung</td>" not in only
     assert client.get("/staff/offices/B1.A/ballots?source=fax").status_code == 400
+    # The dashboard says how many came by each way.
+    dashboard = client.get("/staff/offices/B1.A?period=day").text
+    assert 'data-source="counter">1<' in dashboard
+    assert 'data-source="dossier">1<' in dashboard
+    assert 'data-source="open">1<' in dashboard
     client.post("/logout")
     sign_in(client, make_user(db, "inspector", "B1"))
     assert "cán bộ CB9" in client.get("/staff/offices/B1.A/ballots?source=dossier").text
