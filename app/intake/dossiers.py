@@ -24,6 +24,7 @@ from app.intake.service import Credential, scoped_office
 from app.models import Ballot, BallotPublic, Dossier, Office
 from app.models.types import utcnow
 from app.offices.service import counters_of, get_by_code
+from app.responses.receipts import public
 from app.responses.service import dossier_key
 
 CSV_FIELDS = (
@@ -223,11 +224,4 @@ def rating_of(session: Session, office_id: int, code_hash: str) -> BallotPublic 
     if ballot is None:
         return None
     office = session.get(Office, office_id)
-    return BallotPublic(
-        receipt=ballot.receipt,
-        office=office.code if office else "",
-        survey=ballot.survey_key,
-        survey_version=ballot.survey_version,
-        counter=ballot.counter,
-        submitted_at=ballot.submitted_at,
-    )
+    return public(ballot.model_dump(), office.code if office else "")

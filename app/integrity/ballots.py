@@ -20,7 +20,7 @@ from app.models import Answer, Ballot, Exclusion, User
 from app.models.intake import SOURCES
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
-from app.responses.service import normalise_receipt
+from app.responses.receipts import normalise_receipt
 from app.stats.periods import Period, date_range, period_of, today
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import SurveyDefinition

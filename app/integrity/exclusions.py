@@ -13,7 +13,7 @@ from app.auth.scope import can_inspect, can_see
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.text import CONTROL_CHARS, REPLACEMENT, clean_text
 from app.models import Answer, Ballot, Exclusion, Office, User
-from app.responses.service import normalise_receipt
+from app.responses.receipts import normalise_receipt
 from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_version

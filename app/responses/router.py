@@ -17,7 +17,7 @@ from app.core.routing import TransactionRoute
 from app.core.templates import is_htmx, render
 from app.models import BallotPublic
 from app.offices import service as offices
-from app.responses import service
+from app.responses import receipts, service
 from app.responses.intake import Intake, IntakeDep
 from app.responses.service import OPEN, OfficeInfo, Provenance
 from app.responses.texts import texts
@@ -213,7 +213,7 @@ def thanks_context(office: object, ballot: BallotPublic, lang: str) -> dict[str,
         "ballot": ballot,
         "lang": lang,
         "t": texts(lang),
-        "format_receipt": service.format_receipt,
+        "format_receipt": receipts.format_receipt,
     }
 
 
@@ -226,7 +226,7 @@ def thanks(
     lang: Lang = "vi",
     again: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    ballot = service.find_receipt(session, office_code, receipt)
+    ballot = receipts.find_receipt(session, office_code, receipt)
     office = offices.get_by_code(session, office_code)
     context = {**thanks_context(office, ballot, lang), "replayed": again}
     return render(request, "responses/thanks.html", context)

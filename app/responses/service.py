@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,21 +17,19 @@ from sqlmodel import Session, col, select
 
 from app.core.bulk import bulk
 from app.core.db import begin_write
-from app.core.errors import Conflict, DomainError, NotFound
+from app.core.errors import Conflict, DomainError
 from app.integrity import chain
 from app.models import Ballot, BallotPublic, Counter, Office
 from app.models.types import utcnow
 from app.offices.service import get_by_code, office_path
 from app.offices.tree import ALL_SOURCES, parse_sources
+from app.responses.receipts import new_receipt, public
 from app.responses.validation import CleanBallot, Submission, validate
 from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import CriteriaSet, SurveyDefinition
 from app.surveys.service import survey_for_office
 
-# No 0/O, 1/I/L or U: a receipt is read aloud and copied by hand.
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-RECEIPT_LENGTH = 10
 IDEMPOTENCY_KEY_MAX = 128
 
 BALLOT: Table = Ballot.__table__  # type: ignore[attr-defined]
@@ -90,25 +87,6 @@ def dossier_key(dossier_hash: str) -> str:
     """The idempotency key of a ballot bound to a dossier: the office's unique index on keys
     then allows one ballot per dossier, also when two arrive at once."""
     return f"d:{dossier_hash}"
-
-
-def new_receipt() -> str:
-    # One call to the OS for 80 random bits, spent as ten base-30 digits (49 bits of them).
-    number = int.from_bytes(secrets.token_bytes(10))
-    digits = []
-    for _ in range(RECEIPT_LENGTH):
-        number, digit = divmod(number, len(RECEIPT_ALPHABET))
-        digits.append(RECEIPT_ALPHABET[digit])
-    return "".join(digits)
-
-
-def format_receipt(receipt: str) -> str:
-    half = len(receipt) // 2
-    return f"{receipt[:half]}-{receipt[half:]}"
-
-
-def normalise_receipt(text: str) -> str:
-    return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
 def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> OfficeInfo:
@@ -256,7 +234,7 @@ def _replay(item: PreparedBallot, row: dict[str, Any]) -> Outcome:
             "Idempotency-Key was already used for a different ballot",
             message_vi="Mã gửi phiếu đã được dùng cho một phiếu khác.",
         )
-    return Stored(_public(row, item.office.code), replayed=True)
+    return Stored(public(row, item.office.code), replayed=True)
 
 
 def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome]:
@@ -332,22 +310,11 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                     source=item.row["source"],
                 )
             )
-            outcomes.append(Stored(_public(rows[j], item.office.code), replayed=False))
+            outcomes.append(Stored(public(rows[j], item.office.code), replayed=False))
     if answers:
         sql.insert(conn, "answer", ANSWER_COLUMNS, answers)
     rollups.add(conn, counted)
     return outcomes
-
-
-def _public(row: dict[str, Any], office_code: str) -> BallotPublic:
-    return BallotPublic(
-        receipt=row["receipt"],
-        office=office_code,
-        survey=row["survey_key"],
-        survey_version=row["survey_version"],
-        counter=row["counter"],
-        submitted_at=row["submitted_at"],
-    )
 
 
 def submit(
@@ -379,15 +346,3 @@ def submit(
     if isinstance(outcome, DomainError):
         raise outcome
     return outcome.ballot, outcome.replayed
-
-
-def find_receipt(session: Session, office_code: str, receipt: str) -> BallotPublic:
-    office = get_by_code(session, office_code)
-    ballot = session.exec(
-        select(Ballot).where(
-            Ballot.office_id == office.id, Ballot.receipt == normalise_receipt(receipt)
-        )
-    ).first()
-    if ballot is None:
-        raise NotFound(f"No ballot with receipt {receipt!r} at this office")
-    return _public(ballot.model_dump(), office.code)

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, Exclusion
-from app.responses.service import format_receipt
+from app.responses.receipts import format_receipt
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_user, sign_in
 from tests.integrity.test_exclusions import SUMMARY, _setup
