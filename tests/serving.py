@@ -24,10 +24,15 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """Serve the app on a free port with ``database_url`` (and ``env``); yields the base URL."""
-    port = free_port()
+    """Serve the app on a free port (or ``port``) with ``database_url`` (and ``env``); yields
+    the base URL."""
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
