@@ -71,7 +71,9 @@ def _export_ballots(
     from app.exports import files
     from app.stats.periods import date_range
 
-    export = files.prepare(session, _catalog(), office, date_range(first, last), survey)
+    export = files.prepare(
+        session, _catalog(), office, date_range(first, last), survey, officers=True
+    )
     manifest = files.write(session.connection(), export, fmt, output, "cli")
     surveys = "survey" if len(export.surveys) == 1 else "surveys"
     return (

@@ -36,6 +36,7 @@ def prepare(
     visible: set[int] | None = None,
     *,
     snapshot: int | None = None,
+    officers: bool = False,
 ) -> Export:
     """What to export: ``survey_key`` alone, or by default every survey the sub-tree's ballots
     of the period use (one column per question of any of them)."""
@@ -47,7 +48,9 @@ def prepare(
     ids = [i for i in tree.subtree(office.id or 0) if visible is None or i in visible]
     offices = {i: (tree.offices[i][0], tree.offices[i][1]) for i in ids}
     if survey_key:
-        return Export(offices=offices, survey=survey, period=period, snapshot=snapshot)
+        return Export(
+            offices=offices, survey=survey, period=period, snapshot=snapshot, officers=officers
+        )
     start, end = period.bounds_utc()
     # Up to the snapshot: the manifest, computed later, must find the same surveys (columns).
     used = session.connection().execute(
@@ -73,6 +76,7 @@ def prepare(
         snapshot=snapshot,
         surveys=keys,
         questions=questions,
+        officers=officers,
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from app.audit import service as audit
 from app.auth.deps import CurrentUser
-from app.auth.scope import require_office, visible
+from app.auth.scope import can_inspect, require_office, visible
 from app.core.db import writes
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import api_errors
@@ -87,6 +87,7 @@ def _export(
         q.survey,
         visible(load_tree(session), user),
         snapshot=newest if snapshot is None else min(snapshot, newest),
+        officers=can_inspect(user) or user.is_head,
     )
     return export, office
 

@@ -34,7 +34,7 @@ _names = count()
 # Positions in each row (after them: one column per question, then the tail).
 OFFICE, NAME, COUNTER, TIME, CHANNEL, SURVEY, VERSION, RECEIPT = range(8)
 # The tail, counted from the end: where the ballot came from, then the rest.
-SOURCE, DEVICE, INTEGRATION, COMMENT, DEMO, EXCLUDED, REASON, CHAIN = range(-8, 0)
+SOURCE, DEVICE, INTEGRATION, OFFICER, COMMENT, DEMO, EXCLUDED, REASON, CHAIN = range(-9, 0)
 
 
 class Params:
@@ -192,7 +192,8 @@ def _raw_fields(bind: Params, answers: list[str]) -> str:
     return (
         "b.id, b.office_id, b.counter, b.submitted_at, b.channel, b.survey_key,"
         " b.survey_version, b.receipt, b.comment, b.is_demo, b.chain_hash,"
-        " coalesce(b.source, 'open'), b.device_id, b.integration_id, " + ", ".join(answers)
+        " coalesce(b.source, 'open'), b.device_id, b.integration_id, b.officer_code, "
+        + ", ".join(answers)
     )
 
 
@@ -216,10 +217,11 @@ def ballot_rows(
                 safe(row[5]),
                 row[6],
                 safe(row[7]),
-                *row[14:],
+                *row[15:],
                 row[11],
                 row[12],
                 row[13],
+                safe(row[14] or "") if export.officers else "",
                 safe(row[8] or ""),
                 bool(row[9]),
                 reason is not None,
@@ -271,6 +273,7 @@ def csv_chunks(
                 _text(bind, "coalesce(b.source, 'open')"),
                 _number("b.device_id"),
                 _number("b.integration_id"),
+                _text(bind, "b.officer_code" if export.officers else "NULL"),
                 _text(bind, "b.comment"),
                 f"CASE WHEN b.is_demo THEN {bind(YES)} ELSE '' END",
             ]

@@ -26,6 +26,7 @@ from app.exports.rows import (
     INTEGRATION,
     NAME,
     OFFICE,
+    OFFICER,
     REASON,
     RECEIPT,
     SOURCE,
@@ -62,6 +63,9 @@ class Export:
     # each, the office's own survey's first); by default just ``survey``.
     surveys: tuple[str, ...] = ()
     questions: list[Question] = field(default_factory=list)
+    # Whether the officer a rating names is filled in: for inspectors, admins and the unit's
+    # head only, as on the pages (the column is there for everyone, empty otherwise).
+    officers: bool = False
     rows: int = 0
     first_hash: str | None = None
     last_hash: str | None = None
@@ -100,6 +104,7 @@ class Export:
             "Nguồn",
             "Thiết bị",
             "Phần mềm một cửa",
+            "Cán bộ tiếp nhận",
             "Góp ý",
             "Dữ liệu mẫu",
             "Loại khỏi thống kê",
@@ -165,6 +170,7 @@ def jsonl_stream(conn: Connection, export: Export) -> Iterator[bytes]:
             "source": row[SOURCE],
             "device": row[DEVICE],
             "integration": row[INTEGRATION],
+            "officer": row[OFFICER] or None,
             "comment": row[COMMENT],
             "demo": row[DEMO],
             "excluded": row[EXCLUDED],

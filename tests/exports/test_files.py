@@ -33,7 +33,7 @@ def _setup(db: Session, catalog: SurveyCatalog) -> list[str]:
         OPEN,
         Provenance("kiosk", device_id=7),
         OPEN,
-        Provenance("dossier", integration_id=3),
+        Provenance("dossier", integration_id=3, officer_code="CB7"),
     ]
     for n, comment in enumerate(
         ["Cán bộ rất nhiệt tình, chu đáo", '=HYPERLINK("x")', "-1+2", None]
@@ -76,6 +76,15 @@ def test_csv_reads_back_with_the_bom(
     assert [r[header.index("Nguồn")] for r in body] == ["open", "kiosk", "open", "dossier"]
     assert body[1][header.index("Thiết bị")] == "7"
     assert body[3][header.index("Phần mềm một cửa")] == "3"
+    # The officer a rating names only for those who may see it (inspectors, the unit's head).
+    assert body[3][header.index("Cán bộ tiếp nhận")] == ""
+    named = tmp_path / "named.csv"
+    files.write(
+        db.connection(), files.prepare(db, registered, "X-P", MAY, officers=True), "csv", named, "t"
+    )
+    with named.open(encoding="utf-8-sig", newline="") as handle:
+        last = list(csv.reader(handle))[-1]
+    assert last[header.index("Cán bộ tiếp nhận")] == "CB7"
     # Formula injection neutralised, the text otherwise kept.
     assert body[1][header.index("Góp ý")] == '\'=HYPERLINK("x")'
     assert body[2][header.index("Góp ý")] == "'-1+2"
