@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -23,6 +24,7 @@ from app.models.types import utcnow
 from app.offices.service import counters_of, get_by_code, office_path
 
 INTEGRATION_PREFIX = "hli_"
+Holder = TypeVar("Holder", Integration, Device)
 DEVICE_PREFIX = "hld_"
 
 
@@ -128,28 +130,23 @@ def devices(session: Session) -> Sequence[tuple[Device, Office]]:
 
 
 def revoke_integration(session: Session, integration_id: int, *, by: str) -> Integration:
-    row = session.get(Integration, integration_id)
-    if row is None:
-        raise NotFound(f"no integration {integration_id}")
-    if row.revoked_at is not None:
-        raise Conflict(f"integration {integration_id} is already revoked")
-    row.revoked_at = utcnow()
-    session.add(row)
-    session.flush()
-    record(session, by, "integration_revoke", f"{row.id} {row.name}", office_id=row.office_id)
-    return row
+    return _revoke(session, Integration, integration_id, "integration", by)
 
 
 def revoke_device(session: Session, device_id: int, *, by: str) -> Device:
-    row = session.get(Device, device_id)
+    return _revoke(session, Device, device_id, "device", by)
+
+
+def _revoke(session: Session, model: type[Holder], ident: int, what: str, by: str) -> Holder:
+    row = session.get(model, ident)
     if row is None:
-        raise NotFound(f"no device {device_id}")
+        raise NotFound(f"no {what} {ident}")
     if row.revoked_at is not None:
-        raise Conflict(f"device {device_id} is already revoked")
+        raise Conflict(f"{what} {ident} is already revoked")
     row.revoked_at = utcnow()
     session.add(row)
     session.flush()
-    record(session, by, "device_revoke", f"{row.id} {row.name}", office_id=row.office_id)
+    record(session, by, f"{what}_revoke", f"{row.id} {row.name}", office_id=row.office_id)
     return row
 
 
@@ -158,15 +155,7 @@ def credential(session: Session, token: str) -> Credential | None:
     hashed = digest(token)
     if token.startswith(INTEGRATION_PREFIX):
         found = session.exec(select(Integration).where(Integration.token_hash == hashed)).first()
-        if found is None or found.revoked_at is not None:
-            return None
-        return Credential(
-            found.id or 0,
-            found.name,
-            found.office_id,
-            "integration",
-            public_key=public_key_bytes(found.public_key),
-        )
+        return _integration(found)
     if token.startswith(DEVICE_PREFIX):
         device = session.exec(select(Device).where(Device.token_hash == hashed)).first()
         if device is None or device.revoked_at is not None:
@@ -178,7 +167,10 @@ def credential(session: Session, token: str) -> Credential | None:
 
 
 def integration_by_id(session: Session, integration_id: int) -> Credential | None:
-    found = session.get(Integration, integration_id)
+    return _integration(session.get(Integration, integration_id))
+
+
+def _integration(found: Integration | None) -> Credential | None:
     if found is None or found.revoked_at is not None:
         return None
     return Credential(
