@@ -41,12 +41,19 @@ def current_user(request: Request, sessions: ShortSessionsDep) -> User:
         return _authenticate(request, session)
 
 
+def bearer_token(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header; None when it is not one."""
+    if header is None or not header.lower().startswith("bearer "):
+        return None
+    return header[7:].strip()
+
+
 def _authenticate(request: Request, session: Session) -> User:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None:
         if not request.url.path.startswith("/api/"):  # tokens are for the API alone
             raise NotAuthenticated("API tokens are accepted on /api/ routes only")
-        user = service.token_user(session, header[7:].strip())
+        user = service.token_user(session, token)
         if user is None:
             raise NotAuthenticated("Invalid or revoked token")
         return user

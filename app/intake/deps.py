@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.auth.deps import NotAuthenticated
+from app.auth.deps import NotAuthenticated, bearer_token
 from app.core.config import Settings
 from app.core.db import ShortSessionsDep
 from app.core.errors import Forbidden
@@ -31,10 +31,9 @@ async def get_public_url(request: Request) -> str:
 def current_integration(request: Request, sessions: ShortSessionsDep) -> service.Credential:
     """The integration a bearer token belongs to. Staff and device tokens are refused: only the
     one-stop software registers dossiers and announces counters."""
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
         raise NotAuthenticated("An integration's bearer token is required")
-    token = header[7:].strip()
     with sessions() as session:
         found = service.credential(session, token)
     if found is not None and found.kind == "integration":

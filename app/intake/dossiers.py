@@ -129,6 +129,7 @@ def describe(
     session: Session, keys: Keys, public_url: str, office: Office, code: str, row: Dossier
 ) -> DossierOut:
     issued = today()
+    days = link_days(issued, row.returned_at)
     token = mint_link(
         keys,
         office.code,
@@ -136,7 +137,7 @@ def describe(
         counter=row.counter,
         officer=row.officer_code,
         issued=issued,
-        valid_days=link_days(issued, row.returned_at),
+        valid_days=days,
         issuer=row.integration_id or 0,
     )
     url = rating_url(public_url, token)
@@ -151,7 +152,7 @@ def describe(
         rating_url=url,
         qr_png=f"{url}/qr.png",
         qr_svg=f"{url}/qr.svg",
-        expires_on=issued + timedelta(days=link_days(issued, row.returned_at)),
+        expires_on=issued + timedelta(days=days),
         rated=rated is not None,
         received_at=row.received_at,
         due_at=row.due_at,

@@ -173,19 +173,22 @@ def verify(
 ) -> Verified:
     """Check a token's signature and time; the caller checks that the office exists and, for
     an integration's link, lies in its sub-tree (``in_scope``)."""
+    issuer = None
     try:
         found = tokens.decode(token)
         if isinstance(found.claims, CounterClaims):
             tokens.check_hmac(keys.counter, found)
-        elif found.kind == tokens.LINK_HMAC:
-            tokens.check_hmac(keys.link, found)
-            if found.claims.issuer and integration(found.claims.issuer) is None:
-                raise BadToken("the integration that registered the dossier was revoked")
         else:
-            issuer = integration(found.claims.issuer)
-            if issuer is None or issuer.public_key is None:
-                raise BadToken("no live integration with a public key")
-            tokens.check_ed25519(issuer.public_key, found)
+            if found.kind == tokens.LINK_HMAC:  # our own signature first: no lookup for forgeries
+                tokens.check_hmac(keys.link, found)
+            # Looked up once: its key checks an offline link, its revocation voids either kind.
+            issuer = integration(found.claims.issuer) if found.claims.issuer else None
+            if found.claims.issuer and issuer is None:
+                raise BadToken("the integration that issued it was revoked")
+            if found.kind == tokens.LINK_ED25519:
+                if issuer is None or issuer.public_key is None:
+                    raise BadToken("no live integration with a public key")
+                tokens.check_ed25519(issuer.public_key, found)
     except BadToken as exc:
         raise LinkRefused(f"Invalid rating link: {exc}") from exc
     claims = found.claims
@@ -212,7 +215,7 @@ def verify(
         counter=claims.counter,
         dossier=claims.dossier,
         officer_code=claims.officer,
-        integration=integration(claims.issuer) if claims.issuer else None,
+        integration=issuer,
         expires=claims.expires,
     )
 

@@ -4,6 +4,7 @@ form, bound to that transaction; and the QR image of a link, for the receipt sli
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -49,7 +50,7 @@ def link_form(
     keys: KeysDep,
     lang: Lang = "vi",
 ) -> HTMLResponse:
-    verified = links.verify(token, keys, lambda i: service.integration_by_id(session, i))
+    verified = _verified(session, keys, token)
     office = load_office_info(session, catalog, verified.office_code)
     links.in_scope(verified, office.path)
     counter = _counter(verified, office)
@@ -107,14 +108,8 @@ async def link_submit(
                 officer_code=serving.officer_code,
                 dossier_hash=serving.code_hash,
             )
-    submission = submission_from_form(form)
-    submission = type(submission)(
-        answers=submission.answers,
-        comment=submission.comment,
-        counter=counter,
-        survey=submission.survey,
-        parse_errors=submission.parse_errors,
-    )
+    # The counter is the token's, whatever the form says.
+    submission = replace(submission_from_form(form), counter=counter)
     lang = "en" if form.get("lang") == "en" else "vi"
     return await take_ballot(
         request,
@@ -137,12 +132,12 @@ def link_qr(
     public_url: PublicUrl,
 ) -> Response:
     """The link as a QR image, for the one-stop software to print on the receipt slip."""
-    _verify_only(session, keys, token)
+    _verified(session, keys, token)
     image = qr_image(links.rating_url(public_url, token), fmt)
     return Response(
         image, media_type=MEDIA_TYPES[fmt], headers={"Cache-Control": "public, max-age=86400"}
     )
 
 
-def _verify_only(session: Session, keys: Keys, token: str) -> Verified:
+def _verified(session: Session, keys: Keys, token: str) -> Verified:
     return links.verify(token, keys, lambda i: service.integration_by_id(session, i))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
-from app.auth.deps import NotAuthenticated
+from app.auth.deps import NotAuthenticated, bearer_token
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import DomainError, Forbidden, InvalidInput, api_errors
 from app.core.routing import TransactionRoute
@@ -83,9 +83,10 @@ async def create_response(
 async def _provenance(intake: Intake, authorization: str | None, office: OfficeInfo) -> Provenance:
     if authorization is None:
         return OPEN
-    if not authorization.lower().startswith("bearer "):
+    token = bearer_token(authorization)
+    if token is None:
         raise NotAuthenticated("Send a kiosk's token as Authorization: Bearer …")
-    found = await intake.credential(authorization[7:].strip())
+    found = await intake.credential(token)
     if found is None or found.kind != "kiosk" or found.office_id != office.id:
         # Whoever is graded (an officer's token), or software that registers dossiers, must
         # not be able to cast a rating in a citizen's place.

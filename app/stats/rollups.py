@@ -8,7 +8,7 @@ read from them always equal a full recount of the raw answers; ``rebuild`` recou
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -270,39 +270,17 @@ def rebuild(
                 sourceless.add(name)
     has_source = "source" in {c["name"] for c in inspector.get_columns("ballot")}
     sets = {key: c for c in (criteria or {}).values() for key in c.surveys}
-    versions = {
-        (row.key, row.version): SurveyDefinition.model_validate(row.definition)
-        for row in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
-    }
+    versions = _versions(conn)
     excluded = _excluded_ids(conn)
     ballots = Ballot.__table__.c  # type: ignore[attr-defined]
-    answers = Answer.__table__.c  # type: ignore[attr-defined]
-    counted, last_id = 0, 0
-    while True:
-        rows = conn.execute(
-            select(
-                ballots.id,
-                ballots.office_id,
-                ballots.survey_key,
-                ballots.survey_version,
-                ballots.submitted_at,
-                ballots.source if has_source else literal("open").label("source"),
-            )
-            .where(ballots.id > last_id)
-            .order_by(ballots.id)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return counted
-        last_id = rows[-1].id
-        rows = [row for row in rows if row.id not in excluded]
-        given: dict[int, dict[str, int]] = {row.id: {} for row in rows}
-        for ballot_id, question, value in conn.execute(
-            select(answers.ballot_id, answers.question_key, answers.value).where(
-                answers.ballot_id.in_(list(given))
-            )
-        ):
-            given[ballot_id][question] = value
+    counted = 0
+    columns = (
+        ballots.office_id,
+        ballots.submitted_at,
+        ballots.source if has_source else literal("open").label("source"),
+    )
+    for found, given in _with_answers(conn, columns, chunk):
+        rows = [row for row in found if row.id not in excluded]
         batch = []
         for row in rows:
             survey = versions[(row.survey_key, row.survey_version)]
@@ -321,6 +299,42 @@ def rebuild(
             )
         _add_to(conn, batch, tables, sourceless=frozenset(sourceless))
         counted += len(rows)
+    return counted
+
+
+def _versions(conn: Connection) -> dict[tuple[str, int], SurveyDefinition]:
+    return {
+        (row.key, row.version): SurveyDefinition.model_validate(row.definition)
+        for row in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
+    }
+
+
+def _with_answers(
+    conn: Connection, columns: tuple[Any, ...], chunk: int
+) -> Iterator[tuple[list[Any], dict[int, dict[str, int]]]]:
+    """Every stored ballot in id order, ``chunk`` at a time (id, survey key and version, then
+    ``columns``), each chunk with its ballots' answers."""
+    ballots = Ballot.__table__.c  # type: ignore[attr-defined]
+    answers = Answer.__table__.c  # type: ignore[attr-defined]
+    last_id = 0
+    while True:
+        rows = conn.execute(
+            select(ballots.id, ballots.survey_key, ballots.survey_version, *columns)
+            .where(ballots.id > last_id)
+            .order_by(ballots.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        given: dict[int, dict[str, int]] = {row.id: {} for row in rows}
+        for ballot_id, question, value in conn.execute(
+            select(answers.ballot_id, answers.question_key, answers.value).where(
+                answers.ballot_id.in_(list(given))
+            )
+        ):
+            given[ballot_id][question] = value
+        yield list(rows), given
 
 
 def _excluded_ids(conn: Connection) -> set[int]:
@@ -337,31 +351,12 @@ def _excluded_ids(conn: Connection) -> set[int]:
 
 def backfill_levels(conn: Connection, chunk: int = 5000) -> int:
     """Give ballots stored before levels were kept their level (the migration that added it)."""
-    versions = {
-        (row.key, row.version): SurveyDefinition.model_validate(row.definition)
-        for row in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
-    }
+    versions = _versions(conn)
     ballots = Ballot.__table__  # type: ignore[attr-defined]
-    answers = Answer.__table__.c  # type: ignore[attr-defined]
-    done, last_id = 0, 0
-    while True:
-        rows = conn.execute(
-            select(ballots.c.id, ballots.c.survey_key, ballots.c.survey_version)
-            .where(ballots.c.id > last_id)
-            .order_by(ballots.c.id)
-            .limit(chunk)
-        ).all()
-        if not rows:
-            return done
-        last_id = rows[-1].id
-        given: dict[int, dict[str, int]] = {row.id: {} for row in rows}
-        for ballot_id, question, value in conn.execute(
-            select(answers.ballot_id, answers.question_key, answers.value).where(
-                answers.ballot_id.in_(list(given))
-            )
-        ):
-            given[ballot_id][question] = value
+    done = 0
+    for rows, given in _with_answers(conn, (), chunk):
         for row in rows:
             level = ballot_level(versions[(row.survey_key, row.survey_version)], given[row.id])
             conn.execute(ballots.update().where(ballots.c.id == row.id).values(level=level))
         done += len(rows)
+    return done

@@ -113,8 +113,10 @@ def figures_by_subtree(
     *,
     comparison: Comparison | None = None,
     min_responses: int = 30,
+    reconcile: bool = True,
 ) -> list[OfficeFigures]:
-    """Figures for each root's whole sub-tree, in one pass over the rollups, ranked."""
+    """Figures for each root's whole sub-tree, in one pass over the rollups, ranked; with
+    ``reconcile``, each with its dossiers against its ratings too."""
     comparison = comparison or catalog.comparison(survey)
     owner: dict[int, int] = {}
     for root in roots:
@@ -123,7 +125,7 @@ def figures_by_subtree(
     versions = versions_of(session, catalog, comparison.surveys)
     policies = {office_id: tree.counted(office_id) for office_id in owner}
     counted = tallies(session, comparison, period, owner, scales(versions), policies)
-    dossiers = dossier_figures(session, owner, period, versions)
+    dossiers = dossier_figures(session, owner, period, versions) if reconcile else {}
     start, end = period.bounds_utc()
     excluded: dict[int, int] = defaultdict(int)
     counts = excluded_counts(session, list(owner), list(comparison.surveys), start, end)
@@ -149,10 +151,12 @@ def figures_by_subtree(
                     excluded=excluded[root],
                     min_responses=min_responses,
                 ),
-                dossiers=dossiers[root],
+                dossiers=dossiers.get(root, DossierFigures()),
             )
         )
     rank(result)
+    if not reconcile:
+        return result
     marked = flags(
         {e.office_id: e.dossiers for e in result},
         {e.office_id: e.figures.sources.get("dossier", 0) for e in result},
@@ -220,6 +224,7 @@ def summarize(
         period.previous(),
         comparison=comparison,
         min_responses=min_responses,
+        reconcile=False,  # only the previous headline is shown
     )
     return Summary(
         office=mine,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -21,7 +23,9 @@ from app.models import (
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
 
-def recount(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
+def _counted_ballots(conn: Connection) -> Iterator[tuple[Any, SurveyDefinition, dict[str, int]]]:
+    """Every ballot the figures count (not excluded by its latest decision), with its survey
+    version and its answers."""
     versions = {
         (v.key, v.version): SurveyDefinition.model_validate(v.definition)
         for v in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
@@ -31,24 +35,27 @@ def recount(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
         select(Answer.ballot_id, Answer.question_key, Answer.value)
     ):
         given.setdefault(ballot_id, {})[question] = value
-    answers: Counter[Any] = Counter()
-    levels: Counter[Any] = Counter()
     decisions: dict[int, bool] = {}
     for ballot_id, excluded in conn.execute(
         select(Exclusion.ballot_id, Exclusion.excluded).order_by(Exclusion.id)
     ):
         decisions[ballot_id] = excluded  # the latest decision stands
     for b in conn.execute(select(Ballot.__table__)):  # type: ignore[attr-defined]
-        if decisions.get(b.id):
-            continue  # excluded from the figures
-        day = to_local(b.submitted_at).date()
-        mine = given.get(b.id, {})
-        level = versions[(b.survey_key, b.survey_version)].classify(mine)
-        for grain, start in (
-            ("d", day),
-            ("m", day.replace(day=1)),
-            ("y", day.replace(month=1, day=1)),
-        ):
+        if not decisions.get(b.id):
+            yield b, versions[(b.survey_key, b.survey_version)], given.get(b.id, {})
+
+
+def _buckets(moment: Any) -> tuple[tuple[str, date], ...]:
+    day = to_local(moment).date()
+    return (("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1)))
+
+
+def recount(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
+    answers: Counter[Any] = Counter()
+    levels: Counter[Any] = Counter()
+    for b, survey, mine in _counted_ballots(conn):
+        level = survey.classify(mine)
+        for grain, start in _buckets(b.submitted_at):
             head = (b.office_id, b.survey_key, grain, start, b.survey_version)
             source = b.source or "open"
             levels[(*head, level.value if level else 0, source)] += 1
@@ -73,42 +80,19 @@ def stored(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
 
 def recount_moments(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]:
     """Per bucket and criteria set: ballots, Σn, Σk, Σk², Σkn, Σn², counted ballot by ballot."""
-    versions = {
-        (v.key, v.version): SurveyDefinition.model_validate(v.definition)
-        for v in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
-    }
     sets = {key: c for c in criteria.values() for key in c.surveys}
-    given: dict[int, dict[str, int]] = {}
-    for ballot_id, question, value in conn.execute(
-        select(Answer.ballot_id, Answer.question_key, Answer.value)
-    ):
-        given.setdefault(ballot_id, {})[question] = value
-    decisions: dict[int, bool] = {}
-    for ballot_id, excluded in conn.execute(
-        select(Exclusion.ballot_id, Exclusion.excluded).order_by(Exclusion.id)
-    ):
-        decisions[ballot_id] = excluded
     out: Counter[Any] = Counter()
-    for b in conn.execute(select(Ballot.__table__)):  # type: ignore[attr-defined]
-        if decisions.get(b.id):
-            continue
-        survey = versions[(b.survey_key, b.survey_version)]
+    for b, survey, mine in _counted_ballots(conn):
         good = {lv.value for lv in survey.scale.levels if lv.category in SATISFIED_OR_BETTER}
-        mine = given.get(b.id, {})
         groups = {"": [q.key for q in survey.questions]}
         if b.survey_key in sets:
             groups[sets[b.survey_key].key] = list(sets[b.survey_key].questions)
-        day = to_local(b.submitted_at).date()
         for name, keys in groups.items():
             n = sum(1 for k in keys if k in mine)
             k = sum(1 for q in keys if mine.get(q) in good)
             if not n:
                 continue
-            for grain, start in (
-                ("d", day),
-                ("m", day.replace(day=1)),
-                ("y", day.replace(month=1, day=1)),
-            ):
+            for grain, start in _buckets(b.submitted_at):
                 head = (b.office_id, b.survey_key, grain, start, b.survey_version, name)
                 head = (*head, b.source or "open")
                 for i, term in enumerate((1, n, k, k * k, k * n, n * n)):
@@ -133,38 +117,17 @@ def recount_compared(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]
     """Per bucket, shared criteria set and question: answers by category; and per bucket and
     set (question ""): ballots by category ("unclassified" too) and the moments, counted ballot
     by ballot from the raw answers."""
-    versions = {
-        (v.key, v.version): SurveyDefinition.model_validate(v.definition)
-        for v in conn.execute(select(SurveyVersion.__table__))  # type: ignore[attr-defined]
-    }
     sets = {key: c for c in criteria.values() for key in c.surveys}
-    given: dict[int, dict[str, int]] = {}
-    for ballot_id, question, value in conn.execute(
-        select(Answer.ballot_id, Answer.question_key, Answer.value)
-    ):
-        given.setdefault(ballot_id, {})[question] = value
-    decisions: dict[int, bool] = {}
-    for ballot_id, excluded in conn.execute(
-        select(Exclusion.ballot_id, Exclusion.excluded).order_by(Exclusion.id)
-    ):
-        decisions[ballot_id] = excluded
     out: Counter[Any] = Counter()
-    for b in conn.execute(select(Ballot.__table__)):  # type: ignore[attr-defined]
+    for b, survey, mine in _counted_ballots(conn):
         shared = sets.get(b.survey_key)
-        if decisions.get(b.id) or shared is None:
+        if shared is None:
             continue
-        survey = versions[(b.survey_key, b.survey_version)]
-        mine = given.get(b.id, {})
         level = survey.classify(mine)
         answered = {q: survey.scale.level(mine[q]) for q in shared.questions if q in mine}
         n = len(answered)
         k = sum(1 for lv in answered.values() if lv and lv.category in SATISFIED_OR_BETTER)
-        day = to_local(b.submitted_at).date()
-        for grain, start in (
-            ("d", day),
-            ("m", day.replace(day=1)),
-            ("y", day.replace(month=1, day=1)),
-        ):
+        for grain, start in _buckets(b.submitted_at):
             head = (b.office_id, shared.key, grain, start)
             source = b.source or "open"
             for question, lv in answered.items():
