@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,9 +41,12 @@ from app.responses.api import router as responses_api
 from app.responses.intake import WriterIntake, intake_engine
 from app.responses.router import router as responses_router
 from app.responses.writer import GroupCommitWriter
+from app.signals.limiter import RatingLimits
 from app.stats.api import router as stats_api
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
+
+log = logging.getLogger("hailong")
 
 # Everything is served from this host: offices often sit on intranet-only networks, and a page
 # that cannot reach a CDN must not half-load.
@@ -160,6 +164,15 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
             writer = GroupCommitWriter(engine, threads=settings.writer_threads)
             writer.start()
             app.state.intake = WriterIntake(engine, catalog, writer)
+        limits: RatingLimits = app.state.rating_limits
+        await limits.check_storage()
+        if settings.workers > 1 and limits.shared is None:
+            log.warning(
+                "%d workers and no HAILONG_REDIS_URL: each worker counts rating limits on its "
+                "own, so a sender gets %d times the limits. Set HAILONG_REDIS_URL.",
+                settings.workers,
+                settings.workers,
+            )
         settle_heap()
         try:
             yield
@@ -182,6 +195,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.state.settings = settings
     app.state.ballot_watch = BallotWatch(get_engine())
     app.state.live_stream_seconds = settings.live_stream_seconds
+    app.state.rating_limits = RatingLimits(settings)
     # Exports stream after the request's session is closed: they read on a connection of their own.
     app.state.export_connection = lambda: get_engine().connect()
     install_error_handlers(app)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from app.signals.network import client_address
 from app.audit import service
 from app.auth.deps import CurrentUser
 from app.auth.scope import can_inspect, visible
@@ -79,7 +80,7 @@ def audit_file(
     _reader(user)
     tree = load_tree(session)
     scope = visible(tree, user)
-    address = request.client.host if request.client else ""
+    address = client_address(request)
     service.record(session, user.username, "export", f"audit ({fmt})", address=address)
 
     def body() -> Iterator[bytes]:

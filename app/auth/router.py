@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.signals.network import client_address
 from app.audit import service as audit
 from app.auth import service
 from app.auth.deps import SESSION_COOKIE, CsrfUser, CurrentUser, login_of
@@ -77,7 +78,7 @@ def login(
     if not nonce or not hmac.compare_digest(csrf, _login_token(secret, nonce)):
         message = "Phiên đăng nhập đã hết hạn, xin thử lại."
         return _login_page(request, secret, _safe_next(next), message, status=403)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     result = service.login(session, username, password, address)
     outcome = (
         "login" if result.user else ("login_throttled" if result.retry_after else "login_failed")

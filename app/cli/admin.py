@@ -58,13 +58,24 @@ def serve(
         typer.echo(f"  staff sign-in: {base}/login")
     typer.echo(f"  API docs:      {base}/docs")
     typer.echo(f"  health:        {base}/healthz")
+    if (workers or settings.workers) > 1 and not settings.redis_url:
+        typer.secho(
+            "WARNING: several workers and no HAILONG_REDIS_URL: each worker counts the rating "
+            "limits on its own. Set HAILONG_REDIS_URL (see the README).",
+            fg="red",
+            bold=True,
+            err=True,
+        )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers or settings.workers,
-        proxy_headers=True,
+        # X-Forwarded-For and -Proto only from the proxies named in HAILONG_TRUSTED_PROXIES:
+        # anyone else could claim any address and slip past the per-address limits.
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or None,
         log_level="info",
     )
 

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.signals.hours import DEFAULT_HOURS, parse_hours
+
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
 
@@ -35,6 +37,19 @@ class Settings(BaseSettings):
     live_stream_seconds: float = Field(default=300.0, gt=0)
     # A counter screen's QR changes this often; a photo of it works for two windows at most.
     counter_qr_seconds: int = Field(default=30, ge=10, le=600)
+    # Shared state for several workers or hosts (rate limits); optional for one process.
+    redis_url: str | None = None
+    # Proxies whose X-Forwarded-For is believed ("10.0.0.5,10.1.0.0/16"); from anyone else
+    # the header is ignored and the connection's own address is the client's.
+    trusted_proxies: str = ""
+    # Ratings one device (its cookie) or one address may send to one office; beyond: 429.
+    # An office's guest Wi-Fi puts many honest citizens behind one address, hence the margin.
+    limit_device: str = "10 per 10 minutes; 30 per day"
+    limit_address: str = "120 per 10 minutes; 2000 per day"
+    # Opening hours of every unit that sets none and has no ancestor that does.
+    opening_hours: str = DEFAULT_HOURS
+    # The windowed detectors run this often (0: only `hailong signals scan`).
+    signals_scan_seconds: float = Field(default=300.0, ge=0)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)
@@ -45,6 +60,32 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("HAILONG_PUBLIC_URL must be an absolute http(s) URL")
+        return value
+
+    @field_validator("limit_device", "limit_address")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '10 per 10 minutes; 30 per day': {exc}") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        import ipaddress
+
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part, strict=False)
+        return value
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        parse_hours(value)
         return value
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
     message_vi = "Yêu cầu không hợp lệ."
+    headers: dict[str, str] | None = None  # e.g. Retry-After
 
     def __init__(self, message: str | None = None, *, message_vi: str | None = None) -> None:
         self.message = message or self.__class__.__doc__ or self.code
@@ -142,6 +143,10 @@ def _page(
 ) -> Response:
     from app.core.templates import render
 
+    if status == 429 and request.headers.get("HX-Request") == "true":
+        # htmx swaps a 429 (``htmx-config``): the page explaining it replaces the whole page,
+        # not the form that was sent.
+        headers = {**(headers or {}), "HX-Retarget": "body", "HX-Reswap": "innerHTML"}
     return render(
         request,
         "base/error.html",
@@ -172,7 +177,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         if wants_json(request):
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
             return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
         if exc.status_code == 401:  # a page: send the browser to sign in, and back afterwards
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -180,7 +185,7 @@ def install_error_handlers(app: FastAPI) -> None:
             if request.headers.get("HX-Request") == "true":
                 return Response(status_code=204, headers={"HX-Redirect": login})
             return RedirectResponse(login, status_code=303)
-        return _page(request, exc.status_code, exc.message_vi, exc.message)
+        return _page(request, exc.status_code, exc.message_vi, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import Connection
 
+from app.signals.network import client_address
 from app.audit import service as audit
 from app.auth.deps import CurrentUser
 from app.auth.scope import can_inspect, require_office, visible
@@ -105,7 +106,7 @@ def _log(
         user.username,
         "export",
         f"{what} {q.office} {q.period.start}..{q.period.end} ({fmt})",
-        address=request.client.host if request.client else "",
+        address=client_address(request),
         office_id=office.id,
     )
 

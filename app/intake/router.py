@@ -25,6 +25,7 @@ from app.responses.router import form_context, read_form, take_ballot, thanks_co
 from app.responses.service import OfficeInfo, Provenance, load_office_info
 from app.responses.texts import texts
 from app.responses.validation import submission_from_form
+from app.signals import gate
 
 router = APIRouter(route_class=TransactionRoute, tags=["citizen"], include_in_schema=False)
 
@@ -67,8 +68,11 @@ def link_form(
         idem=uuid.uuid4().hex,
         action=f"/r/{quote(token, safe='')}",
         notice=_notice(verified, lang),
+        stamp=gate.stamp_for(request, office.id),
     )
-    return render(request, "responses/form.html", context, headers=headers)
+    response = render(request, "responses/form.html", context, headers=headers)
+    gate.ensure_device(request, response)
+    return response
 
 
 def _dossier_hash(keys: Keys, office: OfficeInfo, verified: Verified) -> str:
@@ -90,6 +94,9 @@ async def link_submit(
     office = await intake.office(verified.office_code)
     links.in_scope(verified, office.path)
     counter = _counter(verified, office)
+    # A dossier's link rates once whatever is sent; a counter's QR can be photographed and
+    # passed round, so its ratings are counted against the sender's limits like the open QR's.
+    observed = await gate.admit(request, office.id, form, limited=verified.dossier is None)
     provenance = Provenance(source="counter", device_id=verified.device)
     if verified.dossier is not None:
         provenance = Provenance(
@@ -117,6 +124,7 @@ async def link_submit(
         office,
         form,
         submission,
+        observed=observed,
         provenance=provenance,
         action=f"/r/{quote(token, safe='')}",
         notice=_notice(verified, lang),

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.signals.network import client_address
 from app.auth.deps import CsrfUser, CurrentUser, login_of
 from app.auth.scope import can_inspect
 from app.core.deps import CatalogDep, SessionDep
@@ -70,7 +71,7 @@ def _decision(
     *,
     exclude: bool,
 ) -> Response:
-    address = request.client.host if request.client else ""
+    address = client_address(request)
     error = None
     try:
         ballot = decide(session, catalog, user, receipt, reason, exclude=exclude, address=address)

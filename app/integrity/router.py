@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from app.signals.network import client_address
 from app.auth.deps import CsrfUser
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import api_errors
@@ -26,7 +27,7 @@ class Decision(BaseModel):
 
 
 def _address(request: Request) -> str:
-    return request.client.host if request.client else ""
+    return client_address(request)
 
 
 def _decide(

@@ -29,6 +29,13 @@ from app.models.rollup import (  # noqa: E402
     BallotRollup,
     CriteriaRollup,
 )
+from app.models.signals import (  # noqa: E402
+    BallotFlag,
+    BallotSignal,
+    FlagReview,
+    SignalKey,
+    SignalScan,
+)
 from app.models.survey import SurveyVersion  # noqa: E402
 
 metadata = SQLModel.metadata
@@ -40,14 +47,17 @@ __all__ = [
     "AuditEvent",
     "Ballot",
     "BallotMoments",
+    "BallotFlag",
     "BallotPublic",
     "BallotRollup",
+    "BallotSignal",
     "Counter",
     "CounterServing",
     "CriteriaRollup",
     "Device",
     "Dossier",
     "Exclusion",
+    "FlagReview",
     "Integration",
     "LoginSession",
     "LoginThrottle",
@@ -55,6 +65,8 @@ __all__ = [
     "OfficeChain",
     "OfficeCreate",
     "OfficePublic",
+    "SignalKey",
+    "SignalScan",
     "SurveyVersion",
     "User",
     "UserCreate",

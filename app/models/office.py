@@ -42,6 +42,10 @@ class Office(OfficeBase, table=True):
     # Which ballot sources count in the figures ("open,counter,dossier,kiosk"); None inherits
     # the parent's, and the root's None means all of them.
     count_sources: str | None = Field(default=None, max_length=64)
+    # Where staff sit ("10.1.2.0/24,…") and when the unit is open ("T2-T6 07:30-11:30,…"):
+    # a citizen's rating from the first, or outside the second, is flagged. None inherits.
+    staff_networks: str | None = Field(default=None, max_length=500)
+    opening_hours: str | None = Field(default=None, max_length=200)
 
 
 class OfficeCreate(OfficeBase):

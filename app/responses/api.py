@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 
 from app.auth.deps import NotAuthenticated, bearer_token
 from app.core.deps import CatalogDep, SessionDep
@@ -18,6 +18,7 @@ from app.responses.intake import Intake, IntakeDep
 from app.responses.schemas import ResponseCreate
 from app.responses.service import OPEN, OfficeInfo, Provenance
 from app.responses.validation import Submission
+from app.signals import gate
 from app.surveys.service import survey_for_office
 
 router = APIRouter(
@@ -35,7 +36,7 @@ IdempotencyKey = Annotated[
         "the first receipt instead of storing a second ballot.",
     ),
 ]
-ERRORS = api_errors(401, 403, 404, 409, 413)
+ERRORS = api_errors(401, 403, 404, 409, 413, 429)
 
 
 @router.post(
@@ -45,6 +46,7 @@ ERRORS = api_errors(401, 403, 404, 409, 413)
     responses={200: {"description": "A replay: the ballot this key already stored"}, **ERRORS},
 )
 async def create_response(
+    request: Request,
     code: str,
     body: ResponseCreate,
     intake: IntakeDep,
@@ -63,13 +65,17 @@ async def create_response(
         answers=body.answers, comment=body.comment, counter=body.counter, survey=body.survey
     )
     office = await intake.office(code)
+    provenance = await _provenance(intake, authorization, office)
+    # A kiosk is one device rated on by many citizens: only anonymous senders are limited.
+    observed = await gate.admit(request, office.id, limited=provenance.source != "kiosk")
     prepared = service.prepare(
         office,
         submission,
         channel="api",
         idempotency_key=key,
         strict_replay=True,
-        provenance=await _provenance(intake, authorization, office),
+        provenance=provenance,
+        observed=observed,
     )
     outcome = await intake.store(prepared)
     if isinstance(outcome, DomainError):

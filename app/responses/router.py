@@ -22,6 +22,8 @@ from app.responses.intake import Intake, IntakeDep
 from app.responses.service import OPEN, OfficeInfo, Provenance
 from app.responses.texts import texts
 from app.responses.validation import Submission, as_int, submission_from_form
+from app.signals import gate
+from app.signals.record import Observed
 
 router = APIRouter(route_class=TransactionRoute, tags=["citizen"], include_in_schema=False)
 
@@ -47,6 +49,7 @@ def form_context(
     errors: dict[str, str] | None = None,
     action: str | None = None,
     notice: str = "",
+    stamp: str = "",
 ) -> dict[str, object]:
     return {
         "office": office,
@@ -62,6 +65,7 @@ def form_context(
         "action": action or f"/s/{quote(office.code, safe='')}",
         "already_sent": False,
         "notice": notice,
+        "stamp": stamp,  # when the form was served, signed (``app/signals/keys.py``)
     }
 
 
@@ -79,12 +83,20 @@ def survey_form(
     _open_counts(office)
     offices.check_counter(office.code, office.counters, counter)
     recent = None if new else _recent_visit(request)
-    context = form_context(office, lang=lang, counter=counter, idem=recent or uuid.uuid4().hex)
+    context = form_context(
+        office,
+        lang=lang,
+        counter=counter,
+        idem=recent or uuid.uuid4().hex,
+        stamp=gate.stamp_for(request, office.id),
+    )
     context["already_sent"] = recent is not None
     # No "no-store": Back should bring the same form (and its idempotency key) from the cache.
-    return render(
+    response = render(
         request, "responses/form.html", context, headers={"Cache-Control": "private, max-age=0"}
     )
+    gate.ensure_device(request, response)
+    return response
 
 
 class OpenQrNotCounted(DomainError):
@@ -136,8 +148,9 @@ async def submit_form(
     # Async on purpose: the request waits for the group-commit writer, not for a thread.
     office = await intake.office(office_code)
     _open_counts(office)
+    observed = await gate.admit(request, office.id, form)
     submission = submission_from_form(form)
-    response = await take_ballot(request, intake, office, form, submission)
+    response = await take_ballot(request, intake, office, form, submission, observed=observed)
     if response.status_code < 400:
         idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX]
         _remember_visit(request, response, office.code, idem)
@@ -151,6 +164,7 @@ async def take_ballot(
     form: FormData,
     submission: Submission,
     *,
+    observed: Observed,
     provenance: Provenance = OPEN,
     action: str | None = None,
     notice: str = "",
@@ -168,6 +182,7 @@ async def take_ballot(
             strict_replay=False,
             key_covers_answers=True,
             provenance=provenance,
+            observed=observed,
         )
     except InvalidBallot as exc:
         field = 1 if lang == "en" else 0
@@ -181,6 +196,7 @@ async def take_ballot(
             errors={loc[-1]: (vi, en)[field] for loc, vi, en in exc.errors},
             action=action,
             notice=notice,
+            stamp=str(form.get("stamp") or "")[:80],
         )
         return render(request, "responses/form.html", context, block="survey", status_code=422)
     outcome = await intake.store(prepared)
@@ -194,15 +210,18 @@ async def take_ballot(
         f"?{query}" if query else ""
     )
     if not is_htmx(request):
-        return RedirectResponse(receipt_url, status_code=303)
-    context = {**thanks_context(office, ballot, lang), "replayed": outcome.replayed}
-    return render(
-        request,
-        "responses/thanks.html",
-        context,
-        block="survey",
-        headers={"HX-Push-Url": receipt_url},
-    )
+        response: Response = RedirectResponse(receipt_url, status_code=303)
+    else:
+        context = {**thanks_context(office, ballot, lang), "replayed": outcome.replayed}
+        response = render(
+            request,
+            "responses/thanks.html",
+            context,
+            block="survey",
+            headers={"HX-Push-Url": receipt_url},
+        )
+    gate.ensure_device(request, response)
+    return response
 
 
 def thanks_context(office: object, ballot: BallotPublic, lang: str) -> dict[str, object]:

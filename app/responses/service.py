@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table
 from sqlmodel import Session, col, select
 
 from app.core.bulk import bulk
+from app.core.config import get_settings
 from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError
 from app.integrity import chain
@@ -25,6 +26,10 @@ from app.offices.service import get_by_code, office_path
 from app.offices.tree import ALL_SOURCES, parse_sources
 from app.responses.receipts import new_receipt, public
 from app.responses.validation import CleanBallot, Submission, validate
+from app.signals.hours import DEFAULT_HOURS, Hours, parse_hours
+from app.signals.network import Network, parse_networks
+from app.signals.record import Observed, Taken
+from app.signals.record import record as record_signals
 from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import CriteriaSet, SurveyDefinition
@@ -47,6 +52,8 @@ class OfficeInfo:
     criteria: CriteriaSet | None = None  # the shared criteria its survey is compared on
     path: tuple[int, ...] = ()  # its id and its ancestors', nearest first
     counts: frozenset[str] = ALL_SOURCES  # the ballot sources its figures count
+    hours: Hours = parse_hours(DEFAULT_HOURS)  # when it is open (its own, inherited, national)
+    staff: tuple[Network, ...] = ()  # its staff's networks (its own or inherited)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class PreparedBallot:
     strict_replay: bool
     satisfaction: tuple[tuple[str, int, int], ...] = ()
     compared: rollups.Compared | None = None
+    observed: Observed | None = None  # what the request showed (signals), if it came by HTTP
 
 
 @dataclass(frozen=True)
@@ -94,10 +102,17 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
     counters = session.exec(select(Counter.number).where(Counter.office_id == office.id)).all()
     survey = survey_for_office(session, catalog, office)
     path = office_path(session, office)
-    policies = dict(
-        session.exec(select(Office.id, Office.count_sources).where(col(Office.id).in_(path))).all()
-    )
-    policy = next((policies[i] for i in path if policies.get(i)), None)
+    rows = session.exec(
+        select(Office.id, Office.count_sources, Office.opening_hours, Office.staff_networks).where(
+            col(Office.id).in_(path)
+        )
+    ).all()
+    by_id = {row[0]: row for row in rows}
+
+    def nearest(column: int) -> str | None:  # its own setting, else the nearest ancestor's
+        return next((by_id[i][column] for i in path if i in by_id and by_id[i][column]), None)
+
+    policy, hours, staff = nearest(1), nearest(2), nearest(3)
     return OfficeInfo(
         id=office.id or 0,
         code=office.code,
@@ -107,6 +122,8 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
         criteria=catalog.criteria_of(survey.key),
         path=tuple(path),
         counts=parse_sources(policy) if policy else ALL_SOURCES,
+        hours=parse_hours(hours or get_settings().opening_hours),
+        staff=parse_networks(staff) if staff else (),
     )
 
 
@@ -129,6 +146,7 @@ def prepare(
     is_demo: bool = False,
     key_covers_answers: bool = False,
     provenance: Provenance = OPEN,
+    observed: Observed | None = None,
 ) -> PreparedBallot:
     """Validate (raising ``InvalidBallot`` with every problem) and build the rows to store.
 
@@ -174,6 +192,7 @@ def prepare(
         strict_replay=strict_replay,
         satisfaction=rollups.satisfaction(office.survey, clean.answers, office.criteria),
         compared=rollups.compared(office.survey, clean.answers, office.criteria),
+        observed=observed,
     )
 
 
@@ -285,6 +304,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     outcomes: list[Outcome] = []
     answers: list[list[Any]] = []
     counted: list[rollups.Counted] = []
+    taken: list[Taken] = []
     for i, item in enumerate(batch):
         j = first[(item.office.id, item.row["idempotency_key"])]
         ballot_id = ids.get(rows[j]["receipt"]) if j in rows else None
@@ -311,10 +331,28 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                 )
             )
             outcomes.append(Stored(public(rows[j], item.office.code), replayed=False))
+            if item.observed is not None:
+                taken.append(_taken(ballot_id, item, item.observed))
     if answers:
         sql.insert(conn, "answer", ANSWER_COLUMNS, answers)
     rollups.add(conn, counted)
+    record_signals(conn, taken)
     return outcomes
+
+
+def _taken(ballot_id: int, item: PreparedBallot, observed: Observed) -> Taken:
+    return Taken(
+        ballot_id=ballot_id,
+        office_id=item.office.id,
+        at=item.row["submitted_at"],
+        source=item.row["source"],
+        channel=item.row["channel"],
+        answers=item.answers,
+        level=item.level,
+        hours=item.office.hours,
+        staff=item.office.staff,
+        observed=observed,
+    )
 
 
 def submit(

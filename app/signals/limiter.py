@@ -1,0 +1,116 @@
+"""Hard limits on the citizen channels: per device cookie and, more generously, per address,
+for each office. The ``limits`` library keeps the counts: in this process by default, in Redis
+when ``HAILONG_REDIS_URL`` is set, so that several workers or hosts count together.
+
+If Redis cannot be reached the counts fall back to this process for a while and the log says
+so: a citizen's rating is never refused because the limiter's store is down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+from app.core.config import Settings
+from app.core.errors import DomainError
+
+log = logging.getLogger("hailong.limits")
+RETRY_REDIS_SECONDS = 30.0
+
+
+class TooManyRatings(DomainError):
+    """Too many ratings from this device or address for this office; retry later."""
+
+    status_code = 429
+    code = "too_many_ratings"
+    message_vi = (
+        "Thiết bị hoặc mạng này vừa gửi rất nhiều phiếu đánh giá cho đơn vị này, nên phiếu "
+        "vừa rồi chưa được nhận. Các phiếu đã gửi trước đó vẫn được lưu đầy đủ. Xin Ông/Bà "
+        "thử lại sau ít phút, hoặc báo cán bộ tại quầy nếu cần giúp đỡ."
+    )
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many ratings from this device or address; retry in {retry_after} s")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who sent a rating, raw, in memory only: never stored (see ``record.py``)."""
+
+    address: str
+    device: str | None = None
+
+
+class RatingLimits:
+    def __init__(self, settings: Settings) -> None:
+        self.device = parse_many(settings.limit_device)
+        self.address = parse_many(settings.limit_address)
+        self._key = hmac.new(
+            settings.secret_key.get_secret_value().encode(), b"rate-limit", hashlib.sha256
+        ).digest()
+        self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._storage: Storage | None = None
+        self.shared: SlidingWindowCounterRateLimiter | None = None
+        if settings.redis_url:
+            url = settings.redis_url.replace("redis://", "async+redis://", 1)
+            url = url.replace("rediss://", "async+rediss://", 1)
+            self._storage = RedisStorage(url, implementation="redispy")
+            self.shared = SlidingWindowCounterRateLimiter(self._storage)
+        self._redis_down_until = 0.0
+
+    async def check_storage(self) -> bool:
+        """At start-up: whether the shared store answers (logged loudly when it does not)."""
+        if self._storage is None:
+            return True
+        try:
+            ok = await self._storage.check()
+        except Exception:
+            ok = False
+        if not ok:
+            log.error("Redis at HAILONG_REDIS_URL does not answer: limits count per process")
+        return ok
+
+    def _tag(self, value: str) -> str:
+        # Keys in Redis name no address or cookie, only a keyed hash of them.
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:24]
+
+    def _checks(self, office_id: int, client: Client) -> list[tuple[RateLimitItem, str, str]]:
+        checks = [(item, "address", self._tag(client.address)) for item in self.address]
+        if client.device:
+            checks += [(item, "device", self._tag(client.device)) for item in self.device]
+        return [(item, kind, f"{office_id}:{tag}") for item, kind, tag in checks]
+
+    async def check(self, office_id: int, client: Client) -> None:
+        """Count one rating; ``TooManyRatings`` when any limit is already reached."""
+        checks = self._checks(office_id, client)
+        limiter = self._limiter()
+        try:
+            allowed = [await limiter.hit(item, "rating", kind, tag) for item, kind, tag in checks]
+        except Exception:
+            if limiter is self._local:
+                raise
+            self._redis_down_until = time.monotonic() + RETRY_REDIS_SECONDS
+            log.exception("Redis failed; limits count per process for %.0f s", RETRY_REDIS_SECONDS)
+            limiter = self._local
+            allowed = [await limiter.hit(item, "rating", kind, tag) for item, kind, tag in checks]
+        refused = [c for c, ok in zip(checks, allowed, strict=True) if not ok]
+        if refused:
+            waits = []
+            for item, kind, tag in refused:
+                stats = await limiter.get_window_stats(item, "rating", kind, tag)
+                waits.append(stats.reset_time - time.time())
+            raise TooManyRatings(max(1, math.ceil(max(waits))))
+
+    def _limiter(self) -> SlidingWindowCounterRateLimiter:
+        if self.shared is not None and time.monotonic() >= self._redis_down_until:
+            return self.shared
+        return self._local

@@ -1,0 +1,177 @@
+"""Signals and per-ballot flags, written in the same batch (and transaction) as the ballots.
+
+The raw address and device cookie reach this module in memory and leave it only as keyed
+hashes under the day's key. The per-ballot rules (too-fast, staff-network, off-hours) need
+nothing but the ballot and its office, so they cost no extra round trip; a form sent more than
+once costs one query for the whole batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+from app.core.bulk import bulk
+from app.core.timeutil import to_local
+from app.models import BallotFlag, BallotSignal
+from app.models.types import utcnow
+from app.signals import rules
+from app.signals.hours import DAYS, Hours, hour_of_week, is_open
+from app.signals.keys import DayKeys, Stamp, day_of, hashed
+from app.signals.limiter import Client
+from app.signals.network import Network, in_networks
+
+SIGNAL: Table = BallotSignal.__table__  # type: ignore[attr-defined]
+FLAG: Table = BallotFlag.__table__  # type: ignore[attr-defined]
+SIGNAL_COLUMNS = (
+    "ballot_id",
+    "office_id",
+    "at",
+    "source",
+    "channel",
+    "hour",
+    "address_hash",
+    "device_hash",
+    "form_nonce",
+    "seconds",
+    "staff_network",
+    "off_hours",
+    "pattern",
+    "level",
+)
+FLAG_COLUMNS = ("ballot_id", "office_id", "rule", "version", "evidence", "ballot_at", "at")
+FLAG_CONFLICT = " ON CONFLICT (ballot_id, rule, version) DO NOTHING"
+DAY_KEYS = DayKeys()
+# Sources taken on the premises, where a rating outside opening hours is odd. A dossier's link
+# is rated at home, at any hour, by design.
+ON_SITE = ("open", "counter", "kiosk")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the request showed about a ballot's sender; ``stamp`` is the form's signed time
+    (None when the form sent none, or a forged one); ``form`` says whether one was due."""
+
+    client: Client
+    stamp: Stamp | None = None
+    form: bool = False
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A ballot just stored, with what its office says about hours and networks."""
+
+    ballot_id: int
+    office_id: int
+    at: datetime
+    source: str
+    channel: str
+    answers: dict[str, int]
+    level: int
+    hours: Hours
+    staff: tuple[Network, ...]
+    observed: Observed
+
+
+def pattern(answers: dict[str, int]) -> str:
+    blob = json.dumps(sorted(answers.items()))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def too_fast_limit(questions: int) -> float:
+    return max(rules.TOO_FAST_MIN_SECONDS, rules.TOO_FAST_SECONDS_PER_QUESTION * questions)
+
+
+def _last_sent(conn: Connection, nonces: list[str]) -> dict[str, datetime]:
+    """When each form nonce was last used, for forms sent again."""
+    if not nonces:
+        return {}
+    sql = bulk(conn)
+    rows = sql.fetch(
+        conn,
+        "SELECT form_nonce, MAX(at) FROM ballot_signal "  # noqa: S608 - placeholders only
+        f"WHERE form_nonce IN ({', '.join([sql.mark] * len(nonces))}) GROUP BY form_nonce",
+        nonces,
+    )
+    read = SIGNAL.c.at.type._cached_result_processor(conn.dialect, None)
+    return {nonce: read(at) if read else at for nonce, at in rows}
+
+
+def _flags(item: Taken, seconds: float | None, staff: bool, off: bool) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if item.observed.form:
+        limit = too_fast_limit(len(item.answers))
+        if item.observed.stamp is None:
+            found.append(("too-fast", {"form_time": "missing", "limit": limit}))
+        elif seconds is not None and seconds < limit:
+            found.append(("too-fast", {"seconds": round(seconds, 1), "limit": limit}))
+    if staff:
+        found.append(("staff-network", {"staff_network": True}))
+    if off:
+        local = to_local(item.at)
+        found.append(("off-hours", {"local_time": local.strftime("%H:%M"), "day": DAYS[local.weekday()]}))
+    return found
+
+
+def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> None:
+    """Store each new ballot's signals and its per-ballot flags."""
+    if not taken:
+        return
+    sql = bulk(conn)
+    nonces = sorted({t.observed.stamp.nonce for t in taken if t.observed.stamp is not None})
+    last = _last_sent(conn, nonces)
+    signals, flags = [], []
+    now = utcnow()
+    for item in taken:
+        stamp, client = item.observed.stamp, item.observed.client
+        seconds = None
+        if stamp is not None:
+            # Sent again from the same page (Back, a shared phone): timed from the last sending.
+            since = max(stamp.served_at, last.get(stamp.nonce, stamp.served_at))
+            seconds = max(0.0, (item.at - since).total_seconds())
+            last[stamp.nonce] = item.at
+        key = keys.key(conn, day_of(item.at))
+        staff = item.source != "kiosk" and in_networks(client.address, item.staff)
+        off = item.source in ON_SITE and not is_open(item.hours, item.at)
+        row = {
+            "ballot_id": item.ballot_id,
+            "office_id": item.office_id,
+            "at": item.at,
+            "source": item.source,
+            "channel": item.channel,
+            "hour": hour_of_week(item.at),
+            "address_hash": hashed(key, "address", client.address),
+            "device_hash": hashed(key, "device", client.device),
+            "form_nonce": stamp.nonce if stamp is not None else None,
+            "seconds": seconds,
+            "staff_network": staff,
+            "off_hours": off,
+            "pattern": pattern(item.answers),
+            "level": item.level,
+        }
+        signals.append(sql.row(SIGNAL, SIGNAL_COLUMNS, row))
+        for rule, evidence in _flags(item, seconds, staff, off):
+            flags.append(flag_row(sql, item.ballot_id, item.office_id, rule, evidence, item.at, now))
+    sql.insert(conn, "ballot_signal", SIGNAL_COLUMNS, signals)
+    if flags:
+        sql.insert(conn, "ballot_flag", FLAG_COLUMNS, flags, FLAG_CONFLICT)
+
+
+def flag_row(
+    sql: Any, ballot_id: int, office_id: int, rule: str, evidence: Any, at: datetime, now: datetime
+) -> list[Any]:
+    values = {
+        "ballot_id": ballot_id,
+        "office_id": office_id,
+        "rule": rule,
+        "version": rules.RULES[rule].version,
+        "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+        "ballot_at": at,
+        "at": now,
+    }
+    return sql.row(FLAG, FLAG_COLUMNS, values)
