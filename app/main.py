@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator
@@ -41,6 +42,7 @@ from app.responses.api import router as responses_api
 from app.responses.intake import WriterIntake, intake_engine
 from app.responses.router import router as responses_router
 from app.responses.writer import GroupCommitWriter
+from app.signals.background import run_scans
 from app.signals.limiter import RatingLimits
 from app.stats.api import router as stats_api
 from app.surveys.catalog import SurveyCatalog, load_catalog
@@ -173,10 +175,15 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
                 settings.workers,
                 settings.workers,
             )
+        scans = None
+        if settings.signals_scan_seconds:
+            scans = asyncio.create_task(run_scans(get_engine(), settings.signals_scan_seconds))
         settle_heap()
         try:
             yield
         finally:
+            if scans is not None:
+                scans.cancel()
             await app.state.ballot_watch.stop()
             if writer is not None:
                 await run_in_threadpool(writer.stop)

@@ -15,6 +15,13 @@ os.environ.update(
     HAILONG_SECRET_KEY="test-secret-key-that-is-long-enough-0123456789",
     HAILONG_DATABASE_URL=f"sqlite:///{_TMP / 'default.db'}",
     HAILONG_PUBLIC_URL="http://testserver",
+    # Most tests send many ballots from one test client; the limits themselves are tested with
+    # their defaults in tests/signals.
+    HAILONG_LIMIT_DEVICE="1000000 per minute",
+    HAILONG_LIMIT_ADDRESS="1000000 per minute",
+    # Tests run at any hour: units are open all week unless a test says otherwise.
+    HAILONG_OPENING_HOURS="T2-CN 00:00-24:00",
+    HAILONG_SIGNALS_SCAN_SECONDS="0",
 )
 
 import pytest  # noqa: E402

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from app.signals.network import client_address
 from app.audit import service
 from app.auth.deps import CurrentUser
 from app.auth.scope import can_inspect, visible
@@ -22,6 +21,7 @@ from app.core.templates import render
 from app.exports.service import MEDIA, file_responses, marked_on_failure
 from app.models import User
 from app.offices.tree import load_tree
+from app.signals.network import client_address
 
 router = APIRouter(
     route_class=TransactionRoute, tags=["audit"], responses=api_errors(400, 401, 403, 422, 431)

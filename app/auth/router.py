@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.signals.network import client_address
 from app.audit import service as audit
 from app.auth import service
 from app.auth.deps import SESSION_COOKIE, CsrfUser, CurrentUser, login_of
@@ -20,6 +19,7 @@ from app.core.routing import TransactionRoute
 from app.core.templates import render
 from app.models.account import ROLES
 from app.offices.tree import load_tree
+from app.signals.network import client_address
 
 router = APIRouter(route_class=TransactionRoute, tags=["staff"], include_in_schema=False)
 LOGIN_NONCE_COOKIE = "hl_login"

@@ -157,9 +157,25 @@ def office_update(
             "or inherit"
         ),
     ] = None,
+    staff_network: Annotated[
+        str | None,
+        typer.Option(
+            "--staff-network",
+            help="Its staff's networks, e.g. 10.1.2.0/24,192.168.5.0/24 (or inherit): a "
+            "citizen's rating from there is flagged",
+        ),
+    ] = None,
+    hours: Annotated[
+        str | None,
+        typer.Option(
+            help='Opening hours, e.g. "T2-T6 07:30-11:30,13:30-17:00; T7 07:30-11:30" (or '
+            "inherit): a rating on the premises outside them is flagged"
+        ),
+    ] = None,
 ) -> None:
-    """Change an office's name, kind, survey, parent, counters (ballots keep theirs) or which
-    ballot sources count in its figures (for its sub-tree, unless a unit below sets its own)."""
+    """Change an office's name, kind, survey, parent, counters (ballots keep theirs), which
+    ballot sources count in its figures, its staff networks or its opening hours (these three
+    hold for its sub-tree, unless a unit below sets its own)."""
     from app.audit.service import record
     from app.offices.service import update_office
 
@@ -178,9 +194,16 @@ def office_update(
                 parent=parent,
                 counters=counters,
                 count_sources=count,
+                staff_networks=staff_network,
+                opening_hours=hours,
             )
-            if count is not None:
-                record(session, "cli", "count_policy", f"{code}: {count}", office_id=office.id)
+            for action, value in (
+                ("count_policy", count),
+                ("staff_networks", staff_network),
+                ("opening_hours", hours),
+            ):
+                if value is not None:
+                    record(session, "cli", action, f"{code}: {value}"[:200], office_id=office.id)
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"updated {code}")

@@ -70,7 +70,9 @@ class Settings(BaseSettings):
         try:
             parse_many(value)
         except ValueError as exc:
-            raise ValueError(f"not a rate limit like '10 per 10 minutes; 30 per day': {exc}") from exc
+            raise ValueError(
+                f"not a rate limit like '10 per 10 minutes; 30 per day': {exc}"
+            ) from exc
         return value
 
     @field_validator("trusted_proxies")

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import Connection
 
-from app.signals.network import client_address
 from app.audit import service as audit
 from app.auth.deps import CurrentUser
 from app.auth.scope import can_inspect, require_office, visible
@@ -26,6 +25,7 @@ from app.exports.summary import SUMMARY_FORMATS, summary_rows
 from app.models import Office
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
+from app.signals.network import client_address
 from app.stats.periods import Period, date_range, period_of, today
 
 router = APIRouter(

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.signals.network import client_address
 from app.auth.deps import CsrfUser, CurrentUser, login_of
 from app.auth.scope import can_inspect
 from app.core.deps import CatalogDep, SessionDep
@@ -20,6 +19,7 @@ from app.integrity import ballots
 from app.integrity.exclusions import decide, find
 from app.models.intake import SOURCES
 from app.offices.tree import load_tree
+from app.signals.network import client_address
 
 router = APIRouter(route_class=TransactionRoute, tags=["exclusions"], include_in_schema=False)
 

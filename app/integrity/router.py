@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.signals.network import client_address
 from app.auth.deps import CsrfUser
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import api_errors
 from app.core.routing import TransactionRoute
 from app.integrity.exclusions import decide
+from app.signals.network import client_address
 
 router = APIRouter(
     route_class=TransactionRoute,

@@ -69,9 +69,7 @@ class FlagReview(SQLModel, table=True):
 
     __tablename__ = "flag_review"
 
-    flag_id: int = Field(
-        sa_column=Column(BigIntPK, ForeignKey("ballot_flag.id"), primary_key=True)
-    )
+    flag_id: int = Field(sa_column=Column(BigIntPK, ForeignKey("ballot_flag.id"), primary_key=True))
     decision: str = Field(max_length=16)  # "excluded" or "legitimate"
     cluster: str = Field(max_length=160)
     reason: str = Field(sa_type=Text)

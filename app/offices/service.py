@@ -16,6 +16,8 @@ from app.models import Counter, Office, OfficeCreate, OfficePublic
 from app.models.intake import SOURCES
 from app.models.office import CODE_PATTERN, KINDS
 from app.offices.tree import parse_sources
+from app.signals.hours import parse_hours
+from app.signals.network import parse_networks
 from app.surveys.catalog import SurveyCatalog
 
 CSV_HEADER = ["code", "name", "parent", "kind", "survey"]
@@ -111,10 +113,14 @@ def update_office(
     parent: str | None = None,
     counters: int | None = None,
     count_sources: str | None = None,
+    staff_networks: str | None = None,
+    opening_hours: str | None = None,
 ) -> Office:
     """Change what may change about an office; its code, like its ballots, stays.
     ``count_sources``: which ballot sources its figures count ("open,counter,…"), or
-    "inherit" for its parent's policy."""
+    "inherit" for its parent's policy. ``staff_networks`` ("10.1.2.0/24,…") and
+    ``opening_hours`` ("T2-T6 07:30-11:30,13:30-17:00; T7 07:30-11:30") likewise, "inherit"
+    to take the parent's (or the national default hours) again."""
     office = get_by_code(session, code)
     data = OfficeCreate.model_construct(
         code=office.code,
@@ -132,6 +138,10 @@ def update_office(
         office.survey_key = survey_key
     if count_sources is not None:
         office.count_sources = _policy(count_sources)
+    if staff_networks is not None:
+        office.staff_networks = _networks(staff_networks)
+    if opening_hours is not None:
+        office.opening_hours = _hours(opening_hours)
     if parent is not None:
         new_parent = get_by_code(session, parent)
         ancestor: Office | None = new_parent
@@ -155,6 +165,28 @@ def _policy(text: str) -> str | None:
     except ValueError as exc:
         raise InvalidInput(f"--count: {exc}") from exc
     return ",".join(s for s in SOURCES if s in chosen)
+
+
+def _networks(text: str) -> str | None:
+    if text.strip() == "inherit":
+        return None
+    networks = parse_networks(text)
+    if not networks:
+        raise InvalidInput("--staff-network: name at least one network, or inherit")
+    written = ",".join(str(n) for n in networks)
+    if len(written) > 500:
+        raise InvalidInput("--staff-network: at most 500 characters")
+    return written
+
+
+def _hours(text: str) -> str | None:
+    text = " ".join(text.split())
+    if text == "inherit":
+        return None
+    parse_hours(text)
+    if len(text) > 200:
+        raise InvalidInput("--hours: at most 200 characters")
+    return text
 
 
 def set_counters(session: Session, office: Office, count: int) -> list[Counter]:

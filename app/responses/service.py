@@ -26,7 +26,7 @@ from app.offices.service import get_by_code, office_path
 from app.offices.tree import ALL_SOURCES, parse_sources
 from app.responses.receipts import new_receipt, public
 from app.responses.validation import CleanBallot, Submission, validate
-from app.signals.hours import DEFAULT_HOURS, Hours, parse_hours
+from app.signals.hours import DEFAULT_WEEK, Hours, parse_hours
 from app.signals.network import Network, parse_networks
 from app.signals.record import Observed, Taken
 from app.signals.record import record as record_signals
@@ -52,7 +52,7 @@ class OfficeInfo:
     criteria: CriteriaSet | None = None  # the shared criteria its survey is compared on
     path: tuple[int, ...] = ()  # its id and its ancestors', nearest first
     counts: frozenset[str] = ALL_SOURCES  # the ballot sources its figures count
-    hours: Hours = parse_hours(DEFAULT_HOURS)  # when it is open (its own, inherited, national)
+    hours: Hours = DEFAULT_WEEK  # when it is open (its own, inherited, or the national hours)
     staff: tuple[Network, ...] = ()  # its staff's networks (its own or inherited)
 
 
@@ -110,7 +110,7 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
     by_id = {row[0]: row for row in rows}
 
     def nearest(column: int) -> str | None:  # its own setting, else the nearest ancestor's
-        return next((by_id[i][column] for i in path if i in by_id and by_id[i][column]), None)
+        return next((str(by_id[i][column]) for i in path if i in by_id and by_id[i][column]), None)
 
     policy, hours, staff = nearest(1), nearest(2), nearest(3)
     return OfficeInfo(

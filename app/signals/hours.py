@@ -86,3 +86,6 @@ def is_open(hours: Hours, when: datetime) -> bool:
 def hour_of_week(when: datetime) -> int:
     local = when.astimezone(VN_TZ)
     return local.weekday() * 24 + local.hour
+
+
+DEFAULT_WEEK = parse_hours(DEFAULT_HOURS)

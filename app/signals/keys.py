@@ -62,10 +62,11 @@ class DayKeys:
     """Each day's key, read (or made) on the caller's connection inside its transaction."""
 
     def __init__(self) -> None:
-        self._known: dict[str, bytes] = {}
+        self._known: dict[tuple[str, str], bytes] = {}
 
     def key(self, conn: Connection, day: str) -> bytes:
-        found = self._known.get(day)
+        database = conn.engine.url.render_as_string()
+        found = self._known.get((database, day))
         if found is not None:
             return found
         sql = bulk(conn)
@@ -74,10 +75,10 @@ class DayKeys:
         if rows:
             # Remembered only once seen committed: a key made in a transaction that is then
             # rolled back must not outlive it here while another worker makes a different one.
-            self._known = {d: k for d, k in self._known.items() if d >= day} | {
-                day: bytes.fromhex(rows[0][0])
+            self._known = {k: v for k, v in self._known.items() if k[1] >= day} | {
+                (database, day): bytes.fromhex(rows[0][0])
             }
-            return self._known[day]
+            return self._known[(database, day)]
         sql.insert(
             conn,
             "signal_key",

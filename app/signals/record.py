@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from app.core.bulk import bulk
+from app.core.bulk import Bulk, bulk
 from app.core.timeutil import to_local
 from app.models import BallotFlag, BallotSignal
 from app.models.types import utcnow
@@ -87,7 +87,7 @@ def too_fast_limit(questions: int) -> float:
     return max(rules.TOO_FAST_MIN_SECONDS, rules.TOO_FAST_SECONDS_PER_QUESTION * questions)
 
 
-def _last_sent(conn: Connection, nonces: list[str]) -> dict[str, datetime]:
+def _last_sent(conn: Connection, nonces: list[str]) -> dict[str, Any]:
     """When each form nonce was last used, for forms sent again."""
     if not nonces:
         return {}
@@ -99,7 +99,7 @@ def _last_sent(conn: Connection, nonces: list[str]) -> dict[str, datetime]:
         nonces,
     )
     read = SIGNAL.c.at.type._cached_result_processor(conn.dialect, None)
-    return {nonce: read(at) if read else at for nonce, at in rows}
+    return {nonce: at if read is None else read(at) for nonce, at in rows}
 
 
 def _flags(item: Taken, seconds: float | None, staff: bool, off: bool) -> list[tuple[str, Any]]:
@@ -114,7 +114,9 @@ def _flags(item: Taken, seconds: float | None, staff: bool, off: bool) -> list[t
         found.append(("staff-network", {"staff_network": True}))
     if off:
         local = to_local(item.at)
-        found.append(("off-hours", {"local_time": local.strftime("%H:%M"), "day": DAYS[local.weekday()]}))
+        found.append(
+            ("off-hours", {"local_time": local.strftime("%H:%M"), "day": DAYS[local.weekday()]})
+        )
     return found
 
 
@@ -156,14 +158,16 @@ def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> No
         }
         signals.append(sql.row(SIGNAL, SIGNAL_COLUMNS, row))
         for rule, evidence in _flags(item, seconds, staff, off):
-            flags.append(flag_row(sql, item.ballot_id, item.office_id, rule, evidence, item.at, now))
+            flags.append(
+                flag_row(sql, item.ballot_id, item.office_id, rule, evidence, item.at, now)
+            )
     sql.insert(conn, "ballot_signal", SIGNAL_COLUMNS, signals)
     if flags:
         sql.insert(conn, "ballot_flag", FLAG_COLUMNS, flags, FLAG_CONFLICT)
 
 
 def flag_row(
-    sql: Any, ballot_id: int, office_id: int, rule: str, evidence: Any, at: datetime, now: datetime
+    sql: Bulk, ballot_id: int, office_id: int, rule: str, evidence: Any, at: datetime, now: datetime
 ) -> list[Any]:
     values = {
         "ballot_id": ballot_id,
