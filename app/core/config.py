@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     counter_qr_seconds: int = Field(default=30, ge=10, le=600)
     # Shared state for several workers or hosts (rate limits); optional for one process.
     redis_url: str | None = None
+    redis_prefix: str = "hailong"  # keys' prefix, so one Redis can serve several deployments
     # Proxies whose X-Forwarded-For is believed ("10.0.0.5,10.1.0.0/16"); from anyone else
     # the header is ignored and the connection's own address is the client's.
     trusted_proxies: str = ""

@@ -63,7 +63,9 @@ class RatingLimits:
         if settings.redis_url:
             url = settings.redis_url.replace("redis://", "async+redis://", 1)
             url = url.replace("rediss://", "async+rediss://", 1)
-            self._storage = RedisStorage(url, implementation="redispy")
+            self._storage = RedisStorage(
+                url, implementation="redispy", key_prefix=settings.redis_prefix
+            )
             self.shared = SlidingWindowCounterRateLimiter(self._storage)
         self._redis_down_until = 0.0
 
