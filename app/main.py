@@ -44,6 +44,7 @@ from app.responses.router import router as responses_router
 from app.responses.writer import GroupCommitWriter
 from app.signals.background import run_scans
 from app.signals.limiter import RatingLimits
+from app.signals.router import router as signals_pages
 from app.stats.api import router as stats_api
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
@@ -216,6 +217,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(auth_router)
     app.include_router(audit_router)
     app.include_router(ballots_pages)
+    app.include_router(signals_pages)
     app.include_router(stats_api)
     app.include_router(exclusions_api)
     app.include_router(exports_api)

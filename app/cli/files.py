@@ -72,7 +72,7 @@ def _export_ballots(
     from app.stats.periods import date_range
 
     export = files.prepare(
-        session, _catalog(), office, date_range(first, last), survey, officers=True
+        session, _catalog(), office, date_range(first, last), survey, officers=True, flags=True
     )
     manifest = files.write(session.connection(), export, fmt, output, "cli")
     surveys = "survey" if len(export.surveys) == 1 else "surveys"

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 from sqlmodel import Session
 
-from app.auth.scope import require_office
+from app.auth.scope import can_inspect, require_office
 from app.core.errors import NotFound
 from app.dashboards import charts
 from app.dashboards.service import latest_comments, trend
@@ -110,6 +110,7 @@ def office_page(
         ),
         "generated_at": utcnow(),
         "user": user,
+        "may_inspect": can_inspect(user),
         "has_children": bool(tree.children.get(office.id)),
         "base": f"/staff/offices/{quoted}",
         "surveys": catalog.surveys,
@@ -177,6 +178,7 @@ def children_page(
         "units": UNIT_LABELS,
         "sort": sort,
         "units_view": units,
+        "may_inspect": can_inspect(user),
         "base": f"/staff/offices/{quote(office.code, safe='')}",
         "export_query": urlencode(
             {

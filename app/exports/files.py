@@ -37,6 +37,7 @@ def prepare(
     *,
     snapshot: int | None = None,
     officers: bool = False,
+    flags: bool = False,
 ) -> Export:
     """What to export: ``survey_key`` alone, or by default every survey the sub-tree's ballots
     of the period use (one column per question of any of them)."""
@@ -49,7 +50,12 @@ def prepare(
     offices = {i: (tree.offices[i][0], tree.offices[i][1]) for i in ids}
     if survey_key:
         return Export(
-            offices=offices, survey=survey, period=period, snapshot=snapshot, officers=officers
+            offices=offices,
+            survey=survey,
+            period=period,
+            snapshot=snapshot,
+            officers=officers,
+            flags=flags,
         )
     start, end = period.bounds_utc()
     # Up to the snapshot: the manifest, computed later, must find the same surveys (columns).
@@ -77,6 +83,7 @@ def prepare(
         surveys=keys,
         questions=questions,
         officers=officers,
+        flags=flags,
     )
 
 

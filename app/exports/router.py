@@ -89,6 +89,7 @@ def _export(
         visible(load_tree(session), user),
         snapshot=newest if snapshot is None else min(snapshot, newest),
         officers=can_inspect(user) or user.is_head,
+        flags=can_inspect(user),
     )
     return export, office
 

@@ -34,7 +34,8 @@ _names = count()
 # Positions in each row (after them: one column per question, then the tail).
 OFFICE, NAME, COUNTER, TIME, CHANNEL, SURVEY, VERSION, RECEIPT = range(8)
 # The tail, counted from the end: where the ballot came from, then the rest.
-SOURCE, DEVICE, INTEGRATION, OFFICER, COMMENT, DEMO, EXCLUDED, REASON, CHAIN = range(-9, 0)
+SOURCE, DEVICE, INTEGRATION, OFFICER, COMMENT, DEMO, EXCLUDED, REASON, FLAGS, CHAIN = range(-10, 0)
+STATES = {None: "chờ xem xét", "legitimate": "hợp lệ", "excluded": "đã loại"}
 
 
 class Params:
@@ -111,6 +112,30 @@ def decisions(conn: Connection, export: Export) -> dict[int, str]:
     finally:
         cursor.close()
     return {ballot_id: reason for ballot_id, (excluded, reason) in latest.items() if excluded}
+
+
+def flag_labels(conn: Connection, export: Export) -> dict[int, str]:
+    """For inspectors' files: each flagged ballot's rules and where review stands, e.g.
+    "same-device (chờ xem xét); too-fast (hợp lệ)". Few, read at once."""
+    if not export.flags:
+        return {}
+    bind = Params(conn)
+    where = _filters(conn, export, bind)
+    cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            "SELECT f.ballot_id, f.rule, r.decision FROM ballot_flag f"  # noqa: S608
+            " JOIN ballot b ON b.id = f.ballot_id"
+            " LEFT JOIN flag_review r ON r.flag_id = f.id"
+            f" WHERE {where} ORDER BY f.ballot_id, f.rule",
+            bind.values,
+        )
+        found: dict[int, list[str]] = {}
+        for ballot_id, rule, decision in cursor:
+            found.setdefault(ballot_id, []).append(f"{rule} ({STATES.get(decision, decision)})")
+    finally:
+        cursor.close()
+    return {ballot_id: "; ".join(labels) for ballot_id, labels in found.items()}
 
 
 Fields = Callable[[Params, list[str]], str]
@@ -203,6 +228,7 @@ def ballot_rows(
     """Every ballot of the export, oldest first, as a tuple in column order. For a
     ``spreadsheet`` every text that starts like a formula is neutralised."""
     excluded = decisions(conn, export)
+    flags = flag_labels(conn, export)
     safe = neutralise if spreadsheet else _same
     offices = {i: (safe(code), safe(name)) for i, (code, name) in export.offices.items()}
     sql, values = _query(conn, export, _raw_fields)
@@ -226,6 +252,7 @@ def ballot_rows(
                 bool(row[9]),
                 reason is not None,
                 safe(reason or ""),
+                flags.get(row[0], ""),
                 safe(row[10]),
             )
 
@@ -285,16 +312,18 @@ def csv_chunks(
         for office_id, (code, name) in export.offices.items()
     }
     excluded = {
-        ballot_id: f",{_quoted(YES)},{_quoted(reason)},"
+        ballot_id: f",{_quoted(YES)},{_quoted(reason)}"
         for ballot_id, reason in decisions(conn, export).items()
     }
+    flags = {ballot_id: _quoted(label) for ballot_id, label in flag_labels(conn, export).items()}
     sql, values = _query(conn, export, fields)
     with _streaming(conn, sql, values) as cursor:
         lines: list[str] = []
         chains: list[str | None] = []
         for ballot_id, office_id, head, chain_field, chain in cursor:
             lines.append(
-                f"{offices[office_id]}{head}{excluded.get(ballot_id, ',,,')}{chain_field}\r\n"
+                f"{offices[office_id]}{head}{excluded.get(ballot_id, ',,')},"
+                f"{flags.get(ballot_id, '')},{chain_field}\r\n"
             )
             chains.append(chain)
             if len(lines) == size:

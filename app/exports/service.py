@@ -23,6 +23,7 @@ from app.exports.rows import (
     DEMO,
     DEVICE,
     EXCLUDED,
+    FLAGS,
     INTEGRATION,
     NAME,
     OFFICE,
@@ -66,6 +67,9 @@ class Export:
     # Whether the officer a rating names is filled in: for inspectors, admins and the unit's
     # head only, as on the pages (the column is there for everyone, empty otherwise).
     officers: bool = False
+    # Whether the detectors' flags are filled in: for inspectors and admins only (the column is
+    # there for everyone, empty otherwise).
+    flags: bool = False
     rows: int = 0
     first_hash: str | None = None
     last_hash: str | None = None
@@ -109,6 +113,7 @@ class Export:
             "Dữ liệu mẫu",
             "Loại khỏi thống kê",
             "Lý do loại",
+            "Phiếu nghi vấn",
             "Mã băm chuỗi",
         ]
 
@@ -175,6 +180,7 @@ def jsonl_stream(conn: Connection, export: Export) -> Iterator[bytes]:
             "demo": row[DEMO],
             "excluded": row[EXCLUDED],
             "exclusion_reason": row[REASON],
+            "flags": row[FLAGS],
             "chain_hash": row[CHAIN],
         }
         lines.append(

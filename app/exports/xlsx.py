@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from app.exports import workbook
-from app.exports.rows import CHAIN, COMMENT, DEMO, EXCLUDED, REASON, YES, ballot_rows
+from app.exports.rows import CHAIN, COMMENT, DEMO, EXCLUDED, FLAGS, REASON, YES, ballot_rows
 from app.exports.service import Export
 
 WIDTHS: dict[int, float] = {0: 16, 1: 36, 2: 7, 3: 19, 4: 8, 5: 14, 6: 9, 7: 13}
@@ -26,6 +26,7 @@ def _rows(conn: Connection, export: Export) -> Iterator[tuple[Any, ...]]:
             YES if row[DEMO] else None,
             YES if row[EXCLUDED] else None,
             row[REASON],
+            row[FLAGS],
             row[CHAIN],
         )
 
@@ -34,7 +35,7 @@ def xlsx_stream(conn: Connection, export: Export) -> Iterator[bytes]:
     header = export.header()
     widths = dict(WIDTHS)
     for index in range(8, len(header)):
-        widths.setdefault(index, 12 if index < len(header) - 5 else 24)  # the tail: text
+        widths.setdefault(index, 12 if index < len(header) - 6 else 24)  # the tail: text
     for chunk in workbook.stream("Phiếu", header, _rows(conn, export), widths):
         export.digest.update(chunk)
         yield chunk

@@ -14,6 +14,7 @@ from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.text import CONTROL_CHARS, REPLACEMENT, clean_text
 from app.models import Answer, Ballot, Exclusion, Office, User
 from app.responses.receipts import normalise_receipt
+from app.signals.reviews import settle
 from app.stats import rollups
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_version
@@ -71,6 +72,24 @@ def decide(
     if office is None:  # pragma: no cover - a foreign key
         raise NotFound("office not found")
     # Only after the scope check: the ballots page redraws the ballot's row on these errors.
+    reason = clean_reason(reason)
+    if is_excluded(session, ballot.id or 0) == exclude:
+        state = "already excluded" if exclude else "not excluded"
+        raise Conflict(f"ballot {ballot.receipt} is {state}")
+    move(session, catalog, user, [ballot], reason, exclude=exclude)
+    audit.record(
+        session,
+        user.username,
+        "exclude" if exclude else "reinstate",
+        f"ballot {ballot.receipt} ({office.code})",
+        reason,
+        address,
+        office.id,
+    )
+    return ballot
+
+
+def clean_reason(reason: str) -> str:
     reason = clean_text(reason).strip()
     if not 5 <= len(reason) <= 2000:
         raise InvalidInput(
@@ -82,49 +101,55 @@ def decide(
             "reason: contains characters that are not text (control characters or bad UTF-8)",
             message_vi="Lý do có ký tự không hợp lệ, xin gõ lại.",
         )
-    if is_excluded(session, ballot.id or 0) == exclude:
-        state = "already excluded" if exclude else "not excluded"
-        raise Conflict(f"ballot {ballot.receipt} is {state}")
-    survey = survey_version(session, catalog, ballot.survey_key, ballot.survey_version)
-    if survey is None:  # pragma: no cover - every stored ballot's version is published
-        raise NotFound("survey version not found")
-    answers = dict(
-        session.exec(
-            select(Answer.question_key, Answer.value).where(Answer.ballot_id == ballot.id)
-        ).all()
-    )
-    shared = catalog.criteria_of(ballot.survey_key)
-    # The figures count what is not excluded: move this ballot out of (or back into) them.
-    rollups.add(
-        session.connection(),
-        [
+    return reason
+
+
+def move(
+    session: Session,
+    catalog: SurveyCatalog,
+    user: User,
+    ballots: list[Ballot],
+    reason: str,
+    *,
+    exclude: bool,
+) -> None:
+    """Record one decision per ballot and move them out of (or back into) the figures, which
+    count what is not excluded. The caller checked the role, the scope and each ballot's state.
+    Excluding also settles the ballots' flags awaiting review: the inspector has decided."""
+    ids = [b.id or 0 for b in ballots]
+    answers: dict[int, dict[str, int]] = {i: {} for i in ids}
+    for ballot_id, key, value in session.exec(
+        select(Answer.ballot_id, Answer.question_key, Answer.value).where(
+            col(Answer.ballot_id).in_(ids)
+        )
+    ):
+        answers[ballot_id][key] = value
+    counted = []
+    for ballot in ballots:
+        survey = survey_version(session, catalog, ballot.survey_key, ballot.survey_version)
+        if survey is None:  # pragma: no cover - every stored ballot's version is published
+            raise NotFound("survey version not found")
+        given, shared = answers[ballot.id or 0], catalog.criteria_of(ballot.survey_key)
+        counted.append(
             rollups.Counted(
                 office_id=ballot.office_id,
                 survey_key=ballot.survey_key,
                 survey_version=ballot.survey_version,
                 submitted_at=ballot.submitted_at,
-                level=rollups.ballot_level(survey, answers),
-                answers=answers,
-                satisfaction=rollups.satisfaction(survey, answers, shared),
-                compared=rollups.compared(survey, answers, shared),
+                level=rollups.ballot_level(survey, given),
+                answers=given,
+                satisfaction=rollups.satisfaction(survey, given, shared),
+                compared=rollups.compared(survey, given, shared),
                 source=ballot.source or "open",
             )
-        ],
-        sign=-1 if exclude else 1,
-    )
-    session.add(
-        Exclusion(ballot_id=ballot.id or 0, excluded=exclude, reason=reason, user_id=user.id or 0)
-    )
-    audit.record(
-        session,
-        user.username,
-        "exclude" if exclude else "reinstate",
-        f"ballot {ballot.receipt} ({office.code})",
-        reason,
-        address,
-        office.id,
-    )
-    return ballot
+        )
+    rollups.add(session.connection(), counted, sign=-1 if exclude else 1)
+    for ballot_id in ids:
+        session.add(
+            Exclusion(ballot_id=ballot_id, excluded=exclude, reason=reason, user_id=user.id or 0)
+        )
+    if exclude:
+        settle(session, ids, "excluded", "", reason, user.username)
 
 
 def excluded_ids() -> sa.Select[Any]:

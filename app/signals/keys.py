@@ -64,6 +64,9 @@ class DayKeys:
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], bytes] = {}
 
+    def clear(self) -> None:
+        self._known.clear()
+
     def key(self, conn: Connection, day: str) -> bytes:
         database = conn.engine.url.render_as_string()
         found = self._known.get((database, day))

@@ -113,3 +113,19 @@ RULES = {
         ),
     )
 }
+
+# What a flag's evidence says, for the triage page ({names} are the evidence's fields).
+EVIDENCE_VI = {
+    "too-fast": "Điền xong sau {seconds} giây; đọc hết các câu hỏi cần ít nhất {limit} giây.",
+    "too-fast-unsigned": "Phiếu không mang thời điểm mở phiếu do hệ thống ký: không gửi từ "
+    "trang phiếu.",
+    "staff-network": "Gửi từ dải mạng của cán bộ đơn vị.",
+    "off-hours": "Gửi lúc {local_time} ({day}), ngoài giờ làm việc.",
+    "same-device": "Một thiết bị gửi {ratings} phiếu trong ngày {day} (ngưỡng: {limit}).",
+    "same-address": "Một địa chỉ mạng gửi {ratings} phiếu ngày {day}, {alike} phiếu cùng mức; "
+    "thường ngày mức này chiếm {usual_share} % (xác suất ngẫu nhiên {chance}).",
+    "uniform-streak": "{run} phiếu giống hệt nhau liên tiếp, từ {from} đến {to}.",
+    "burst": "{ratings} phiếu qua mã QR chung trong giờ {hour}; thường lệ {usual} phiếu.",
+    "over-dossiers": "{ratings} phiếu qua màn hình tại quầy ngày {day}, nhưng chỉ {dossiers} "
+    "hồ sơ được tiếp nhận hoặc trả kết quả.",
+}

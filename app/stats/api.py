@@ -95,6 +95,8 @@ def dossiers_json(entry: service.OfficeFigures) -> dict[str, Any]:
             "indicator_766": _ratio(d.indicator),
         },
         "flag": entry.flag,
+        # Ballots a detector flagged that await an inspector's review: still in the figures.
+        "flagged": entry.flagged,
     }
 
 

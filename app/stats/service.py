@@ -13,6 +13,7 @@ from app.integrity.exclusions import excluded_counts
 from app.models import Office, SurveyVersion
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
+from app.signals.reviews import pending_counts
 from app.stats.maths import Figures, assemble, scales
 from app.stats.periods import Period
 from app.stats.reads import tallies
@@ -40,6 +41,7 @@ class OfficeFigures:
     unranked: str | None = None  # why it has no rank: NOT_COMPARABLE or TOO_FEW_BALLOTS
     dossiers: DossierFigures = field(default_factory=DossierFigures)
     flag: str | None = None  # numbers that do not add up (``reconcile.flags``)
+    flagged: int = 0  # ballots a detector flagged, awaiting an inspector (still counted)
 
     @property
     def unranked_vi(self) -> str | None:
@@ -128,6 +130,7 @@ def figures_by_subtree(
     dossiers = dossier_figures(session, owner, period, versions) if reconcile else {}
     start, end = period.bounds_utc()
     excluded: dict[int, int] = defaultdict(int)
+    flagged: dict[int, int] = defaultdict(int)
     counts = excluded_counts(session, list(owner), list(comparison.surveys), start, end)
     for office_id, n in counts.items():
         excluded[owner[office_id]] += n
@@ -157,6 +160,10 @@ def figures_by_subtree(
     rank(result)
     if not reconcile:
         return result
+    for office_id, n in pending_counts(session, list(owner), start, end).items():
+        flagged[owner[office_id]] += n
+    for entry in result:
+        entry.flagged = flagged[entry.office_id]
     marked = flags(
         {e.office_id: e.dossiers for e in result},
         {e.office_id: e.figures.sources.get("dossier", 0) for e in result},

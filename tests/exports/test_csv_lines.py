@@ -13,7 +13,17 @@ from sqlmodel import Session
 
 from app.core.timeutil import VN_TZ
 from app.exports import files
-from app.exports.rows import CHAIN, COMMENT, DEMO, EXCLUDED, REASON, TIME, ballot_rows, csv_chunks
+from app.exports.rows import (
+    CHAIN,
+    COMMENT,
+    DEMO,
+    EXCLUDED,
+    FLAGS,
+    REASON,
+    TIME,
+    ballot_rows,
+    csv_chunks,
+)
 from app.integrity.exclusions import decide
 from app.responses.service import submit
 from app.responses.validation import Submission
@@ -42,9 +52,19 @@ def _expected(row: tuple[object, ...]) -> list[str]:
         "có" if row[DEMO] else "",
         "có" if row[EXCLUDED] else "",
         row[REASON],
+        row[FLAGS],
         row[CHAIN] or "",
     ]
     return ["" if f is None else str(f) for f in fields]
+
+
+def _flag(db: Session, receipt: str, evidence: str) -> None:
+    from app.integrity.exclusions import find
+    from app.signals.scan import insert_flags
+
+    ballot = find(db, receipt)
+    flag = (ballot.id or 0, "same-device", {"note": evidence})
+    insert_flags(db.connection(), [(flag, ballot.submitted_at, ballot.office_id)])
 
 
 def test_database_lines_match_the_rows(db: Session, registered: SurveyCatalog) -> None:
@@ -66,13 +86,15 @@ def test_database_lines_match_the_rows(db: Session, registered: SurveyCatalog) -
         receipts.append(ballot.receipt)
     inspector = make_user(db, "inspector")
     decide(db, registered, inspector, receipts[1], 'Trùng "phiếu", nhập lại', exclude=True)
-    export = files.prepare(db, registered, "CL-P", MAY)
+    _flag(db, receipts[2], '"quote" ,comma')
+    export = files.prepare(db, registered, "CL-P", MAY, flags=True)
     conn = db.connection()
     text = "".join(chunk for chunk, _ in csv_chunks(conn, export, 3))
     rows = list(ballot_rows(conn, export))
     assert text.endswith("\r\n")
     parsed = list(csv.reader(io.StringIO(text, newline="")))
     assert parsed == [_expected(row) for row in rows]
+    assert [row[FLAGS] for row in rows].count("same-device (chờ xem xét)") == 1
     assert len(rows) == len(AWKWARD)
     assert rows[0][1] == '\'=Một cửa, "xã" Đông'
     assert rows[1][EXCLUDED] is True

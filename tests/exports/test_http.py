@@ -181,7 +181,7 @@ def test_ballots_of_every_survey_by_default(
     rows = list(csv.reader(io.StringIO(both.content.decode("utf-8-sig"))))
     assert sorted(r[5] for r in rows[1:]) == ["cong-chuc", "sipas"]
     # One column per question of either survey: the six first, then SIPAS's other sixteen.
-    assert len(rows[0]) == 8 + 22 + 4 + 5  # then where it came from, then the rest
+    assert len(rows[0]) == 8 + 22 + 4 + 6  # then where it came from, then the rest
     manifest = client.get(
         f"/api/v1/exports/ballots.csv.manifest.json?{params}"
         f"&snapshot={both.headers['x-export-snapshot']}",

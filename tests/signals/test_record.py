@@ -46,6 +46,9 @@ def _served(office_id: int, seconds_ago: float) -> str:
 def test_a_ballot_keeps_hashes_and_timing_never_the_raw_address_or_cookie(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
+    from app.signals.record import DAY_KEYS
+
+    DAY_KEYS.clear()  # keys made by earlier tests were rolled back with them
     office = make_office(db, registered)
     page = client.get(f"/s/{office.code}")
     device = page.cookies.get("hl_device") or client.cookies.get("hl_device")
