@@ -82,7 +82,8 @@ def test_one_device_is_refused_after_its_limit_and_nothing_stored_is_lost(
         assert '<html lang="vi">' in refused.text
         # htmx swaps the explanation over the whole page, not into the form.
         by_htmx = _send(client, office.code, 4, **{"HX-Request": "true"})
-        assert by_htmx.status_code == 429 and by_htmx.headers["HX-Retarget"] == "body"
+        assert by_htmx.status_code == 429
+        assert by_htmx.headers["HX-Retarget"] == "body"
         assert _count(db, office.id) == 3
         # Limits are per office: the same phone may still rate another unit.
         assert _send(client, other.code, 5).status_code == 303
@@ -193,8 +194,8 @@ def two_workers(backend: str, catalog: SurveyCatalog) -> Iterator[str]:
         "HAILONG_LIMIT_DEVICE": "100 per minute",
     }
     from app.core.db import build_engine
-    from app.offices.service import create_office
     from app.models import OfficeCreate
+    from app.offices.service import create_office
     from app.surveys.service import register_catalog
 
     engine = build_engine(database)
