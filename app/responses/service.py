@@ -367,6 +367,7 @@ def submit(
     submitted_at: datetime | None = None,
     is_demo: bool = False,
     provenance: Provenance = OPEN,
+    observed: Observed | None = None,
 ) -> tuple[BallotPublic, bool]:
     """Store one ballot in ``session``'s transaction (the CLI, demo data, tests)."""
     begin_write(session)
@@ -379,6 +380,7 @@ def submit(
         submitted_at=submitted_at,
         is_demo=is_demo,
         provenance=provenance,
+        observed=observed,
     )
     [outcome] = store_ballots(session.connection(), [prepared])
     if isinstance(outcome, DomainError):

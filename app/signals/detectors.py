@@ -66,7 +66,7 @@ def binomial_tail(k: int, n: int, p: float) -> float:
 
 def poisson_tail(k: int, mean: float) -> float:
     """P(X >= k) for X ~ Poisson(mean)."""
-    if k <= 0:
+    if k <= 0 or not math.isfinite(mean):
         return 1.0
     term = math.exp(-mean)
     below = term
@@ -164,6 +164,8 @@ def burst(rows: Iterable[Seen], usual: Share) -> list[Flag]:
             continue
         local = to_local(seen[0].at)
         mean = max(usual(office, local.weekday() * 24 + local.hour), 0.5)
+        if math.isinf(mean):  # no history anywhere yet: nothing to call unusual
+            continue
         chance = poisson_tail(n, 2 * mean)
         if chance < rules.BURST_ALPHA:
             evidence = {

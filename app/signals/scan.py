@@ -7,6 +7,7 @@ only ever added: a flag already raised is not raised twice, and no ballot is cha
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ SIGNAL = BallotSignal.__table__  # type: ignore[attr-defined]
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 DOSSIER = Dossier.__table__  # type: ignore[attr-defined]
 MIN_OWN_HISTORY = 50  # fewer ballots of its own: an office is compared with all units' mix
+NO_HISTORY_SHARE = 0.8  # nor any units' history: assume most citizens answer alike
 
 
 def midnight(moment: datetime) -> datetime:
@@ -58,13 +60,18 @@ class Mix:
         totals: Counter[int],
         overall: dict[Any, float],
         least: int,
+        unknown: float,
+        smoothed: bool,
     ) -> None:
         self.own, self.totals, self.overall, self.least = own, totals, overall, least
+        self.unknown = unknown  # what is assumed of a value nobody has seen yet
+        self.smoothed = smoothed  # shares: a value never seen is rare, not impossible
 
     def __call__(self, office: int, value: Any) -> float:
-        if self.totals[office] >= self.least:
-            return self.own.get((office, value), 0.0)
-        return self.overall.get(value, 0.0)
+        total = self.totals[office]
+        if total >= self.least:
+            return self.own.get((office, value), 1 / (total + 2) if self.smoothed else 0.0)
+        return self.overall.get(value, self.unknown)
 
 
 def _shares(conn: Connection, column: Any, start: datetime, end: datetime) -> Mix:
@@ -80,9 +87,13 @@ def _shares(conn: Connection, column: Any, start: datetime, end: datetime) -> Mi
     for office, value, n in rows:
         totals[office] += n
         overall[value] += n
-    grand = sum(overall.values()) or 1
-    own = {(office, value): n / totals[office] for office, value, n in rows}
-    return Mix(own, totals, {v: n / grand for v, n in overall.items()}, MIN_OWN_HISTORY)
+    grand = sum(overall.values())
+    # Smoothed, so that a value never seen is rare but not impossible.
+    own = {(office, value): (n + 1) / (totals[office] + 2) for office, value, n in rows}
+    if grand < MIN_OWN_HISTORY:  # a new deployment: assume ballots alike, flag nothing on it
+        return Mix(own, totals, {}, MIN_OWN_HISTORY, NO_HISTORY_SHARE, smoothed=True)
+    shares = {v: (n + 1) / (grand + 2) for v, n in overall.items()}
+    return Mix(own, totals, shares, MIN_OWN_HISTORY, 1 / (grand + 2), smoothed=True)
 
 
 def _usual_hours(conn: Connection, before: datetime) -> Mix:
@@ -109,7 +120,10 @@ def _usual_hours(conn: Connection, before: datetime) -> Mix:
     own = {(office, hour): n / weeks[office] for office, hour, n, _ in rows}
     offices = max(1, len(totals))
     overall = {hour: n / offices / rules.BURST_HISTORY_WEEKS for hour, n in peers.items()}
-    return Mix(own, totals, overall, rules.BURST_MIN_HISTORY)
+    if sum(peers.values()) < rules.BURST_MIN_HISTORY:
+        # No unit has a history yet: no usual rate to compare with, so no hour is a burst.
+        return Mix(own, totals, {}, rules.BURST_MIN_HISTORY, math.inf, smoothed=False)
+    return Mix(own, totals, overall, rules.BURST_MIN_HISTORY, 0.0, smoothed=False)
 
 
 def _over_dossiers(

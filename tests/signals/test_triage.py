@@ -1,0 +1,171 @@
+"""Inspectors triage flagged ratings: clusters, what excluding one would change, the two
+decisions in the audit log; officers see a count and nothing else."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.core.timeutil import VN_TZ
+from app.models import AuditEvent, Ballot, Exclusion, FlagReview
+from app.responses.service import submit
+from app.responses.validation import Submission
+from app.signals.limiter import Client
+from app.signals.record import Observed
+from app.signals.scan import scan
+from app.surveys.catalog import SurveyCatalog
+from tests.factories import make_office, make_user, sign_in, six_answers
+
+DAY = datetime(2026, 10, 5, 8, 0, tzinfo=VN_TZ)  # a Monday
+OCTOBER = "from=2026-10-01&to=2026-10-31"
+
+
+def _rate(
+    db: Session, catalog: SurveyCatalog, code: str, value: int, at: datetime, device: str
+) -> None:
+    submit(
+        db,
+        catalog,
+        code,
+        Submission(answers=six_answers(value)),
+        channel="api",
+        idempotency_key=uuid.uuid4().hex,
+        strict_replay=True,
+        submitted_at=at,
+        observed=Observed(client=Client(address=f"addr-{device}", device=device)),
+    )
+
+
+@pytest.fixture
+def flagged(db: Session, registered: SurveyCatalog) -> dict[str, str]:
+    """A commune with two units: honest ratings in both, and one phone stuffing unit A."""
+    make_office(db, registered, code="TRI", kind="commune")
+    make_office(db, registered, code="TRI.A", parent="TRI")
+    make_office(db, registered, code="TRI.B", parent="TRI")
+    for n in range(40):
+        at = DAY + timedelta(minutes=7 * n)
+        _rate(db, registered, "TRI.A", 5 if n % 2 else 2, at, uuid.uuid4().hex)
+        _rate(db, registered, "TRI.B", 4, at, uuid.uuid4().hex)
+    for n in range(10):
+        _rate(db, registered, "TRI.A", 5, DAY + timedelta(hours=3, minutes=11 * n), "phone")
+    scan(db.connection(), since=DAY)
+    return {"code": "TRI"}
+
+
+def _summary(client: TestClient, code: str, headers: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
+    response = client.get(f"/api/v1/offices/{code}/summary?{OCTOBER}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_an_inspector_excludes_a_cluster_with_one_reason_and_one_audit_event(
+    client: TestClient, db: Session, registered: SurveyCatalog, flagged: dict[str, str]
+) -> None:
+    inspector = make_user(db, "inspector", "TRI")
+    csrf = sign_in(client, inspector)
+    before = _summary(client, "TRI.A")
+    assert before["flagged"] == 10
+    assert before["ballots"] == 50
+    page = client.get("/staff/offices/TRI/flags")
+    assert page.status_code == 200
+    assert "Một thiết bị gửi nhiều lần" in page.text
+    assert "Một thiết bị gửi 10 phiếu trong ngày 05/10/2026" in page.text
+    # What the unit's headline would become: 30 of 50 satisfied now, 20 of 40 without.
+    what_if = re.search(r'<p class="what-if">(.*?)</p>', page.text, re.S)
+    assert what_if
+    assert re.search(r"<strong>60,0\s%</strong>, xếp thứ 2/2", what_if.group(1))
+    assert re.search(r"<strong data-without>50,0\s%</strong>", what_if.group(1))
+    key = "same-device|TRI.A|2026-10-05"
+    assert f'value="{key}"' in page.text
+    response = client.post(
+        "/staff/offices/TRI/flags/exclusion",
+        data={"csrf": csrf, "cluster": key, "reason": "Một điện thoại gửi 10 phiếu liền"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    after = _summary(client, "TRI.A")
+    assert after["flagged"] == 0
+    assert after["ballots"] == 40
+    assert after["excluded"] == 10
+    assert after["headline"] == pytest.approx(0.5)
+    exclusions = db.exec(select(Exclusion)).all()
+    assert len(exclusions) == 10
+    assert {e.reason for e in exclusions} == {"Một điện thoại gửi 10 phiếu liền"}
+    [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "exclude_cluster")).all()
+    assert event.username == inspector.username
+    assert "same-device TRI.A 05/10/2026: 10 phiếu" in event.target
+    reviews = db.exec(select(FlagReview)).all()
+    assert {r.decision for r in reviews} == {"excluded"}
+    assert {r.cluster for r in reviews} == {key}
+    assert "Không có phiếu nào chờ xem xét" in client.get("/staff/offices/TRI/flags").text
+    # Nothing about the ballots changed: the chains still verify.
+    from app.integrity.service import verify_db
+
+    assert verify_db(db.connection(), "TRI.A").ok
+
+
+def test_reviewed_legitimate_is_recorded_and_stops_nagging_the_ballots_stay_counted(
+    client: TestClient, db: Session, registered: SurveyCatalog, flagged: dict[str, str]
+) -> None:
+    csrf = sign_in(client, make_user(db, "inspector"))
+    response = client.post(
+        "/staff/offices/TRI/flags/review",
+        data={
+            "csrf": csrf,
+            "cluster": "same-device|TRI.A|2026-10-05",
+            "reason": "Máy của quầy hướng dẫn",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "Đã ghi nhận hợp lệ 10 phiếu" in response.text
+    summary = _summary(client, "TRI.A")
+    assert summary["flagged"] == 0
+    assert summary["ballots"] == 50
+    assert db.exec(select(Exclusion)).all() == []
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "flags_legitimate")).one()
+    again = client.post(
+        "/staff/offices/TRI/flags/review",
+        data={"csrf": csrf, "cluster": "same-device|TRI.A|2026-10-05", "reason": "lần nữa"},
+        headers={"HX-Request": "true"},
+    )
+    assert again.status_code == 422
+    assert "không còn phiếu chờ xem xét" in again.text
+
+
+def test_officers_see_a_count_only_and_cannot_triage(
+    client: TestClient, db: Session, registered: SurveyCatalog, flagged: dict[str, str]
+) -> None:
+    officer = make_user(db, "officer", "TRI.A")
+    csrf = sign_in(client, officer)
+    assert client.get("/staff/offices/TRI.A/flags").status_code == 403
+    for decision in ("exclusion", "review"):
+        response = client.post(
+            f"/staff/offices/TRI.A/flags/{decision}",
+            data={"csrf": csrf, "cluster": "same-device|TRI.A|2026-10-05", "reason": "không phải"},
+        )
+        assert response.status_code == 403
+    dashboard = client.get(f"/staff/offices/TRI.A?{OCTOBER}")
+    assert "Phiếu nghi vấn chờ đoàn kiểm tra xem xét: <strong>10</strong>" in dashboard.text
+    assert "/flags" not in dashboard.text
+    ballots = client.get(f"/staff/offices/TRI.A/ballots?{OCTOBER}").text
+    assert "same-device" not in ballots
+    assert _summary(client, "TRI.A")["flagged"] == 10
+    assert db.exec(select(FlagReview)).all() == []
+    # An inspector's export names the flags; an officer's leaves the column empty.
+    rows = client.get(f"/api/v1/exports/ballots.csv?office=TRI.A&{OCTOBER}").text
+    assert "same-device" not in rows
+
+
+def test_an_inspectors_export_names_the_flags(
+    client: TestClient, db: Session, registered: SurveyCatalog, flagged: dict[str, str]
+) -> None:
+    sign_in(client, make_user(db, "inspector"))
+    text = client.get(f"/api/v1/exports/ballots.csv?office=TRI.A&{OCTOBER}").text
+    assert text.count("same-device (chờ xem xét)") == 10
+    assert db.exec(select(Ballot)).all()  # nothing was removed
