@@ -43,7 +43,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +59,8 @@ from app.core.migrate import upgrade  # noqa: E402
 from app.core.timeutil import VN_TZ  # noqa: E402
 from app.models import Office  # noqa: E402
 from app.offices.service import update_office  # noqa: E402
-from app.responses.service import OfficeInfo, load_office_info, prepare, store_ballots  # noqa: E402
+from app.responses.offices import OfficeInfo, load_office_info  # noqa: E402
+from app.responses.service import prepare, store_ballots  # noqa: E402
 from app.responses.validation import Submission  # noqa: E402
 from app.signals.keys import form_stamp, read_stamp  # noqa: E402
 from app.signals.limiter import Client, RatingLimits, TooManyRatings  # noqa: E402
@@ -184,9 +184,9 @@ def attacks(rng: random.Random, keys: list[str]) -> list[Event]:
     for n in range(42):  # every five minutes from 13:30 to 17:00, the office's computer
         add("officer", 1, local(day, 13 * 60 + 30 + 5 * n), "10.1.0.15", "0f" * 16, 20)
     day = month + timedelta(weeks=1, days=3)
-    for phone in range(5):
+    for _phone in range(5):
         address, device = cgnat(rng), uuid.uuid4().hex
-        for n in range(8):
+        for _ in range(8):
             add("phones", 2, local(day, 9 * 60 + rng.uniform(0, 20)), address, device, 15)
     day = month + timedelta(weeks=2)
     for n in range(45):  # a fresh cookie every time, one every four minutes
@@ -344,7 +344,8 @@ def main() -> None:
     print(f"{len(events):,} ratings replayed in {elapsed:.1f} s ({engine.dialect.name})")
     print()
     print(
-        "| traffic | attempted | refused (429) | stored | flagged | refused or flagged | before (no limits, no detectors) | target |"
+        "| traffic | attempted | refused (429) | stored | flagged | refused or flagged "
+        "| before (no limits, no detectors) | target |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     ok = True
@@ -353,8 +354,8 @@ def main() -> None:
         caught = (t["refused"] + t["flagged"]) / t["attempted"]
         ok &= caught >= 0.95
         print(
-            f"| {kind} | {t['attempted']:,} | {t['refused']:,} | {t['stored']:,} | {t['flagged']:,} "
-            f"| {caught:.1%} | 0.0 % | ≥ 95 % |"
+            f"| {kind} | {t['attempted']:,} | {t['refused']:,} | {t['stored']:,} "
+            f"| {t['flagged']:,} | {caught:.1%} | 0.0 % | ≥ 95 % |"
         )
     h = tally["honest"]
     share = h["flagged"] / h["stored"]

@@ -61,10 +61,13 @@ async def _worker(
         writer.close()
 
 
-def post_request(host: str, path: str, body: bytes, content_type: str) -> bytes:
+def post_request(
+    host: str, path: str, body: bytes, content_type: str, cookie: str | None = None
+) -> bytes:
+    extra = f"Cookie: {cookie}\r\n" if cookie else ""
     return (
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"{extra}Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
 

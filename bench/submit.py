@@ -27,6 +27,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.core.config import Settings  # noqa: E402
+from app.signals.keys import form_stamp  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from bench import loadgen  # noqa: E402
 from bench.serving import free_port, reset_schema, start  # noqa: E402
@@ -55,10 +57,19 @@ SIX = [
 ]
 
 
-def make_body() -> bytes:
+def make_body(office_id: int = 1) -> bytes:
+    """What a citizen's browser posts: the answers, and the form's signed serving time (here
+    40 s ago; the bench shares the server's secret, as it does to mint dossier links)."""
     fields = {f"q.{key}": "5" if i % 2 else "4" for i, key in enumerate(QUESTIONS)}
     fields.update(idem=uuid.uuid4().hex, survey="cong-chuc", comment="Cán bộ nhiệt tình")
+    served = datetime.now(UTC) - timedelta(seconds=40)
+    fields["stamp"] = form_stamp(_settings.secret_key.get_secret_value(), office_id, served)
     return urlencode(fields).encode()
+
+
+def device_cookie() -> str:
+    """Each request as another citizen's phone, with the device cookie the form page gave it."""
+    return f"hl_device={uuid.uuid4().hex}"
 
 
 def prepare(url: str, env: dict[str, str]) -> None:
@@ -74,6 +85,18 @@ def prepare(url: str, env: dict[str, str]) -> None:
     reset_schema(url)
     cli("migrate")
     cli("office", "add", OFFICE, "Bộ phận một cửa (benchmark)")
+
+
+def office_id(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = int(
+            conn.execute(text("SELECT id FROM office WHERE code = :c"), {"c": OFFICE}).scalar_one()
+        )
+    engine.dispose()
+    return found
 
 
 def stored_ballots(url: str) -> int:
@@ -109,6 +132,7 @@ def main() -> None:
         "HAILONG_LIMIT_ADDRESS": "1000000 per minute",
     }
     prepare(url, env)
+    office = office_id(url)
 
     app_port, bare_port = free_port(), free_port()
     servers = [
@@ -118,7 +142,9 @@ def main() -> None:
     ctype = "application/x-www-form-urlencoded"
 
     def maker(path: str) -> Callable[[], bytes]:
-        return lambda: loadgen.post_request("127.0.0.1", path, make_body(), ctype)
+        return lambda: loadgen.post_request(
+            "127.0.0.1", path, make_body(office), ctype, device_cookie()
+        )
 
     from app.intake.links import Keys, mint_link
 
@@ -126,7 +152,9 @@ def main() -> None:
 
     def link_request() -> bytes:
         token = mint_link(keys, OFFICE, f"HS-{uuid.uuid4().hex[:20]}")
-        return loadgen.post_request("127.0.0.1", f"/r/{token}", make_body(), ctype)
+        return loadgen.post_request(
+            "127.0.0.1", f"/r/{token}", make_body(office), ctype, device_cookie()
+        )
 
     targets = {
         "bare": (bare_port, maker(f"/s/{OFFICE}")),

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.intake.links import Keys
 from app.intake.service import add_device, add_integration
 from app.models import Dossier, Office
-from app.responses.service import OPEN, Provenance
+from app.responses.offices import OPEN, Provenance
 
 SCREEN_OFFICE, SCREEN_COUNTER = "16003.MC", 1
 KIOSK_OFFICE = "000.00.01.H56"

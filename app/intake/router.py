@@ -21,8 +21,8 @@ from app.intake.deps import KeysDep, PublicUrl
 from app.intake.links import Keys, LinkRefused, Verified
 from app.offices.qr import MEDIA_TYPES, qr_image
 from app.responses.intake import IntakeDep
+from app.responses.offices import OfficeInfo, Provenance, load_office_info
 from app.responses.router import form_context, read_form, take_ballot, thanks_context
-from app.responses.service import OfficeInfo, Provenance, load_office_info
 from app.responses.texts import texts
 from app.responses.validation import submission_from_form
 from app.signals import gate

@@ -15,8 +15,8 @@ from app.models import BallotPublic, OfficePublic
 from app.offices import service as offices
 from app.responses import service
 from app.responses.intake import Intake, IntakeDep
+from app.responses.offices import OPEN, OfficeInfo, Provenance
 from app.responses.schemas import ResponseCreate
-from app.responses.service import OPEN, OfficeInfo, Provenance
 from app.responses.validation import Submission
 from app.signals import gate
 from app.surveys.service import survey_for_office

@@ -20,13 +20,8 @@ from app.auth.service import digest
 from app.core.db import build_engine
 from app.intake import service as credentials
 from app.intake.service import Credential, Serving
-from app.responses.service import (
-    OfficeInfo,
-    Outcome,
-    PreparedBallot,
-    load_office_info,
-    store_ballots,
-)
+from app.responses.offices import OfficeInfo, load_office_info
+from app.responses.service import Outcome, PreparedBallot, store_ballots
 from app.responses.writer import GroupCommitWriter
 from app.surveys.catalog import SurveyCatalog
 

@@ -19,7 +19,7 @@ from app.models import BallotPublic
 from app.offices import service as offices
 from app.responses import receipts, service
 from app.responses.intake import Intake, IntakeDep
-from app.responses.service import OPEN, OfficeInfo, Provenance
+from app.responses.offices import OPEN, OfficeInfo, Provenance, load_office_info
 from app.responses.texts import texts
 from app.responses.validation import Submission, as_int, submission_from_form
 from app.signals import gate
@@ -79,7 +79,7 @@ def survey_form(
     counter: Annotated[int | None, Query(ge=1, le=999)] = None,
     new: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    office = service.load_office_info(session, catalog, office_code)
+    office = load_office_info(session, catalog, office_code)
     _open_counts(office)
     offices.check_counter(office.code, office.counters, counter)
     recent = None if new else _recent_visit(request)

@@ -26,6 +26,29 @@ log = logging.getLogger("hailong.limits")
 RETRY_REDIS_SECONDS = 30.0
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """``limits``' in-process storage, swept for expired keys at most once a second.
+
+    The library schedules a sweep after every hit that walks every live key: measured here, a
+    hit cost 18 µs with none, 136 µs with 25,000 live keys and 346 µs with 50,000 (a province's
+    phones over a day), all of it on the event loop. Counts stay exact with a rarer sweep: the
+    storage expires a key lazily whenever it is read; the sweep only returns memory."""
+
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_sweep = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.SWEEP_SECONDS
+        sweep = getattr(super(), "_MemoryStorage__schedule_expiry")  # noqa: B009
+        await sweep()
+
+
 class TooManyRatings(DomainError):
     """Too many ratings from this device or address for this office; retry later."""
 
@@ -57,7 +80,7 @@ class RatingLimits:
         self._key = hmac.new(
             settings.secret_key.get_secret_value().encode(), b"rate-limit", hashlib.sha256
         ).digest()
-        self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._local = SlidingWindowCounterRateLimiter(SweptMemoryStorage())
         self._storage: Storage | None = None
         self.shared: SlidingWindowCounterRateLimiter | None = None
         if settings.redis_url:

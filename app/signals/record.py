@@ -79,8 +79,8 @@ class Taken:
 
 
 def pattern(answers: dict[str, int]) -> str:
-    blob = json.dumps(sorted(answers.items()))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    blob = ";".join(f"{key}={value}" for key, value in sorted(answers.items()))
+    return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
 
 
 def too_fast_limit(questions: int) -> float:
@@ -129,6 +129,7 @@ def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> No
     last = _last_sent(conn, nonces)
     signals, flags = [], []
     now = utcnow()
+    day_keys: dict[str, bytes] = {}
     for item in taken:
         stamp, client = item.observed.stamp, item.observed.client
         seconds = None
@@ -137,7 +138,8 @@ def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> No
             since = max(stamp.served_at, last.get(stamp.nonce, stamp.served_at))
             seconds = max(0.0, (item.at - since).total_seconds())
             last[stamp.nonce] = item.at
-        key = keys.key(conn, day_of(item.at))
+        day = day_of(item.at)
+        key = day_keys.get(day) or day_keys.setdefault(day, keys.key(conn, day))
         staff = item.source != "kiosk" and in_networks(client.address, item.staff)
         off = item.source in ON_SITE and not is_open(item.hours, item.at)
         row = {

@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from app.core.timeutil import VN_TZ
 from app.exports import files
-from app.responses.service import OPEN, Provenance, submit
+from app.responses.offices import OPEN, Provenance
+from app.responses.service import submit
 from app.responses.validation import Submission
 from app.stats.periods import date_range
 from app.surveys.catalog import SurveyCatalog

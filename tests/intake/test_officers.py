@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.core.timeutil import VN_TZ
-from app.responses.service import OPEN, Provenance, submit
+from app.responses.offices import OPEN, Provenance
+from app.responses.service import submit
 from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import bearer, make_office, make_user, six_answers

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 from app.core.timeutil import VN_TZ
 from app.models import Ballot
 from app.offices.service import update_office
-from app.responses.service import OPEN, Provenance, submit
+from app.responses.offices import OPEN, Provenance
+from app.responses.service import submit
 from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import bearer, form_fields, make_office, make_user, six_answers

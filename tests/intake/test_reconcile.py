@@ -13,7 +13,8 @@ from app.core.config import get_settings
 from app.core.timeutil import VN_TZ
 from app.intake.dossiers import DossierIn, register
 from app.intake.links import Keys
-from app.responses.service import Provenance, submit
+from app.responses.offices import Provenance
+from app.responses.service import submit
 from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import bearer, make_office, make_user, six_answers

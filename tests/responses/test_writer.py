@@ -15,7 +15,8 @@ from sqlmodel import Session
 from app.core.db import build_engine
 from app.core.errors import Conflict
 from app.models import Answer, Ballot
-from app.responses.service import OfficeInfo, Outcome, Stored, load_office_info, prepare
+from app.responses.offices import OfficeInfo, load_office_info
+from app.responses.service import Outcome, Stored, prepare
 from app.responses.validation import Submission
 from app.responses.writer import GroupCommitWriter
 from app.surveys.catalog import SurveyCatalog

@@ -142,7 +142,7 @@ def test_staff_network_ballot_through_the_api_is_flagged(
 def test_opening_hours_come_from_the_office_then_its_ancestors_then_the_default(
     db: Session, registered: SurveyCatalog
 ) -> None:
-    from app.responses.service import load_office_info
+    from app.responses.offices import load_office_info
     from app.signals.hours import DEFAULT_WEEK, is_open, parse_hours
 
     parent = make_office(db, registered, kind="commune")

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session
 
 from app.core.timeutil import VN_TZ
-from app.responses.service import OPEN, Provenance, submit
+from app.responses.offices import OPEN, Provenance
+from app.responses.service import submit
 from app.responses.validation import Submission
 from app.stats.rollups import ALL_TABLES, rebuild
 from app.surveys.catalog import SurveyCatalog

@@ -1,0 +1,55 @@
+"""The background scan: one worker at a time, the offices that received ratings since the
+last scan, and the day keys deleted once their time is up."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.core.db import build_engine
+from app.core.timeutil import VN_TZ
+from app.models import SignalKey
+from app.responses.service import submit
+from app.responses.validation import Submission
+from app.signals.background import scan_due
+from app.signals.limiter import Client
+from app.signals.record import DAY_KEYS, Observed
+from app.surveys.catalog import SurveyCatalog
+from app.surveys.service import register_catalog
+from tests.conftest import fresh_database
+from tests.factories import make_office, six_answers
+
+
+def test_one_scan_per_interval_and_old_keys_forgotten(backend: str, catalog: SurveyCatalog) -> None:
+    engine = build_engine(fresh_database(backend, "scan"), pool_size=2)
+    DAY_KEYS.clear()
+    # Early this morning in Vietnam, so the five ratings share a day whenever the test runs.
+    morning = datetime.now(VN_TZ).replace(hour=0, minute=5, second=0, microsecond=0)
+    try:
+        with Session(engine) as session:
+            register_catalog(session, catalog)
+            office = make_office(session, catalog)
+            for n in range(5):
+                submit(
+                    session,
+                    catalog,
+                    office.code,
+                    Submission(answers=six_answers(4)),
+                    channel="api",
+                    idempotency_key=uuid.uuid4().hex,
+                    strict_replay=True,
+                    submitted_at=morning + timedelta(minutes=n),
+                    observed=Observed(client=Client(address=f"9.9.9.{n}", device="e" * 32)),
+                )
+            session.add(SignalKey(day="2020-01-01", key="00" * 32))
+            session.commit()
+        assert scan_due(engine, 300) == {"same-device": 5}
+        assert scan_due(engine, 300) is None  # scanned moments ago (by this or another worker)
+        with Session(engine) as session:
+            days = [k.day for k in session.exec(select(SignalKey))]
+        assert "2020-01-01" not in days
+        assert days  # today's key stays
+    finally:
+        engine.dispose()
