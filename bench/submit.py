@@ -130,6 +130,8 @@ def main() -> None:
         "HAILONG_ENV": "development",
         "HAILONG_LIMIT_DEVICE": "1000000 per minute",
         "HAILONG_LIMIT_ADDRESS": "1000000 per minute",
+        # Citizens rate in opening hours; the bench runs at any hour.
+        "HAILONG_OPENING_HOURS": "T2-CN 00:00-24:00",
     }
     prepare(url, env)
     office = office_id(url)
