@@ -94,6 +94,29 @@ class Bulk:
         finally:
             cursor.close()
 
+    def copy(
+        self, conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[Any]
+    ) -> None:
+        """Rows that cannot conflict (new ballots' answers and signals): on PostgreSQL by COPY,
+        whose rows psycopg writes in C; elsewhere as ``insert``."""
+        if self.dialect.name != "postgresql" or not rows:
+            self.insert(conn, table, columns, rows)
+            return
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
+    def one_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column`` matching any of ``values``: on PostgreSQL one array parameter (a list of
+        placeholders there is parsed again by psycopg on every call), on SQLite a list."""
+        if self.dialect.name == "postgresql":
+            return f"{column} = ANY({self.mark})", [list(values)]
+        return f"{column} IN ({', '.join([self.mark] * len(values))})", list(values)
+
     def fetch(self, conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:

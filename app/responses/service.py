@@ -269,7 +269,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
             if item.observed is not None:
                 taken.append(_taken(ballot_id, item, item.observed))
     if answers:
-        sql.insert(conn, "answer", ANSWER_COLUMNS, answers)
+        sql.copy(conn, "answer", ANSWER_COLUMNS, answers)
     rollups.add(conn, counted)
     record_signals(conn, taken)
     return outcomes

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from app.core.timeutil import to_local
@@ -32,6 +33,7 @@ class Seen:
     device: str | None
     pattern: str
     level: int
+    form: str | None = None  # the signed form's nonce
 
 
 def day_of(at: datetime) -> str:
@@ -175,6 +177,25 @@ def burst(rows: Iterable[Seen], usual: Share) -> list[Flag]:
                 "chance": float(f"{chance:.2g}"),
             }
             flags += [(s.ballot_id, "burst", evidence) for s in seen]
+    return flags
+
+
+def form_resent(rows: Iterable[Seen], limit: Callable[[int], float]) -> list[Flag]:
+    """A form sent again faster than it can be filled in, timed from its previous sending:
+    one slow form cannot make many quick ballots look slow. ``limit(ballot)``: its too-fast
+    threshold. (Intake times each sending from when the form was served.)"""
+    forms: dict[str, list[Seen]] = defaultdict(list)
+    for row in rows:
+        if row.form:
+            forms[row.form].append(row)
+    flags: list[Flag] = []
+    for sent in forms.values():
+        sent.sort(key=lambda s: s.at)
+        for before, again in pairwise(sent):
+            seconds = (again.at - before.at).total_seconds()
+            if seconds < limit(again.ballot_id):
+                evidence = {"seconds": round(seconds, 1), "limit": limit(again.ballot_id)}
+                flags.append((again.ballot_id, "too-fast", evidence | {"form": "sent again"}))
     return flags
 
 

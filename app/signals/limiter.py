@@ -21,6 +21,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from app.core.config import Settings
 from app.core.errors import DomainError
+from app.signals.keys import mac
 
 log = logging.getLogger("hailong.limits")
 RETRY_REDIS_SECONDS = 30.0
@@ -106,7 +107,7 @@ class RatingLimits:
 
     def _tag(self, value: str) -> str:
         # Keys in Redis name no address or cookie, only a keyed hash of them.
-        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:24]
+        return mac(self._key, value.encode())[:12].hex()
 
     def _checks(self, office_id: int, client: Client) -> list[tuple[RateLimitItem, str, str]]:
         checks = [(item, "address", self._tag(client.address)) for item in self.address]

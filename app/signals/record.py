@@ -2,8 +2,7 @@
 
 The raw address and device cookie reach this module in memory and leave it only as keyed
 hashes under the day's key. The per-ballot rules (too-fast, staff-network, off-hours) need
-nothing but the ballot and its office, so they cost no extra round trip; a form sent more than
-once costs one query for the whole batch.
+nothing but the ballot and its office, so they cost no extra round trip.
 """
 
 from __future__ import annotations
@@ -87,21 +86,6 @@ def too_fast_limit(questions: int) -> float:
     return max(rules.TOO_FAST_MIN_SECONDS, rules.TOO_FAST_SECONDS_PER_QUESTION * questions)
 
 
-def _last_sent(conn: Connection, nonces: list[str]) -> dict[str, Any]:
-    """When each form nonce was last used, for forms sent again."""
-    if not nonces:
-        return {}
-    sql = bulk(conn)
-    rows = sql.fetch(
-        conn,
-        "SELECT form_nonce, MAX(at) FROM ballot_signal "  # noqa: S608 - placeholders only
-        f"WHERE form_nonce IN ({', '.join([sql.mark] * len(nonces))}) GROUP BY form_nonce",
-        nonces,
-    )
-    read = SIGNAL.c.at.type._cached_result_processor(conn.dialect, None)
-    return {nonce: at if read is None else read(at) for nonce, at in rows}
-
-
 def _flags(item: Taken, seconds: float | None, staff: bool, off: bool) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     if item.observed.form:
@@ -125,19 +109,15 @@ def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> No
     if not taken:
         return
     sql = bulk(conn)
-    nonces = sorted({t.observed.stamp.nonce for t in taken if t.observed.stamp is not None})
-    last = _last_sent(conn, nonces)
     signals, flags = [], []
     now = utcnow()
     day_keys: dict[str, bytes] = {}
     for item in taken:
         stamp, client = item.observed.stamp, item.observed.client
-        seconds = None
-        if stamp is not None:
-            # Sent again from the same page (Back, a shared phone): timed from the last sending.
-            since = max(stamp.served_at, last.get(stamp.nonce, stamp.served_at))
-            seconds = max(0.0, (item.at - since).total_seconds())
-            last[stamp.nonce] = item.at
+        # From serving to sending. A form sent again (Back, a shared phone, or a script reusing
+        # one slow form) is timed from its previous sending by the scan (``form_resent``): no
+        # query here, so that taking a ballot costs no extra round trip.
+        seconds = None if stamp is None else max(0.0, (item.at - stamp.served_at).total_seconds())
         day = day_of(item.at)
         key = day_keys.get(day) or day_keys.setdefault(day, keys.key(conn, day))
         staff = item.source != "kiosk" and in_networks(client.address, item.staff)
@@ -163,7 +143,7 @@ def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> No
             flags.append(
                 flag_row(sql, item.ballot_id, item.office_id, rule, evidence, item.at, now)
             )
-    sql.insert(conn, "ballot_signal", SIGNAL_COLUMNS, signals)
+    sql.copy(conn, "ballot_signal", SIGNAL_COLUMNS, signals)
     if flags:
         sql.insert(conn, "ballot_flag", FLAG_COLUMNS, flags, FLAG_CONFLICT)
 

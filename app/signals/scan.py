@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,15 +18,16 @@ from sqlalchemy import Connection
 
 from app.core.bulk import bulk
 from app.core.timeutil import to_local
-from app.models import Ballot, BallotSignal, Dossier
+from app.models import Answer, Ballot, BallotSignal, Dossier
 from app.models.types import utcnow
 from app.signals import detectors, rules
 from app.signals.detectors import Flag, Seen
-from app.signals.record import FLAG_COLUMNS, flag_row
+from app.signals.record import FLAG_COLUMNS, flag_row, too_fast_limit
 
 SIGNAL = BallotSignal.__table__  # type: ignore[attr-defined]
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 DOSSIER = Dossier.__table__  # type: ignore[attr-defined]
+ANSWER = Answer.__table__  # type: ignore[attr-defined]
 MIN_OWN_HISTORY = 50  # fewer ballots of its own: an office is compared with all units' mix
 NO_HISTORY_SHARE = 0.8  # nor any units' history: assume most citizens answer alike
 
@@ -45,7 +46,15 @@ def _seen(
 ) -> list[Seen]:
     c = SIGNAL.c
     query = sa.select(
-        c.ballot_id, c.office_id, c.at, c.source, c.address_hash, c.device_hash, c.pattern, c.level
+        c.ballot_id,
+        c.office_id,
+        c.at,
+        c.source,
+        c.address_hash,
+        c.device_hash,
+        c.pattern,
+        c.level,
+        c.form_nonce,
     ).where(c.at >= start, c.at < end, *_within(c.office_id, office_ids))
     return [Seen(*row) for row in conn.execute(query)]
 
@@ -167,6 +176,23 @@ def _over_dossiers(
     return detectors.over_dossiers(ratings, counts, reporting)
 
 
+def _too_fast_limits(conn: Connection, seen: list[Seen]) -> Callable[[int], float]:
+    """Each re-sent form's ballot's too-fast threshold (by its number of answers)."""
+    counts = Counter(s.form for s in seen if s.form)
+    again = [s.ballot_id for s in seen if s.form and counts[s.form] > 1]
+    answers: dict[int, int] = {}
+    for chunk in range(0, len(again), 500):
+        a = ANSWER.c
+        answers |= dict(
+            conn.execute(
+                sa.select(a.ballot_id, sa.func.count())
+                .where(a.ballot_id.in_(again[chunk : chunk + 500]))
+                .group_by(a.ballot_id)
+            ).all()
+        )
+    return lambda ballot_id: too_fast_limit(answers.get(ballot_id, 0))
+
+
 def detect(
     conn: Connection, start: datetime, end: datetime, office_ids: list[int] | None = None
 ) -> list[tuple[Flag, datetime, int]]:
@@ -179,6 +205,7 @@ def detect(
         found += detectors.same_address(seen, _shares(conn, SIGNAL.c.level, history, start))
         found += detectors.uniform_streak(seen, _shares(conn, SIGNAL.c.pattern, history, start))
         found += detectors.burst(seen, _usual_hours(conn, start))
+        found += detectors.form_resent(seen, _too_fast_limits(conn, seen))
     where = {s.ballot_id: (s.at, s.office_id) for s in seen}
     dossier_flags = _over_dossiers(conn, start, end, office_ids)
     if dossier_flags:
