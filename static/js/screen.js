@@ -47,8 +47,10 @@
   function connect() {
     source = new EventSource(frame.dataset.events);
     source.addEventListener("ballot", showThanks);
-    source.addEventListener("open", function () { streamWait = 2000; });
+    // data-live says the screen will hear of the next ballot (tests wait for it after a restart).
+    source.addEventListener("open", function () { streamWait = 2000; frame.dataset.live = "1"; });
     source.addEventListener("error", function () {
+      delete frame.dataset.live;
       if (source.readyState === EventSource.CLOSED) {
         source.close();
         setTimeout(connect, streamWait / 2 + Math.random() * streamWait);

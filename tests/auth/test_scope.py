@@ -41,10 +41,11 @@ OTHER_PARAMS = {
     "token": "hld_not-a-device",
     "dossier_code": "HS-0001",
     "counter": "1",
+    "decision": "review",
 }
 FORMATS = {"/staff/": "png", "/api/v1/exports/": "csv", "/r/": "png"}
 # No office in the request: the role decides (inspectors and admins), and the rows are scoped.
-ROLE_ONLY = {"/api/v1/exports/audit.{fmt}", "/staff/audit"}
+ROLE_ONLY = {"/api/v1/exports/audit.{fmt}", "/staff/audit", "/staff/offices/{code}/flags"}
 
 
 def _api_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, Route]]:

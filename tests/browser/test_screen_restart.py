@@ -51,7 +51,9 @@ def test_the_screen_survives_a_restart(browser, backend: str, catalog: SurveyCat
             expect(page.locator(f".screen-qr:not([data-window='{before}'])")).to_have_count(
                 1, timeout=(SECONDS * 2 + 5) * 1000
             )
-            # And the thanks still arrive (the event stream reconnected by itself).
+            # And the thanks still arrive (the event stream reconnected by itself): once it
+            # has, a ballot is news to it (one sent before it reconnects is not).
+            expect(page.locator("[data-screen][data-live]")).to_have_count(1, timeout=30_000)
             keys = Keys.from_secret(get_settings().secret_key, SECONDS)
             qr = links.mint_counter(keys, "RS.1", 1, device_id, links.counter_window(keys))
             form = citizen.new_page()

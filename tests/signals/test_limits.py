@@ -7,6 +7,8 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +28,12 @@ from tests.serving import serve
 
 REDIS_URL = os.environ.get("HAILONG_TEST_REDIS_URL")
 REQUIRE_REDIS = os.environ.get("HAILONG_REQUIRE_REDIS") == "1"
+
+
+def run_async(coroutine: Any) -> Any:
+    """In a thread of its own: the browser tests leave an event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def redis_url() -> str:
@@ -162,7 +170,7 @@ def test_limits_in_redis_are_shared_between_processes() -> None:
                 taken.append(False)
         return taken
 
-    assert asyncio.run(run()) == [True, True, True, False, False]
+    assert run_async(run()) == [True, True, True, False, False]
 
 
 def test_an_unreachable_redis_falls_back_to_counting_in_process() -> None:
@@ -180,7 +188,7 @@ def test_an_unreachable_redis_falls_back_to_counting_in_process() -> None:
                 taken.append(False)
         return taken
 
-    assert asyncio.run(run()) == [True, True, True, False]
+    assert run_async(run()) == [True, True, True, False]
 
 
 @pytest.fixture
