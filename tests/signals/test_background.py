@@ -25,8 +25,9 @@ from tests.factories import make_office, six_answers
 def test_one_scan_per_interval_and_old_keys_forgotten(backend: str, catalog: SurveyCatalog) -> None:
     engine = build_engine(fresh_database(backend, "scan"), pool_size=2)
     DAY_KEYS.clear()
-    # Early this morning in Vietnam, so the five ratings share a day whenever the test runs.
-    morning = datetime.now(VN_TZ).replace(hour=0, minute=5, second=0, microsecond=0)
+    # A minute ago, or just after midnight if that was yesterday: one day, and in the past.
+    now = datetime.now(VN_TZ)
+    morning = max(now - timedelta(minutes=1), now.replace(hour=0, minute=0, second=0))
     try:
         with Session(engine) as session:
             register_catalog(session, catalog)
@@ -40,7 +41,7 @@ def test_one_scan_per_interval_and_old_keys_forgotten(backend: str, catalog: Sur
                     channel="api",
                     idempotency_key=uuid.uuid4().hex,
                     strict_replay=True,
-                    submitted_at=morning + timedelta(minutes=n),
+                    submitted_at=morning + timedelta(milliseconds=n),
                     observed=Observed(client=Client(address=f"9.9.9.{n}", device="e" * 32)),
                 )
             session.add(SignalKey(day="2020-01-01", key="00" * 32))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -144,7 +144,8 @@ def test_scan_flags_a_phone_over_real_ballots_once_and_changes_no_ballot(
     db: Session, registered: SurveyCatalog
 ) -> None:
     office = make_office(db, registered)
-    start = datetime.now(UTC) - timedelta(hours=2)
+    start = datetime(2026, 10, 6, 10, 0, tzinfo=VN_TZ)  # one day, whatever the hour now
+    until = start + timedelta(hours=4)
     phone = [
         _ballot(
             db,
@@ -170,14 +171,16 @@ def test_scan_flags_a_phone_over_real_ballots_once_and_changes_no_ballot(
     from app.integrity.service import verify_db
 
     before = verify_db(db.connection(), office.code)
-    raised = scan(db.connection(), since=start, office_ids=[office.id or 0])
+    raised = scan(db.connection(), since=start, until=until, office_ids=[office.id or 0])
     assert raised == {"same-device": 5}
     flagged = {
         f.ballot_id for f in db.exec(select(BallotFlag).where(BallotFlag.office_id == office.id))
     }
     assert flagged == set(phone)
     assert not flagged & set(others)
-    assert scan(db.connection(), since=start, office_ids=[office.id or 0]) == {}  # not twice
+    assert (
+        scan(db.connection(), since=start, until=until, office_ids=[office.id or 0]) == {}
+    )  # not twice
     after = verify_db(db.connection(), office.code)
     assert before.ok
     assert after.ok
