@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 from app.core.config import get_settings
 from app.core.timeutil import VN_TZ
 from app.demo.sources import create_sources, dossier, provenance
+from app.demo.stuffing import STUFFED, add_stuffing
 from app.intake.links import Keys
 from app.models import Ballot, Office, OfficeCreate
 from app.offices.service import create_office, set_counters
@@ -98,7 +99,9 @@ def load_demo(
     # Each unit has its own character, so the dashboards have something to compare.
     quality = {office.code: rng.uniform(0.55, 0.95) for office in offices}
     stored = 0
-    for _ in range(ballots):
+    # Of those, a few stuffed ones for the flags page to show (``stuffing.py``).
+    stuffed = STUFFED if ballots >= 5 * STUFFED else 0
+    for _ in range(ballots - stuffed):
         office = rng.choice(offices)
         survey = survey_for_office(session, catalog, office)
         levels = [lvl.value for lvl in survey.scale.levels]
@@ -131,6 +134,8 @@ def load_demo(
         stored += 1
     for _ in range(ballots // 4):  # dossiers whose citizens did not rate
         dossier(session, rng, rng.choice(offices), sources, _office_hours(rng, now, days))
+    if stuffed:
+        stored += add_stuffing(session, catalog, now)
     session.flush()
     return Demo(ballots=stored, dossiers=sources.dossiers, screen_token=sources.screen_token)
 
