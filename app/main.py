@@ -27,6 +27,7 @@ from app.core.edge import EdgeGuard
 from app.core.errors import install_error_handlers
 from app.core.memory import settle_heap
 from app.core.templates import STATIC_DIR
+from app.dashboards.cache import FiguresCache
 from app.dashboards.live import BallotWatch
 from app.dashboards.router import router as dashboards_router
 from app.docs import router as docs_router
@@ -201,7 +202,10 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     )
     app.state.catalog = catalog
     app.state.settings = settings
-    app.state.ballot_watch = BallotWatch(get_engine())
+    app.state.figures_cache = FiguresCache()
+    app.state.ballot_watch = BallotWatch(
+        get_engine(), on_arrival=app.state.figures_cache.invalidate
+    )
     app.state.live_stream_seconds = settings.live_stream_seconds
     app.state.rating_limits = RatingLimits(settings)
     # Exports stream after the request's session is closed: they read on a connection of their own.

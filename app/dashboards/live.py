@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -37,8 +37,16 @@ class Arrivals:
 
 
 class BallotWatch:
-    def __init__(self, engine: Engine, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        interval: float = 0.5,
+        on_arrival: Callable[[frozenset[int]], None] | None = None,
+    ) -> None:
         self.engine = engine
+        # Told first of the offices that got ballots (the figures cache drops their entries),
+        # so that the screens' re-fetches after the event find the new figures.
+        self.on_arrival = on_arrival
         self.interval = interval
         self._subscribers: set[asyncio.Queue[Arrivals]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -70,6 +78,8 @@ class BallotWatch:
             except Exception:  # the database restarting must not end live updates for good
                 log.exception("polling for new ballots failed")
                 found = Arrivals()
+            if found and self.on_arrival is not None:
+                self.on_arrival(found.offices)
             if primed and found:
                 for queue in list(self._subscribers):
                     queue.put_nowait(found)

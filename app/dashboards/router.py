@@ -57,7 +57,8 @@ def office_dashboard(
     user: CurrentUser,
     query: QueryDep,
 ) -> HTMLResponse:
-    context = views.office_page(session, catalog, user, code, query)
+    cache = request.app.state.figures_cache
+    context = views.office_page(session, catalog, user, code, query, cache=cache)
     return render(request, "dashboards/office.html", context, block="figures")
 
 
@@ -70,7 +71,8 @@ def lobby_display(
     user: CurrentUser,
     query: QueryDep,
 ) -> HTMLResponse:
-    context = views.office_page(session, catalog, user, code, query)
+    cache = request.app.state.figures_cache
+    context = views.office_page(session, catalog, user, code, query, cache=cache)
     return render(request, "dashboards/display.html", context, block="figures")
 
 

@@ -12,12 +12,13 @@ from sqlmodel import Session
 from app.auth.scope import can_inspect, require_office
 from app.core.errors import NotFound
 from app.dashboards import charts
+from app.dashboards.cache import FiguresCache
 from app.dashboards.service import latest_comments, trend
 from app.exports.files import snapshot
-from app.models import User
+from app.models import Office, User
 from app.models.types import utcnow
 from app.offices.service import get_by_code
-from app.offices.tree import load_tree
+from app.offices.tree import Tree, load_tree
 from app.stats import service as stats
 from app.stats.periods import UNITS, Period, Unit, date_range, period_of, today
 from app.surveys.catalog import SurveyCatalog
@@ -71,6 +72,13 @@ class Query:
         return urlencode({k: v for k, v in (("period", unit), ("survey", self.survey)) if v})
 
 
+@dataclass(frozen=True)
+class OfficeView:
+    id: int
+    code: str
+    name: str
+
+
 def office_page(
     session: Session,
     catalog: SurveyCatalog,
@@ -78,24 +86,50 @@ def office_page(
     code: str,
     query: Query,
     *,
+    cache: FiguresCache | None = None,
     comments: int = 10,
 ) -> dict[str, Any]:
+    """Everything the office page shows. The figures are the same for every screen that may
+    see the office: with a ``cache`` they are computed once for all of them."""
     office = get_by_code(session, code)
-    require_office(session, user, office)
-    period = query.period()
-    survey_key = query.survey
-    summary = stats.summarize(
-        session, catalog, code, period, survey_key=survey_key, min_responses=query.min_responses
-    )
+    require_office(session, user, office)  # before anything cached is handed out
     tree = load_tree(session)
     ids = tree.subtree(office.id or 0)
+    period = query.period()
+
+    def compute() -> dict[str, Any]:
+        return _figures(session, catalog, office, tree, ids, query, period, comments)
+
+    if cache is None:
+        shared = compute()
+    else:
+        key = (office.id, period, query.survey, query.min_responses, comments)
+        shared = cache.get(key, ids, compute)
+    return {**shared, "user": user, "may_inspect": can_inspect(user)}
+
+
+def _figures(
+    session: Session,
+    catalog: SurveyCatalog,
+    office: Office,
+    tree: Tree,
+    ids: list[int],
+    query: Query,
+    period: Period,
+    comments: int,
+) -> dict[str, Any]:
+    summary = stats.summarize(
+        session, catalog, office.code, period, survey_key=query.survey,
+        min_responses=query.min_responses,
+    )  # fmt: skip
     comparison = summary.comparison
     versions = stats.versions_of(session, catalog, comparison.surveys)
     names = {office_id: name for office_id, (_, name, _) in tree.offices.items()}
     fig = summary.office.figures
     quoted = quote(office.code, safe="")
     return {
-        "office": office,
+        # Plain values, not the row: the figures outlive this request's session.
+        "office": OfficeView(id=office.id or 0, code=office.code, name=office.name),
         "summary": summary,
         "figures": fig,
         "period": period,
@@ -109,8 +143,6 @@ def office_page(
             session, ids, names, period, comparison.surveys, limit=comments
         ),
         "generated_at": utcnow(),
-        "user": user,
-        "may_inspect": can_inspect(user),
         "has_children": bool(tree.children.get(office.id)),
         "base": f"/staff/offices/{quoted}",
         "surveys": catalog.surveys,

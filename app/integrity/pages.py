@@ -15,6 +15,7 @@ from app.core.errors import Conflict, InvalidInput
 from app.core.params import BeforeId, FromDay, ToDay
 from app.core.routing import TransactionRoute
 from app.core.templates import is_htmx, render
+from app.dashboards.cache import forget
 from app.integrity import ballots
 from app.integrity.exclusions import decide, find
 from app.models.intake import SOURCES
@@ -75,6 +76,7 @@ def _decision(
     error = None
     try:
         ballot = decide(session, catalog, user, receipt, reason, exclude=exclude, address=address)
+        forget(request, session, [ballot.office_id])
     except (InvalidInput, Conflict) as exc:
         if not is_htmx(request):
             raise

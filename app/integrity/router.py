@@ -11,6 +11,7 @@ from app.auth.deps import CsrfUser
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import api_errors
 from app.core.routing import TransactionRoute
+from app.dashboards.cache import forget
 from app.integrity.exclusions import decide
 from app.signals.network import client_address
 
@@ -43,6 +44,7 @@ def _decide(
     ballot = decide(
         session, catalog, user, receipt, body.reason, exclude=exclude, address=_address(request)
     )
+    forget(request, session, [ballot.office_id])
     return {"receipt": ballot.receipt, "excluded": exclude, "reason": body.reason.strip()}
 
 

@@ -13,6 +13,7 @@ from app.core.deps import CatalogDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.core.routing import TransactionRoute
 from app.core.templates import is_htmx, render
+from app.dashboards.cache import forget
 from app.signals import triage
 from app.signals.network import client_address
 from app.signals.rules import RULES
@@ -82,9 +83,10 @@ def decide_cluster(
     if chosen is None:
         raise InvalidInput("decision: exclusion or review")
     try:
-        n = triage.decide(
+        n, office_id = triage.decide(
             session, catalog, user, code, cluster, chosen, reason, client_address(request)
         )
+        forget(request, session, [office_id])
     except InvalidInput as exc:
         if not is_htmx(request):
             raise

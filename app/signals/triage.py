@@ -236,8 +236,9 @@ def decide(
     decision: str,
     reason: str,
     address: str = "",
-) -> int:
-    """Settle one cluster: ``exclude`` its ballots, or find it ``legitimate``; how many ballots."""
+) -> tuple[int, int]:
+    """Settle one cluster: ``exclude`` its ballots, or find it ``legitimate``; how many
+    ballots, and the unit they belong to."""
     root, tree = _root(session, user, code)
     if decision not in DECISIONS:
         raise InvalidInput("decision: exclude or legitimate")
@@ -268,7 +269,7 @@ def decide(
     target = f"{RULES[rule].name} {office.code} {day.strftime('%d/%m/%Y')}: {len(ids)} phiếu"
     audit.record(session, user.username, action, target, reason, address, office.id)
     session.flush()
-    return len(ids)
+    return len(ids), office.id or 0
 
 
 def explain(cluster: Cluster) -> str:

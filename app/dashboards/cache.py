@@ -1,0 +1,86 @@
+"""Compute once, serve to every screen: an office dashboard's figures, computed at most once
+per office, period and survey while they stay current, however many screens ask.
+
+Every open dashboard and lobby display re-fetches its figures when a ballot arrives; without
+this, the server's work grew with the number of screens (32–35 ms of figures each). Entries
+are dropped as soon as this process's ballot watcher sees a ballot in the office's sub-tree
+(before the screens hear of it, so their re-fetch finds the new figures), and after
+``SECONDS`` whatever happens (ballots in a sibling move the office's rank; several workers each
+keep their own entries, so the work grows with workers, not with screens). Screens asking at
+the same moment wait for the one computation in progress instead of starting their own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Collection, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+SECONDS = 2.0
+MAX_ENTRIES = 2_000
+
+
+@dataclass
+class _Entry:
+    value: Any
+    offices: frozenset[int]  # the sub-tree the figures cover
+    expires: float
+
+
+class FiguresCache:
+    def __init__(self, seconds: float = SECONDS) -> None:
+        self.seconds = seconds
+        self.computed = 0  # how many times figures were computed (tests and metrics)
+        self._entries: dict[Hashable, _Entry] = {}
+        self._pending: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, offices: Collection[int], compute: Callable[[], Any]) -> Any:
+        """The current value for ``key``, computing it (once, whoever else asks meanwhile)."""
+        found = self._fresh(key)
+        if found is not None:
+            return found.value
+        with self._lock:
+            flight = self._pending.setdefault(key, threading.Lock())
+        with flight:
+            found = self._fresh(key)  # computed by the request we waited for
+            if found is not None:
+                return found.value
+            value = compute()
+            with self._lock:
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._entries.clear()
+                self._entries[key] = _Entry(
+                    value, frozenset(offices), time.monotonic() + self.seconds
+                )
+                self.computed += 1
+                self._pending.pop(key, None)
+            return value
+
+    def _fresh(self, key: Hashable) -> _Entry | None:
+        entry = self._entries.get(key)
+        return entry if entry is not None and entry.expires > time.monotonic() else None
+
+    def invalidate(self, offices: Collection[int]) -> None:
+        """Ballots arrived for ``offices``: drop every entry whose sub-tree holds one."""
+        arrived = frozenset(offices)
+        with self._lock:
+            stale = [k for k, e in self._entries.items() if e.offices & arrived]
+            for key in stale:
+                del self._entries[key]
+
+
+def forget(request: Any, session: Any, offices: Collection[int]) -> None:
+    """A decision changed these offices' figures (an exclusion, a cluster): drop their cached
+    figures now and again once the request's transaction commits, so that a screen asking in
+    between does not keep the figures from before for ``SECONDS``."""
+    from sqlalchemy import event
+
+    cache: FiguresCache | None = getattr(request.app.state, "figures_cache", None)
+    if cache is None:
+        return
+    ids = list(offices)
+    cache.invalidate(ids)
+    event.listen(session, "after_commit", lambda _: cache.invalidate(ids), once=True)
