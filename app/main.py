@@ -207,6 +207,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         get_engine(), on_arrival=app.state.figures_cache.invalidate
     )
     app.state.live_stream_seconds = settings.live_stream_seconds
+    app.state.ballot_watch.max_streams = settings.max_streams
     app.state.rating_limits = RatingLimits(settings)
     # Exports stream after the request's session is closed: they read on a connection of their own.
     app.state.export_connection = lambda: get_engine().connect()

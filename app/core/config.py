@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     min_responses: int = Field(default=30, ge=1)
     # A live dashboard's event stream is renewed this often (the browser reconnects by itself).
     live_stream_seconds: float = Field(default=300.0, gt=0)
+    # Live streams (dashboards, lobby displays, counter screens) one worker keeps open; beyond,
+    # a 503 with Retry-After that the browser retries (spread over a few seconds).
+    max_streams: int = Field(default=5000, ge=1)
     # A counter screen's QR changes this often; a photo of it works for two windows at most.
     counter_qr_seconds: int = Field(default=30, ge=10, le=600)
     # Shared state for several workers or hosts (rate limits); optional for one process.

@@ -17,6 +17,7 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from app.core.errors import DomainError
 from app.models import Ballot
 
 log = logging.getLogger("hailong.live")
@@ -36,6 +37,18 @@ class Arrivals:
         return bool(self.offices)
 
 
+class StreamsFull(DomainError):
+    """This worker holds as many live streams as it may; the browser retries by itself."""
+
+    status_code = 503
+    code = "streams_full"
+    message_vi = "Máy chủ đang phục vụ nhiều màn hình, trang sẽ tự kết nối lại sau giây lát."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers = {"Retry-After": "5"}
+
+
 class BallotWatch:
     def __init__(
         self,
@@ -44,6 +57,7 @@ class BallotWatch:
         on_arrival: Callable[[frozenset[int]], None] | None = None,
     ) -> None:
         self.engine = engine
+        self.max_streams: int | None = None
         # Told first of the offices that got ballots (the figures cache drops their entries),
         # so that the screens' re-fetches after the event find the new figures.
         self.on_arrival = on_arrival
@@ -85,6 +99,12 @@ class BallotWatch:
                     queue.put_nowait(found)
             primed = True
             await asyncio.sleep(self.interval)
+
+    def admit(self) -> None:
+        """Before a stream starts (its status cannot change once it has): ``StreamsFull`` when
+        this worker already holds ``max_streams``."""
+        if self.max_streams is not None and len(self._subscribers) >= self.max_streams:
+            raise StreamsFull()
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[Arrivals]]:

@@ -135,6 +135,7 @@ async def office_events(
     ends after a while; the browser's EventSource reconnects by itself."""
     watch: BallotWatch = request.app.state.ballot_watch
     seconds: float = request.app.state.live_stream_seconds
+    watch.admit()
 
     async def stream() -> AsyncIterator[str]:
         deadline = asyncio.get_running_loop().time() + seconds

@@ -111,6 +111,7 @@ async def device_events(
     database connection or thread while idle; the stream is renewed now and then."""
     watch: BallotWatch = request.app.state.ballot_watch
     seconds: float = request.app.state.live_stream_seconds
+    watch.admit()
 
     async def stream() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
