@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,6 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.errors import DomainError
 from app.signals.hours import DEFAULT_HOURS, parse_hours
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,17 +84,14 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, value: str) -> str:
-        import ipaddress
+        from app.signals.network import parse_networks
 
-        for part in filter(None, (p.strip() for p in value.split(","))):
-            ipaddress.ip_network(part, strict=False)
-        return value
+        return _checked(parse_networks, value)
 
     @field_validator("opening_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
-        parse_hours(value)
-        return value
+        return _checked(parse_hours, value)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -113,6 +112,16 @@ class Settings(BaseSettings):
         if self.ballot_writers:
             return self.ballot_writers
         return 1 if self.is_sqlite else 2
+
+
+def _checked(parse: Callable[[str], object], value: str) -> str:
+    """``value`` if ``parse`` takes it; its complaint as a settings error otherwise (the
+    parsers raise the domain's InvalidInput, which pydantic would not report as one)."""
+    try:
+        parse(value)
+    except DomainError as exc:
+        raise ValueError(exc.message) from exc
+    return value
 
 
 @lru_cache

@@ -79,3 +79,17 @@ def test_signals_scan_on_demand(cli_db: str) -> None:
     assert "YYYY-MM-DD" in out
     with Session(get_engine()) as session:
         assert len(session.exec(select(BallotFlag)).all()) == 5
+
+
+def test_bad_settings_are_settings_errors() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from app.core.config import Settings
+
+    for field, value in (
+        ("opening_hours", "T2-T9 07:00-08:00"),
+        ("trusted_proxies", "10.0.0.0/33"),
+    ):
+        with pytest.raises(ValidationError, match=field):
+            Settings(**{field: value})  # type: ignore[arg-type]
