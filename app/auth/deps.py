@@ -74,6 +74,12 @@ def login_of(request: Request) -> LoginSession | None:
     return login
 
 
+def csrf_of(request: Request) -> str:
+    """The signed-in session's CSRF token, for the forms a page renders ("" without one)."""
+    login = login_of(request)
+    return login.csrf_token if login else ""
+
+
 async def check_csrf(request: Request, user: CurrentUser) -> User:
     """For every state-changing request made with the session cookie: the form field ``csrf``
     or the ``X-CSRF-Token`` header must carry the session's token."""

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.audit import service as audit
 from app.auth import service
-from app.auth.deps import SESSION_COOKIE, CsrfUser, CurrentUser, login_of
+from app.auth.deps import SESSION_COOKIE, CsrfUser, CurrentUser, csrf_of, login_of
 from app.auth.scope import visible
 from app.core.deps import SessionDep, SettingsDep
 from app.core.routing import TransactionRoute
@@ -133,7 +133,6 @@ def staff_home(request: Request, session: SessionDep, user: CurrentUser) -> HTML
             if ids is None or office_id in ids
         ),
     )
-    login_session = login_of(request)
     return render(
         request,
         "auth/staff.html",
@@ -141,6 +140,6 @@ def staff_home(request: Request, session: SessionDep, user: CurrentUser) -> HTML
             "user": user,
             "role": ROLES[user.role][0],
             "offices": offices,
-            "csrf": login_session.csrf_token if login_session else "",
+            "csrf": csrf_of(request),
         },
     )

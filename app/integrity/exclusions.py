@@ -117,19 +117,13 @@ def move(
     count what is not excluded. The caller checked the role, the scope and each ballot's state.
     Excluding also settles the ballots' flags awaiting review: the inspector has decided."""
     ids = [b.id or 0 for b in ballots]
-    answers: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for ballot_id, key, value in session.exec(
-        select(Answer.ballot_id, Answer.question_key, Answer.value).where(
-            col(Answer.ballot_id).in_(ids)
-        )
-    ):
-        answers[ballot_id][key] = value
+    answers = answers_of(session, ids)
     counted = []
     for ballot in ballots:
         survey = survey_version(session, catalog, ballot.survey_key, ballot.survey_version)
         if survey is None:  # pragma: no cover - every stored ballot's version is published
             raise NotFound("survey version not found")
-        given, shared = answers[ballot.id or 0], catalog.criteria_of(ballot.survey_key)
+        given, shared = answers.get(ballot.id or 0, {}), catalog.criteria_of(ballot.survey_key)
         counted.append(
             rollups.Counted(
                 office_id=ballot.office_id,
@@ -150,6 +144,19 @@ def move(
         )
     if exclude:
         settle(session, ids, "excluded", "", reason, user.username)
+
+
+def answers_of(session: Session, ballot_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each ballot's answers by question, in one query per 500 ballots."""
+    found: dict[int, dict[str, int]] = {}
+    for start in range(0, len(ballot_ids), 500):
+        for ballot_id, key, value in session.exec(
+            select(Answer.ballot_id, Answer.question_key, Answer.value).where(
+                col(Answer.ballot_id).in_(ballot_ids[start : start + 500])
+            )
+        ):
+            found.setdefault(ballot_id, {})[key] = value
+    return found
 
 
 def excluded_ids() -> sa.Select[Any]:

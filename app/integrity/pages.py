@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth.deps import CsrfUser, CurrentUser, login_of
+from app.auth.deps import CsrfUser, CurrentUser, csrf_of
 from app.auth.scope import can_inspect
 from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import Conflict, InvalidInput
@@ -37,11 +37,6 @@ def ballot_query(
     return ballots.BallotQuery(start, end, survey, receipt.strip(), excluded, before, source)
 
 
-def _csrf(request: Request) -> str:
-    login = login_of(request)
-    return login.csrf_token if login else ""
-
-
 @router.get("/staff/offices/{code}/ballots", response_class=HTMLResponse)
 def ballot_list(
     request: Request,
@@ -52,7 +47,7 @@ def ballot_list(
     query: Annotated[ballots.BallotQuery, Depends(ballot_query)],
 ) -> HTMLResponse:
     context = ballots.ballots_page(session, catalog, user, code, query)
-    context["csrf"] = _csrf(request)
+    context["csrf"] = csrf_of(request)
     return render(request, "integrity/ballots.html", context, block="rows")
 
 
@@ -92,7 +87,7 @@ def _decision(
     context = {
         "row": row,
         "may_decide": can_inspect(user),
-        "csrf": _csrf(request),
+        "csrf": csrf_of(request),
         "back": back,
         "sources": SOURCES,
         "show_officers": can_inspect(user) or user.is_head,

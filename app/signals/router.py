@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth.deps import CsrfUser, CurrentUser, login_of
+from app.auth.deps import CsrfUser, CurrentUser, csrf_of
 from app.core.deps import CatalogDep, SessionDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.core.routing import TransactionRoute
@@ -39,14 +39,13 @@ def _page(
     office, found, flagged = triage.clusters(
         session, catalog, user, code, min_responses=settings.min_responses
     )
-    login = login_of(request)
     context = {
         "office": office,
         "clusters": found,
         "flagged": flagged,
         "rules": RULES,
         "explain": triage.explain,
-        "csrf": login.csrf_token if login else "",
+        "csrf": csrf_of(request),
         "notice": notice,
         "error": error,
         "base": f"/staff/offices/{quote(office.code, safe='')}",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -18,8 +18,14 @@ from app.audit import service as audit
 from app.auth.scope import can_inspect, require_office
 from app.core.errors import InvalidInput, NotFound
 from app.core.timeutil import to_local
-from app.integrity.exclusions import DecisionForbidden, clean_reason, excluded_ids, move
-from app.models import Answer, Ballot, Office, User
+from app.integrity.exclusions import (
+    DecisionForbidden,
+    answers_of,
+    clean_reason,
+    excluded_ids,
+    move,
+)
+from app.models import Ballot, Office, User
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
 from app.signals.reviews import pending, settle
@@ -145,17 +151,12 @@ def _samples(session: Session, found: list[Cluster]) -> None:
     if not wanted:
         return
     rows = {b.id: b for b in session.exec(select(Ballot).where(col(Ballot.id).in_(wanted)))}
-    answers: dict[int, dict[str, int]] = defaultdict(dict)
-    for ballot_id, key, value in session.exec(
-        select(Answer.ballot_id, Answer.question_key, Answer.value).where(
-            col(Answer.ballot_id).in_(wanted)
-        )
-    ):
-        answers[ballot_id][key] = value
+    answers = answers_of(session, sorted(wanted))
     for cluster in found:
         cluster.sample = [rows[i] for i in cluster.ballot_ids[:SAMPLE] if i in rows]
         cluster.answers = {
-            i: " ".join(str(v) for _, v in sorted(answers[i].items())) for i in cluster.ballot_ids
+            i: " ".join(str(v) for _, v in sorted(answers.get(i, {}).items()))
+            for i in cluster.ballot_ids[:SAMPLE]
         }
 
 
@@ -191,12 +192,11 @@ def what_if(
     taken = [b for b in taken if (b.source or "open") in counts]
     versions = stats.versions_of(session, catalog, comparison.surveys)
     questions = set(comparison.questions) if comparison.shared else None
+    given = answers_of(session, [b.id or 0 for b in taken])
     answer_rows = [
         (b.survey_key, b.survey_version, key, value, 1)
         for b in taken
-        for key, value in session.exec(
-            select(Answer.question_key, Answer.value).where(Answer.ballot_id == b.id)
-        )
+        for key, value in given.get(b.id or 0, {}).items()
         if questions is None or key in questions
     ]
     ballot_rows = [(b.survey_key, b.survey_version, b.level or 0, 1) for b in taken]
@@ -222,7 +222,7 @@ def what_if(
         headline=before[0],
         headline_without=mine.figures.headline,
         rank=before[1],
-        rank_without=replace(mine).rank if office.parent_id else None,
+        rank_without=mine.rank if office.parent_id else None,
         counted=len(taken),
     )
 
