@@ -101,21 +101,34 @@ def sign_in(client, user, password: str = "mat-khau-dai-1"):  # type: ignore[no-
 
 def add_ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int], day) -> None:  # type: ignore[no-untyped-def]
     """Ballots answering every criterion with each value, stored at 10:00 that day in Vietnam."""
-    import uuid
     from datetime import datetime
 
     from app.core.timeutil import VN_TZ
-    from app.responses.service import submit
-    from app.responses.validation import Submission
 
     for value in values:
-        submit(
-            db,
-            catalog,
-            code,
-            Submission(answers=six_answers(value)),
-            channel="api",
-            idempotency_key=uuid.uuid4().hex,
-            strict_replay=True,
-            submitted_at=datetime(day.year, day.month, day.day, 10, tzinfo=VN_TZ),
-        )
+        rate(db, catalog, code, value, datetime(day.year, day.month, day.day, 10, tzinfo=VN_TZ))
+
+
+def rate(db: Session, catalog: SurveyCatalog, code: str, value: int, at, **client: str) -> int:  # type: ignore[no-untyped-def]
+    """One ballot through the API answering every criterion with ``value``, stored at ``at``;
+    with ``address`` (and ``device``) its signals are kept as the intake keeps them. Its id."""
+    import uuid
+
+    from app.integrity.exclusions import find
+    from app.responses.service import submit
+    from app.responses.validation import Submission
+    from app.signals.limiter import Client
+    from app.signals.record import Observed
+
+    ballot, _ = submit(
+        db,
+        catalog,
+        code,
+        Submission(answers=six_answers(value)),
+        channel="api",
+        idempotency_key=uuid.uuid4().hex,
+        strict_replay=True,
+        submitted_at=at,
+        observed=Observed(client=Client(**client)) if client else None,
+    )
+    return find(db, ballot.receipt).id or 0

@@ -3,7 +3,6 @@ last scan, and the day keys deleted once their time is up."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -11,15 +10,12 @@ from sqlmodel import Session, select
 from app.core.db import build_engine
 from app.core.timeutil import VN_TZ
 from app.models import SignalKey
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.signals.background import scan_due
-from app.signals.limiter import Client
-from app.signals.record import DAY_KEYS, Observed
+from app.signals.record import DAY_KEYS
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
-from tests.factories import make_office, six_answers
+from tests.factories import make_office, rate
 
 
 def test_one_scan_per_interval_and_old_keys_forgotten(backend: str, catalog: SurveyCatalog) -> None:
@@ -33,17 +29,8 @@ def test_one_scan_per_interval_and_old_keys_forgotten(backend: str, catalog: Sur
             register_catalog(session, catalog)
             office = make_office(session, catalog)
             for n in range(5):
-                submit(
-                    session,
-                    catalog,
-                    office.code,
-                    Submission(answers=six_answers(4)),
-                    channel="api",
-                    idempotency_key=uuid.uuid4().hex,
-                    strict_replay=True,
-                    submitted_at=morning + timedelta(milliseconds=n),
-                    observed=Observed(client=Client(address=f"9.9.9.{n}", device="e" * 32)),
-                )
+                at = morning + timedelta(milliseconds=n)
+                rate(session, catalog, office.code, 4, at, address=f"9.9.9.{n}", device="e" * 32)
             session.add(SignalKey(day="2020-01-01", key="00" * 32))
             session.commit()
         assert scan_due(engine, 300) == {"same-device": 5}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -11,12 +10,8 @@ from app.core.config import get_settings
 from app.core.db import get_engine
 from app.core.timeutil import VN_TZ
 from app.models import AuditEvent, BallotFlag, Office
-from app.responses.service import submit
-from app.responses.validation import Submission
-from app.signals.limiter import Client
-from app.signals.record import Observed
 from app.surveys.catalog import load_catalog
-from tests.factories import six_answers
+from tests.factories import rate
 from tests.test_cli import cli_db, run
 
 assert cli_db
@@ -58,17 +53,8 @@ def test_signals_scan_on_demand(cli_db: str) -> None:
 
         register_catalog(session, catalog)
         for n in range(5):
-            submit(
-                session,
-                catalog,
-                "38.MC",
-                Submission(answers=six_answers(5)),
-                channel="api",
-                idempotency_key=uuid.uuid4().hex,
-                strict_replay=True,
-                submitted_at=yesterday + timedelta(minutes=n),
-                observed=Observed(client=Client(address=f"1.2.3.{n}", device="f" * 32)),
-            )
+            at = yesterday + timedelta(minutes=n)
+            rate(session, catalog, "38.MC", 5, at, address=f"1.2.3.{n}", device="f" * 32)
         session.commit()
     code, out = run("signals", "scan", "--office", "38")
     assert code == 0, out

@@ -11,15 +11,11 @@ from sqlmodel import Session, select
 
 from app.core.timeutil import VN_TZ
 from app.models import BallotFlag
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.signals import detectors, rules
 from app.signals.detectors import Seen
-from app.signals.limiter import Client
-from app.signals.record import Observed
 from app.signals.scan import scan
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import make_office, six_answers
+from tests.factories import make_office, rate
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ)
 
@@ -124,20 +120,7 @@ def test_the_tails() -> None:
 
 
 def _ballot(db: Session, catalog: SurveyCatalog, code: str, at: datetime, **client: str) -> int:
-    ballot, _ = submit(
-        db,
-        catalog,
-        code,
-        Submission(answers=six_answers(5)),
-        channel="api",
-        idempotency_key=uuid.uuid4().hex,
-        strict_replay=True,
-        submitted_at=at,
-        observed=Observed(client=Client(**client)),  # type: ignore[arg-type]
-    )
-    from app.integrity.exclusions import find
-
-    return find(db, ballot.receipt).id or 0
+    return rate(db, catalog, code, 5, at, **client)
 
 
 def test_scan_flags_a_phone_over_real_ballots_once_and_changes_no_ballot(

@@ -13,13 +13,9 @@ from sqlmodel import Session, select
 
 from app.core.timeutil import VN_TZ
 from app.models import AuditEvent, Ballot, Exclusion, FlagReview
-from app.responses.service import submit
-from app.responses.validation import Submission
-from app.signals.limiter import Client
-from app.signals.record import Observed
 from app.signals.scan import scan
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import make_office, make_user, sign_in, six_answers
+from tests.factories import make_office, make_user, rate, sign_in
 
 DAY = datetime(2026, 10, 5, 8, 0, tzinfo=VN_TZ)  # a Monday
 OCTOBER = "from=2026-10-01&to=2026-10-31"
@@ -28,17 +24,7 @@ OCTOBER = "from=2026-10-01&to=2026-10-31"
 def _rate(
     db: Session, catalog: SurveyCatalog, code: str, value: int, at: datetime, device: str
 ) -> None:
-    submit(
-        db,
-        catalog,
-        code,
-        Submission(answers=six_answers(value)),
-        channel="api",
-        idempotency_key=uuid.uuid4().hex,
-        strict_replay=True,
-        submitted_at=at,
-        observed=Observed(client=Client(address=f"addr-{device}", device=device)),
-    )
+    rate(db, catalog, code, value, at, address=f"addr-{device}", device=device)
 
 
 @pytest.fixture
