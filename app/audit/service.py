@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
+from app.core.bulk import any_of
 from app.core.timeutil import to_local
 from app.exports.sheets import csv_table, xlsx_table
 from app.models import AuditEvent
@@ -90,12 +91,12 @@ class AuditQuery:
         return urlencode({k: v for k, v in values.items() if v is not None})
 
 
-def _select(scope: set[int] | None, query: AuditQuery) -> Any:
+def _select(conn: Connection | Session, scope: set[int] | None, query: AuditQuery) -> Any:
     statement = select(AuditEvent)
     if scope is not None:
         # A bound inspector: events about offices in their sub-tree (a login is about the
         # account's office).
-        statement = statement.where(col(AuditEvent.office_id).in_(sorted(scope)))
+        statement = statement.where(any_of(conn, col(AuditEvent.office_id), sorted(scope)))
     bounds = query.bounds()
     if bounds is not None:
         first, last = bounds
@@ -111,7 +112,7 @@ def page(
     session: Session, scope: set[int] | None, query: AuditQuery, limit: int = PAGE
 ) -> tuple[list[AuditEvent], int | None]:
     """Newest first; the second value is the ``before`` of the next page, if any."""
-    statement = _select(scope, query).order_by(col(AuditEvent.id).desc()).limit(limit + 1)
+    statement = _select(session, scope, query).order_by(col(AuditEvent.id).desc()).limit(limit + 1)
     if query.before is not None:
         statement = statement.where(col(AuditEvent.id) < query.before)
     events = list(session.exec(statement))
@@ -125,7 +126,7 @@ def every(conn: Connection, scope: set[int] | None, query: AuditQuery) -> Iterat
     last = 0
     while True:
         batch = conn.execute(
-            _select(scope, query)
+            _select(conn, scope, query)
             .where(col(AuditEvent.id) > last)
             .order_by(col(AuditEvent.id))
             .limit(BATCH)

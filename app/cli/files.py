@@ -166,5 +166,7 @@ def stats_rebuild() -> None:
 
     catalog = _catalog()
     with session_scope(write=True) as session:
-        counted = rebuild(session.connection(), tables=ALL_TABLES, criteria=catalog.criteria)
+        counted = rebuild(
+            session.connection(), tables=ALL_TABLES, criteria=catalog.criteria, subtrees=True
+        )
     typer.echo(f"recounted {plural(counted, 'ballot')}")

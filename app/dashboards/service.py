@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.core.bulk import any_of
 from app.integrity.exclusions import excluded_ids
 from app.models import Ballot
 from app.stats.periods import Period
@@ -29,13 +30,14 @@ class Point:
 
 def trend(
     session: Session,
-    office_ids: list[int],
+    office_id: int,
     comparison: Comparison,
     versions: dict[tuple[str, int], SurveyDefinition],
     period: Period,
 ) -> list[Point]:
     """Daily points, or monthly ones when the period is longer than two months (read from the
-    month rollups, so a year's trend costs what a month's does)."""
+    month rollups, so a year's trend costs what a month's does), of the office's sub-tree: its
+    own rollup rows count the whole of it."""
     grain = "m" if period.days > 62 else "d"
     first = period.start.replace(day=1) if grain == "m" else period.start
     conn = session.connection()
@@ -47,7 +49,7 @@ def trend(
         answers_of = answers_of.where(a.question_key.in_(comparison.questions))
     for start, key, version, value, n in conn.execute(
         answers_of.where(a.survey_key.in_(keys), a.grain == grain)
-        .where(a.start >= first, a.start <= period.end, a.office_id.in_(office_ids))
+        .where(a.start >= first, a.start <= period.end, a.office_id == office_id)
         .group_by(a.start, a.survey_key, a.survey_version, a.value)
     ):
         survey = versions.get((key, version))
@@ -58,7 +60,7 @@ def trend(
     for start, n in conn.execute(
         sa.select(b.start, sa.func.sum(b.n))
         .where(b.survey_key.in_(keys), b.grain == grain)
-        .where(b.start >= first, b.start <= period.end, b.office_id.in_(office_ids))
+        .where(b.start >= first, b.start <= period.end, b.office_id == office_id)
         .group_by(b.start)
     ):
         ballots[start] += int(n)
@@ -96,9 +98,10 @@ def latest_comments(
     """The newest comments of the ballots the figures count: the surveys compared, not
     excluded."""
     start, end = period.bounds_utc()
-    rows = session.connection().execute(
+    conn = session.connection()
+    rows = conn.execute(
         sa.select(BALLOT.c.submitted_at, BALLOT.c.office_id, BALLOT.c.comment)
-        .where(BALLOT.c.office_id.in_(office_ids), BALLOT.c.survey_key.in_(surveys))
+        .where(any_of(conn, BALLOT.c.office_id, office_ids), BALLOT.c.survey_key.in_(surveys))
         .where(BALLOT.c.id.not_in(excluded_ids()))
         .where(BALLOT.c.submitted_at >= start, BALLOT.c.submitted_at < end)
         .where(BALLOT.c.comment.is_not(None))

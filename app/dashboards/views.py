@@ -138,7 +138,7 @@ def _figures(
         "levels": LEVEL_LABELS,
         "bars": {c.key: charts.stacked_bar(c.shares.counts) for c in fig.criteria},
         "ballot_bar": charts.stacked_bar(fig.ballots.counts),
-        "chart": charts.trend_chart(trend(session, ids, comparison, versions, period)),
+        "chart": charts.trend_chart(trend(session, office.id or 0, comparison, versions, period)),
         "comments": latest_comments(
             session, ids, names, period, comparison.surveys, limit=comments
         ),

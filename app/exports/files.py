@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import Session
 
+from app.core.bulk import any_of
 from app.core.errors import InvalidInput
 from app.exports.service import BALLOT, Export, csv_stream, jsonl_stream
 from app.exports.xlsx import read_rows, xlsx_stream
@@ -61,7 +62,7 @@ def prepare(
     # Up to the snapshot: the manifest, computed later, must find the same surveys (columns).
     used = session.connection().execute(
         sa.select(BALLOT.c.survey_key, BALLOT.c.survey_version)
-        .where(BALLOT.c.office_id.in_(ids), BALLOT.c.id <= (snapshot or 2**62))
+        .where(any_of(session, BALLOT.c.office_id, ids), BALLOT.c.id <= (snapshot or 2**62))
         .where(BALLOT.c.submitted_at >= start, BALLOT.c.submitted_at < end)
         .distinct()
     )

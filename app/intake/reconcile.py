@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from app.core.bulk import bulk
 from app.models import Ballot, Dossier
+from app.offices.tree import Tree
 from app.stats.periods import Period
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
@@ -50,12 +51,17 @@ class DossierFigures:
 
 def dossier_figures(
     session: Session,
-    owner: dict[int, int],
+    tree: Tree,
+    roots: list[int],
     period: Period,
     versions: dict[tuple[str, int], SurveyDefinition],
 ) -> dict[int, DossierFigures]:
-    """Per root, summing the offices ``owner`` maps to it."""
+    """Per root, summing the offices of its sub-tree."""
     out: dict[int, DossierFigures] = defaultdict(DossierFigures)
+    owner: dict[int, list[int]] = defaultdict(list)  # office -> the roots it counts for
+    for root in roots:
+        for office_id in tree.subtree(root):
+            owner[office_id].append(root)
     if not owner:
         return out
     conn = session.connection()
@@ -63,7 +69,7 @@ def dossier_figures(
     mark = sql.mark
     start, end = period.bounds_utc()
     moment = [sql.row(DOSSIER, ("returned_at",), {"returned_at": t})[0] for t in (start, end)]
-    offices = ", ".join([mark] * len(owner))
+    offices, ids = sql.one_of("d.office_id", list(owner))
     key = "'d:' || d.code_hash"
     # One row per office, survey version and level of the rating (none when unrated).
     rows = sql.fetch(
@@ -72,41 +78,56 @@ def dossier_figures(
         "sum(CASE WHEN d.due_at IS NOT NULL AND d.returned_at > d.due_at THEN 1 ELSE 0 END) "
         f"FROM dossier d LEFT JOIN ballot b ON b.office_id = d.office_id "
         f"AND b.idempotency_key = {key} "
-        f"WHERE d.office_id IN ({offices}) AND d.returned_at >= {mark} "
+        f"WHERE {offices} AND d.returned_at >= {mark} "
         f"AND d.returned_at < {mark} "
         "GROUP BY d.office_id, b.survey_key, b.survey_version, b.level",
-        [*owner, *moment],
+        [*ids, *moment],
     )
     _returned(out, owner, rows, versions)
     received = [sql.row(DOSSIER, ("received_at",), {"received_at": t})[0] for t in (start, end)]
+    offices, ids = sql.one_of("office_id", list(owner))
     for office_id, n in sql.fetch(
         conn,
         "SELECT office_id, count(*) FROM dossier "  # noqa: S608
-        f"WHERE office_id IN ({offices}) AND received_at >= {mark} AND received_at < {mark} "
+        f"WHERE {offices} AND received_at >= {mark} AND received_at < {mark} "
         "GROUP BY office_id",
-        [*owner, *received],
+        [*ids, *received],
     ):
-        out[owner[office_id]].registered += int(n)
+        for root in owner[office_id]:
+            out[root].registered += int(n)
     return out
 
 
 def _returned(
     out: dict[int, DossierFigures],
-    owner: dict[int, int],
+    owner: dict[int, list[int]],
     rows: Iterable[Any],
     versions: dict[tuple[str, int], SurveyDefinition],
 ) -> None:
     for office_id, survey_key, version, level, n, late in rows:
-        into = out[owner[office_id]]
-        into.returned += int(n)
-        into.late += int(late or 0)
-        if survey_key is None:
-            continue
-        into.rated += int(n)
-        survey = versions.get((survey_key, version))
-        category = survey.categories.get(level) if survey is not None and level else None
-        if category not in SATISFIED_OR_BETTER:  # unclassified counts as not satisfied
-            into.rated_not_satisfied += int(n)
+        for root in owner[office_id]:
+            _count(out[root], survey_key, version, level, int(n), late, versions)
+
+
+def _count(
+    into: DossierFigures,
+    survey_key: str | None,
+    version: int | None,
+    level: int | None,
+    n: int,
+    late: Any,
+    versions: dict[tuple[str, int], SurveyDefinition],
+) -> None:
+    """One row of returned dossiers (with the level of their rating, if rated)."""
+    into.returned += n
+    into.late += int(late or 0)
+    if survey_key is None or version is None:
+        return
+    into.rated += n
+    survey = versions.get((survey_key, version))
+    category = survey.categories.get(level) if survey is not None and level else None
+    if category not in SATISFIED_OR_BETTER:  # unclassified counts as not satisfied
+        into.rated_not_satisfied += n
 
 
 def flags(rows: dict[int, DossierFigures], dossier_ballots: dict[int, int]) -> dict[int, str]:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
+from app.core.bulk import any_of
 from app.core.errors import NotFound
 from app.integrity.exclusions import excluded_ids
 from app.models import Answer, Ballot, Exclusion, User
@@ -108,7 +109,8 @@ def browse(
     start, end = period.bounds_utc()
     query = (
         sa.select(BALLOT)
-        .where(BALLOT.c.office_id.in_(office_ids), BALLOT.c.survey_key == survey.key)
+        .where(any_of(conn, BALLOT.c.office_id, office_ids))
+        .where(BALLOT.c.survey_key == survey.key)
         .where(BALLOT.c.submitted_at >= start, BALLOT.c.submitted_at < end)
         .order_by(BALLOT.c.submitted_at.desc(), BALLOT.c.id.desc())
         .limit(limit + 1)

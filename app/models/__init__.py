@@ -22,7 +22,13 @@ from app.models.account import (  # noqa: E402
 from app.models.audit import AuditEvent, Exclusion  # noqa: E402
 from app.models.ballot import Answer, Ballot, BallotPublic, OfficeChain  # noqa: E402
 from app.models.intake import CounterServing, Device, Dossier, Integration  # noqa: E402
-from app.models.office import Counter, Office, OfficeCreate, OfficePublic  # noqa: E402
+from app.models.office import (  # noqa: E402
+    Counter,
+    Office,
+    OfficeCreate,
+    OfficePublic,
+    TreeVersion,
+)
 from app.models.rollup import (  # noqa: E402
     AnswerRollup,
     BallotMoments,
@@ -68,6 +74,7 @@ __all__ = [
     "SignalKey",
     "SignalScan",
     "SurveyVersion",
+    "TreeVersion",
     "User",
     "UserCreate",
     "UserPublic",

@@ -67,3 +67,15 @@ class Counter(SQLModel, table=True):
     office_id: int = Field(foreign_key="office.id", index=True)
     number: int = Field(ge=1, le=999)
     name: str | None = Field(default=None, max_length=120)
+
+
+class TreeVersion(SQLModel, table=True):
+    """One row whose token changes, in the same transaction, whenever any office is added or
+    changed: every worker keeps the office tree in memory and reads this row, not the 10,000
+    offices, to know whether its copy still holds (``app/offices/tree.py``). A random token,
+    not a counter, so a rolled-back change can never be mistaken for a later one."""
+
+    __tablename__ = "tree_version"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(max_length=32)

@@ -18,6 +18,7 @@ from app.models.office import CODE_PATTERN, KINDS
 from app.offices.tree import parse_sources
 from app.signals.hours import parse_hours
 from app.signals.network import parse_networks
+from app.stats.moves import above, move_counts
 from app.surveys.catalog import SurveyCatalog
 
 CSV_HEADER = ["code", "name", "parent", "kind", "survey"]
@@ -149,7 +150,12 @@ def update_office(
             if ancestor.id == office.id:
                 raise InvalidInput(f"parent {parent!r}: {code!r} cannot sit under itself")
             ancestor = session.get(Office, ancestor.parent_id) if ancestor.parent_id else None
+        conn = session.connection()
+        before = above(conn, office.id or 0)  # its counts follow it to its new ancestors
         office.parent_id = new_parent.id
+        session.add(office)
+        session.flush()
+        move_counts(conn, office.id or 0, before, above(conn, office.id or 0))
     session.add(office)
     session.flush()
     if counters is not None:

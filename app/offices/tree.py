@@ -1,14 +1,25 @@
-"""The office tree as a whole, for sub-tree questions (scope, figures, live updates)."""
+"""The office tree as a whole, for sub-tree questions (scope, figures, live updates).
+
+Kept in memory by each worker and read again only when the ``tree_version`` token has changed:
+any flush that adds or changes an office gives it a new one, in the same transaction, so other
+workers and hosts see the change with the commit."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import chain
+from threading import Lock
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from app.models import Office
+from app.models import Office, TreeVersion
 from app.models.intake import SOURCES
 
 ALL_SOURCES = frozenset(SOURCES)
@@ -22,6 +33,7 @@ class Tree:
     children: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
     survey_keys: dict[int, str | None] = field(default_factory=dict)  # as set on each office
     count_sources: dict[int, str | None] = field(default_factory=dict)  # as set on each office
+    _counted: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for office_id, (_, _, parent) in self.offices.items():
@@ -48,9 +60,51 @@ class Tree:
             current = self.offices[current][2]
         return default
 
+    def roots_over(self, office_id: int, roots: set[int]) -> list[int]:
+        """Those of ``roots`` the office is or sits under (several when roots nest)."""
+        found, seen = [], set()
+        current: int | None = office_id
+        while current is not None and current not in seen and current in self.offices:
+            if current in roots:
+                found.append(current)
+            seen.add(current)
+            current = self.offices[current][2]
+        return found
+
+    @cached_property
+    def policy_breaks(self) -> tuple[int, ...]:
+        """Offices counting other sources than their parent does: the rollup rows of a sub-tree
+        mix them with the rest, so figures read their rows apart (``app/stats/reads.py``)."""
+        return tuple(
+            office_id
+            for office_id, (_, _, parent) in self.offices.items()
+            if parent is not None
+            and parent in self.offices
+            and self.counted(office_id) != self.counted(parent)
+        )
+
+    def regions(self, roots: list[int]) -> dict[int, list[int]]:
+        """The roots and the policy breaks under them, each with the roots it is read for."""
+        chosen = set(roots)
+        found: dict[int, list[int]] = {root: [root] for root in roots}
+        for office_id in self.policy_breaks:
+            parent = self.offices[office_id][2]
+            over = self.roots_over(parent, chosen) if parent is not None else []
+            if over:
+                found.setdefault(office_id, []).extend(over)
+        return found
+
     def counted(self, office_id: int) -> frozenset[str]:
         """The ballot sources whose ballots count in an office's figures: its own policy, else
         its nearest ancestor's, else every source."""
+        known = self._counted.get(office_id)
+        if known is not None:
+            return known
+        found = self._policy(office_id)
+        self._counted[office_id] = found
+        return found
+
+    def _policy(self, office_id: int) -> frozenset[str]:
         seen: set[int] = set()
         current: int | None = office_id
         while current is not None and current not in seen and current in self.offices:
@@ -73,10 +127,41 @@ def parse_sources(text: str) -> frozenset[str]:
     return names
 
 
+_trees: dict[int, tuple[str, Tree]] = {}  # per engine: the version token and the tree
+_trees_lock = Lock()
+
+
 def load_tree(session: Session) -> Tree:
+    """The whole tree: this worker's copy while the version token holds, else read anew."""
+    conn = session.connection()
+    token = conn.execute(sa.select(TreeVersion.token)).scalar()  # type: ignore[call-overload]
+    key = id(conn.engine)
+    cached = _trees.get(key)
+    if token is not None and cached is not None and cached[0] == token:
+        return cached[1]
+    tree = _read(conn)
+    if token is not None:
+        with _trees_lock:
+            if len(_trees) > 16:  # tests make many engines; an app has one
+                _trees.clear()
+            _trees[key] = (token, tree)
+    return tree
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _new_version(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """Any office added, changed or deleted: a new token, flushed with the change."""
+    changed = any(isinstance(o, Office) for o in chain(session.new, session.deleted)) or any(
+        isinstance(o, Office) and session.is_modified(o) for o in session.dirty
+    )
+    if changed:
+        session.connection().execute(sa.update(TreeVersion).values(token=uuid.uuid4().hex))
+
+
+def _read(conn: sa.Connection) -> Tree:
     table = Office.__table__  # type: ignore[attr-defined]
     rows = list(
-        session.connection().execute(
+        conn.execute(
             sa.select(
                 table.c.id,
                 table.c.code,

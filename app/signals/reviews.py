@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.core.bulk import bulk
+from app.core.bulk import any_of, bulk
 from app.models import BallotFlag, FlagReview
 from app.models.types import utcnow
 
@@ -34,7 +34,7 @@ def pending_counts(
     flags = pending().where(FLAG.c.ballot_at >= start, FLAG.c.ballot_at < end).subquery()
     query = sa.select(flags.c.office_id, sa.func.count(sa.distinct(flags.c.ballot_id)))
     if office_ids is not None:
-        query = query.where(flags.c.office_id.in_(list(office_ids)))
+        query = query.where(any_of(session, flags.c.office_id, office_ids))
     rows = session.connection().execute(query.group_by(flags.c.office_id))
     return {office: int(n) for office, n in rows}
 

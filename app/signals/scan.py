@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from app.core.bulk import bulk
+from app.core.bulk import any_of, bulk
 from app.core.timeutil import to_local
 from app.models import Answer, Ballot, BallotSignal, Dossier
 from app.models.types import utcnow
@@ -37,8 +37,8 @@ def midnight(moment: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _within(column: Any, office_ids: list[int] | None) -> list[Any]:
-    return [] if office_ids is None else [column.in_(office_ids)]
+def _within(conn: Connection, column: Any, office_ids: list[int] | None) -> list[Any]:
+    return [] if office_ids is None else [any_of(conn, column, office_ids)]
 
 
 def _seen(
@@ -55,7 +55,7 @@ def _seen(
         c.pattern,
         c.level,
         c.form_nonce,
-    ).where(c.at >= start, c.at < end, *_within(c.office_id, office_ids))
+    ).where(c.at >= start, c.at < end, *_within(conn, c.office_id, office_ids))
     return [Seen(*row) for row in conn.execute(query)]
 
 
@@ -145,7 +145,7 @@ def _over_dossiers(
             b.source.in_(("counter", "dossier")),
             b.submitted_at >= start,
             b.submitted_at < end,
-            *_within(b.office_id, office_ids),
+            *_within(conn, b.office_id, office_ids),
         )
     ).all()
     if not ratings:
@@ -154,14 +154,14 @@ def _over_dossiers(
     reporting = set(
         conn.execute(
             sa.select(d.office_id)
-            .where(d.office_id.in_(offices), d.created_at >= start - timedelta(days=30))
+            .where(any_of(conn, d.office_id, offices), d.created_at >= start - timedelta(days=30))
             .distinct()
         ).scalars()
     )
     handled: dict[tuple[int, str], set[int]] = defaultdict(set)
     rows = conn.execute(
         sa.select(d.id, d.office_id, d.received_at, d.returned_at).where(
-            d.office_id.in_(offices),
+            any_of(conn, d.office_id, offices),
             sa.or_(
                 sa.and_(d.received_at >= start, d.received_at < end),
                 sa.and_(d.returned_at >= start, d.returned_at < end),

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.auth.scope import can_inspect, require_office
+from app.core.bulk import any_of
 from app.core.errors import InvalidInput, NotFound
 from app.core.timeutil import to_local
 from app.integrity.exclusions import (
@@ -105,7 +106,7 @@ def _pending_rows(session: Session, office_ids: list[int]) -> list[Any]:
                 flags.c.evidence,
                 flags.c.ballot_at,
             )
-            .where(flags.c.office_id.in_(office_ids))
+            .where(any_of(session, flags.c.office_id, office_ids))
             .order_by(flags.c.ballot_at.desc())
         )
     )

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.core.bulk import any_of
 from app.core.errors import Forbidden
 from app.integrity.exclusions import excluded_ids
 from app.models import Answer, Ballot, User
@@ -76,7 +77,7 @@ def officer_figures(
                 BALLOT.c.level,
                 sa.func.coalesce(BALLOT.c.source, "open"),
             ).where(
-                BALLOT.c.office_id.in_(offices),
+                any_of(session, BALLOT.c.office_id, offices),
                 BALLOT.c.survey_key.in_(comparison.surveys),
                 BALLOT.c.submitted_at >= start,
                 BALLOT.c.submitted_at < end,

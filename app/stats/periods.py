@@ -90,10 +90,16 @@ def _month_end(day: date) -> date:
     return _add_months(day, 1) - timedelta(days=1)
 
 
-def segments(period: Period) -> list[tuple[str, date, date]]:
+def segments(period: Period, known_until: date | None = None) -> list[tuple[str, date, date]]:
     """The period as rollup buckets, coarsest first: whole years, then whole months, then the
-    remaining days; each as (grain, first bucket start, last bucket start)."""
+    remaining days; each as (grain, first bucket start, last bucket start).
+
+    ``known_until``: the last day anything can have been counted (today: a ballot's time is the
+    server's). A period reaching it may as well run to the end of its year, so the month to date
+    is read as one month's row, not a row per day, and the year to date as one year's."""
     out: list[tuple[str, date, date]] = []
+    if known_until is not None and period.end >= known_until:
+        period = Period(period.start, date(period.end.year, 12, 31))
 
     def days(start: date, end: date) -> None:
         if start <= end:

@@ -1,8 +1,12 @@
-"""Reading the rollups for many offices at once, summed into each office's sub-tree root.
+"""Reading the rollups of a few sub-trees at once.
 
-Straight through the DBAPI cursor: a province overview reads thousands of rows, and going
-through SQLAlchemy's result objects would cost more than the query itself. Only constant names
-and placeholders go into the text; every value is bound."""
+Each office's rollup rows count its whole sub-tree (``rollups.add``), so a sub-tree's figures are
+its root's rows: a national ranking reads 34 provinces' rows, not 10,000 units'. One thing the
+rows cannot do alone is an office counting other ballot sources than its parent (its policy):
+its rows are read too, taken out under the parent's policy and put back under its own.
+
+Straight through the DBAPI cursor: going through SQLAlchemy's result objects would cost more than
+the query itself. Only constant names and placeholders go into the text; every value is bound."""
 
 from __future__ import annotations
 
@@ -12,56 +16,71 @@ from typing import Any
 from sqlmodel import Session
 
 from app.core.bulk import Bulk, bulk
+from app.offices.tree import Tree
 from app.stats.maths import Moments, Tally, tally
-from app.stats.periods import Period, segments
+from app.stats.periods import Period, segments, today
 from app.stats.rollups import ANSWER_ROLLUP, BALLOT_ROW, CATEGORY_SUMS
 from app.surveys.catalog import Comparison
 
-Counted = dict[int, frozenset[str]]  # office id -> the sources its figures count
+# office read -> [(root it counts for, [(sign, sources counted)])]: +1 under its own policy,
+# and for a policy break also -1 under its parent's (whose rows already hold its ballots).
+Terms = dict[int, list[tuple[int, list[tuple[int, frozenset[str]]]]]]
 
 
 def tallies(
     session: Session,
     comparison: Comparison,
     period: Period,
-    owner: dict[int, int],
+    tree: Tree,
+    roots: list[int],
     categories: dict[tuple[str, int], dict[int, str]],
-    counted: Counted,
 ) -> dict[int, Tally]:
-    """Counts by category over ``period`` for each root, summing the offices ``owner`` maps to
-    it, each office's ballots of the sources ``counted`` names only (the others are tallied
-    as ``uncounted``). Shared criteria come pre-summed across surveys (one row per office and
-    question); one survey on its own comes from its answer, ballot and moment rollups."""
+    """Counts by category over ``period`` for each root's sub-tree, each office's ballots of the
+    sources its policy counts only (the others are tallied as ``uncounted``). Shared criteria
+    come pre-summed across surveys (one row per office and question); one survey on its own
+    comes from its answer, ballot and moment rollups."""
     out: dict[int, Tally] = defaultdict(Tally)
-    if not owner:
+    if not roots:
         return out
+    terms: Terms = {}
+    for office_id, over in tree.regions(roots).items():
+        parent = tree.offices[office_id][2]
+        terms[office_id] = [
+            (root, [(1, tree.counted(office_id))])
+            if office_id == root or parent is None
+            else (root, [(1, tree.counted(office_id)), (-1, tree.counted(parent))])
+            for root in over
+        ]
     conn = session.connection()
     sql = bulk(conn)
     if comparison.shared:
-        _compared(conn, sql, comparison, period, owner, counted, out)
+        _compared(conn, sql, comparison, period, terms, out)
     else:
-        _survey(conn, sql, comparison, period, owner, categories, counted, out)
+        _survey(conn, sql, comparison, period, terms, categories, out)
     return out
 
 
-def _source(into: Tally, source: str, ballots: int, counts: bool) -> None:
+def _source(into: Tally, source: str, ballots: int, counted: bool, sign: int) -> None:
+    if not counted:
+        into.uncounted[source] = into.uncounted.get(source, 0) + sign * ballots
+
+
+def _sources(into: Tally, source: str, ballots: int) -> None:
     into.sources[source] = into.sources.get(source, 0) + ballots
-    if not counts:
-        into.uncounted[source] = into.uncounted.get(source, 0) + ballots
 
 
 def _where(sql: Bulk, period: Period, office_ids: list[int]) -> tuple[str, list[Any]]:
     mark = sql.mark
     buckets, params = [], []
-    for grain, first, last in segments(period):
+    for grain, first, last in segments(period, known_until=today()):
         buckets.append(f"(grain = {mark} AND start >= {mark} AND start <= {mark})")
         params += [
             grain,
             *sql.row(ANSWER_ROLLUP, ("start",), {"start": first}),
             *sql.row(ANSWER_ROLLUP, ("start",), {"start": last}),
         ]
-    where = f"office_id IN ({', '.join([mark] * len(office_ids))}) AND ({' OR '.join(buckets)})"
-    return where, [*office_ids, *params]
+    match, ids = sql.one_of("office_id", office_ids)
+    return f"{match} AND ({' OR '.join(buckets)})", [*ids, *params]
 
 
 def _compared(
@@ -69,11 +88,10 @@ def _compared(
     sql: Bulk,
     comparison: Comparison,
     period: Period,
-    owner: dict[int, int],
-    counted: Counted,
+    terms: Terms,
     out: dict[int, Tally],
 ) -> None:
-    where, params = _where(sql, period, list(owner))
+    where, params = _where(sql, period, list(terms))
     rows = sql.fetch(
         conn,
         f"SELECT office_id, source, question_key, {', '.join(CATEGORY_SUMS)}, "  # noqa: S608
@@ -82,22 +100,26 @@ def _compared(
         [comparison.key, *params],
     )
     for office_id, source, question, *sums in rows:
-        into = out[owner[office_id]]
-        counts = source in counted[office_id]
-        if question == BALLOT_ROW:
-            _source(into, source, sum(int(v) for v in sums[:6]), counts)
-            if counts:
-                _add(into.ballots, sums)
-                into.unclassified += sums[5]
-                into.moments += Moments(*(int(v) for v in sums[6:]))
-        elif counts:
-            _add(into.answers.setdefault(question, {}), sums)
+        for root, signs in terms[office_id]:
+            into = out[root]
+            if question == BALLOT_ROW and office_id == root:
+                _sources(into, source, sum(int(v) for v in sums[:6]))
+            for sign, counted in signs:
+                counts = source in counted
+                if question == BALLOT_ROW:
+                    _source(into, source, sum(int(v) for v in sums[:6]), counts, sign)
+                    if counts:
+                        _add(into.ballots, sums, sign)
+                        into.unclassified += sign * int(sums[5])
+                        into.moments += Moments(*(sign * int(v) for v in sums[6:]))
+                elif counts:
+                    _add(into.answers.setdefault(question, {}), sums, sign)
 
 
-def _add(counts: dict[str, int], sums: list[Any]) -> None:
+def _add(counts: dict[str, int], sums: list[Any], sign: int) -> None:
     for category, n in zip(CATEGORY_SUMS, sums, strict=False):
         if n:
-            counts[category] = counts.get(category, 0) + int(n)
+            counts[category] = counts.get(category, 0) + sign * int(n)
 
 
 def _survey(
@@ -105,48 +127,57 @@ def _survey(
     sql: Bulk,
     comparison: Comparison,
     period: Period,
-    owner: dict[int, int],
+    terms: Terms,
     categories: dict[tuple[str, int], dict[int, str]],
-    counted: Counted,
     out: dict[int, Tally],
 ) -> None:
     keys = list(comparison.surveys)
-    where, params = _where(sql, period, list(owner))
+    where, params = _where(sql, period, list(terms))
     where = f"survey_key IN ({', '.join([sql.mark] * len(keys))}) AND {where}"
     params = [*keys, *params]
     answers: dict[int, list[Any]] = defaultdict(list)
     ballots: dict[int, list[Any]] = defaultdict(list)
     # Rows of several buckets of one key are summed by ``tally``: a plain range scan of the
     # primary key is cheaper than a GROUP BY.
-    for office_id, source, *row in sql.fetch(
+    for office_id, source, *row, n in sql.fetch(
         conn,
         "SELECT office_id, source, survey_key, survey_version, question_key, value, n "  # noqa: S608
         f"FROM answer_rollup WHERE {where}",
         params,
     ):
-        if source in counted[office_id]:
-            answers[owner[office_id]].append(row)
-    by_source: list[tuple[int, str, int, bool]] = []  # root, source, ballots, counted
-    for office_id, source, *row in sql.fetch(
+        for root, signs in terms[office_id]:
+            for sign, counted in signs:
+                if source in counted:
+                    answers[root].append((*row, sign * int(n)))
+    by_source: list[tuple[int, str, int, bool, int]] = []  # root, source, ballots, counted, sign
+    for office_id, source, *row, n in sql.fetch(
         conn,
         "SELECT office_id, source, survey_key, survey_version, level, n "  # noqa: S608
         f"FROM ballot_rollup WHERE {where}",
         params,
     ):
-        counts = source in counted[office_id]
-        by_source.append((owner[office_id], source, int(row[-1]), counts))
-        if counts:
-            ballots[owner[office_id]].append(row)
+        for root, signs in terms[office_id]:
+            if office_id == root:
+                by_source.append((root, source, int(n), True, 0))
+            for sign, counted in signs:
+                counts = source in counted
+                by_source.append((root, source, int(n), counts, sign))
+                if counts:
+                    ballots[root].append((*row, sign * int(n)))
     for root in set(answers) | set(ballots):
         out[root] = tally(categories, answers[root], ballots[root])
-    for root, source, n, counts in by_source:
-        _source(out[root], source, n, counts)
+    for root, source, n, counts, sign in by_source:
+        if sign == 0:
+            _sources(out[root], source, n)
+        else:
+            _source(out[root], source, n, counts, sign)
     for office_id, source, *sums in sql.fetch(
         conn,
         "SELECT office_id, source, ballots, n, k, kk, kn, nn FROM ballot_moments "  # noqa: S608
         f"WHERE {where} AND criteria = {sql.mark}",
         [*params, comparison.key],
     ):
-        if source in counted[office_id]:
-            into = out[owner[office_id]]
-            into.moments += Moments(*(int(v) for v in sums))
+        for root, signs in terms[office_id]:
+            for sign, counted in signs:
+                if source in counted:
+                    out[root].moments += Moments(*(sign * int(v) for v in sums))

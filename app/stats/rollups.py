@@ -26,6 +26,7 @@ from app.models import (
     CriteriaRollup,
     SurveyVersion,
 )
+from app.offices.paths import ancestors, hold_tree, share_tree
 from app.surveys.definition import SATISFIED_OR_BETTER, CriteriaSet, SurveyDefinition
 
 ANSWER_ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
@@ -171,15 +172,21 @@ def _without_source(counts: dict[Any, Any]) -> dict[Any, Any]:
 
 
 def add(conn: Connection, ballots: Iterable[Counted], sign: int = 1) -> None:
-    """Count ``ballots`` in (or, with ``sign=-1``, out of) the rollups, in ``conn``'s
-    transaction."""
-    _add_to(conn, ballots, ALL_TABLES, sign)
+    """Count ``ballots`` in (or, with ``sign=-1``, out of) the rollups of their offices and of
+    every ancestor, in ``conn``'s transaction."""
+    ballots = list(ballots)
+    if not ballots:
+        return
+    share_tree(conn)
+    paths = ancestors(conn, {b.office_id for b in ballots})
+    _add_to(conn, ballots, ALL_TABLES, paths, sign)
 
 
 def _add_to(
     conn: Connection,
     ballots: Iterable[Counted],
     tables: tuple[str, ...],
+    paths: dict[int, tuple[int, ...]],
     sign: int = 1,
     sourceless: frozenset[str] = frozenset(),
 ) -> None:
@@ -201,6 +208,10 @@ def _add_to(
             if ballot.compared is not None:
                 bucket = (ballot.office_id, grain, start, source)
                 _count_compared(shared, bucket, ballot.compared, sign)
+    # Summed per office first, then added to each ancestor: a batch's rows, not its ballots,
+    # are what the tree multiplies.
+    answers, levels = _up(answers, paths), _up(levels, paths)
+    moments, shared = _up(moments, paths), _up(shared, paths)
     if "answers" in tables:
         _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers, sourceless="answers" in sourceless)
     if "ballots" in tables:
@@ -220,6 +231,22 @@ def _add_to(
             COMPARED_SUMS,
             sourceless="compared" in sourceless,
         )
+
+
+def _up(counts: dict[tuple[Any, ...], Any], paths: dict[int, tuple[int, ...]]) -> Any:
+    """Each count added to its office's ancestors too (keys start with the office id)."""
+    out: dict[tuple[Any, ...], Any] = {}
+    for key, value in counts.items():
+        for office in paths.get(key[0], key[:1]):
+            at = (office, *key[1:])
+            before = out.get(at)
+            if before is None:
+                out[at] = list(value) if isinstance(value, list) else value
+            elif isinstance(value, list):
+                out[at] = [a + b for a, b in zip(before, value, strict=True)]
+            else:
+                out[at] = before + value
+    return out
 
 
 def _count_compared(
@@ -251,10 +278,12 @@ def rebuild(
     *,
     tables: tuple[str, ...] = ("answers", "ballots"),
     criteria: dict[str, CriteriaSet] | None = None,
+    subtrees: bool = False,
 ) -> int:
     """Recount ``tables`` from the raw ballots (excluded ones left out); returns the number of
     ballots counted. Used by the migrations that introduced each table (each recounts its
-    own) and by ``hailong stats rebuild``."""
+    own) and by ``hailong stats rebuild``. ``subtrees``: into every ancestor too, as
+    ``add`` counts (the migrations before 0013 count each office's own ballots only)."""
     inspector = inspect(conn)
     sourceless = set()
     for name, table in (
@@ -270,6 +299,8 @@ def rebuild(
                 sourceless.add(name)
     has_source = "source" in {c["name"] for c in inspector.get_columns("ballot")}
     sets = {key: c for c in (criteria or {}).values() for key in c.surveys}
+    hold_tree(conn)
+    paths = ancestors(conn, _office_ids(conn)) if subtrees else {}
     versions = _versions(conn)
     excluded = _excluded_ids(conn)
     ballots = Ballot.__table__.c  # type: ignore[attr-defined]
@@ -297,9 +328,13 @@ def rebuild(
                     source=row.source or "open",
                 )
             )
-        _add_to(conn, batch, tables, sourceless=frozenset(sourceless))
+        _add_to(conn, batch, tables, paths, sourceless=frozenset(sourceless))
         counted += len(rows)
     return counted
+
+
+def _office_ids(conn: Connection) -> list[int]:
+    return [row[0] for row in conn.execute(text("SELECT id FROM office"))]
 
 
 def _versions(conn: Connection) -> dict[tuple[str, int], SurveyDefinition]:

@@ -117,23 +117,20 @@ def figures_by_subtree(
     min_responses: int = 30,
     reconcile: bool = True,
 ) -> list[OfficeFigures]:
-    """Figures for each root's whole sub-tree, in one pass over the rollups, ranked; with
+    """Figures for each root's whole sub-tree, from the roots' own rollup rows, ranked; with
     ``reconcile``, each with its dossiers against its ratings too."""
     comparison = comparison or catalog.comparison(survey)
-    owner: dict[int, int] = {}
-    for root in roots:
-        for office_id in tree.subtree(root):
-            owner[office_id] = root
     versions = versions_of(session, catalog, comparison.surveys)
-    policies = {office_id: tree.counted(office_id) for office_id in owner}
-    counted = tallies(session, comparison, period, owner, scales(versions), policies)
-    dossiers = dossier_figures(session, owner, period, versions) if reconcile else {}
+    counted = tallies(session, comparison, period, tree, roots, scales(versions))
+    dossiers = dossier_figures(session, tree, roots, period, versions) if reconcile else {}
     start, end = period.bounds_utc()
+    chosen = set(roots)
     excluded: dict[int, int] = defaultdict(int)
     flagged: dict[int, int] = defaultdict(int)
-    counts = excluded_counts(session, list(owner), list(comparison.surveys), start, end)
-    for office_id, n in counts.items():
-        excluded[owner[office_id]] += n
+    # Exclusions and pending flags are few: counted for every office, then given to the roots.
+    for office_id, n in excluded_counts(session, list(comparison.surveys), start, end).items():
+        for root in tree.roots_over(office_id, chosen):
+            excluded[root] += n
     known = set(catalog.surveys)
     questions = comparison.questions if comparison.shared else None
     result = []
@@ -160,8 +157,9 @@ def figures_by_subtree(
     rank(result)
     if not reconcile:
         return result
-    for office_id, n in pending_counts(session, list(owner), start, end).items():
-        flagged[owner[office_id]] += n
+    for office_id, n in pending_counts(session, None, start, end).items():
+        for root in tree.roots_over(office_id, chosen):
+            flagged[root] += n
     for entry in result:
         entry.flagged = flagged[entry.office_id]
     marked = flags(

@@ -18,6 +18,7 @@ from app.models import (
     BallotRollup,
     CriteriaRollup,
     Exclusion,
+    Office,
     SurveyVersion,
 )
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
@@ -45,6 +46,19 @@ def _counted_ballots(conn: Connection) -> Iterator[tuple[Any, SurveyDefinition, 
             yield b, versions[(b.survey_key, b.survey_version)], given.get(b.id, {})
 
 
+def _subtrees(conn: Connection, counts: Counter[Any]) -> Counter[Any]:
+    """Each office's counts added to every ancestor's too: an office's rows count its whole
+    sub-tree. Paths walked here from the parent ids, apart from the app's own query."""
+    parent = dict(conn.execute(select(Office.id, Office.parent_id)).all())  # type: ignore[call-overload]
+    out: Counter[Any] = Counter()
+    for key, n in counts.items():
+        office: int | None = key[0]
+        while office is not None:
+            out[(office, *key[1:])] += n
+            office = parent.get(office)
+    return +out
+
+
 def _buckets(moment: Any) -> tuple[tuple[str, date], ...]:
     day = to_local(moment).date()
     return (("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1)))
@@ -61,7 +75,7 @@ def recount(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
             levels[(*head, level.value if level else 0, source)] += 1
             for question, value in mine.items():
                 answers[(*head, question, value, source)] += 1
-    return answers, levels
+    return _subtrees(conn, answers), _subtrees(conn, levels)
 
 
 def stored(conn: Connection) -> tuple[Counter[Any], Counter[Any]]:
@@ -97,7 +111,7 @@ def recount_moments(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]:
                 head = (*head, b.source or "open")
                 for i, term in enumerate((1, n, k, k * k, k * n, n * n)):
                     out[(*head, i)] += term
-    return +out
+    return _subtrees(conn, out)
 
 
 def stored_moments(conn: Connection) -> Counter[Any]:
@@ -140,7 +154,7 @@ def recount_compared(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]
                     strict=True,
                 ):
                     out[(*head, "", source, name)] += term
-    return +out
+    return _subtrees(conn, out)
 
 
 def stored_compared(conn: Connection) -> Counter[Any]:
