@@ -11,7 +11,6 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import __version__
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.core.compress import Gzip
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
 from app.core.edge import EdgeGuard
@@ -109,11 +109,11 @@ class SecurityHeaders:
 class GZipPages:
     """Compress what is read (pages, static files), not the answers to ballot posts: those are
     redirects or small partials, and compressing them costs more than it saves. Nor the export
-    files: hundreds of megabytes would be compressed on the event loop (the XLSX already is)."""
+    files: hundreds of megabytes would be compressed for nothing (the XLSX already is)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.gzip = GZipMiddleware(app, minimum_size=800)
+        self.gzip = Gzip(app, minimum_size=800)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (

@@ -3,6 +3,7 @@ figures by a plain GROUP BY over the raw answers, at 1 million and at 10 million
 
     python bench/dashboard.py [--offices 500] [--sizes 1000000,10000000] [--runs 15]
                               [--database-url URL]
+    python bench/dashboard.py --national ...   (the national ranking: see bench/national.py)
 
 The data is generated straight into the tables (ballots, answers and their rollups, as the app
 would store them) for a province whose 500 one-stop units ask the six criteria, four in five on
@@ -229,6 +230,11 @@ def measure(engine: Any, catalog: Any, runs: int, baseline_runs: int) -> dict[st
 
 
 def main() -> None:
+    if "--national" in sys.argv:  # ~10,000 units under 34 provinces: bench/national.py
+        from bench.national import main as national
+
+        national(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--offices", type=int, default=500)
     parser.add_argument("--sizes", default="1000000,10000000")

@@ -40,6 +40,27 @@ class Bulk:
             for c, process in zip(columns, processors, strict=True)
         ]
 
+    def rows(
+        self, table: Table, columns: tuple[str, ...], values: list[tuple[Any, ...]]
+    ) -> list[Any]:
+        """Many rows' parameters (tuples in ``columns`` order), converted as ``row`` does; only
+        the columns that need converting are touched."""
+        key = (table.name, columns)
+        processors = self._processors.get(key)
+        if processors is None:
+            processors = [table.c[c].type._cached_bind_processor(self.dialect) for c in columns]
+            self._processors[key] = processors
+        convert = [(i, p) for i, p in enumerate(processors) if p is not None]
+        if not convert:
+            return values
+        out = []
+        for row in values:
+            items = list(row)
+            for i, process in convert:
+                items[i] = process(items[i])
+            out.append(items)
+        return out
+
     def statement(self, table: str, columns: tuple[str, ...], rows: int, suffix: str) -> str:
         key = (table, rows, suffix)
         sql = self._statements.get(key)

@@ -7,6 +7,7 @@ read from them always equal a full recount of the raw answers; ``rebuild`` recou
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -149,11 +150,10 @@ def _upsert(
     sql = bulk(conn)
     columns = (*key, *sums)
     # Sorted, so concurrent writers lock the same rows in the same order and never deadlock.
-    rows = []
-    for k, v in sorted(counts.items()):
-        values = (v,) if len(sums) == 1 else v
-        row = {**dict(zip(key, k, strict=True)), **dict(zip(sums, values, strict=True))}
-        rows.append(sql.row(table, columns, row))
+    if len(sums) == 1:
+        rows = sql.rows(table, columns, [(*k, v) for k, v in sorted(counts.items())])
+    else:
+        rows = sql.rows(table, columns, [(*k, *v) for k, v in sorted(counts.items())])
     added = ", ".join(f"{s} = {table.name}.{s} + excluded.{s}" for s in sums)
     sql.insert(
         conn, table.name, columns, rows, f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
@@ -171,15 +171,20 @@ def _without_source(counts: dict[Any, Any]) -> dict[Any, Any]:
     return merged
 
 
-def add(conn: Connection, ballots: Iterable[Counted], sign: int = 1) -> None:
+def add(
+    conn: Connection,
+    ballots: Iterable[Counted],
+    sign: int = 1,
+    tables: tuple[str, ...] = ALL_TABLES,
+) -> None:
     """Count ``ballots`` in (or, with ``sign=-1``, out of) the rollups of their offices and of
-    every ancestor, in ``conn``'s transaction."""
+    every ancestor, in ``conn``'s transaction (``tables``: all but in benchmarks' loaders)."""
     ballots = list(ballots)
     if not ballots:
         return
     share_tree(conn)
     paths = ancestors(conn, {b.office_id for b in ballots})
-    _add_to(conn, ballots, ALL_TABLES, paths, sign)
+    _add_to(conn, ballots, tables, paths, sign)
 
 
 def _add_to(
@@ -235,15 +240,16 @@ def _add_to(
 
 def _up(counts: dict[tuple[Any, ...], Any], paths: dict[int, tuple[int, ...]]) -> Any:
     """Each count added to its office's ancestors too (keys start with the office id)."""
-    out: dict[tuple[Any, ...], Any] = {}
+    out: dict[tuple[Any, ...], Any] = dict(counts)  # the offices' own rows, already summed
     for key, value in counts.items():
-        for office in paths.get(key[0], key[:1]):
-            at = (office, *key[1:])
+        rest = key[1:]
+        for office in paths.get(key[0], key[:1])[1:]:
+            at = (office, *rest)
             before = out.get(at)
             if before is None:
-                out[at] = list(value) if isinstance(value, list) else value
+                out[at] = value
             elif isinstance(value, list):
-                out[at] = [a + b for a, b in zip(before, value, strict=True)]
+                out[at] = list(map(operator.add, before, value))
             else:
                 out[at] = before + value
     return out

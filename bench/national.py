@@ -1,0 +1,316 @@
+"""The national ranking and a province of 300 units, at national scale: ~10,000 one-stop units
+under 34 provinces, ~10 million answers, against the same figures by a plain GROUP BY.
+
+    python bench/dashboard.py --national [--provinces 34] [--units 300] [--answers 10000000]
+                              [--runs 15] [--database-url URL]
+
+Ballots are spread from 1 January of this year to now, so "the month to date" is a real one.
+The data is loaded straight into the tables: ballots and answers, and the rollup the rankings
+read (``criteria_rollup``, counted into each unit, its province and the nation, as the writer
+counts). Timed in this process (the service) and over HTTP (``/api/v1/offices/{code}/children``
+from the app in its own uvicorn process, gzip accepted, as a browser asks). The figures from the
+rollups and from the raw answers are compared and must be identical.
+Targets: national ranking <= 100 ms, province <= 20 ms (service), the month to date within
+1.2x of the year.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from app.core.config import Settings  # noqa: E402
+from app.core.db import build_engine  # noqa: E402
+from app.core.memory import settle_heap  # noqa: E402
+from app.core.migrate import upgrade  # noqa: E402
+from app.models import Office  # noqa: E402
+from app.stats import rollups  # noqa: E402
+from app.stats.maths import figures  # noqa: E402
+from app.stats.periods import Period, date_range, period_of, today  # noqa: E402
+from app.stats.service import children_figures  # noqa: E402
+from app.surveys.catalog import load_catalog  # noqa: E402
+from app.surveys.service import register_catalog  # noqa: E402
+from bench.dashboard import SURVEY, THREE_LEVELS, _digest, _params  # noqa: E402
+from bench.export import _copy, inspector_token  # noqa: E402
+from bench.serving import free_port, reset_schema, start  # noqa: E402
+
+NATION = "VN"
+
+
+def prepare(url: str, provinces: int, units: int) -> tuple[Any, Any, dict[int, int]]:
+    """The tree; returns each unit's province."""
+    reset_schema(url)
+    upgrade(url)
+    engine = build_engine(url, pool_size=2)
+    catalog = load_catalog(Settings().surveys_dir, SURVEY)
+    parent: dict[int, int] = {}
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        nation = Office(code=NATION, name="Cả nước", kind="other")
+        session.add(nation)
+        session.flush()
+        tops = [
+            Office(code=f"P{p:02d}", name=f"Tỉnh {p}", kind="province", parent_id=nation.id)
+            for p in range(provinces)
+        ]
+        session.add_all(tops)
+        session.flush()
+        for p, top in enumerate(tops):
+            found = [
+                Office(
+                    code=f"P{p:02d}-{u:03d}",
+                    name=f"Bộ phận một cửa {p}.{u}",
+                    parent_id=top.id,
+                    kind="commune",
+                    survey_key=THREE_LEVELS if u % 5 == 4 else None,
+                )
+                for u in range(units)
+            ]
+            session.add_all(found)
+            session.flush()
+            parent.update({u.id or 0: top.id or 0 for u in found})
+        session.commit()
+    return engine, catalog, parent
+
+
+def generate(engine: Any, catalog: Any, parent: dict[int, int], answers: int, seed: int) -> None:
+    keys = [q.key for q in catalog.get(SURVEY).questions]
+    shared = catalog.criteria_of(SURVEY)
+    with Session(engine) as session:
+        chosen = sa.select(Office.id).where(Office.survey_key == THREE_LEVELS)  # type: ignore[arg-type]
+        three = set(session.exec(chosen))
+    rng = random.Random(seed)
+    units = list(parent)
+    quality = {office: rng.uniform(0.6, 0.97) for office in units}
+    start = datetime(today().year, 1, 1, tzinfo=UTC)
+    span = int((datetime.now(UTC) - timedelta(minutes=5) - start).total_seconds())
+    postgres = engine.dialect.name == "postgresql"
+    next_id, todo, done = 1, answers // len(keys), 0
+    while todo > 0:
+        n = min(50_000, todo)
+        todo -= n
+        ballots, rows, counted = [], [], []
+        for _ in range(n):
+            office = rng.choice(units)
+            moment = start + timedelta(seconds=rng.randint(0, span))
+            good = rng.random() < quality[office]
+            mood = rng.choice((4, 5)) if good else rng.choice((1, 2, 3))
+            given = {k: min(5, max(1, mood + rng.choice((0, 0, 0, -1, 1)))) for k in keys}
+            survey = catalog.get(THREE_LEVELS if office in three else SURVEY)
+            if office in three:
+                given = {k: max(1, v - 2) for k, v in given.items()}
+            level = rollups.ballot_level(survey, given)
+            ballots.append(
+                {
+                    "id": next_id,
+                    "receipt": f"B{next_id:011d}",
+                    "office_id": office,
+                    "survey_key": survey.key,
+                    "survey_version": survey.version,
+                    "channel": "api",
+                    "idempotency_key": f"b{next_id}",
+                    "request_hash": "-",
+                    "submitted_at": moment,
+                    "is_demo": False,
+                    "source": "open",
+                    "level": level,
+                }
+            )
+            rows += [
+                {"ballot_id": next_id, "question_key": k, "value": v} for k, v in given.items()
+            ]
+            counted.append(
+                rollups.Counted(
+                    office,
+                    survey.key,
+                    survey.version,
+                    moment,
+                    level,
+                    given,
+                    compared=rollups.compared(survey, given, shared),
+                )
+            )
+            next_id += 1
+        with engine.begin() as conn:
+            if postgres:
+                _copy(conn, "ballot", ballots)
+                _copy(conn, "answer", rows)
+            else:
+                table = sa.Table("ballot", sa.MetaData(), autoload_with=conn)
+                conn.execute(table.insert(), ballots)
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO answer (ballot_id, question_key, value) "
+                        "VALUES (:ballot_id, :question_key, :value)"
+                    ),
+                    rows,
+                )
+            rollups.add(conn, counted, tables=("compared",))
+        done += n * len(keys)
+        print(f"\r  {done:,} answers", end="", flush=True)
+    print()
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+
+def by_service(engine: Any, catalog: Any, code: str, period: Period) -> tuple[float, dict]:
+    with Session(engine) as session:
+        started = time.perf_counter()
+        _, _, children = children_figures(session, catalog, code, period)
+        elapsed = time.perf_counter() - started
+    return elapsed, {c.code: _digest(c.figures) for c in children if c.figures.ballot_count}
+
+
+def by_group_by(engine: Any, catalog: Any, code: str, period: Period) -> tuple[float, dict]:
+    """The same figures from the raw answers: each ballot's unit rolled up to the child of
+    ``code`` it sits under (the nation's provinces, or a province's units)."""
+    survey = catalog.get(SURVEY)
+    versions = {(k, catalog.get(k).version): catalog.get(k) for k in (SURVEY, THREE_LEVELS)}
+    low, high = period.bounds_utc()
+    national = code == NATION
+    child = "o.parent_id" if national else "o.id"
+    params = _params(engine, {"low": low, "high": high, "code": code})
+    scope = (
+        "JOIN office o ON o.id = b.office_id JOIN office p ON p.id = o.parent_id "
+        + (
+            "JOIN office n ON n.id = p.parent_id WHERE n.code = :code"
+            if national
+            else "WHERE p.code = :code"
+        )
+        + " AND b.submitted_at >= :low AND b.submitted_at < :high"
+    )
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        answers: dict[int, list[Any]] = {}
+        for office, *row in conn.execute(
+            sa.text(
+                f"SELECT {child}, b.survey_key, b.survey_version, a.question_key, a.value, "
+                f"count(*) FROM answer a JOIN ballot b ON b.id = a.ballot_id {scope} "
+                f"GROUP BY {child}, b.survey_key, b.survey_version, a.question_key, a.value"
+            ),
+            params,
+        ):
+            answers.setdefault(office, []).append(tuple(row))
+        ballots: dict[int, list[Any]] = {}
+        for office, *row in conn.execute(
+            sa.text(
+                f"SELECT {child}, b.survey_key, b.survey_version, b.level, count(*) "
+                f"FROM ballot b {scope} GROUP BY {child}, b.survey_key, b.survey_version, b.level"
+            ),
+            params,
+        ):
+            ballots.setdefault(office, []).append(tuple(row))
+        codes = dict(conn.execute(sa.text("SELECT id, code FROM office")).all())
+    six = tuple(q.key for q in survey.questions)
+    result = {
+        codes[office]: _digest(
+            figures(
+                survey, versions, answers.get(office, []), ballots.get(office, []), questions=six
+            )
+        )
+        for office in set(answers) | set(ballots)
+    }
+    return time.perf_counter() - started, result
+
+
+def over_http(base: str, token: str, code: str, period: Period, runs: int) -> tuple[float, int]:
+    url = f"{base}/api/v1/offices/{code}/children?from={period.start}&to={period.end}"
+    headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+    times, size = [], 0
+    with httpx.Client(timeout=120) as client:
+        for _ in range(runs + 1):
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            times.append(time.perf_counter() - started)
+            response.raise_for_status()
+            size = response.num_bytes_downloaded
+    return statistics.median(times[1:]), size
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--national", action="store_true")
+    parser.add_argument("--provinces", type=int, default=34)
+    parser.add_argument("--units", type=int, default=300)
+    parser.add_argument("--answers", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file; emptied first")
+    args = parser.parse_args(argv)
+    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-nat-')}/n.db"
+    started = time.perf_counter()
+    engine, catalog, parent = prepare(url, args.provinces, args.units)
+    generate(engine, catalog, parent, args.answers, seed=11)
+    print(
+        f"generated {len(parent):,} units, {args.answers:,} answers in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    settle_heap()
+    day = today()
+    periods = {"year": period_of("year", day), "month to date": date_range(day.replace(day=1), day)}
+    cases = [(NATION, "national ranking"), ("P00", f"province ({args.units} units)")]
+    token = inspector_token(engine)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "HAILONG_DATABASE_URL": url,
+        "HAILONG_PUBLIC_URL": base,
+        "HAILONG_ENV": "development",
+    }
+    server = start(["--factory", "app.main:create_app", "--workers", "1"], port, env)
+    table = []
+    try:
+        for code, label in cases:
+            for name, period in periods.items():
+                fast = [by_service(engine, catalog, code, period) for _ in range(args.runs + 1)]
+                slow = by_group_by(engine, catalog, code, period)
+                assert fast[0][1] == slow[1], f"{label}, {name}: rollups and GROUP BY disagree"
+                service = statistics.median(t for t, _ in fast[1:]) * 1000
+                http, size = over_http(base, token, code, period, args.runs)
+                table.append((label, name, service, http * 1000, size, slow[0] * 1000))
+                print(
+                    f"  {label}, {name}: service {service:.1f} ms, HTTP {http * 1000:.1f} ms "
+                    f"({size:,} B gzip), GROUP BY {slow[0] * 1000:.0f} ms",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait()
+    backend = url.split(":", 1)[0].split("+")[0]
+    print(
+        f"\n{len(parent):,} units under {args.provinces} provinces, {args.answers:,} answers, "
+        f"{backend}; medians of {args.runs} runs:"
+    )
+    print(f"  {'':22} {'period':14} {'service':>9} {'HTTP':>9} {'GROUP BY':>10} {'speed-up':>9}")
+    for label, name, service, http, _, slow in table:
+        print(
+            f"  {label:22} {name:14} {service:7.1f}ms {http:7.1f}ms {slow:8.0f}ms "
+            f"{slow / service:8.0f}x"
+        )
+    for label in dict.fromkeys(row[0] for row in table):
+        year, month = (row[2] for row in table if row[0] == label)
+        print(f"  {label}: month to date / year = {month / year:.2f} (target <= 1.2)")
+    print(
+        "  targets: national <= 100 ms, province <= 20 ms (service); the figures from the "
+        "rollups and from the raw answers are identical"
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
