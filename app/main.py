@@ -29,6 +29,7 @@ from app.core.memory import settle_heap
 from app.core.templates import STATIC_DIR
 from app.dashboards.cache import FiguresCache
 from app.dashboards.live import BallotWatch
+from app.dashboards.push import Fragments, on_arrival
 from app.dashboards.router import router as dashboards_router
 from app.docs import router as docs_router
 from app.exports.router import router as exports_api
@@ -203,8 +204,9 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.state.catalog = catalog
     app.state.settings = settings
     app.state.figures_cache = FiguresCache()
+    app.state.fragments = Fragments()
     app.state.ballot_watch = BallotWatch(
-        get_engine(), on_arrival=app.state.figures_cache.invalidate
+        get_engine(), on_arrival=on_arrival(app.state.figures_cache, app.state.fragments)
     )
     app.state.live_stream_seconds = settings.live_stream_seconds
     app.state.ballot_watch.max_streams = settings.max_streams

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from app.auth.deps import CurrentUser
-from app.auth.scope import require_office
+from app.auth.scope import can_inspect, require_office
+from app.core.db import get_engine
 from app.core.deps import CatalogDep, SessionDep, SettingsDep
 from app.core.params import FromDay, ToDay
 from app.core.routing import TransactionRoute
 from app.core.templates import render
-from app.dashboards import views
+from app.dashboards import push, views
 from app.dashboards.live import BallotWatch
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
@@ -30,7 +30,6 @@ router = APIRouter(
 
 PeriodQuery = Annotated[Unit, Query(alias="period")]
 Survey = Annotated[str | None, Query(max_length=64)]
-KEEPALIVE_SECONDS = 15
 
 
 def dashboard_query(
@@ -120,38 +119,44 @@ def units_table(
     return render(request, "dashboards/children.html", context, block="table")
 
 
-def watched_offices(code: str, session: SessionDep, user: CurrentUser) -> set[int]:
-    """The scope check, done before the stream starts (and with the request's session)."""
+View = Annotated[Literal["office", "display"], Query()]
+
+
+def watched(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    query: QueryDep,
+    view: View = "office",
+) -> push.Watched:
+    """The scope check, done before the stream starts (and with the request's session), and
+    what the stream will push."""
     office = get_by_code(session, code)
     require_office(session, user, office)
-    return set(load_tree(session).subtree(office.id or 0))
+    cache = request.app.state.figures_cache
+    key = (office.id, query.unit, query.start, query.end, query.survey, view, can_inspect(user))
+    return push.Watched(
+        offices=frozenset(load_tree(session).subtree(office.id or 0)),
+        key=(*key, query.min_responses),
+        render=partial(views.fragment, get_engine(), catalog, user, code, query, view, cache),
+    )
 
 
 @router.get("/{code}/events")
 async def office_events(
-    request: Request, watched: Annotated[set[int], Depends(watched_offices)]
+    request: Request, watching: Annotated[push.Watched, Depends(watched)]
 ) -> StreamingResponse:
-    """Server-sent events: ``ballot`` whenever the office's sub-tree stores a ballot. The stream
-    ends after a while; the browser's EventSource reconnects by itself."""
+    """Server-sent events: ``figures`` (the new figures block) after the office's sub-tree
+    stores ballots, at most once a second. The stream ends after a while; the browser's
+    EventSource reconnects by itself."""
     watch: BallotWatch = request.app.state.ballot_watch
-    seconds: float = request.app.state.live_stream_seconds
     watch.admit()
-
-    async def stream() -> AsyncIterator[str]:
-        deadline = asyncio.get_running_loop().time() + seconds
-        async with watch.subscribe() as queue:
-            yield "retry: 2000\n\n"
-            while (left := deadline - asyncio.get_running_loop().time()) > 0:
-                try:
-                    found = await asyncio.wait_for(queue.get(), min(left, KEEPALIVE_SECONDS))
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if found.offices & watched:
-                    yield "event: ballot\ndata: {}\n\n"
-
     return StreamingResponse(
-        stream(),
+        push.stream(
+            watch, request.app.state.fragments, watching, request.app.state.live_stream_seconds
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

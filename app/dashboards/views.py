@@ -7,10 +7,12 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
 from app.core.errors import NotFound
+from app.core.templates import render_string
 from app.dashboards import charts
 from app.dashboards.cache import FiguresCache
 from app.dashboards.service import latest_comments, trend
@@ -106,6 +108,26 @@ def office_page(
         key = (office.id, period, query.survey, query.min_responses, comments)
         shared = cache.get(key, ids, compute)
     return {**shared, "user": user, "may_inspect": can_inspect(user)}
+
+
+VIEWS = {"office": "dashboards/office.html", "display": "dashboards/display.html"}
+
+
+def fragment(
+    engine: Engine,
+    catalog: SurveyCatalog,
+    user: User,
+    code: str,
+    query: Query,
+    view: str,
+    cache: FiguresCache | None,
+) -> str:
+    """The live part of a dashboard or lobby display, as its event stream pushes it: the same
+    figures block its page renders, read in a session of its own (the stream outlives the
+    request's)."""
+    with Session(engine) as session:
+        context = office_page(session, catalog, user, code, query, cache=cache)
+    return render_string(VIEWS[view], {"lang": "vi", **context}, block="figures")
 
 
 def _figures(

@@ -1,5 +1,8 @@
-// Live dashboards: when the server says a ballot arrived, fetch the figures again (htmx) and
-// swap them in. One refresh at a time; events that come in meanwhile cost one more refresh.
+// Live dashboards: the server pushes the new figures block over the stream ("figures", the
+// same block for every screen watching, rendered once) and it is swapped in as it comes.
+// Fetching it (htmx) is only for a reconnection, when ballots may have come in meanwhile, and
+// for "ballot", which the server sends when it could not render the block itself.
+// One refresh at a time; events that come in meanwhile cost one more refresh.
 // A stream the server could not serve (a restart, an overload answered 503, a network cut)
 // closes for good in the browser: reconnect by hand, later each time (with jitter, so a
 // thousand screens do not come back at the same instant), and refresh once on reconnecting,
@@ -19,6 +22,11 @@
     function connect() {
       source = new EventSource(el.dataset.live);
       source.addEventListener("ballot", refresh);
+      source.addEventListener("figures", function (event) {
+        el.innerHTML = event.data;
+        htmx.process(el);
+        el.dataset.updated = String(Date.now());
+      });
       source.addEventListener("open", function () {
         el.dataset.connected = "true";
         wait = 2000;

@@ -45,7 +45,7 @@ def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> 
             with client.stream("GET", "/staff/offices/LIVE.1/events") as stream:
                 for line in stream.iter_lines():
                     ready.set()
-                    if line == "event: ballot":
+                    if line == "event: figures":
                         got.append(time.monotonic())
                         if len(got) == 4:
                             return

@@ -1,0 +1,142 @@
+"""Compute once, push to all: open dashboards and lobby displays get their new figures over the
+stream itself, rendered once per office, period, survey and view, whoever is watching.
+
+A browser that re-fetched its figures on every ballot made the server's work grow with the
+screens (2,000 screens, 20 ballots a second: 40,000 page renders a second). Here a ballot makes
+each stream ask the hub for its fragment; the first asker renders it (in a worker thread, from
+the figures cache) and everyone else watching the same thing gets the same bytes. A stream
+pushes at most once per ``PUSH_EVERY`` seconds, ballots meanwhile folded into the next push.
+
+Which worker's streams hear of a ballot: each worker's ``BallotWatch`` polls the ballot table
+(``app/dashboards/live.py``), so workers and hosts agree through the database they already
+share, with or without Redis; the poll costs the same for one screen or thousands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Hashable
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from app.dashboards.cache import FiguresCache
+from app.dashboards.live import Arrivals, BallotWatch
+
+log = logging.getLogger("hailong.live")
+SECONDS = 2.0  # a fragment is rendered again after this, ballots or not (siblings move ranks)
+PUSH_EVERY = 1.0
+KEEPALIVE_SECONDS = 15
+MAX_ENTRIES = 2_000
+
+
+@dataclass
+class _Entry:
+    event: str
+    offices: frozenset[int]
+    expires: float
+
+
+def sse(event: str, html: str) -> str:
+    """One server-sent event whose data is ``html`` (a line of data per line of text)."""
+    lines = "".join(f"data: {line}\n" for line in html.split("\n"))
+    return f"event: {event}\n{lines}\n"
+
+
+class Fragments:
+    """Rendered figures fragments as ready-to-send events, one per key; used from the event
+    loop only."""
+
+    def __init__(self, seconds: float = SECONDS) -> None:
+        self.seconds = seconds
+        self.rendered = 0  # how many fragments were rendered (tests and metrics)
+        self._entries: dict[Hashable, _Entry] = {}
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+
+    async def event(
+        self, key: Hashable, offices: Collection[int], render: Callable[[], str]
+    ) -> str:
+        found = self._fresh(key)
+        if found is not None:
+            return found.event
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            found = self._fresh(key)  # rendered by the stream we waited behind
+            if found is not None:
+                return found.event
+            html = await anyio.to_thread.run_sync(render)
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            entry = _Entry(
+                sse("figures", html), frozenset(offices), time.monotonic() + self.seconds
+            )
+            self._entries[key] = entry
+            self.rendered += 1
+            return entry.event
+
+    def _fresh(self, key: Hashable) -> _Entry | None:
+        entry = self._entries.get(key)
+        return entry if entry is not None and entry.expires > time.monotonic() else None
+
+    def invalidate(self, offices: Collection[int]) -> None:
+        arrived = frozenset(offices)
+        for key in [k for k, e in list(self._entries.items()) if e.offices & arrived]:
+            del self._entries[key]
+        if len(self._locks) > MAX_ENTRIES:
+            self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+
+
+def on_arrival(cache: FiguresCache, fragments: Fragments) -> Callable[[frozenset[int]], None]:
+    """What the ballot watcher does first when offices got ballots: drop their figures and
+    fragments, so the pushes that follow carry the new ones."""
+
+    def arrived(offices: frozenset[int]) -> None:
+        cache.invalidate(offices)
+        fragments.invalidate(offices)
+
+    return arrived
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What a stream watches, checked before it starts: the sub-tree's offices, the key of what
+    it shows, and how to render that."""
+
+    offices: frozenset[int]
+    key: Hashable
+    render: Callable[[], str]
+
+
+async def stream(
+    watch: BallotWatch, fragments: Fragments, watched: Watched, seconds: float
+) -> AsyncIterator[str]:
+    """The events of one screen until ``seconds`` have passed (the browser reconnects)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    async with watch.subscribe() as queue:
+        yield "retry: 2000\n\n"
+        dirty, last = False, 0.0
+        while (left := deadline - loop.time()) > 0:
+            wait = max(0.0, last + PUSH_EVERY - loop.time()) if dirty else KEEPALIVE_SECONDS
+            found: Arrivals | None = None
+            try:
+                found = await asyncio.wait_for(queue.get(), min(left, wait))
+            except TimeoutError:
+                if not dirty:
+                    yield ": keep-alive\n\n"
+                    continue
+            if found is not None and found.offices & watched.offices:
+                dirty = True
+            if dirty and loop.time() >= last + PUSH_EVERY:
+                dirty, last = False, loop.time()
+                yield await _figures(fragments, watched)
+
+
+async def _figures(fragments: Fragments, watched: Watched) -> str:
+    try:
+        return await fragments.event(watched.key, watched.offices, watched.render)
+    except Exception:  # the database restarting: the browser fetches the figures itself
+        log.exception("rendering a live fragment failed")
+        return "event: ballot\ndata: {}\n\n"

@@ -1,0 +1,334 @@
+"""Thousands of open live screens: what they cost the server, and whether ballots still go
+through as fast as with none open.
+
+    python bench/live.py [--screens 200,1000,2000] [--rates 5,20] [--workers 1,2]
+                         [--seconds 15] [--database-url URL]
+
+Each screen behaves as a browser's dashboard does (static/js/live.js): it holds the office's
+event stream open and takes the figures the server pushes; half watch a unit, half its
+province. Screens run in load-generator processes of their own (raw sockets, 1,000 each), the
+ballots come from another thread at a steady rate to the unit, through the JSON API. Measured
+per phase: the event latency (from a ballot's acknowledgement to each screen's next pushed
+figures), the server's CPU (its processes' user + system time, in % of one core), and the
+ballots' latency against the same ballots with no screen open (the baseline, same run).
+Targets: event p99 <= 2 s at 2,000 screens, ballot p99 with 2,000 screens within 1.5x of the
+ballot p99 with none, server CPU at 2,000 screens <= 2x that at 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+PER_PROCESS = 1000
+CRITERIA = (
+    "polite",
+    "attentive",
+    "answers_fully",
+    "guides_thoroughly",
+    "easy_to_understand",
+    "complies",
+)
+MARK = b"event: figures"
+
+
+# --- the screens' processes ------------------------------------------------------------------
+
+
+async def _screen(port: int, path: str, cookie: str, times: list[float], ready: Any) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
+    await writer.drain()
+    status = await reader.readline()
+    if b" 200 " not in status:
+        raise SystemExit(f"stream refused: {status!r}")
+    ready()
+    tail = b""
+    while chunk := await reader.read(65536):
+        data = tail + chunk
+        now = time.monotonic()
+        times.extend(now for _ in range(data.count(MARK)))
+        tail = data[-len(MARK) + 1 :]  # a mark split across reads is counted once, later
+
+
+async def _screens(port: int, paths: list[str], cookie: str) -> None:
+    times: list[list[float]] = [[] for _ in paths]
+    connected = 0
+
+    def ready() -> None:
+        nonlocal connected
+        connected += 1
+        if connected == len(paths):
+            print("ready", flush=True)
+
+    tasks = []
+    for i, path in enumerate(paths):
+        tasks.append(asyncio.create_task(_screen(port, path, cookie, times[i], ready)))
+        if i % 50 == 49:
+            await asyncio.sleep(0.05)  # as screens come on over a morning, not all at once
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    for task in tasks:
+        task.cancel()
+    print(json.dumps(times), flush=True)
+
+
+# --- the conductor ---------------------------------------------------------------------------
+
+
+def _prepare(url: str) -> None:
+    from sqlmodel import Session
+
+    from app.auth.service import create_user
+    from app.core.config import Settings
+    from app.core.db import build_engine
+    from app.core.migrate import upgrade
+    from app.models import OfficeCreate, UserCreate
+    from app.offices.service import create_office
+    from app.surveys.catalog import load_catalog
+    from app.surveys.service import register_catalog
+    from bench.serving import reset_schema
+
+    reset_schema(url)
+    upgrade(url)
+    engine = build_engine(url, pool_size=1)
+    catalog = load_catalog(Settings().surveys_dir, "cong-chuc")
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        create_office(session, OfficeCreate(code="LV", name="Tỉnh", kind="province"), catalog)
+        for n in range(20):
+            office = OfficeCreate(code=f"LV.{n}", name=f"Bộ phận một cửa {n}", parent="LV")
+            create_office(session, office, catalog)
+        create_user(
+            session,
+            UserCreate.model_construct(
+                username="bench.xem", role="inspector", office="LV", password="mat-khau-dai-1"
+            ),
+        )
+        session.commit()
+    engine.dispose()
+
+
+def _cookie(base: str) -> str:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        page = client.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        form = {"username": "bench.xem", "password": "mat-khau-dai-1", "csrf": csrf}
+        assert client.post("/login", data=form).status_code == 303
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system time of the server and its worker processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _ballots(base: str, rate: float, seconds: float) -> tuple[list[float], list[float]]:
+    """Ballots to the unit at ``rate`` a second: their latencies and acknowledgement times."""
+    latencies, acknowledged = [], []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        start = time.monotonic()
+        for n in range(int(rate * seconds)):
+            time.sleep(max(0.0, start + n / rate - time.monotonic()))
+            sent = time.monotonic()
+            response = client.post(
+                "/api/v1/offices/LV.0/responses",
+                json={"answers": dict.fromkeys(CRITERIA, 4 + n % 2)},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            done = time.monotonic()
+            if response.status_code != 201:
+                raise SystemExit(f"ballot refused: {response.status_code} {response.text[:200]}")
+            latencies.append(done - sent)
+            acknowledged.append(done)
+    return latencies, acknowledged
+
+
+def _event_latencies(screens: list[list[float]], acknowledged: list[float]) -> list[float]:
+    out = []
+    for times in screens:
+        i = 0
+        for at in acknowledged:
+            while i < len(times) and times[i] < at:
+                i += 1
+            if i < len(times):
+                out.append(times[i] - at)
+    return out
+
+
+def _p(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else 0.0
+
+
+def _phase(base: str, pid: int, rate: float, seconds: float) -> dict[str, Any]:
+    before, started = _cpu_seconds(pid), time.monotonic()
+    latencies, acknowledged = _ballots(base, rate, seconds)
+    time.sleep(2.5)  # the last ballots' pushes
+    cpu = (_cpu_seconds(pid) - before) / (time.monotonic() - started) * 100
+    return {"latencies": latencies, "acknowledged": acknowledged, "cpu": cpu}
+
+
+def _open_screens(port: int, cookie: str, count: int, query: str) -> list[subprocess.Popen]:
+    paths = [f"/staff/offices/{'LV.0' if i % 2 else 'LV'}/events?{query}" for i in range(count)]
+    procs = []
+    for at in range(0, count, PER_PROCESS):
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--screens-of", str(port), cookie],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(paths[at : at + PER_PROCESS]) + "\n")
+        proc.stdin.flush()
+        procs.append(proc)
+    for proc in procs:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise SystemExit("the screens did not connect")
+    return procs
+
+
+def _close_screens(procs: list[subprocess.Popen]) -> list[list[float]]:
+    times: list[list[float]] = []
+    for proc in procs:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        times += json.loads(proc.stdout.readline())
+        proc.wait()
+    return times
+
+
+def run(url: str, workers: int, screens: list[int], rates: list[float], seconds: float) -> list:
+    from bench.serving import free_port, start
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "HAILONG_DATABASE_URL": url,
+        "HAILONG_PUBLIC_URL": base,
+        "HAILONG_ENV": "development",
+        "HAILONG_LIVE_STREAM_SECONDS": "3600",
+        "HAILONG_LIMIT_DEVICE": "1000000 per minute",
+        "HAILONG_LIMIT_ADDRESS": "1000000 per minute",
+        "HAILONG_OPENING_HOURS": "T2-CN 00:00-24:00",
+        "HAILONG_MAX_STREAMS": "10000",
+    }
+    server = start(["--factory", "app.main:create_app", "--workers", str(workers)], port, env)
+    rows = []
+    try:
+        for _ in range(100):
+            with __import__("contextlib").suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        cookie = _cookie(base)
+        for rate in rates:
+            _ballots(base, rate, 2)  # warm up
+            none = _phase(base, server.pid, rate, seconds)
+            rows.append((workers, 0, rate, [], none, none))
+        for count in screens:
+            procs = _open_screens(port, cookie, count, "period=month")
+            time.sleep(3)
+            phases = [(rate, _phase(base, server.pid, rate, seconds)) for rate in rates]
+            times = _close_screens(procs)
+            for rate, phase in phases:
+                events = _event_latencies(times, phase["acknowledged"])
+                baseline = next(
+                    r[4] for r in rows if r[0] == workers and r[1] == 0 and r[2] == rate
+                )
+                rows.append((workers, count, rate, events, phase, baseline))
+                print(_line(rows[-1]), flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+    return rows
+
+
+def _line(row: tuple) -> str:
+    workers, count, rate, events, phase, baseline = row
+    ballots, none = phase["latencies"], baseline["latencies"]
+    return (
+        f"  {workers:>7} {count:>7} {rate:>6.0f}/s "
+        f"{_p(events, 50) * 1000:>8.0f} {_p(events, 99) * 1000:>8.0f} "
+        f"{phase['cpu']:>6.0f}% {_p(ballots, 50) * 1000:>8.1f} {_p(ballots, 99) * 1000:>8.1f} "
+        f"{_p(ballots, 99) / max(_p(none, 99), 1e-9):>7.2f}x"
+    )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--screens-of":
+        paths = json.loads(sys.stdin.readline())
+        asyncio.run(_screens(int(sys.argv[2]), paths, sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--screens", default="200,1000,2000")
+    parser.add_argument("--rates", default="5,20")
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-live-')}/l.db"
+    screens = [int(s) for s in args.screens.split(",")]
+    rates = [float(r) for r in args.rates.split(",")]
+    header = (
+        f"  {'workers':>7} {'screens':>7} {'ballots':>8} {'ev p50':>8} {'ev p99':>8} "
+        f"{'CPU':>7} {'bal p50':>8} {'bal p99':>8} {'vs none':>8}   (ms)"
+    )
+    print(header, flush=True)
+    rows = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        _prepare(url)
+        rows += run(url, workers, screens, rates, args.seconds)
+    backend = url.split(":", 1)[0].split("+")[0]
+    print(f"\nlive screens, {backend}, {args.seconds:.0f} s per phase (ms; CPU in % of one core):")
+    print(header)
+    for row in rows:
+        if row[1]:
+            print(_line(row))
+    print("  targets: event p99 <= 2000 ms at 2,000 screens; ballot p99 within 1.5x of none;")
+    for workers in dict.fromkeys(r[0] for r in rows):
+        for rate in rates:
+            cpu = {r[1]: r[4]["cpu"] for r in rows if r[0] == workers and r[2] == rate}
+            if min(screens) in cpu and max(screens) in cpu and cpu[min(screens)]:
+                print(
+                    f"  {workers} worker(s), {rate:.0f} ballots/s: CPU at {max(screens)} screens"
+                    f" / at {min(screens)} = {cpu[max(screens)] / cpu[min(screens)]:.2f}"
+                    " (target <= 2)"
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Compute once, push to all: a hundred screens watching one office cost one rendering of its
+figures per round of ballots, and each gets the same fragment, at most once a second."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+from app.dashboards.live import Arrivals, BallotWatch
+from app.dashboards.push import Fragments, Watched, sse, stream
+from tests.dashboards.test_many_screens import _in_thread
+
+SCREENS = 100
+
+
+class _Watch(BallotWatch):
+    """A watcher whose poll finds nothing: the test tells the screens of ballots itself."""
+
+    def _poll(self) -> Arrivals:
+        return Arrivals()
+
+
+def _render_counter() -> tuple[list[int], Any]:
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    def render() -> str:
+        with lock:
+            calls.append(1)
+        time.sleep(0.05)  # a real rendering takes a while: screens asking meanwhile must wait
+        return f"<p>Phiếu đã nhận: {len(calls)}</p>\n<p>dòng hai</p>"
+
+    return calls, render
+
+
+async def _screens(rounds: int) -> tuple[list[list[str]], int, int]:
+    watch = _Watch(engine=None, interval=3600)  # type: ignore[arg-type]
+    fragments = Fragments()
+    calls, render = _render_counter()
+    watched = Watched(offices=frozenset({7, 8}), key=("office", 7), render=render)
+    seen: list[list[str]] = [[] for _ in range(SCREENS)]
+
+    async def screen(i: int) -> None:
+        async for event in stream(watch, fragments, watched, seconds=rounds * 1.2 + 1):
+            if event.startswith("event: figures"):
+                seen[i].append(event)
+
+    tasks = [asyncio.create_task(screen(i)) for i in range(SCREENS)]
+    await asyncio.sleep(0.2)
+    for _ in range(rounds):
+        # Several polls' worth of ballots, for the office and for one outside the sub-tree.
+        for offices in ({8}, {99}, {7}):
+            fragments.invalidate(offices)
+            for queue in list(watch._subscribers):
+                queue.put_nowait(Arrivals(frozenset(offices)))
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.1)
+    await asyncio.gather(*tasks)
+    return seen, len(calls), fragments.rendered
+
+
+def test_a_hundred_screens_cost_one_rendering_per_round() -> None:
+    seen, calls, rendered = _in_thread(_screens(rounds=3))
+    assert calls == rendered
+    # One screen or a hundred: at most one rendering per round of ballots.
+    assert 3 <= rendered <= 3 * 2
+    for events in seen:
+        assert 3 <= len(events) <= 3 * 2  # folded: several ballots, one push a second at most
+    assert len({tuple(events) for events in seen}) == 1  # every screen got the same bytes
+
+
+def test_a_fragment_is_one_event_however_many_lines() -> None:
+    event = sse("figures", "<p>a</p>\n<p>b</p>")
+    assert event == "event: figures\ndata: <p>a</p>\ndata: <p>b</p>\n\n"
