@@ -9,9 +9,9 @@ _settled = False
 # live streams keep hundreds of thousands of objects alive; each young collection promotes the
 # few that survive it, and every few promotions may start a full collection, which walks all of
 # the streams' objects. Fewer, larger young collections promote far less (most objects of a
-# request or a push die within it). Measured with 2,000 streams pushed 20 times a second on one
-# event loop for 17 s: default thresholds, 12 full collections of up to 176 ms (1.7 s paused in
-# all); these, no full collection, 0.26 s paused in all, the longest pause 29 ms.
+# request or a push die within it). ``bench/streams_gc.py`` (2,000 streams pushed 20 times a
+# second for 15 s): default thresholds, 12–15 full collections, the longest 176–271 ms, 1.7–3.3 s
+# paused in all; these, no full collection, 0.17x the time paused, the longest 29–138 ms.
 THRESHOLDS = (20_000, 20, 10)
 
 
