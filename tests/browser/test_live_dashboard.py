@@ -39,3 +39,46 @@ def test_dashboard_updates_without_reload(browser, live_server: LiveServer) -> N
     assert navigations == []  # no reload
     citizen.close()
     desk.close()
+
+
+def _signed_in_dashboard(browser, base: str, office: str):  # type: ignore[no-untyped-def]
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = desk.new_page()
+    page.goto(f"{base}/staff/offices/{office}?period=day")
+    page.get_by_label("Tên đăng nhập").fill("thanhtra")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{base}/staff/offices/{office}?period=day")
+    expect(page.locator("#figures[data-connected=true]")).to_have_count(1)
+    return desk, page
+
+
+def test_two_dashboards_of_one_office_show_each_ballot_once(  # type: ignore[no-untyped-def]
+    browser, live_server: LiveServer
+) -> None:
+    office = "E2E.15"
+    screens = [_signed_in_dashboard(browser, live_server.url, office) for _ in range(2)]
+    fetched: list[str] = []
+    for _, page in screens:
+        expect(page.locator("[data-ballots]")).to_have_text("0")
+        # After the page has loaded, its figures come over the stream: no fetching them again.
+        page.on(
+            "request", lambda r: fetched.append(r.url) if r.resource_type != "eventsource" else None
+        )
+
+    citizen = phone(browser)
+    form = citizen.new_page()
+    for n in (1, 2, 3):
+        form.goto(f"{live_server.url}/s/{office}?new=1")
+        answer_all(form, "Hài lòng")
+        form.locator("#comment").fill(f"Góp ý lần {n}: nhanh gọn")
+        form.get_by_role("button", name="Gửi đánh giá").click()
+        form.get_by_role("heading", name="Cảm ơn Ông/Bà đã đánh giá!").wait_for()
+        for _, page in screens:
+            expect(page.locator("[data-ballots]")).to_have_text(str(n), timeout=3000)
+            for seen in range(1, n + 1):
+                expect(page.get_by_text(f"Góp ý lần {seen}: nhanh gọn")).to_have_count(1)
+    assert [f for f in fetched if not f.startswith("eventsource ")] == []
+    citizen.close()
+    for desk, _ in screens:
+        desk.close()
