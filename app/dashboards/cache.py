@@ -82,5 +82,14 @@ def forget(request: Any, session: Any, offices: Collection[int]) -> None:
     if cache is None:
         return
     ids = list(offices)
-    cache.invalidate(ids)
-    event.listen(session, "after_commit", lambda _: cache.invalidate(ids), once=True)
+    # The live screens' rendered fragments too (app/dashboards/push.py): their next push
+    # must not be the one from before the decision.
+    fragments = getattr(request.app.state, "fragments", None)
+
+    def drop(_: Any = None) -> None:
+        cache.invalidate(ids)
+        if fragments is not None:
+            fragments.invalidate(ids)
+
+    drop()
+    event.listen(session, "after_commit", drop, once=True)
