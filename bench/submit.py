@@ -84,7 +84,12 @@ def prepare(url: str, env: dict[str, str]) -> None:
 
     reset_schema(url)
     cli("migrate")
-    cli("office", "add", OFFICE, "Bộ phận một cửa (benchmark)")
+    # A unit where units are: under a province, under the nation (its ballots count in both).
+    cli("office", "add", "BENCH-VN", "Cả nước (benchmark)", "--kind", "other")
+    cli(
+        "office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province", "--parent", "BENCH-VN"
+    )
+    cli("office", "add", OFFICE, "Bộ phận một cửa (benchmark)", "--parent", "BENCH-P")
 
 
 def office_id(url: str) -> int:
