@@ -121,6 +121,7 @@ class GZipPages:
             scope["type"] == "http"
             and scope["method"] in ("GET", "HEAD")
             and not scope["path"].startswith("/api/v1/exports/")
+            and not scope["path"].endswith("/events")  # live streams: nothing to compress
         ):
             await self.gzip(scope, receive, send)
         else:

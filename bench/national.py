@@ -88,6 +88,22 @@ def prepare(url: str, provinces: int, units: int) -> tuple[Any, Any, dict[int, i
     return engine, catalog, parent
 
 
+def reuse(url: str) -> tuple[Any, Any, dict[int, int]]:
+    engine = build_engine(url, pool_size=2)
+    catalog = load_catalog(Settings().surveys_dir, SURVEY)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM api_token"))
+        conn.execute(sa.text("DELETE FROM login_session"))
+        conn.execute(sa.text("DELETE FROM app_user WHERE username = 'bench.thanhtra'"))
+        rows = conn.execute(
+            sa.text(
+                "SELECT u.id, u.parent_id FROM office u JOIN office p ON p.id = u.parent_id "
+                "WHERE p.parent_id IS NOT NULL"
+            )
+        ).all()
+    return engine, catalog, {int(unit): int(province) for unit, province in rows}
+
+
 def generate(engine: Any, catalog: Any, parent: dict[int, int], answers: int, seed: int) -> None:
     keys = [q.key for q in catalog.get(SURVEY).questions]
     shared = catalog.criteria_of(SURVEY)
@@ -250,11 +266,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--answers", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--database-url", help="default: a fresh SQLite file; emptied first")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the data an earlier run left in the database"
+    )
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-nat-')}/n.db"
     started = time.perf_counter()
-    engine, catalog, parent = prepare(url, args.provinces, args.units)
-    generate(engine, catalog, parent, args.answers, seed=11)
+    if args.reuse:
+        engine, catalog, parent = reuse(url)
+    else:
+        engine, catalog, parent = prepare(url, args.provinces, args.units)
+        generate(engine, catalog, parent, args.answers, seed=11)
     print(
         f"generated {len(parent):,} units, {args.answers:,} answers in "
         f"{time.perf_counter() - started:.0f} s",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Hashable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from app.dashboards.live import Arrivals, BallotWatch
 log = logging.getLogger("hailong.live")
 SECONDS = 2.0  # a fragment is rendered again after this, ballots or not (siblings move ranks)
 PUSH_EVERY = 1.0
+SPREAD = 0.5
 KEEPALIVE_SECONDS = 15
 MAX_ENTRIES = 2_000
 
@@ -112,25 +114,33 @@ class Watched:
 async def stream(
     watch: BallotWatch, fragments: Fragments, watched: Watched, seconds: float
 ) -> AsyncIterator[str]:
-    """The events of one screen until ``seconds`` have passed (the browser reconnects)."""
+    """The events of one screen until ``seconds`` have passed (the browser reconnects).
+
+    Each stream waits its own fixed fraction of ``SPREAD`` after a ballot before pushing: two
+    thousand screens writing in the same turn of the event loop held a ballot's answer back by
+    a hundred milliseconds and more; spread over half a second, ballots slip in between."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
+    phase = random.random() * SPREAD
     async with watch.subscribe() as queue:
         yield "retry: 2000\n\n"
-        dirty, last = False, 0.0
+        due: float | None = None  # when the next push goes out, if one is owed
+        last = -PUSH_EVERY
         while (left := deadline - loop.time()) > 0:
-            wait = max(0.0, last + PUSH_EVERY - loop.time()) if dirty else KEEPALIVE_SECONDS
+            wait = KEEPALIVE_SECONDS if due is None else max(0.0, due - loop.time())
             found: Arrivals | None = None
             try:
-                found = await asyncio.wait_for(queue.get(), min(left, wait))
+                # asyncio.timeout, not wait_for: no task made per wait, with thousands waiting.
+                async with asyncio.timeout(min(left, wait)):
+                    found = await queue.get()
             except TimeoutError:
-                if not dirty:
+                if due is None:
                     yield ": keep-alive\n\n"
                     continue
-            if found is not None and found.offices & watched.offices:
-                dirty = True
-            if dirty and loop.time() >= last + PUSH_EVERY:
-                dirty, last = False, loop.time()
+            if found is not None and due is None and found.offices & watched.offices:
+                due = max(last + PUSH_EVERY, loop.time() + phase)
+            if due is not None and loop.time() >= due:
+                due, last = None, loop.time()
                 yield await _figures(fragments, watched)
 
 
