@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 
 from app.dashboards.cache import FiguresCache
-from app.dashboards.live import Arrivals, BallotWatch
+from app.dashboards.live import BallotWatch
 
 log = logging.getLogger("hailong.live")
 SECONDS = 2.0  # a fragment is rendered again after this, ballots or not (siblings move ranks)
@@ -34,17 +34,22 @@ KEEPALIVE_SECONDS = 15
 MAX_ENTRIES = 2_000
 
 
+RETRY = b"retry: 2000\n\n"
+KEEPALIVE = b": keep-alive\n\n"
+
+
 @dataclass
 class _Entry:
-    event: str
+    event: bytes
     offices: frozenset[int]
     expires: float
 
 
-def sse(event: str, html: str) -> str:
-    """One server-sent event whose data is ``html`` (a line of data per line of text)."""
+def sse(event: str, html: str) -> bytes:
+    """One server-sent event whose data is ``html`` (a line of data per line of text), encoded
+    once for every stream that sends it."""
     lines = "".join(f"data: {line}\n" for line in html.split("\n"))
-    return f"event: {event}\n{lines}\n"
+    return f"event: {event}\n{lines}\n".encode()
 
 
 class Fragments:
@@ -59,7 +64,7 @@ class Fragments:
 
     async def event(
         self, key: Hashable, offices: Collection[int], render: Callable[[], str]
-    ) -> str:
+    ) -> bytes:
         found = self._fresh(key)
         if found is not None:
             return found.event
@@ -113,7 +118,7 @@ class Watched:
 
 async def stream(
     watch: BallotWatch, fragments: Fragments, watched: Watched, seconds: float
-) -> AsyncIterator[str]:
+) -> AsyncIterator[bytes]:
     """The events of one screen until ``seconds`` have passed (the browser reconnects).
 
     Each stream waits its own fixed fraction of ``SPREAD`` after a ballot before pushing: two
@@ -123,30 +128,35 @@ async def stream(
     deadline = loop.time() + seconds
     phase = random.random() * SPREAD
     async with watch.subscribe() as queue:
-        yield "retry: 2000\n\n"
-        due: float | None = None  # when the next push goes out, if one is owed
-        last = -PUSH_EVERY
+        yield RETRY
+        last = sent = loop.time() - PUSH_EVERY
         while (left := deadline - loop.time()) > 0:
-            wait = KEEPALIVE_SECONDS if due is None else max(0.0, due - loop.time())
-            found: Arrivals | None = None
+            quiet = sent + KEEPALIVE_SECONDS - loop.time()  # a comment keeps proxies patient
+            if quiet <= 0:
+                yield KEEPALIVE
+                sent = loop.time()
+                continue
             try:
                 # asyncio.timeout, not wait_for: no task made per wait, with thousands waiting.
-                async with asyncio.timeout(min(left, wait)):
+                async with asyncio.timeout(min(left, quiet)):
                     found = await queue.get()
             except TimeoutError:
-                if due is None:
-                    yield ": keep-alive\n\n"
-                    continue
-            if found is not None and due is None and found.offices & watched.offices:
-                due = max(last + PUSH_EVERY, loop.time() + phase)
-            if due is not None and loop.time() >= due:
-                due, last = None, loop.time()
-                yield await _figures(fragments, watched)
+                continue
+            if not found.offices & watched.offices:
+                continue
+            # A push is owed: sleep until it is due (not woken by every poll meanwhile), then
+            # take what arrived in between as covered by it.
+            due = max(last + PUSH_EVERY, loop.time() + phase)
+            await asyncio.sleep(min(due - loop.time(), max(0.0, deadline - loop.time())))
+            while not queue.empty():
+                queue.get_nowait()
+            last = sent = loop.time()
+            yield await _figures(fragments, watched)
 
 
-async def _figures(fragments: Fragments, watched: Watched) -> str:
+async def _figures(fragments: Fragments, watched: Watched) -> bytes:
     try:
         return await fragments.event(watched.key, watched.offices, watched.render)
     except Exception:  # the database restarting: the browser fetches the figures itself
         log.exception("rendering a live fragment failed")
-        return "event: ballot\ndata: {}\n\n"
+        return b"event: ballot\ndata: {}\n\n"

@@ -35,16 +35,16 @@ def _render_counter() -> tuple[list[int], Any]:
     return calls, render
 
 
-async def _screens(rounds: int) -> tuple[list[list[str]], int, int]:
+async def _screens(rounds: int) -> tuple[list[list[bytes]], int, int]:
     watch = _Watch(engine=None, interval=3600)  # type: ignore[arg-type]
     fragments = Fragments()
     calls, render = _render_counter()
     watched = Watched(offices=frozenset({7, 8}), key=("office", 7), render=render)
-    seen: list[list[str]] = [[] for _ in range(SCREENS)]
+    seen: list[list[bytes]] = [[] for _ in range(SCREENS)]
 
     async def screen(i: int) -> None:
         async for event in stream(watch, fragments, watched, seconds=rounds * 1.2 + 1):
-            if event.startswith("event: figures"):
+            if event.startswith(b"event: figures"):
                 seen[i].append(event)
 
     tasks = [asyncio.create_task(screen(i)) for i in range(SCREENS)]
@@ -75,4 +75,4 @@ def test_a_hundred_screens_cost_one_rendering_per_round() -> None:
 
 def test_a_fragment_is_one_event_however_many_lines() -> None:
     event = sse("figures", "<p>a</p>\n<p>b</p>")
-    assert event == "event: figures\ndata: <p>a</p>\ndata: <p>b</p>\n\n"
+    assert event == b"event: figures\ndata: <p>a</p>\ndata: <p>b</p>\n\n"
