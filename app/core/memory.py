@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import sys
 
 _settled = False
 # The young generation is collected after 20,000 allocations instead of 700. Thousands of open
@@ -14,7 +13,6 @@ _settled = False
 # second for 15 s): default thresholds, 12–15 full collections, the longest 176–271 ms, 1.7–3.3 s
 # paused in all; these, no full collection, 0.17x the time paused, the longest 29–138 ms.
 THRESHOLDS = (20_000, 20, 10)
-SWITCH_INTERVAL = 0.001
 
 
 def settle_heap() -> None:
@@ -34,7 +32,3 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)
-    # The event loop shares the interpreter with worker threads that compute (figures for the
-    # live screens, the ballot writer's batches): a thread holding the GIL keeps it up to the
-    # switch interval, and a ballot's answer crosses threads several times. 1 ms, not 5.
-    sys.setswitchinterval(SWITCH_INTERVAL)
