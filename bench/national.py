@@ -278,8 +278,8 @@ def main(argv: list[str]) -> None:
         engine, catalog, parent = prepare(url, args.provinces, args.units)
         generate(engine, catalog, parent, args.answers, seed=11)
     print(
-        f"generated {len(parent):,} units, {args.answers:,} answers in "
-        f"{time.perf_counter() - started:.0f} s",
+        f"{'reused' if args.reuse else 'generated'} {len(parent):,} units, "
+        f"{args.answers:,} answers in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
     settle_heap()
