@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import random
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from app.integrity import chain  # noqa: E402
 from app.models import Office, UserCreate  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
-from bench.serving import free_port, reset_schema, start  # noqa: E402
+from bench.serving import app_env, free_port, reset_schema, start  # noqa: E402
 
 SURVEY = "cong-chuc"
 FIRST_DAY = date.today() - timedelta(days=365)
@@ -285,12 +284,7 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "HAILONG_DATABASE_URL": url,
-        "HAILONG_PUBLIC_URL": base,
-        "HAILONG_ENV": "development",
-    }
+    env = app_env(url, base)
     server = start(["--factory", "app.main:create_app", "--workers", "1"], port, env)
     failed = False
     try:

@@ -37,14 +37,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 PER_PROCESS = 1000
-CRITERIA = (
-    "polite",
-    "attentive",
-    "answers_fully",
-    "guides_thoroughly",
-    "easy_to_understand",
-    "complies",
-)
+
 MARK = b"event: figures"
 
 
@@ -154,6 +147,11 @@ def _cpu_seconds(pid: int) -> float:
 
 def _ballots(base: str, rate: float, seconds: float) -> tuple[list[float], list[float]]:
     """Ballots to the unit at ``rate`` a second: their latencies and acknowledgement times."""
+    from app.core.config import Settings
+    from app.surveys.catalog import load_catalog
+
+    survey = load_catalog(Settings().surveys_dir, "cong-chuc").get("cong-chuc")
+    keys = [q.key for q in survey.questions]
     latencies, acknowledged = [], []
     with httpx.Client(base_url=base, timeout=60) as client:
         start = time.monotonic()
@@ -162,7 +160,7 @@ def _ballots(base: str, rate: float, seconds: float) -> tuple[list[float], list[
             sent = time.monotonic()
             response = client.post(
                 "/api/v1/offices/LV.0/responses",
-                json={"answers": dict.fromkeys(CRITERIA, 4 + n % 2)},
+                json={"answers": dict.fromkeys(keys, 4 + n % 2)},
                 headers={"Idempotency-Key": uuid.uuid4().hex},
             )
             done = time.monotonic()
@@ -231,21 +229,17 @@ def _close_screens(procs: list[subprocess.Popen]) -> list[list[float]]:
 
 
 def run(url: str, workers: int, screens: list[int], rates: list[float], seconds: float) -> list:
-    from bench.serving import free_port, start
+    from bench.serving import UNLIMITED, app_env, free_port, start
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "HAILONG_DATABASE_URL": url,
-        "HAILONG_PUBLIC_URL": base,
-        "HAILONG_ENV": "development",
-        "HAILONG_LIVE_STREAM_SECONDS": "3600",
-        "HAILONG_LIMIT_DEVICE": "1000000 per minute",
-        "HAILONG_LIMIT_ADDRESS": "1000000 per minute",
-        "HAILONG_OPENING_HOURS": "T2-CN 00:00-24:00",
-        "HAILONG_MAX_STREAMS": "10000",
-    }
+    env = app_env(
+        url,
+        base,
+        **UNLIMITED,
+        HAILONG_LIVE_STREAM_SECONDS="3600",
+        HAILONG_MAX_STREAMS="10000",
+    )
     server = start(["--factory", "app.main:create_app", "--workers", str(workers)], port, env)
     rows = []
     try:

@@ -17,7 +17,6 @@ Targets: national ranking <= 100 ms, province <= 20 ms (service), the month to d
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -47,7 +46,7 @@ from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
 from bench.dashboard import SURVEY, THREE_LEVELS, _digest, _params  # noqa: E402
 from bench.export import _copy, inspector_token  # noqa: E402
-from bench.serving import free_port, reset_schema, start  # noqa: E402
+from bench.serving import app_env, free_port, reset_schema, start  # noqa: E402
 
 NATION = "VN"
 
@@ -289,12 +288,7 @@ def main(argv: list[str]) -> None:
     token = inspector_token(engine)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "HAILONG_DATABASE_URL": url,
-        "HAILONG_PUBLIC_URL": base,
-        "HAILONG_ENV": "development",
-    }
+    env = app_env(url, base)
     server = start(["--factory", "app.main:create_app", "--workers", "1"], port, env)
     table = []
     try:

@@ -3,6 +3,7 @@ process."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -22,6 +23,23 @@ def reset_schema(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
+
+
+# What the benchmarks' servers run with besides the database: limits out of the way (one load
+# generator is one address; the limits' cost is still measured) and open at any hour.
+UNLIMITED = {
+    "HAILONG_LIMIT_DEVICE": "1000000 per minute",
+    "HAILONG_LIMIT_ADDRESS": "1000000 per minute",
+    "HAILONG_OPENING_HOURS": "T2-CN 00:00-24:00",
+}
+
+
+def app_env(url: str, base: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of the app under benchmark: this one's, with its database and URL."""
+    env = {**os.environ, "HAILONG_DATABASE_URL": url, "HAILONG_ENV": "development", **extra}
+    if base is not None:
+        env["HAILONG_PUBLIC_URL"] = base
+    return env
 
 
 def free_port() -> int:

@@ -20,7 +20,6 @@ one-use check the batch already makes.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from app.core.config import Settings  # noqa: E402
 from app.signals.keys import form_stamp  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from bench import loadgen  # noqa: E402
-from bench.serving import free_port, reset_schema, start  # noqa: E402
+from bench.serving import UNLIMITED, app_env, free_port, reset_schema, start  # noqa: E402
 
 # The default survey's questions, as the citizen form posts them.
 _settings = Settings()
@@ -47,14 +46,6 @@ QUESTIONS = [
 ]
 
 OFFICE = "BENCH.H56"
-SIX = [
-    "polite",
-    "attentive",
-    "answers_fully",
-    "guides_thoroughly",
-    "easy_to_understand",
-    "complies",
-]
 
 
 def make_body(office_id: int = 1) -> bytes:
@@ -128,16 +119,7 @@ def main() -> None:
 
     tmp = tempfile.mkdtemp(prefix="hailong-bench-")
     url = args.database_url or f"sqlite:///{tmp}/bench.db"
-    # One load generator is one address: limits out of the way (their cost is still measured).
-    env = {
-        **os.environ,
-        "HAILONG_DATABASE_URL": url,
-        "HAILONG_ENV": "development",
-        "HAILONG_LIMIT_DEVICE": "1000000 per minute",
-        "HAILONG_LIMIT_ADDRESS": "1000000 per minute",
-        # Citizens rate in opening hours; the bench runs at any hour.
-        "HAILONG_OPENING_HOURS": "T2-CN 00:00-24:00",
-    }
+    env = app_env(url, **UNLIMITED)
     prepare(url, env)
     office = office_id(url)
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from app.core.timeutil import VN_TZ
 from app.signals.scan import scan
-from tests.browser.conftest import PASSWORD, LiveServer, phone
+from tests.browser.conftest import LiveServer, phone, signed_in
 from tests.browser.test_citizen_form import answer_all
 
 pytestmark = pytest.mark.browser
@@ -39,13 +39,7 @@ def test_inspector_excludes_a_flagged_cluster(browser, live_server: LiveServer) 
     with live_server.engine.begin() as conn:
         assert scan(conn, since=started).get("same-device") == 5
 
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    page = desk.new_page()
-    page.goto(f"{live_server.url}/staff/offices/{OFFICE}?period=day")
-    page.get_by_label("Tên đăng nhập").fill("thanhtra")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{live_server.url}/staff/offices/{OFFICE}?period=day")
+    desk, page = signed_in(browser, live_server.url, f"/staff/offices/{OFFICE}?period=day")
     expect(page.locator("[data-ballots]")).to_have_text("7")
     expect(page.locator("[data-headline]")).to_have_text("71,4\u00a0%")
     expect(page.locator("[data-flagged]")).to_contain_text("Phiếu nghi vấn chờ đoàn kiểm tra")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, LiveServer, phone
+from tests.browser.conftest import PASSWORD, LiveServer, phone, signed_in
 from tests.browser.test_citizen_form import answer_all
 
 pytestmark = pytest.mark.browser
@@ -41,25 +41,15 @@ def test_dashboard_updates_without_reload(browser, live_server: LiveServer) -> N
     desk.close()
 
 
-def _signed_in_dashboard(browser, base: str, office: str):  # type: ignore[no-untyped-def]
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    page = desk.new_page()
-    page.goto(f"{base}/staff/offices/{office}?period=day")
-    page.get_by_label("Tên đăng nhập").fill("thanhtra")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{base}/staff/offices/{office}?period=day")
-    expect(page.locator("#figures[data-connected=true]")).to_have_count(1)
-    return desk, page
-
-
 def test_two_dashboards_of_one_office_show_each_ballot_once(  # type: ignore[no-untyped-def]
     browser, live_server: LiveServer
 ) -> None:
     office = "E2E.15"
-    screens = [_signed_in_dashboard(browser, live_server.url, office) for _ in range(2)]
+    path = f"/staff/offices/{office}?period=day"
+    screens = [signed_in(browser, live_server.url, path) for _ in range(2)]
     fetched: list[str] = []
     for _, page in screens:
+        expect(page.locator("#figures[data-connected=true]")).to_have_count(1)
         expect(page.locator("[data-ballots]")).to_have_text("0")
         # After the page has loaded, its figures come over the stream: no fetching them again.
         page.on(
