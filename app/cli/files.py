@@ -162,7 +162,8 @@ def stats_rebuild() -> None:
 
     Needed after changing surveys/criteria/ (which surveys are compared on which criteria);
     harmless at any time. Holds the write lock while it runs: citizens' ballots wait."""
-    from app.stats.rollups import ALL_TABLES, rebuild
+    from app.stats.recount import rebuild
+    from app.stats.rollups import ALL_TABLES
 
     catalog = _catalog()
     with session_scope(write=True) as session:

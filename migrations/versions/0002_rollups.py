@@ -69,7 +69,7 @@ def upgrade() -> None:
     )
     # ### end Alembic commands ###
     # Count the ballots stored before rollups existed.
-    from app.stats.rollups import rebuild
+    from app.stats.recount import rebuild
 
     rebuild(op.get_bind())
 

@@ -55,7 +55,7 @@ def upgrade() -> None:
     )
     # Count the ballots stored before, with the shared criteria the survey files declare now.
     from app.core.config import get_settings
-    from app.stats.rollups import rebuild
+    from app.stats.recount import rebuild
     from app.surveys.catalog import load_catalog
 
     settings = get_settings()

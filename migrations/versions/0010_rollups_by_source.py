@@ -101,7 +101,8 @@ def _create(name: str, with_source: bool) -> None:
 
 def _recount() -> None:
     from app.core.config import get_settings
-    from app.stats.rollups import ALL_TABLES, rebuild
+    from app.stats.recount import rebuild
+    from app.stats.rollups import ALL_TABLES
     from app.surveys.catalog import load_catalog
 
     settings = get_settings()

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("ballot", sa.Column("level", sa.SmallInteger(), nullable=True))
-    from app.stats.rollups import backfill_levels
+    from app.stats.recount import backfill_levels
 
     backfill_levels(op.get_bind())
 

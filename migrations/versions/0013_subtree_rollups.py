@@ -20,7 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 def _recount(subtrees: bool) -> None:
     from app.core.config import get_settings
-    from app.stats.rollups import ALL_TABLES, rebuild
+    from app.stats.recount import rebuild
+    from app.stats.rollups import ALL_TABLES
     from app.surveys.catalog import load_catalog
 
     settings = get_settings()

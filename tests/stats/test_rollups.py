@@ -10,7 +10,8 @@ from app.core.timeutil import VN_TZ
 from app.responses.offices import OPEN, Provenance
 from app.responses.service import submit
 from app.responses.validation import Submission
-from app.stats.rollups import ALL_TABLES, rebuild
+from app.stats.recount import rebuild
+from app.stats.rollups import ALL_TABLES
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_office, six_answers
 from tests.stats.recount import (
