@@ -14,12 +14,33 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 SECONDS = 2.0
 MAX_ENTRIES = 2_000
+
+
+class Invalidations:
+    """The latest invalidations, numbered, so that a value computed while one came in is not
+    kept: it may already miss the ballot that caused it (which no later event would repair)."""
+
+    def __init__(self, keep: int = 256) -> None:
+        self.tick = 0
+        self._recent: deque[tuple[int, frozenset[int]]] = deque(maxlen=keep)
+
+    def record(self, offices: frozenset[int]) -> None:
+        self.tick += 1
+        self._recent.append((self.tick, offices))
+
+    def since(self, tick: int, offices: frozenset[int]) -> bool:
+        """Whether an invalidation after ``tick`` touched ``offices`` (assumed, when some of
+        those since ``tick`` are no longer kept)."""
+        if self._recent and self._recent[0][0] > tick + 1:
+            return True
+        return any(t > tick and seen & offices for t, seen in self._recent)
 
 
 @dataclass
@@ -36,6 +57,7 @@ class FiguresCache:
         self._entries: dict[Hashable, _Entry] = {}
         self._pending: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._invalidations = Invalidations()
 
     def get(self, key: Hashable, offices: Collection[int], compute: Callable[[], Any]) -> Any:
         """The current value for ``key``, computing it (once, whoever else asks meanwhile)."""
@@ -48,13 +70,16 @@ class FiguresCache:
             found = self._fresh(key)  # computed by the request we waited for
             if found is not None:
                 return found.value
+            with self._lock:
+                started = self._invalidations.tick
             value = compute()
+            covered = frozenset(offices)
             with self._lock:
                 if len(self._entries) >= MAX_ENTRIES:
                     self._entries.clear()
-                self._entries[key] = _Entry(
-                    value, frozenset(offices), time.monotonic() + self.seconds
-                )
+                # Not kept if a ballot came in meanwhile: the value may lack it.
+                if not self._invalidations.since(started, covered):
+                    self._entries[key] = _Entry(value, covered, time.monotonic() + self.seconds)
                 self.computed += 1
                 self._pending.pop(key, None)
             return value
@@ -67,6 +92,7 @@ class FiguresCache:
         """Ballots arrived for ``offices``: drop every entry whose sub-tree holds one."""
         arrived = frozenset(offices)
         with self._lock:
+            self._invalidations.record(arrived)
             stale = [k for k, e in self._entries.items() if e.offices & arrived]
             for key in stale:
                 del self._entries[key]

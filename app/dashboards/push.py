@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 
-from app.dashboards.cache import FiguresCache
+from app.dashboards.cache import FiguresCache, Invalidations
 from app.dashboards.live import BallotWatch
 
 log = logging.getLogger("hailong.live")
@@ -61,6 +61,7 @@ class Fragments:
         self.rendered = 0  # how many fragments were rendered (tests and metrics)
         self._entries: dict[Hashable, _Entry] = {}
         self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._invalidations = Invalidations()
 
     async def event(
         self, key: Hashable, offices: Collection[int], render: Callable[[], str]
@@ -73,13 +74,16 @@ class Fragments:
             found = self._fresh(key)  # rendered by the stream we waited behind
             if found is not None:
                 return found.event
+            started = self._invalidations.tick
             html = await anyio.to_thread.run_sync(render)
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-            entry = _Entry(
-                sse("figures", html), frozenset(offices), time.monotonic() + self.seconds
-            )
-            self._entries[key] = entry
+            covered = frozenset(offices)
+            entry = _Entry(sse("figures", html), covered, time.monotonic() + self.seconds)
+            # Sent, but not kept, if a ballot came in while it was rendered: the streams told
+            # of that ballot push again and must not get this one.
+            if not self._invalidations.since(started, covered):
+                self._entries[key] = entry
             self.rendered += 1
             return entry.event
 
@@ -89,6 +93,7 @@ class Fragments:
 
     def invalidate(self, offices: Collection[int]) -> None:
         arrived = frozenset(offices)
+        self._invalidations.record(arrived)
         for key in [k for k, e in list(self._entries.items()) if e.offices & arrived]:
             del self._entries[key]
         if len(self._locks) > MAX_ENTRIES:

@@ -76,3 +76,22 @@ def test_a_hundred_screens_cost_one_rendering_per_round() -> None:
 def test_a_fragment_is_one_event_however_many_lines() -> None:
     event = sse("figures", "<p>a</p>\n<p>b</p>")
     assert event == b"event: figures\ndata: <p>a</p>\ndata: <p>b</p>\n\n"
+
+
+def test_a_fragment_rendered_while_a_ballot_came_in_is_not_kept() -> None:
+    fragments = Fragments(seconds=60)
+    renders: list[int] = []
+
+    def render() -> str:
+        renders.append(1)
+        if len(renders) == 1:
+            fragments.invalidate({7})  # as the watcher does when a ballot lands meanwhile
+        return f"<p>{len(renders)}</p>"
+
+    async def ask() -> list[bytes]:
+        return [await fragments.event("k", {7}, render) for _ in range(3)]
+
+    first, second, third = asyncio.run(ask())
+    assert b"<p>1</p>" in first
+    assert second == third  # the second rendering is kept
+    assert b"<p>2</p>" in second
