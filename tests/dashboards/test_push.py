@@ -91,7 +91,7 @@ def test_a_fragment_rendered_while_a_ballot_came_in_is_not_kept() -> None:
     async def ask() -> list[bytes]:
         return [await fragments.event("k", {7}, render) for _ in range(3)]
 
-    first, second, third = asyncio.run(ask())
+    first, second, third = _in_thread(ask())
     assert b"<p>1</p>" in first
     assert second == third  # the second rendering is kept
     assert b"<p>2</p>" in second
