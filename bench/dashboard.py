@@ -77,10 +77,60 @@ def prepare(url: str, offices: int) -> tuple[Any, Any, list[int]]:
     return engine, catalog, ids
 
 
+def synthetic(
+    rng: random.Random,
+    catalog: Any,
+    quality: float,
+    three_levels: bool,
+    office: int,
+    moment: datetime,
+    ballot_id: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]], rollups.Counted]:
+    """One citizen's ballot of the six criteria, as the tables hold it: the ballot row, its
+    answer rows, and what the rollups count of it. Pleased with probability ``quality``; a unit
+    on the three-level survey answers on its scale."""
+    survey = catalog.get(THREE_LEVELS if three_levels else SURVEY)
+    keys = [q.key for q in survey.questions]
+    good = rng.random() < quality
+    mood = rng.choice((4, 5)) if good else rng.choice((1, 2, 3))
+    given = {k: min(5, max(1, mood + rng.choice((0, 0, 0, -1, 1)))) for k in keys}
+    if three_levels:  # 5, 4 -> 3, 2 (very satisfied, satisfied); below -> 1
+        given = {k: max(1, v - 2) for k, v in given.items()}
+    shared = catalog.criteria_of(survey.key)
+    level = rollups.ballot_level(survey, given)
+    row = {
+        "id": ballot_id,
+        "receipt": f"B{ballot_id:011d}",
+        "office_id": office,
+        "counter": None,
+        "survey_key": survey.key,
+        "survey_version": survey.version,
+        "channel": "api",
+        "idempotency_key": f"b{ballot_id}",
+        "request_hash": "-",
+        "comment": None,
+        "submitted_at": moment,
+        "is_demo": False,
+        "source": "open",
+        "level": level,
+    }
+    answers = [{"ballot_id": ballot_id, "question_key": k, "value": v} for k, v in given.items()]
+    counted = rollups.Counted(
+        office,
+        survey.key,
+        survey.version,
+        moment,
+        level,
+        given,
+        rollups.satisfaction(survey, given, shared),
+        rollups.compared(survey, given, shared),
+    )
+    return row, answers, counted
+
+
 def generate(engine: Any, catalog: Any, office_ids: list[int], answers: int, seed: int) -> None:
     """Append ballots of six answers each until ``answers`` more answers are stored."""
     keys = [q.key for q in catalog.get(SURVEY).questions]
-    shared = catalog.criteria_of(SURVEY)
     with Session(engine) as session:
         chosen = sa.select(Office.id).where(Office.survey_key == THREE_LEVELS)  # type: ignore[arg-type]
         three = set(session.exec(chosen))
@@ -100,43 +150,12 @@ def generate(engine: Any, catalog: Any, office_ids: list[int], answers: int, see
         for _ in range(n):
             office = rng.choice(office_ids)
             moment = start + timedelta(seconds=rng.randint(0, 365 * 86400 - 1))
-            good = rng.random() < quality[office]
-            mood = rng.choice((4, 5)) if good else rng.choice((1, 2, 3))
-            given = {k: min(5, max(1, mood + rng.choice((0, 0, 0, -1, 1)))) for k in keys}
-            survey = catalog.get(THREE_LEVELS if office in three else SURVEY)
-            if office in three:  # 5, 4 -> 3, 2 (very satisfied, satisfied); below -> 1
-                given = {k: max(1, v - 2) for k, v in given.items()}
-            ballots.append(
-                {
-                    "id": next_id,
-                    "receipt": f"B{next_id:011d}",
-                    "office_id": office,
-                    "counter": None,
-                    "survey_key": survey.key,
-                    "survey_version": survey.version,
-                    "channel": "api",
-                    "idempotency_key": f"b{next_id}",
-                    "request_hash": "-",
-                    "comment": None,
-                    "submitted_at": moment,
-                    "is_demo": False,
-                }
+            row, given, ballot = synthetic(
+                rng, catalog, quality[office], office in three, office, moment, next_id
             )
-            rows += [
-                {"ballot_id": next_id, "question_key": k, "value": v} for k, v in given.items()
-            ]
-            counted.append(
-                rollups.Counted(
-                    office,
-                    survey.key,
-                    survey.version,
-                    moment,
-                    rollups.ballot_level(survey, given),
-                    given,
-                    rollups.satisfaction(survey, given, shared),
-                    rollups.compared(survey, given, shared),
-                )
-            )
+            ballots.append(row)
+            rows += given
+            counted.append(ballot)
             next_id += 1
         with engine.begin() as conn:
             conn.execute(ballot_table.insert(), ballots)

@@ -44,7 +44,7 @@ from app.stats.periods import Period, date_range, period_of, today  # noqa: E402
 from app.stats.service import children_figures  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
-from bench.dashboard import SURVEY, THREE_LEVELS, _digest, _params  # noqa: E402
+from bench.dashboard import SURVEY, THREE_LEVELS, _digest, _params, synthetic  # noqa: E402
 from bench.export import _copy, inspector_token  # noqa: E402
 from bench.serving import app_env, free_port, reset_schema, start  # noqa: E402
 
@@ -105,7 +105,6 @@ def reuse(url: str) -> tuple[Any, Any, dict[int, int]]:
 
 def generate(engine: Any, catalog: Any, parent: dict[int, int], answers: int, seed: int) -> None:
     keys = [q.key for q in catalog.get(SURVEY).questions]
-    shared = catalog.criteria_of(SURVEY)
     with Session(engine) as session:
         chosen = sa.select(Office.id).where(Office.survey_key == THREE_LEVELS)  # type: ignore[arg-type]
         three = set(session.exec(chosen))
@@ -123,43 +122,12 @@ def generate(engine: Any, catalog: Any, parent: dict[int, int], answers: int, se
         for _ in range(n):
             office = rng.choice(units)
             moment = start + timedelta(seconds=rng.randint(0, span))
-            good = rng.random() < quality[office]
-            mood = rng.choice((4, 5)) if good else rng.choice((1, 2, 3))
-            given = {k: min(5, max(1, mood + rng.choice((0, 0, 0, -1, 1)))) for k in keys}
-            survey = catalog.get(THREE_LEVELS if office in three else SURVEY)
-            if office in three:
-                given = {k: max(1, v - 2) for k, v in given.items()}
-            level = rollups.ballot_level(survey, given)
-            ballots.append(
-                {
-                    "id": next_id,
-                    "receipt": f"B{next_id:011d}",
-                    "office_id": office,
-                    "survey_key": survey.key,
-                    "survey_version": survey.version,
-                    "channel": "api",
-                    "idempotency_key": f"b{next_id}",
-                    "request_hash": "-",
-                    "submitted_at": moment,
-                    "is_demo": False,
-                    "source": "open",
-                    "level": level,
-                }
+            row, given, ballot = synthetic(
+                rng, catalog, quality[office], office in three, office, moment, next_id
             )
-            rows += [
-                {"ballot_id": next_id, "question_key": k, "value": v} for k, v in given.items()
-            ]
-            counted.append(
-                rollups.Counted(
-                    office,
-                    survey.key,
-                    survey.version,
-                    moment,
-                    level,
-                    given,
-                    compared=rollups.compared(survey, given, shared),
-                )
-            )
+            ballots.append(row)
+            rows += given
+            counted.append(ballot)
             next_id += 1
         with engine.begin() as conn:
             if postgres:
