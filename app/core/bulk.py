@@ -28,13 +28,18 @@ class Bulk:
         self._processors: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
         self._unnest_statements: dict[tuple[str, tuple[str, ...], str], str] = {}
 
-    def row(self, table: Table, columns: tuple[str, ...], values: dict[str, Any]) -> list[Any]:
-        """One row's parameters, converted as SQLAlchemy would convert them."""
+    def _converters(self, table: Table, columns: tuple[str, ...]) -> list[Any]:
+        """Each column's bind processor (None where values go as they are), looked up once."""
         key = (table.name, columns)
         processors = self._processors.get(key)
         if processors is None:
             processors = [table.c[c].type._cached_bind_processor(self.dialect) for c in columns]
             self._processors[key] = processors
+        return processors
+
+    def row(self, table: Table, columns: tuple[str, ...], values: dict[str, Any]) -> list[Any]:
+        """One row's parameters, converted as SQLAlchemy would convert them."""
+        processors = self._converters(table, columns)
         return [
             process(values[c]) if process is not None else values[c]
             for c, process in zip(columns, processors, strict=True)
@@ -45,12 +50,7 @@ class Bulk:
     ) -> list[Any]:
         """Many rows' parameters (tuples in ``columns`` order), converted as ``row`` does; only
         the columns that need converting are touched."""
-        key = (table.name, columns)
-        processors = self._processors.get(key)
-        if processors is None:
-            processors = [table.c[c].type._cached_bind_processor(self.dialect) for c in columns]
-            self._processors[key] = processors
-        convert = [(i, p) for i, p in enumerate(processors) if p is not None]
+        convert = [(i, p) for i, p in enumerate(self._converters(table, columns)) if p is not None]
         if not convert:
             return values
         out = []
