@@ -35,6 +35,7 @@ from app.docs import router as docs_router
 from app.exports.router import router as exports_api
 from app.health import router as health_router
 from app.intake.api import router as intake_api
+from app.intake.kiosk import router as kiosk_pages
 from app.intake.router import router as intake_pages
 from app.intake.screens import router as device_pages
 from app.integrity.pages import router as ballots_pages
@@ -96,10 +97,12 @@ class SecurityHeaders:
                 headers = message.setdefault("headers", [])
                 if private and not any(name == b"cache-control" for name, _ in headers):
                     headers.append((b"cache-control", b"no-store"))
+                # A page whose address is a credential (a device's) sets its own, stricter one.
+                if not any(name == b"referrer-policy" for name, _ in headers):
+                    headers.append((b"referrer-policy", b"same-origin"))
                 headers += [
                     (b"content-security-policy", csp),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
                 ]
             await send(message)
@@ -220,6 +223,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(intake_pages)
     app.include_router(intake_api)
     app.include_router(device_pages)
+    app.include_router(kiosk_pages)
     app.include_router(dashboards_router)
     app.include_router(offices_router)
     app.include_router(auth_router)

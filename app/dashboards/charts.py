@@ -34,44 +34,92 @@ def stacked_bar(counts: dict[str, int], width: float = 100.0) -> list[Segment]:
     return segments
 
 
+THIN = 10  # a day or month with fewer ballots than this is marked: its share can swing widely
+MONTHS_VI = ("Th 1", "Th 2", "Th 3", "Th 4", "Th 5", "Th 6", "Th 7", "Th 8", "Th 9", "Th 10",
+             "Th 11", "Th 12")  # fmt: skip
+
+
 @dataclass
 class TrendChart:
     width: int
     height: int
-    line: str  # SVG path "M x y L x y …" through the days that have answers
-    dots: list[tuple[float, float, Point]]
+    grain: str  # "d" (a point a day) or "m" (a month)
+    segments: list[str]  # SVG paths, one per run of points with ballots: no line across gaps
+    dots: list[tuple[float, float, Point, bool]]  # x, y, point, too few ballots (hollow)
     bars: list[tuple[float, float, float, Point]]  # x, y, height, point
     bar_width: float
     gridlines: list[tuple[float, int]]  # y, percent
+    ticks: list[tuple[float, str]]  # x, date label under the axis
     max_ballots: int
+    baseline: float
+    thin: int = THIN
+
+    @property
+    def per(self) -> str:
+        return "tháng" if self.grain == "m" else "ngày"
+
+    def label(self, point: Point) -> str:
+        return MONTHS_VI[point.start.month - 1] if self.grain == "m" else f"{point.start:%d/%m}"
+
+    def describe(self) -> str:
+        """The chart in words, for screen readers: its granularity, range and the points."""
+        with_ballots = [d[2] for d in self.dots]
+        if not with_ballots:
+            return f"Tỷ lệ hài lòng theo {self.per}: chưa có phiếu trong kỳ."
+        best = max(with_ballots, key=lambda p: p.headline or 0.0)
+        worst = min(with_ballots, key=lambda p: p.headline or 0.0)
+        return (
+            f"Tỷ lệ hài lòng theo {self.per}, {len(with_ballots)} {self.per} có phiếu; "
+            f"cao nhất {round((best.headline or 0) * 100)} % ({self.label(best)}), "
+            f"thấp nhất {round((worst.headline or 0) * 100)} % ({self.label(worst)}). "
+            f"Cột: số phiếu mỗi {self.per}, nhiều nhất {self.max_ballots}."
+        )
 
 
-def trend_chart(points: list[Point]) -> TrendChart:
+def trend_chart(points: list[Point], grain: str = "d") -> TrendChart:
+    """The share line over the period with the ballots as bars under it. Days (or months)
+    without ballots leave a gap in the line rather than a fall to 0 %; those with fewer than
+    ``THIN`` ballots get a hollow dot."""
     inner_w, inner_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
     step = inner_w / max(1, len(points))
     most = max((p.ballots for p in points), default=0)
-    dots: list[tuple[float, float, Point]] = []
+    dots: list[tuple[float, float, Point, bool]] = []
     bars: list[tuple[float, float, float, Point]] = []
+    segments: list[str] = []
     path: list[str] = []
+    ticks: list[tuple[float, str]] = []
+    every = 1 if grain == "m" or len(points) <= 10 else 7 if len(points) > 31 else 5
     for i, point in enumerate(points):
         x = PAD + step * (i + 0.5)
+        if i % every == 0 or (grain == "d" and i == len(points) - 1 and i % every > every // 2):
+            label = MONTHS_VI[point.start.month - 1] if grain == "m" else f"{point.start:%d/%m}"
+            ticks.append((round(x, 2), label))
         if point.ballots:
             h = inner_h * 0.35 * point.ballots / most
             bars.append(
                 (round(x - step * 0.35, 2), round(PAD + inner_h - h, 2), round(h, 2), point)
             )
-        if point.headline is not None:
-            y = PAD + inner_h * (1 - point.headline)
-            dots.append((round(x, 2), round(y, 2), point))
-            path.append(f"{'L' if path else 'M'}{x:.1f} {y:.1f}")
+        if point.headline is None:
+            if path:
+                segments.append(" ".join(path))
+                path = []
+            continue
+        y = PAD + inner_h * (1 - point.headline)
+        dots.append((round(x, 2), round(y, 2), point, point.ballots < THIN))
+        path.append(f"{'L' if path else 'M'}{x:.1f} {y:.1f}")
+    if path:
+        segments.append(" ".join(path))
     grid = [(round(PAD + inner_h * (1 - pct / 100), 2), pct) for pct in (0, 50, 100)]
     return TrendChart(
         width=WIDTH,
         height=HEIGHT,
-        line=" ".join(path),
+        grain=grain,
+        segments=[seg for seg in segments if " L" in seg],  # a lone point is its dot
         dots=dots,
         bars=bars,
         bar_width=round(step * 0.7, 2),
         gridlines=grid,
+        ticks=ticks,
         max_ballots=most,
+        baseline=PAD + inner_h,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -17,6 +18,7 @@ from app.core.routing import TransactionRoute
 from app.core.templates import render
 from app.dashboards import push, views
 from app.dashboards.live import BallotWatch
+from app.intake.deps import PublicUrl
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import Unit
@@ -68,11 +70,17 @@ def lobby_display(
     session: SessionDep,
     catalog: CatalogDep,
     user: CurrentUser,
-    query: QueryDep,
+    public_url: PublicUrl,
 ) -> HTMLResponse:
+    """What the lobby display of the office shows, for staff to see before putting it on a TV
+    (which opens it with a display device's address, never a staff session)."""
+    office = get_by_code(session, code)
+    require_office(session, user, office)
     cache = request.app.state.figures_cache
-    context = views.office_page(session, catalog, user, code, query, cache=cache)
-    return render(request, "dashboards/display.html", context, block="figures")
+    context = views.lobby_page(session, catalog, office.id or 0, public_url, cache)
+    base = f"/staff/offices/{quote(office.code, safe='')}"
+    context |= {"events_url": f"{base}/events?view=display", "refresh_url": f"{base}/display"}
+    return render(request, "dashboards/lobby.html", context, block="figures")
 
 
 @router.get("/{code}/report", response_class=HTMLResponse)
@@ -136,11 +144,14 @@ def watched(
     office = get_by_code(session, code)
     require_office(session, user, office)
     cache = request.app.state.figures_cache
-    key = (office.id, query.unit, query.start, query.end, query.survey, view, can_inspect(user))
+    offices = frozenset(load_tree(session).subtree(office.id or 0))
+    if view == "display":  # the public block, the same for every display of the office
+        return views.lobby_watched(office.id or 0, offices, catalog, cache)
+    key = (office.id, query.unit, query.start, query.end, query.survey, can_inspect(user))
     return push.Watched(
-        offices=frozenset(load_tree(session).subtree(office.id or 0)),
+        offices=offices,
         key=(*key, query.min_responses),
-        render=partial(views.fragment, get_engine(), catalog, user, code, query, view, cache),
+        render=partial(views.fragment, get_engine(), catalog, user, code, query, cache),
     )
 
 

@@ -38,7 +38,7 @@ def trend(
     """Daily points, or monthly ones when the period is longer than two months (read from the
     month rollups, so a year's trend costs what a month's does), of the office's sub-tree: its
     own rollup rows count the whole of it."""
-    grain = "m" if period.days > 62 else "d"
+    grain = grain_of(period)
     first = period.start.replace(day=1) if grain == "m" else period.start
     conn = session.connection()
     a, b = ANSWER_ROLLUP.c, BALLOT_ROLLUP.c
@@ -72,6 +72,11 @@ def trend(
         points.append(Point(start, ballots[start], counts[True] / total if total else None))
         start = _next(start, grain)
     return points
+
+
+def grain_of(period: Period) -> str:
+    """The trend's points: days ("d"), or months ("m") when the period is longer than two."""
+    return "m" if period.days > 62 else "d"
 
 
 def _next(start: date, grain: str) -> date:

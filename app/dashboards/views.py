@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
+from app.core.db import get_engine
 from app.core.errors import NotFound
 from app.core.templates import render_string
 from app.dashboards import charts
 from app.dashboards.cache import FiguresCache
-from app.dashboards.service import latest_comments, trend
+from app.dashboards.push import Watched
+from app.dashboards.service import grain_of, latest_comments, trend
 from app.exports.files import snapshot
 from app.models import Office, User
 from app.models.types import utcnow
+from app.offices.qr import qr_svg_inline, survey_url
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
 from app.stats import service as stats
@@ -95,6 +100,18 @@ def office_page(
     see the office: with a ``cache`` they are computed once for all of them."""
     office = get_by_code(session, code)
     require_office(session, user, office)  # before anything cached is handed out
+    shared = _shared(session, catalog, office, query, cache, comments)
+    return {**shared, "user": user, "may_inspect": can_inspect(user)}
+
+
+def _shared(
+    session: Session,
+    catalog: SurveyCatalog,
+    office: Office,
+    query: Query,
+    cache: FiguresCache | None,
+    comments: int,
+) -> dict[str, Any]:
     tree = load_tree(session)
     ids = tree.subtree(office.id or 0)
     period = query.period()
@@ -103,14 +120,53 @@ def office_page(
         return _figures(session, catalog, office, tree, ids, query, period, comments)
 
     if cache is None:
-        shared = compute()
-    else:
-        key = (office.id, period, query.survey, query.min_responses, comments)
-        shared = cache.get(key, ids, compute)
-    return {**shared, "user": user, "may_inspect": can_inspect(user)}
+        return compute()
+    key = (office.id, period, query.survey, query.min_responses, comments)
+    shared: dict[str, Any] = cache.get(key, ids, compute)
+    return shared
 
 
-VIEWS = {"office": "dashboards/office.html", "display": "dashboards/display.html"}
+LOBBY = Query()  # this month, the office's own criteria, 30 ballots before a share is firm
+LOBBY_COMMENTS = 10  # as the dashboard's, so both share one cached computation
+
+
+def lobby(
+    session: Session, catalog: SurveyCatalog, office_id: int, cache: FiguresCache | None
+) -> dict[str, Any]:
+    """What the lobby display shows the public, and only that: the month's share of satisfied
+    citizens, how many rated, the trend (no interval, index, exclusions or comments). The
+    figures are the dashboard's, computed once for both."""
+    office = session.get(Office, office_id)
+    if office is None:
+        raise NotFound("No such office", message_vi="Không có đơn vị này.")
+    shared = _shared(session, catalog, office, LOBBY, cache, LOBBY_COMMENTS)
+    return {key: shared[key] for key in ("office", "figures", "chart", "period")}
+
+
+def lobby_page(
+    session: Session,
+    catalog: SurveyCatalog,
+    office_id: int,
+    public_url: str,
+    cache: FiguresCache | None,
+) -> dict[str, Any]:
+    """The whole lobby display: its live block, and the office's QR inviting people to rate
+    (where the open QR counts; otherwise the counter's QR is the way, and the screen says so)."""
+    context = lobby(session, catalog, office_id, cache)
+    office: OfficeView = context["office"]
+    open_qr = "open" in load_tree(session).counted(office_id)
+    qr = qr_svg_inline(survey_url(public_url, office.code)) if open_qr else None
+    # Drawn here from the office's code; no text anyone typed goes into it.
+    return {**context, "qr_svg": Markup(qr) if qr else None}  # noqa: S704
+
+
+def lobby_fragment(
+    engine: Engine, catalog: SurveyCatalog, office_id: int, cache: FiguresCache | None
+) -> str:
+    """The lobby display's live block, as its stream pushes it (a session of its own)."""
+    with Session(engine) as session:
+        context = lobby(session, catalog, office_id, cache)
+    return render_string("dashboards/lobby.html", {"lang": "vi", **context}, block="figures")
 
 
 def fragment(
@@ -119,15 +175,13 @@ def fragment(
     user: User,
     code: str,
     query: Query,
-    view: str,
     cache: FiguresCache | None,
 ) -> str:
-    """The live part of a dashboard or lobby display, as its event stream pushes it: the same
-    figures block its page renders, read in a session of its own (the stream outlives the
-    request's)."""
+    """The live part of a dashboard, as its event stream pushes it: the same figures block its
+    page renders, read in a session of its own (the stream outlives the request's)."""
     with Session(engine) as session:
         context = office_page(session, catalog, user, code, query, cache=cache)
-    return render_string(VIEWS[view], {"lang": "vi", **context}, block="figures")
+    return render_string("dashboards/office.html", {"lang": "vi", **context}, block="figures")
 
 
 def _figures(
@@ -160,7 +214,9 @@ def _figures(
         "levels": LEVEL_LABELS,
         "bars": {c.key: charts.stacked_bar(c.shares.counts) for c in fig.criteria},
         "ballot_bar": charts.stacked_bar(fig.ballots.counts),
-        "chart": charts.trend_chart(trend(session, office.id or 0, comparison, versions, period)),
+        "chart": charts.trend_chart(
+            trend(session, office.id or 0, comparison, versions, period), grain_of(period)
+        ),
         "comments": latest_comments(
             session, ids, names, period, comparison.surveys, limit=comments
         ),
@@ -250,3 +306,15 @@ def children_page(
         "surveys": catalog.surveys,
         "comparison_title": stats.describe(catalog, comparison, survey),
     }
+
+
+def lobby_watched(
+    office_id: int, offices: frozenset[int], catalog: SurveyCatalog, cache: FiguresCache | None
+) -> Watched:
+    """What a lobby display's stream pushes: one block per office, whoever is watching (display
+    devices and staff previews alike)."""
+    return Watched(
+        offices=offices,
+        key=("lobby", office_id),
+        render=partial(lobby_fragment, get_engine(), catalog, office_id, cache),
+    )

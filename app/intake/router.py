@@ -59,7 +59,7 @@ def link_form(
     if verified.dossier is not None:
         earlier = dossiers.rating_of(session, office.id, _dossier_hash(keys, office, verified))
         if earlier is not None:
-            context = {**thanks_context(office, earlier, lang), "rated_before": True}
+            context = {**thanks_context(office, earlier, lang, "dossier"), "rated_before": True}
             return render(request, "responses/thanks.html", context, headers=headers)
     context = form_context(
         office,

@@ -16,34 +16,30 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from app.core.db import ShortSessionsDep
-from app.core.deps import SessionDep
-from app.core.errors import NotFound
+from app.core.deps import CatalogDep, SessionDep
 from app.core.routing import TransactionRoute
 from app.core.templates import render
+from app.dashboards import push
 from app.dashboards.live import BallotWatch
-from app.intake import links, service
+from app.dashboards.push import Watched
+from app.dashboards.views import lobby_page, lobby_watched
+from app.intake import kiosk, links, service
 from app.intake.deps import KeysDep, PublicUrl
 from app.intake.links import Keys
 from app.models import Office
 from app.offices.qr import qr_svg_inline, survey_url
+from app.offices.tree import load_tree
 from app.responses.texts import texts
+from app.surveys.catalog import SurveyCatalog
 
 router = APIRouter(route_class=TransactionRoute, tags=["devices"], include_in_schema=False)
 KEEPALIVE_SECONDS = 20.0
 
 
-class DeviceNotFound(NotFound):
-    code = "device_not_found"
-    message_vi = (
-        "Không tìm thấy thiết bị này, hoặc thiết bị đã bị thu hồi. Xin liên hệ bộ phận quản trị "
-        "để được cấp lại đường dẫn."
-    )
-
-
 def _device(session: Session, token: str) -> service.Credential:
     found = service.credential(session, token)
     if found is None or found.kind == "integration":
-        raise DeviceNotFound("No such device, or it was revoked")
+        raise service.DeviceNotFound("No such device, or it was revoked")
     return found
 
 
@@ -52,7 +48,7 @@ def _panel(
 ) -> dict[str, Any]:
     office = session.get(Office, device.office_id)
     if office is None:
-        raise DeviceNotFound("The device's office is gone")
+        raise service.DeviceNotFound("The device's office is gone")
     now = time.time()
     if device.kind == "counter-screen" and device.counter is not None:
         window = links.counter_window(keys, now)
@@ -82,12 +78,19 @@ def device_page(
     session: SessionDep,
     keys: KeysDep,
     public_url: PublicUrl,
-    block: Annotated[Literal["panel"] | None, Query()] = None,
+    catalog: CatalogDep,
+    block: Annotated[Literal["panel", "figures"] | None, Query()] = None,
+    lang: Annotated[Literal["vi", "en"], Query()] = "vi",
 ) -> HTMLResponse:
-    """The device's page; ``block=panel`` is the part redrawn each window."""
+    """The device's page: a counter screen's QR (``block=panel`` is the part redrawn each
+    window), a lobby display's figures (``block=figures``), or a kiosk's form."""
     device = _device(session, token)
-    context = _panel(session, keys, public_url, device)
     base = f"/device/{quote(token, safe='')}"
+    if device.kind == "kiosk":
+        return kiosk.form_page(request, session, catalog, device, token, lang)
+    if device.kind == "display":
+        return _lobby(request, session, catalog, public_url, device, base, block == "figures")
+    context = _panel(session, keys, public_url, device)
     context |= {"panel_url": f"{base}?block=panel", "events_url": f"{base}/events"}
     headers = {
         "Cache-Control": "no-store",
@@ -97,21 +100,57 @@ def device_page(
     return render(request, "intake/screen.html", context, block=block, headers=headers)
 
 
-def watched_device(token: str, sessions: ShortSessionsDep) -> int:
-    """Checked before the stream starts, in a short session of its own."""
+def _lobby(
+    request: Request,
+    session: Session,
+    catalog: SurveyCatalog,
+    public_url: str,
+    device: service.Credential,
+    base: str,
+    figures_only: bool,
+) -> HTMLResponse:
+    cache = request.app.state.figures_cache
+    context = lobby_page(session, catalog, device.office_id, public_url, cache)
+    context |= {"events_url": f"{base}/events", "refresh_url": f"{base}?block=figures"}
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    block = "figures" if figures_only else None
+    return render(request, "dashboards/lobby.html", context, block=block, headers=headers)
+
+
+def watched_device(
+    token: str, sessions: ShortSessionsDep, catalog: CatalogDep, request: Request
+) -> int | Watched:
+    """Checked before the stream starts, in a short session of its own: a counter screen's id,
+    or what a lobby display's stream pushes."""
     with sessions() as session:
-        return _device(session, token).id
+        device = _device(session, token)
+        if device.kind != "display":
+            return device.id
+        offices = frozenset(load_tree(session).subtree(device.office_id))
+    cache = request.app.state.figures_cache
+    return lobby_watched(device.office_id, offices, catalog, cache)
 
 
 @router.get("/device/{token}/events")
 async def device_events(
-    request: Request, device_id: Annotated[int, Depends(watched_device)]
+    request: Request, watching: Annotated[int | Watched, Depends(watched_device)]
 ) -> StreamingResponse:
-    """Server-sent events: ``ballot`` when a ballot comes through this screen's QR. Holds no
-    database connection or thread while idle; the stream is renewed now and then."""
+    """Server-sent events: for a counter screen, ``ballot`` when a ballot comes through its QR;
+    for a lobby display, ``figures`` (its new block) as the office's ballots arrive, at most
+    once a second. Holds no database connection or thread while idle; the stream is renewed
+    now and then."""
     watch: BallotWatch = request.app.state.ballot_watch
     seconds: float = request.app.state.live_stream_seconds
     watch.admit()
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    if isinstance(watching, Watched):
+        fragments = request.app.state.fragments
+        return StreamingResponse(
+            push.stream(watch, fragments, watching, seconds),
+            media_type="text/event-stream",
+            headers=headers,
+        )
+    device_id = watching
 
     async def stream() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
@@ -127,8 +166,4 @@ async def device_events(
                 if device_id in found.devices:
                     yield "event: ballot\ndata: {}\n\n"
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

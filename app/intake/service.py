@@ -28,6 +28,14 @@ Holder = TypeVar("Holder", Integration, Device)
 DEVICE_PREFIX = "hld_"
 
 
+class DeviceNotFound(NotFound):
+    code = "device_not_found"
+    message_vi = (
+        "Không tìm thấy thiết bị này, hoặc thiết bị đã bị thu hồi. Xin liên hệ bộ phận quản trị "
+        "để được cấp lại đường dẫn."
+    )
+
+
 @dataclass(frozen=True)
 class Credential:
     """An integration or device as a request presents it: cheap to cache."""
@@ -38,6 +46,7 @@ class Credential:
     kind: str  # "integration" or a device kind
     counter: int | None = None
     public_key: bytes | None = None
+    office_code: str = ""  # a device's office (a kiosk posts to its own address, not the code)
 
 
 def parse_public_key(text: str) -> str:
@@ -160,8 +169,14 @@ def credential(session: Session, token: str) -> Credential | None:
         device = session.exec(select(Device).where(Device.token_hash == hashed)).first()
         if device is None or device.revoked_at is not None:
             return None
+        office = session.get(Office, device.office_id)
         return Credential(
-            device.id or 0, device.name, device.office_id, device.kind, device.counter
+            device.id or 0,
+            device.name,
+            device.office_id,
+            device.kind,
+            device.counter,
+            office_code=office.code if office is not None else "",
         )
     return None
 

@@ -35,7 +35,8 @@ def normalise_receipt(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
-def find_receipt(session: Session, office_code: str, receipt: str) -> BallotPublic:
+def find_receipt(session: Session, office_code: str, receipt: str) -> tuple[BallotPublic, str]:
+    """The receipt and where its ballot came from (``open``, ``counter``, …)."""
     office = get_by_code(session, office_code)
     ballot = session.exec(
         select(Ballot).where(
@@ -44,7 +45,7 @@ def find_receipt(session: Session, office_code: str, receipt: str) -> BallotPubl
     ).first()
     if ballot is None:
         raise NotFound(f"No ballot with receipt {receipt!r} at this office")
-    return public(ballot.model_dump(), office.code)
+    return public(ballot.model_dump(), office.code), ballot.source or "open"
 
 
 def public(row: dict[str, Any], office_code: str) -> BallotPublic:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from typing import Annotated, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,7 +15,7 @@ from app.core.deps import CatalogDep, SessionDep
 from app.core.errors import DomainError, InvalidBallot
 from app.core.routing import TransactionRoute
 from app.core.templates import is_htmx, render
-from app.models import BallotPublic
+from app.models import BallotPublic, Office
 from app.offices import service as offices
 from app.responses import receipts, service
 from app.responses.intake import Intake, IntakeDep
@@ -32,6 +32,8 @@ VISIT_COOKIE = "hl_visit"
 VISIT_KEY = re.compile(r"[0-9a-f]{32}")
 VISIT_SECONDS = 15 * 60
 MAX_FORM_FIELDS = 120
+KIOSK_RESET_SECONDS = 8
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def read_form(request: Request) -> FormData:
@@ -50,8 +52,10 @@ def form_context(
     action: str | None = None,
     notice: str = "",
     stamp: str = "",
+    kiosk: bool = False,
 ) -> dict[str, object]:
     return {
+        "kiosk": kiosk,
         "office": office,
         "survey": office.survey,
         "numbers": {q.key: n for n, q in enumerate(office.survey.questions, start=1)},
@@ -168,9 +172,11 @@ async def take_ballot(
     provenance: Provenance = OPEN,
     action: str | None = None,
     notice: str = "",
+    kiosk: bool = False,
 ) -> Response:
     """Validate and store a ballot sent by a form; the form again with the problems beside
-    each question, or the receipt."""
+    each question, or the receipt. On a ``kiosk`` the receipt is shown in place (never put in
+    the address bar or the history) and resets to a fresh form by itself."""
     lang = "en" if form.get("lang") == "en" else "vi"
     idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX] or uuid.uuid4().hex
     try:
@@ -197,6 +203,7 @@ async def take_ballot(
             action=action,
             notice=notice,
             stamp=str(form.get("stamp") or "")[:80],
+            kiosk=kiosk,
         )
         return render(request, "responses/form.html", context, block="survey", status_code=422)
     outcome = await intake.store(prepared)
@@ -209,10 +216,17 @@ async def take_ballot(
     receipt_url = f"/s/{quote(office.code, safe='')}/r/{ballot.receipt}" + (
         f"?{query}" if query else ""
     )
-    if not is_htmx(request):
-        response: Response = RedirectResponse(receipt_url, status_code=303)
+    source = provenance.source
+    context = {**thanks_context(office, ballot, lang, source), "replayed": outcome.replayed}
+    if kiosk:
+        context |= {"next_url": action, "reset_after": KIOSK_RESET_SECONDS}
+        block = "survey" if is_htmx(request) else None
+        response: Response = render(
+            request, "responses/thanks.html", context, block=block, headers=NO_STORE
+        )
+    elif not is_htmx(request):
+        response = RedirectResponse(receipt_url, status_code=303)
     else:
-        context = {**thanks_context(office, ballot, lang), "replayed": outcome.replayed}
         response = render(
             request,
             "responses/thanks.html",
@@ -224,8 +238,12 @@ async def take_ballot(
     return response
 
 
-def thanks_context(office: object, ballot: BallotPublic, lang: str) -> dict[str, object]:
+def thanks_context(
+    office: OfficeInfo | Office, ballot: BallotPublic, lang: str, source: str
+) -> dict[str, object]:
     return {
+        "next_url": _next_form(office.code, ballot, lang) if source == "open" else None,
+        "reset_after": None,
         "replayed": False,
         "rated_before": False,
         "office": office,
@@ -234,6 +252,17 @@ def thanks_context(office: object, ballot: BallotPublic, lang: str) -> dict[str,
         "t": texts(lang),
         "format_receipt": receipts.format_receipt,
     }
+
+
+def _next_form(office_code: str, ballot: BallotPublic, lang: str) -> str:
+    """A fresh form for the next person, where the form came from the office's open QR (a
+    dossier's link rates once, and a counter's QR is scanned again by the next person)."""
+    query = [("new", "1")]
+    if ballot.counter:
+        query.append(("counter", str(ballot.counter)))
+    if lang == "en":
+        query.append(("lang", "en"))
+    return f"/s/{quote(office_code, safe='')}?{urlencode(query)}"
 
 
 @router.get("/s/{office_code}/r/{receipt}", response_class=HTMLResponse)
@@ -245,7 +274,7 @@ def thanks(
     lang: Lang = "vi",
     again: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    ballot = receipts.find_receipt(session, office_code, receipt)
+    ballot, source = receipts.find_receipt(session, office_code, receipt)
     office = offices.get_by_code(session, office_code)
-    context = {**thanks_context(office, ballot, lang), "replayed": again}
+    context = {**thanks_context(office, ballot, lang, source), "replayed": again}
     return render(request, "responses/thanks.html", context)

@@ -12,6 +12,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "optional": "không bắt buộc",
         "submit": "Gửi đánh giá",
         "sending": "Đang gửi…",
+        "send_failed_title": "Chưa gửi được đánh giá",
+        "send_failed_network": (
+            "Mạng chậm hoặc mất kết nối nên phiếu chưa đến được máy chủ. Các câu trả lời vẫn "
+            "được giữ nguyên: xin Ông/Bà bấm “Gửi lại”. Gửi lại nhiều lần cũng chỉ tính một phiếu."
+        ),
+        "send_failed_server": (
+            "Máy chủ đang bận nên chưa nhận được phiếu. Các câu trả lời vẫn được giữ nguyên: xin "
+            "Ông/Bà chờ giây lát rồi bấm “Gửi lại”. Gửi lại nhiều lần cũng chỉ tính một phiếu."
+        ),
+        "retry": "Gửi lại",
+        "open_new": "Mở phiếu mới",
+        "open_new_hint": "Cho người tiếp theo đánh giá.",
+        "kiosk_reset": "Màn hình sẽ tự mở phiếu mới sau ít giây.",
         "errors_title": "Phiếu chưa hoàn tất",
         "errors_intro": "Xin Ông/Bà xem lại các câu sau:",
         "comment_hint": "Tối đa {n} ký tự. Không ghi họ tên, số điện thoại.",
@@ -53,6 +66,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "optional": "optional",
         "submit": "Send my rating",
         "sending": "Sending…",
+        "send_failed_title": "Your rating has not been sent yet",
+        "send_failed_network": (
+            "The network is slow or down, so the rating did not reach the server. Your answers "
+            "are kept: please press “Send again”. Sending again still counts one rating."
+        ),
+        "send_failed_server": (
+            "The server is busy and did not take the rating. Your answers are kept: please wait "
+            "a moment and press “Send again”. Sending again still counts one rating."
+        ),
+        "retry": "Send again",
+        "open_new": "Open a new form",
+        "open_new_hint": "For the next person to rate.",
+        "kiosk_reset": "A new form opens by itself in a few seconds.",
         "errors_title": "The form is not complete",
         "errors_intro": "Please check these questions:",
         "comment_hint": "At most {n} characters. Please do not write your name or phone number.",

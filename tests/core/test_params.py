@@ -26,7 +26,6 @@ PAGES = [
     "/staff/offices/PR/children",
     "/staff/offices/PR.1/report",
     "/staff/offices/PR/units",
-    "/staff/offices/PR.1/display",
     "/staff/offices/PR.1/ballots",
     "/staff/audit",
 ]

@@ -67,8 +67,8 @@ def test_live_partial_and_lobby_display(
     assert "<html" not in partial.text
     assert "data-headline" in partial.text
     display = client.get("/staff/offices/D-A/display")
-    assert 'class="display"' in display.text
-    assert "data-live=" in display.text
+    assert 'class="lobby"' in display.text
+    assert 'data-live="/staff/offices/D-A/events?view=display"' in display.text
 
 
 def test_children_table_sorts(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
