@@ -16,7 +16,7 @@ from app.core.deps import CatalogDep, SessionDep, SettingsDep
 from app.core.params import FromDay, ToDay
 from app.core.routing import TransactionRoute
 from app.core.templates import render
-from app.dashboards import push, views
+from app.dashboards import push, reports, views
 from app.dashboards.live import BallotWatch
 from app.intake.deps import PublicUrl
 from app.offices.service import get_by_code
@@ -95,6 +95,20 @@ def printable_report(
     """The figures in the shape of an official report, for A4 paper (print from the browser)."""
     context = views.office_page(session, catalog, user, code, query, comments=50)
     return render(request, "dashboards/report.html", context)
+
+
+@router.get("/{code}/units/report", response_class=HTMLResponse)
+def units_report(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    user: CurrentUser,
+    query: QueryDep,
+) -> HTMLResponse:
+    """The units' ranking as an official report, for A4 paper (print from the browser)."""
+    context = reports.units_report(session, catalog, user, code, query)
+    return render(request, "dashboards/ranking.html", context)
 
 
 @router.get("/{code}/children", response_class=HTMLResponse)

@@ -222,6 +222,7 @@ def _figures(
         ),
         "generated_at": utcnow(),
         "has_children": bool(tree.children.get(office.id)),
+        "parent_name": names.get(office.parent_id) if office.parent_id else None,
         "base": f"/staff/offices/{quoted}",
         "surveys": catalog.surveys,
         "own_survey": survey_for_office(session, catalog, office).key,
@@ -304,6 +305,7 @@ def children_page(
             }
         ),
         "surveys": catalog.surveys,
+        "comparison": comparison,
         "comparison_title": stats.describe(catalog, comparison, survey),
     }
 

@@ -104,8 +104,10 @@ def test_printable_report(client: TestClient, db: Session, registered: SurveyCat
     page = client.get("/staff/offices/D-A/report?period=month")
     assert page.status_code == 200
     html = page.text
-    assert "Báo cáo kết quả khảo sát sự hài lòng của người dân, tổ chức" in html
+    assert "Kết quả khảo sát sự hài lòng của người dân, tổ chức – Xã An" in html
     assert "Cộng hòa xã hội chủ nghĩa Việt Nam" in html
+    assert "Tỉnh mẫu" in html  # the body above it, in the letterhead
+    assert "Nơi nhận:" in html
     assert "95,0\u00a0%" in html
     assert "Xếp hạng trong các đơn vị cùng cấp: <strong>1/1</strong>" in html
     assert html.count("<tr>") >= 1 + 6  # the criteria table
@@ -138,3 +140,31 @@ def test_units_page_ranks_every_unit_with_downloads(
     assert manifest.json()["sha256"] == hashlib.sha256(data.content).hexdigest()
     saved_as = data.headers["content-disposition"].split('filename="')[1].rstrip('"')
     assert f'filename="{saved_as}.manifest.json"' in manifest.headers["content-disposition"]
+
+
+def test_ranking_report_to_print(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    _setup(db, registered, client)
+    page = client.get("/staff/offices/D-P/units/report?period=month")
+    assert page.status_code == 200
+    html = page.text
+    for words in ("Cộng hòa xã hội chủ nghĩa Việt Nam", "Độc lập – Tự do – Hạnh phúc", "Số: ……"):
+        assert words in html
+    ranked, unranked = html.split("3. Các đơn vị chưa được xếp hạng")
+    # Xã An: 38 of 40 satisfied or better, its interval beside it; Xã Bình apart, with why.
+    assert re.search(r"<td>1</td><td class=\"left\">Xã An</td><td><strong>95,0\u00a0%", ranked)
+    assert "Xã Bình" not in ranked
+    assert "Xã Bình" in unranked
+    assert "Chưa đủ 30 phiếu" in unranked
+    assert "Nơi nhận:" in html
+    assert "Thủ trưởng cơ quan" in html
+
+
+def test_ranking_report_is_only_for_the_scope(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    _setup(db, registered, client)
+    client.cookies.clear()
+    sign_in(client, make_user(db, "officer", "D-A"))
+    assert client.get("/staff/offices/D-P/units/report").status_code in (403, 404)
