@@ -28,6 +28,7 @@ from app.core.errors import install_error_handlers
 from app.core.memory import settle_heap
 from app.core.templates import STATIC_DIR
 from app.dashboards.cache import FiguresCache
+from app.dashboards.home import router as staff_home
 from app.dashboards.live import BallotWatch
 from app.dashboards.push import Fragments, on_arrival
 from app.dashboards.router import router as dashboards_router
@@ -227,6 +228,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.include_router(dashboards_router)
     app.include_router(offices_router)
     app.include_router(auth_router)
+    app.include_router(staff_home)
     app.include_router(audit_router)
     app.include_router(ballots_pages)
     app.include_router(signals_pages)

@@ -63,6 +63,7 @@ def _authenticate(request: Request, session: Session) -> User:
         raise NotAuthenticated()
     user, login = found
     request.state.login = login
+    request.state.user = user  # the staff pages' header shows who is signed in
     return user
 
 

@@ -12,13 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.audit import service as audit
 from app.auth import service
-from app.auth.deps import SESSION_COOKIE, CsrfUser, CurrentUser, csrf_of, login_of
-from app.auth.scope import visible
+from app.auth.deps import SESSION_COOKIE, CsrfUser, login_of
 from app.core.deps import SessionDep, SettingsDep
 from app.core.routing import TransactionRoute
 from app.core.templates import render
-from app.models.account import ROLES
-from app.offices.tree import load_tree
 from app.signals.network import client_address
 
 router = APIRouter(route_class=TransactionRoute, tags=["staff"], include_in_schema=False)
@@ -120,26 +117,3 @@ def logout(request: Request, session: SessionDep, user: CsrfUser) -> RedirectRes
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
-
-
-@router.get("/staff", response_class=HTMLResponse)
-def staff_home(request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
-    tree = load_tree(session)
-    ids = visible(tree, user)
-    offices = sorted(
-        (
-            (code, name, office_id)
-            for office_id, (code, name, _) in tree.offices.items()
-            if ids is None or office_id in ids
-        ),
-    )
-    return render(
-        request,
-        "auth/staff.html",
-        {
-            "user": user,
-            "role": ROLES[user.role][0],
-            "offices": offices,
-            "csrf": csrf_of(request),
-        },
-    )

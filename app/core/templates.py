@@ -7,6 +7,7 @@ the full page, or for an htmx request only the named block, from the same templa
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,12 +48,36 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["static_url"] = static_url
+    env.globals["signed_in"] = signed_in
     env.globals["SOURCES"] = SOURCES  # how a ballot came, in words
     env.filters["local_time"] = format_local
     env.filters["pct"] = format_percent
     env.filters["num"] = format_number
     env.filters["change"] = format_change
+    # The shared components, for every template and every block rendered on its own (a block
+    # does not see its template's top-level imports).
+    env.globals["ui"] = env.get_template("base/_ui.html").module
     return env
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    username: str = ""
+    csrf: str = ""
+    inspects: bool = False
+
+
+def signed_in(request: Request | None) -> SignedIn:
+    """Who is signed in, for the staff pages' header (set on the request by the auth check)."""
+    state = getattr(request, "state", None)
+    user, login = getattr(state, "user", None), getattr(state, "login", None)
+    if user is None:
+        return SignedIn()
+    return SignedIn(
+        username=user.username,
+        csrf=getattr(login, "csrf_token", ""),
+        inspects=user.role in ("inspector", "admin"),
+    )
 
 
 def render_string(name: str, context: dict[str, Any], block: str | None = None) -> str:

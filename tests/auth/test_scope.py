@@ -33,7 +33,11 @@ PUBLIC = {
     ("GET", "/r/{token}/qr.{fmt}"),
 }
 # A device's pages: its token in the URL is its credential, and a wrong one is not found.
-DEVICE = {("GET", "/device/{token}"), ("GET", "/device/{token}/events")}
+DEVICE = {
+    ("GET", "/device/{token}"),
+    ("GET", "/device/{token}/events"),
+    ("POST", "/device/{token}"),  # a kiosk casting a ballot
+}
 # What to put in each path parameter; a route with a parameter missing here fails the test.
 OFFICE_PARAMS = {"code", "office_code"}
 OTHER_PARAMS = {

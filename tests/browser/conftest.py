@@ -102,7 +102,8 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
-def phone(browser: object, *, javascript: bool = True):  # type: ignore[no-untyped-def]
+def phone(browser: object, *, javascript: bool = True, bypass_csp: bool = False):  # type: ignore[no-untyped-def]
+    """A phone-sized context; ``bypass_csp`` lets a test inject a checker (axe-core)."""
     return browser.new_context(  # type: ignore[attr-defined]
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
@@ -110,6 +111,7 @@ def phone(browser: object, *, javascript: bool = True):  # type: ignore[no-untyp
         has_touch=True,
         locale="vi-VN",
         java_script_enabled=javascript,
+        bypass_csp=bypass_csp,
     )
 
 

@@ -66,15 +66,16 @@ def test_a_hundred_dashboards_cost_one_computation(
     cache.seconds = 60  # a hundred fetches on a busy machine may take longer than the 2 s
     url = f"/staff/offices/{office.code}?period=year"
     headers = {"HX-Request": "true"}
+    before = cache.computed  # signing in landed on the unit's dashboard (this month)
     pages = [client.get(url, headers=headers) for _ in range(100)]
     assert {p.status_code for p in pages} == {200}
     assert all("data-ballots>2<" in p.text for p in pages)
-    assert cache.computed == 1
+    assert cache.computed == before + 1
     # A ballot arrives: the watcher tells the cache before the screens hear of it.
     add_ballots(db, registered, office.code, [3], today)
     cache.invalidate({office.id or 0})
     assert "data-ballots>3<" in client.get(url, headers=headers).text
-    assert cache.computed == 2
+    assert cache.computed == before + 2
     # The cached figures are handed only to those who may see the office.
     assert client.get("/staff/offices/CACHE.B?period=year", headers=headers).status_code == 404
 

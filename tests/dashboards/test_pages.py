@@ -82,7 +82,8 @@ def test_children_table_sorts(client: TestClient, db: Session, registered: Surve
     partial = client.get(
         "/staff/offices/D-P/children?period=month&sort=code", headers={"HX-Request": "true"}
     )
-    assert partial.text.lstrip().startswith('<table class="offices sortable">')
+    assert partial.text.lstrip().startswith('<div class="table-scroll"')
+    assert '<table class="offices sortable">' in partial.text
 
 
 def test_periods_and_bad_parameters(

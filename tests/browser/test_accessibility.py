@@ -1,0 +1,113 @@
+"""axe-core on every hailong page, as a citizen, a counter screen, a lobby TV, a kiosk and staff
+see it: no WCAG 2.1 A/AA violation anywhere. axe-core is vendored from its npm package
+(``tests/browser/assets``); it does not see SVG strokes, whose contrast
+``tests/dashboards/test_contrast.py`` computes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from app.intake.service import add_device
+from tests.browser.conftest import PASSWORD, LiveServer, phone
+from tests.browser.test_citizen_form import answer_all
+
+pytestmark = pytest.mark.browser
+AXE = (Path(__file__).parent / "assets" / "axe-core-4.14.1.min.js").read_text()
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+OFFICE = "E2E.23"
+
+
+def _violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    page.add_script_tag(content=AXE)  # the context bypasses the page's CSP for this
+    found = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' | ')))",
+        TAGS,
+    )
+    return [f"{page.url}: {v}" for v in found]
+
+
+def _check(page, url: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url)
+    page.wait_for_load_state("load")
+    found += _violations(page)
+    width = page.viewport_size["width"]
+    if page.evaluate("document.documentElement.scrollWidth") > width:  # sideways scrolling
+        found.append(f"{url}: wider than the {width} px screen")
+
+
+def test_citizen_device_and_lobby_pages(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    base = live_server.url
+    with Session(live_server.engine) as session:
+        screen, _ = add_device(session, "Quầy 1", OFFICE, "counter-screen", 1, by="test")
+        display, _ = add_device(session, "TV", OFFICE, "display", None, by="test")
+        kiosk, _ = add_device(session, "Máy tính bảng", OFFICE, "kiosk", None, by="test")
+        session.commit()
+    found: list[str] = []
+    context = phone(browser, bypass_csp=True)
+    try:
+        page = context.new_page()
+        for url in (f"/s/{OFFICE}", f"/s/{OFFICE}?lang=en", "/s/KHONG-CO", "/login"):
+            _check(page, base + url, found)
+        page.goto(f"{base}/s/{OFFICE}")
+        page.get_by_role("button", name="Gửi đánh giá").click()  # the form with its errors
+        page.get_by_role("heading", name="Phiếu chưa hoàn tất").wait_for()
+        found += _violations(page)
+        page.route(f"{base}/s/{OFFICE}", lambda route: route.abort("internetdisconnected"))
+        answer_all(page, "Hài lòng")
+        page.get_by_role("button", name="Gửi đánh giá").click()  # sending failed
+        page.get_by_role("heading", name="Chưa gửi được đánh giá").wait_for()
+        found += _violations(page)
+        page.unroute(f"{base}/s/{OFFICE}")
+        page.get_by_role("button", name="Gửi lại").click()
+        page.get_by_role("heading", name="Cảm ơn Ông/Bà đã đánh giá!").wait_for()
+        found += _violations(page)  # the thank-you
+        _check(page, page.url, found)  # the receipt's own page
+        _check(page, f"{base}/device/{kiosk}", found)
+        tv = browser.new_context(
+            viewport={"width": 1920, "height": 1080}, locale="vi-VN", bypass_csp=True
+        )
+        try:
+            screen_page = tv.new_page()
+            _check(screen_page, f"{base}/device/{screen}", found)
+            _check(screen_page, f"{base}/device/{display}", found)
+        finally:
+            tv.close()
+    finally:
+        context.close()
+    assert found == []
+
+
+def test_staff_pages(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    base = live_server.url
+    found: list[str] = []
+    for width in (1280, 360):
+        desk = browser.new_context(
+            viewport={"width": width, "height": 900}, locale="vi-VN", bypass_csp=True
+        )
+        try:
+            page = desk.new_page()
+            page.goto(f"{base}/login")
+            page.get_by_label("Tên đăng nhập").fill("thanhtra")
+            page.get_by_label("Mật khẩu").fill(PASSWORD)
+            page.get_by_role("button", name="Đăng nhập").click()
+            page.wait_for_url(f"{base}/staff")
+            _check(page, f"{base}/staff", found)
+            for path in (
+                f"/staff/offices/{OFFICE}",
+                f"/staff/offices/{OFFICE}?period=year",
+                f"/staff/offices/{OFFICE}/report",
+                f"/staff/offices/{OFFICE}/children",
+                f"/staff/offices/{OFFICE}/units",
+                f"/staff/offices/{OFFICE}/units/report",
+                f"/staff/offices/{OFFICE}/ballots",
+                f"/staff/offices/{OFFICE}/flags",
+                "/staff/audit",
+            ):
+                _check(page, base + path, found)
+        finally:
+            desk.close()
+    assert found == []
