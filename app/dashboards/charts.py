@@ -123,3 +123,77 @@ def trend_chart(points: list[Point], grain: str = "d") -> TrendChart:
         max_ballots=most,
         baseline=PAD + inner_h,
     )
+
+
+CMP_LABEL, CMP_ROW, CMP_TOP = 230, 18, 22  # label column, row height, room for the axis
+
+
+@dataclass
+class ComparisonRow:
+    y: float  # the row's middle
+    name: str
+    label: str  # the name, shortened to fit
+    rank: int
+    width: float  # the headline's bar
+    low: float | None  # the interval's ends, x
+    high: float | None
+    headline: float
+    interval: tuple[float, float] | None
+
+
+@dataclass
+class ComparisonChart:
+    width: int
+    height: int
+    left: int
+    right: int
+    rows: list[ComparisonRow]
+    gridlines: list[tuple[float, int]]  # x, percent
+
+    def describe(self) -> str:
+        if not self.rows:
+            return "Chưa có đơn vị nào đủ điều kiện xếp hạng."
+        first, last = self.rows[0], self.rows[-1]
+        return (
+            f"{len(self.rows)} đơn vị được xếp hạng theo tỷ lệ hài lòng; cao nhất {first.name} "
+            f"{round(first.headline * 100)} %, thấp nhất {last.name} "
+            f"{round(last.headline * 100)} %. Mỗi thanh có khoảng tin cậy 95 % của đơn vị."
+        )
+
+
+def comparison_chart(
+    ranked: list[tuple[str, int, float, tuple[float, float] | None]],
+) -> ComparisonChart:
+    """One bar per ranked unit, best first, its 95 % interval drawn across the bar's end:
+    ``ranked`` holds (name, rank, headline, interval). Units without a rank are listed apart
+    by the page, not drawn."""
+    left, right = CMP_LABEL, WIDTH - 44
+    span = right - left
+    rows = []
+    for i, (name, rank, headline, interval) in enumerate(ranked):
+        label = name if len(name) <= 30 else name[:29] + "…"
+        low, high = (
+            (left + interval[0] * span, left + interval[1] * span) if interval else (None, None)
+        )
+        rows.append(
+            ComparisonRow(
+                y=CMP_TOP + CMP_ROW * (i + 0.5),
+                name=name,
+                label=label,
+                rank=rank,
+                width=round(headline * span, 2),
+                low=None if low is None else round(low, 2),
+                high=None if high is None else round(high, 2),
+                headline=headline,
+                interval=interval,
+            )
+        )
+    grid = [(round(left + span * pct / 100, 2), pct) for pct in (0, 25, 50, 75, 100)]
+    return ComparisonChart(
+        width=WIDTH,
+        height=CMP_TOP + CMP_ROW * len(rows) + 6,
+        left=left,
+        right=right,
+        rows=rows,
+        gridlines=grid,
+    )

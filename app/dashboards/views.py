@@ -279,6 +279,11 @@ def children_page(
     }
     if sort not in keys:
         sort = "rank"
+    ranked = sorted((r for r in rows if r.rank), key=lambda r: (r.rank or (0, 0))[0])
+    chart = charts.comparison_chart(
+        [(r.name, (r.rank or (0, 0))[0], r.figures.headline or 0.0, r.figures.headline_ci95())
+         for r in ranked]
+    )  # fmt: skip
     rows.sort(key=keys[sort])
     return {
         "office": office,
@@ -306,6 +311,8 @@ def children_page(
         ),
         "surveys": catalog.surveys,
         "comparison": comparison,
+        "ranking_chart": chart,
+        "unranked": [r for r in rows if not r.rank],
         "comparison_title": stats.describe(catalog, comparison, survey),
     }
 

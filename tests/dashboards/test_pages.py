@@ -127,8 +127,14 @@ def test_units_page_ranks_every_unit_with_downloads(
     # Units only: D-A has a unit under it now, so it is not listed itself.
     assert "Một cửa An" in page
     assert ">Xã An<" not in page
-    # Both have fewer ballots than the minimum: listed, without a place.
-    assert page.count("chưa đủ phiếu để xếp hạng") == 2
+    # Both have fewer ballots than the minimum: listed, without a place (in the table, and
+    # apart from the comparison chart's bars).
+    table = page[page.index('<div id="table">') :]
+    assert table.count("chưa đủ phiếu để xếp hạng") == 2
+    chart = page[page.index('<details class="comparison"') : page.index('<div id="table">')]
+    assert "0 đơn vị được xếp hạng" in chart
+    assert "Chưa xếp hạng:</strong> " in chart
+    assert chart.count("chưa đủ phiếu để xếp hạng") == 2
     assert "/api/v1/exports/ballots.csv?office=D-P" in page
     assert "/api/v1/exports/summary.csv?office=D-P" in page
     assert "/api/v1/exports/summary.xlsx?office=D-P" in page
