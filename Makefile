@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install dev lint fuzz bench clean
+.PHONY: run test install dev lint fuzz bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ bench: dev
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-* .mypy_cache .ruff_cache .pytest_cache
+
+# The screenshots in docs/, from a fresh demo in Debian's Chromium (apt-get install chromium).
+screenshots: dev
+	$(BIN)/python scripts/screenshots.py
