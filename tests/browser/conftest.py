@@ -115,10 +115,19 @@ def phone(browser: object, *, javascript: bool = True, bypass_csp: bool = False)
     )
 
 
-def signed_in(browser: object, base: str, path: str, username: str = "thanhtra"):  # type: ignore[no-untyped-def]
-    """A desk-sized page of ``path``, signed in on the way (staff pages send to the login)."""
+def signed_in(  # type: ignore[no-untyped-def]
+    browser: object,
+    base: str,
+    path: str,
+    username: str = "thanhtra",
+    *,
+    width: int = 1280,
+    **options,
+):
+    """A desk-sized page of ``path``, signed in on the way (staff pages send to the login);
+    ``options`` go to the browser context (``java_script_enabled``, ``bypass_csp``…)."""
     desk = browser.new_context(  # type: ignore[attr-defined]
-        viewport={"width": 1280, "height": 900}, locale="vi-VN"
+        viewport={"width": width, "height": 900}, locale="vi-VN", **options
     )
     page = desk.new_page()
     page.goto(f"{base}{path}")

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from app.intake.service import add_device
-from tests.browser.conftest import PASSWORD, LiveServer, phone
+from tests.browser.conftest import LiveServer, phone, signed_in
 from tests.browser.test_citizen_form import answer_all
 
 pytestmark = pytest.mark.browser
@@ -85,16 +85,8 @@ def test_staff_pages(browser, live_server: LiveServer) -> None:  # type: ignore[
     base = live_server.url
     found: list[str] = []
     for width in (1280, 360):
-        desk = browser.new_context(
-            viewport={"width": width, "height": 900}, locale="vi-VN", bypass_csp=True
-        )
+        desk, page = signed_in(browser, base, "/staff", width=width, bypass_csp=True)
         try:
-            page = desk.new_page()
-            page.goto(f"{base}/login")
-            page.get_by_label("Tên đăng nhập").fill("thanhtra")
-            page.get_by_label("Mật khẩu").fill(PASSWORD)
-            page.get_by_role("button", name="Đăng nhập").click()
-            page.wait_for_url(f"{base}/staff")
             _check(page, f"{base}/staff", found)
             for path in (
                 f"/staff/offices/{OFFICE}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, LiveServer, phone
+from tests.browser.conftest import LiveServer, phone, signed_in
 from tests.browser.test_citizen_form import answer_all
 
 pytestmark = pytest.mark.browser
@@ -23,15 +23,8 @@ def test_inspector_excludes_a_ballot(browser, live_server: LiveServer, javascrip
     form.get_by_role("heading", name="Cảm ơn Ông/Bà đã đánh giá!").wait_for()
     citizen.close()
 
-    desk = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="vi-VN", java_script_enabled=javascript
-    )
-    page = desk.new_page()
-    page.goto(f"{live_server.url}/staff/offices/{office}/ballots")
-    page.get_by_label("Tên đăng nhập").fill("thanhtra")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(f"{live_server.url}/staff/offices/{office}/ballots")
+    path = f"/staff/offices/{office}/ballots"
+    desk, page = signed_in(browser, live_server.url, path, java_script_enabled=javascript)
     row = page.locator("table.ballots tbody tr").first
     expect(row).to_contain_text("Được tính")
     navigations: list[str] = []
