@@ -149,15 +149,18 @@ def lobby_page(
     office_id: int,
     public_url: str,
     cache: FiguresCache | None,
+    *,
+    qr: bool = True,
 ) -> dict[str, Any]:
-    """The whole lobby display: its live block, and the office's QR inviting people to rate
-    (where the open QR counts; otherwise the counter's QR is the way, and the screen says so)."""
+    """The whole lobby display: its live block, and with ``qr`` the office's QR inviting people
+    to rate (where the open QR counts; otherwise the counter's QR is the way, and the screen
+    says so)."""
     context = lobby(session, catalog, office_id, cache)
     office: OfficeView = context["office"]
-    open_qr = "open" in load_tree(session).counted(office_id)
-    qr = qr_svg_inline(survey_url(public_url, office.code)) if open_qr else None
+    open_qr = qr and "open" in load_tree(session).counted(office_id)
+    svg = qr_svg_inline(survey_url(public_url, office.code)) if open_qr else None
     # Drawn here from the office's code; no text anyone typed goes into it.
-    return {**context, "qr_svg": Markup(qr) if qr else None}  # noqa: S704
+    return {**context, "qr_svg": Markup(svg) if svg else None, "panel_url": None}  # noqa: S704
 
 
 def lobby_fragment(

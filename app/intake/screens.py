@@ -18,7 +18,7 @@ from sqlmodel import Session
 from app.core.db import ShortSessionsDep
 from app.core.deps import CatalogDep, SessionDep
 from app.core.routing import TransactionRoute
-from app.core.templates import render
+from app.core.templates import is_htmx, render
 from app.dashboards import push
 from app.dashboards.live import BallotWatch
 from app.dashboards.push import Watched
@@ -50,13 +50,13 @@ def _panel(
     if office is None:
         raise service.DeviceNotFound("The device's office is gone")
     now = time.time()
-    if device.kind == "counter-screen" and device.counter is not None:
+    if device.counter is not None:  # a counter screen, or a lobby display showing its counter
         window = links.counter_window(keys, now)
         token = links.mint_counter(keys, office.code, device.counter, device.id, window)
         url = links.rating_url(public_url, token)
         officer = service.officer_on_duty(session, office.id or 0, device.counter)
         next_in = ((window + 1) * keys.counter_seconds - now) * 1000
-    else:  # a display or kiosk page: the office's own QR, which does not change
+    else:  # a display of the whole office: the office's own QR, which does not change
         window, url, officer, next_in = 0, survey_url(public_url, office.code), None, 300_000
     return {
         "office_name": office.name,
@@ -88,30 +88,44 @@ def device_page(
     base = f"/device/{quote(token, safe='')}"
     if device.kind == "kiosk":
         return kiosk.form_page(request, session, catalog, device, token, lang)
-    if device.kind == "display":
-        return _lobby(request, session, catalog, public_url, device, base, block == "figures")
-    context = _panel(session, keys, public_url, device)
-    context |= {"panel_url": f"{base}?block=panel", "events_url": f"{base}/events"}
     headers = {
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",  # the URL is the device's credential
-        "X-Next-In": str(context["next_in_ms"]),
     }
-    return render(request, "intake/screen.html", context, block=block, headers=headers)
+    # Only the block a page has, and only for the page's own script (``render`` gives the
+    # whole page to anyone else).
+    panel = block == "panel" and is_htmx(request)
+    if device.kind == "display" and not (panel and device.counter is not None):
+        figures_only = block == "figures"
+        return _lobby(request, session, catalog, keys, public_url, device, base, figures_only)
+    context = _panel(session, keys, public_url, device)
+    context |= {"panel_url": f"{base}?block=panel", "events_url": f"{base}/events"}
+    headers["X-Next-In"] = str(context["next_in_ms"])
+    if device.kind == "display":  # its rotating counter QR, redrawn each window
+        return render(request, "dashboards/lobby.html", context, block="qr", headers=headers)
+    return render(
+        request, "intake/screen.html", context, block="panel" if panel else None, headers=headers
+    )
 
 
 def _lobby(
     request: Request,
     session: Session,
     catalog: SurveyCatalog,
+    keys: Keys,
     public_url: str,
     device: service.Credential,
     base: str,
     figures_only: bool,
 ) -> HTMLResponse:
+    """The lobby display; one set up for a counter shows that counter's rotating QR (its
+    ratings then count as the counter's), redrawn each window as the counter screen's is."""
     cache = request.app.state.figures_cache
-    context = lobby_page(session, catalog, device.office_id, public_url, cache)
+    rotating = device.counter is not None
+    context = lobby_page(session, catalog, device.office_id, public_url, cache, qr=not rotating)
     context |= {"events_url": f"{base}/events", "refresh_url": f"{base}?block=figures"}
+    if rotating:
+        context |= _panel(session, keys, public_url, device) | {"panel_url": f"{base}?block=panel"}
     headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     block = "figures" if figures_only else None
     return render(request, "dashboards/lobby.html", context, block=block, headers=headers)

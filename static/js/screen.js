@@ -1,4 +1,5 @@
-// The counter screen: a new QR each window, "thank you" when a ballot comes through it.
+// The counter screen: a new QR each window, "thank you" when a ballot comes through it. A lobby
+// display set up for a counter uses the first part only (it has no "thank you" nor its stream).
 // Written for a cheap TV browser: plain XHR and EventSource, no framework. Every failure
 // (server restart, network blip) is retried, later each time and with jitter, while the QR on
 // screen stays valid for one more window.
@@ -60,5 +61,5 @@
   }
 
   schedule(parseInt(frame.dataset.nextIn, 10) + 300);
-  connect();
+  if (frame.dataset.events && thanks) { connect(); }
 })();

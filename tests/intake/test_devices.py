@@ -157,3 +157,40 @@ def test_thank_you_offers_a_new_form_after_the_open_qr(
     assert "Mở phiếu mới" in sent.text
     receipt = client.get(sent.headers["HX-Push-Url"])
     assert "Mở phiếu mới" in receipt.text
+
+
+def test_a_display_set_up_for_a_counter_shows_its_rotating_qr(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    from app.core.config import get_settings
+    from app.intake import links
+    from app.intake.links import Keys
+    from app.offices.qr import qr_svg_inline
+
+    office = make_office(db, registered, counters=2)
+    token, device = add_device(db, "TV trước quầy 2", office.code, "display", 2, by="test")
+    db.commit()
+    settings = get_settings()
+    keys = Keys.from_secret(settings.secret_key, settings.counter_qr_seconds)
+
+    def counter_qr() -> str:
+        window = links.counter_window(keys)
+        minted = links.mint_counter(keys, office.code, 2, device.id or 0, window)
+        return qr_svg_inline(links.rating_url(settings.public_url, minted))
+
+    page = client.get(f"/device/{token}")
+    assert f'data-panel="/device/{token}?block=panel"' in page.text
+    assert counter_qr() in page.text  # the counter's QR, not the office's open one
+    assert "Mã của quầy 2" in page.text
+    panel = client.get(f"/device/{token}?block=panel", headers=HTMX)
+    assert "<html" not in panel.text
+    assert counter_qr() in panel.text
+    assert 0 < int(panel.headers["X-Next-In"]) <= settings.counter_qr_seconds * 1000
+    # Asked for a block by anyone but the page's script, or a block it has not: the whole page.
+    assert "<html" in client.get(f"/device/{token}?block=panel").text
+    office_wide, _ = add_device(db, "TV sảnh", office.code, "display", None, by="test")
+    db.commit()
+    assert "<html" in client.get(f"/device/{office_wide}?block=panel", headers=HTMX).text
+    screen, _ = add_device(db, "Quầy 1", office.code, "counter-screen", 1, by="test")
+    db.commit()
+    assert client.get(f"/device/{screen}?block=figures", headers=HTMX).status_code == 200
