@@ -43,6 +43,20 @@ PG_URL = os.environ.get("HAILONG_TEST_DATABASE_URL")
 REQUIRE_PG = os.environ.get("HAILONG_REQUIRE_POSTGRES") == "1"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``one_database`` check what does not depend on the database (a page's
+    markup, what a browser does when the network fails): they run on SQLite, and their
+    PostgreSQL copies are deselected (listed as such, not skipped) to keep the suite short."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("one_database") and "[postgresql" in item.nodeid
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if REQUIRE_PG and not PG_URL:
         pytest.exit("HAILONG_REQUIRE_POSTGRES=1 but HAILONG_TEST_DATABASE_URL is not set", 2)

@@ -14,7 +14,7 @@ from app.intake.service import add_device
 from tests.browser.conftest import LiveServer, phone, signed_in
 from tests.browser.test_citizen_form import answer_all
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 AXE = (Path(__file__).parent / "assets" / "axe-core-4.14.1.min.js").read_text()
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 OFFICE = "E2E.23"

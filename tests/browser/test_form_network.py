@@ -14,7 +14,7 @@ from tests.browser.conftest import LiveServer, phone
 from tests.browser.test_citizen_form import answer_all
 from tests.factories import SIX
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 SEND = "Gửi đánh giá"
 FAILED = "Chưa gửi được đánh giá"
 

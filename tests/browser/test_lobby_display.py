@@ -17,7 +17,7 @@ from tests.conftest import fresh_database
 from tests.factories import make_office
 from tests.serving import free_port, serve
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 # Every piece of text on the screen with the size it is drawn at, in CSS pixels; SVG text by
 # its font size times the chart's scale. <title> and <desc> are not drawn.

@@ -23,7 +23,7 @@ from tests.conftest import fresh_database
 from tests.factories import add_ballots, make_office
 from tests.serving import serve
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 UNITS = 70
 HEADINGS = ("2. Xếp hạng các đơn vị", "3. Các đơn vị chưa được xếp hạng")
 

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.core.db import build_engine
-from app.dashboards.live import LOOKBACK, BallotWatch
+from app.dashboards import live
+from app.dashboards.live import BallotWatch
 from app.responses.service import submit
 from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
@@ -30,7 +32,11 @@ def _store(engine: Engine, catalog: SurveyCatalog, code: str, count: int) -> Non
         session.commit()
 
 
-def test_the_watch_reads_only_the_newest_ids(backend: str, catalog: SurveyCatalog) -> None:
+def test_the_watch_reads_only_the_newest_ids(
+    backend: str, catalog: SurveyCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A shorter look-back than the real 2,048 ids: the same reading, a twentieth of the ballots.
+    monkeypatch.setattr(live, "LOOKBACK", 100)
     engine = build_engine(fresh_database(backend, "watch"), pool_size=1)
     with Session(engine) as session:
         register_catalog(session, catalog)
@@ -38,11 +44,11 @@ def test_the_watch_reads_only_the_newest_ids(backend: str, catalog: SurveyCatalo
         b = make_office(session, catalog, code="W-B")
         session.commit()
         a_id, b_id = a.id, b.id
-    _store(engine, catalog, "W-A", LOOKBACK + 50)
+    _store(engine, catalog, "W-A", live.LOOKBACK + 50)
     watch = BallotWatch(engine)
     first = watch._poll().offices
     assert first == {a_id}  # the first look only primes the watch (the caller ignores it)
-    assert len(watch._seen) == LOOKBACK  # not the whole table
+    assert len(watch._seen) == live.LOOKBACK  # not the whole table
     assert not watch._poll()
     _store(engine, catalog, "W-B", 2)
     assert watch._poll().offices == {b_id}
