@@ -56,6 +56,15 @@ def six_answers(value: int = 5, **overrides: Any) -> dict[str, Any]:
     return answers
 
 
+def form_key(html: str) -> str:
+    """The idempotency key a rendered form carries (its hidden ``idem`` field)."""
+    import re
+
+    match = re.search(r'name="idem" value="([0-9a-f]{32})"', html)
+    assert match, "the page has no form key"
+    return match.group(1)
+
+
 def form_fields(answers: dict[str, Any], **extra: str) -> dict[str, str]:
     fields = {f"q.{key}": str(value) for key, value in answers.items()}
     fields.update(extra)

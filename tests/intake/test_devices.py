@@ -15,7 +15,7 @@ from app.offices.service import update_office
 from app.responses.service import submit
 from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import form_fields, make_office, six_answers
+from tests.factories import form_fields, form_key, make_office, six_answers
 
 HTMX = {"HX-Request": "true"}
 
@@ -32,12 +32,6 @@ def _ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int]) 
             strict_replay=True,
             submitted_at=utcnow(),
         )
-
-
-def _idem(html: str) -> str:
-    match = re.search(r'name="idem" value="([0-9a-f]{32})"', html)
-    assert match
-    return match.group(1)
 
 
 def test_lobby_display_shows_the_public_what_it_understands(
@@ -108,8 +102,8 @@ def test_kiosk_form_stores_kiosk_ballots_and_resets(
     assert form.status_code == 200
     assert f'action="/device/{token}"' in form.text
     assert 'class="survey kiosk"' in form.text
-    idem = _idem(form.text)
-    assert _idem(client.get(f"/device/{token}").text) != idem  # a fresh key for each person
+    idem = form_key(form.text)
+    assert form_key(client.get(f"/device/{token}").text) != idem  # a fresh key for each person
     sent = client.post(
         f"/device/{token}", data=form_fields(six_answers(5), idem=idem), headers=HTMX
     )
@@ -150,7 +144,7 @@ def test_thank_you_offers_a_new_form_after_the_open_qr(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
     office = make_office(db, registered, counters=2)
-    idem = _idem(client.get(f"/s/{office.code}?counter=2").text)
+    idem = form_key(client.get(f"/s/{office.code}?counter=2").text)
     fields = form_fields(six_answers(5), idem=idem, counter="2")
     sent = client.post(f"/s/{office.code}", data=fields, headers=HTMX)
     assert f'href="/s/{office.code}?new=1&amp;counter=2"' in sent.text

@@ -10,17 +10,11 @@ from sqlmodel import Session, select
 
 from app.models import Answer, Ballot
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import form_fields, make_office, six_answers
+from tests.factories import form_fields, form_key, make_office, six_answers
 
 
 def _ballots(db: Session, office_id: int | None) -> list[Ballot]:
     return list(db.exec(select(Ballot).where(Ballot.office_id == office_id)))
-
-
-def _idem(html: str) -> str:
-    match = re.search(r'name="idem" value="([0-9a-f]{32})"', html)
-    assert match
-    return match.group(1)
 
 
 def test_form_shows_the_office_and_the_six_criteria(
@@ -66,7 +60,7 @@ def test_submit_redirects_to_a_receipt(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
     office = make_office(db, registered)
-    idem = _idem(client.get(f"/s/{office.code}").text)
+    idem = form_key(client.get(f"/s/{office.code}").text)
     fields = form_fields(six_answers(4, complies=5), idem=idem, comment="Cán bộ nhiệt tình")
     response = client.post(f"/s/{office.code}", data=fields, follow_redirects=False)
     assert response.status_code == 303
@@ -343,7 +337,7 @@ def test_a_second_person_on_the_same_phone_is_not_dropped(
     assert first.status_code == 303
     # The same browser opens the form again: it carries the previous visit's key...
     again = client.get(f"/s/{office.code}")
-    assert _idem(again.text) == "f" * 32
+    assert form_key(again.text) == "f" * 32
     assert "vừa gửi đánh giá" in again.text
     # ...a second citizen answers differently and submits: a ballot of their own.
     second = client.post(
