@@ -59,7 +59,7 @@ class TrendChart:
         return "tháng" if self.grain == "m" else "ngày"
 
     def label(self, point: Point) -> str:
-        return MONTHS_VI[point.start.month - 1] if self.grain == "m" else f"{point.start:%d/%m}"
+        return _label(point, self.grain)
 
     def describe(self) -> str:
         """The chart in words, for screen readers: its granularity, range and the points."""
@@ -74,6 +74,11 @@ class TrendChart:
             f"thấp nhất {round((worst.headline or 0) * 100)} % ({self.label(worst)}). "
             f"Cột: số phiếu mỗi {self.per}, nhiều nhất {self.max_ballots}."
         )
+
+
+def _label(point: Point, grain: str) -> str:
+    """A point's date under the axis: "05/11" for a day, "Th 11" for a month."""
+    return MONTHS_VI[point.start.month - 1] if grain == "m" else f"{point.start:%d/%m}"
 
 
 def trend_chart(points: list[Point], grain: str = "d") -> TrendChart:
@@ -92,8 +97,7 @@ def trend_chart(points: list[Point], grain: str = "d") -> TrendChart:
     for i, point in enumerate(points):
         x = PAD + step * (i + 0.5)
         if i % every == 0 or (grain == "d" and i == len(points) - 1 and i % every > every // 2):
-            label = MONTHS_VI[point.start.month - 1] if grain == "m" else f"{point.start:%d/%m}"
-            ticks.append((round(x, 2), label))
+            ticks.append((round(x, 2), _label(point, grain)))
         if point.ballots:
             h = inner_h * 0.35 * point.ballots / most
             bars.append(
