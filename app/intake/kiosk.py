@@ -19,7 +19,7 @@ from app.core.templates import render
 from app.intake import service
 from app.responses.intake import IntakeDep
 from app.responses.offices import Provenance, load_office_info
-from app.responses.router import NO_STORE, form_context, read_form, take_ballot
+from app.responses.router import DEVICE_PAGE, form_context, read_form, take_ballot
 from app.responses.validation import submission_from_form
 from app.signals import gate
 from app.surveys.catalog import SurveyCatalog
@@ -49,9 +49,7 @@ def form_page(
         stamp=gate.stamp_for(request, office.id),
         kiosk=True,
     )
-    # The address is the kiosk's credential: never sent on as a referrer, never cached.
-    headers = {**NO_STORE, "Referrer-Policy": "no-referrer"}
-    return render(request, "responses/form.html", context, headers=headers)
+    return render(request, "responses/form.html", context, headers=DEVICE_PAGE)
 
 
 @router.post("/device/{token}", response_class=HTMLResponse)

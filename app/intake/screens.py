@@ -29,6 +29,7 @@ from app.intake.links import Keys
 from app.models import Office
 from app.offices.qr import qr_svg_inline, survey_url
 from app.offices.tree import load_tree
+from app.responses.router import DEVICE_PAGE
 from app.responses.texts import texts
 from app.surveys.catalog import SurveyCatalog
 
@@ -88,10 +89,6 @@ def device_page(
     base = f"/device/{quote(token, safe='')}"
     if device.kind == "kiosk":
         return kiosk.form_page(request, session, catalog, device, token, lang)
-    headers = {
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",  # the URL is the device's credential
-    }
     # Only the block a page has, and only for the page's own script (``render`` gives the
     # whole page to anyone else).
     panel = block == "panel" and is_htmx(request)
@@ -100,7 +97,7 @@ def device_page(
         return _lobby(request, session, catalog, keys, public_url, device, base, figures_only)
     context = _panel(session, keys, public_url, device)
     context |= {"panel_url": f"{base}?block=panel", "events_url": f"{base}/events"}
-    headers["X-Next-In"] = str(context["next_in_ms"])
+    headers = {**DEVICE_PAGE, "X-Next-In": str(context["next_in_ms"])}
     if device.kind == "display":  # its rotating counter QR, redrawn each window
         return render(request, "dashboards/lobby.html", context, block="qr", headers=headers)
     return render(
@@ -126,9 +123,8 @@ def _lobby(
     context |= {"events_url": f"{base}/events", "refresh_url": f"{base}?block=figures"}
     if rotating:
         context |= _panel(session, keys, public_url, device) | {"panel_url": f"{base}?block=panel"}
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     block = "figures" if figures_only else None
-    return render(request, "dashboards/lobby.html", context, block=block, headers=headers)
+    return render(request, "dashboards/lobby.html", context, block=block, headers=DEVICE_PAGE)
 
 
 def watched_device(

@@ -33,7 +33,9 @@ VISIT_KEY = re.compile(r"[0-9a-f]{32}")
 VISIT_SECONDS = 15 * 60
 MAX_FORM_FIELDS = 120
 KIOSK_RESET_SECONDS = 8
-NO_STORE = {"Cache-Control": "no-store"}
+# A page whose address is a device's credential (a kiosk's form and thank-you, a counter screen,
+# a lobby display): never cached, never sent on as a referrer.
+DEVICE_PAGE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 async def read_form(request: Request) -> FormData:
@@ -222,7 +224,7 @@ async def take_ballot(
         context |= {"next_url": action, "reset_after": KIOSK_RESET_SECONDS}
         block = "survey" if is_htmx(request) else None
         response: Response = render(
-            request, "responses/thanks.html", context, block=block, headers=NO_STORE
+            request, "responses/thanks.html", context, block=block, headers=DEVICE_PAGE
         )
     elif not is_htmx(request):
         response = RedirectResponse(receipt_url, status_code=303)
