@@ -13,7 +13,6 @@ from app.models import User
 from app.models.types import utcnow
 from app.offices.tree import load_tree
 from app.stats import service as stats
-from app.stats.maths import Z95
 from app.surveys.catalog import SurveyCatalog
 
 
@@ -40,8 +39,7 @@ def units_report(
     parent = tree.offices[office.parent_id][1] if office.parent_id in tree.offices else None
     return {
         **context,
-        "ranked": [r for r in rows if r.rank],
-        "unranked": [r for r in rows if not r.rank],
+        "ranked": [r for r in rows if r.rank],  # in rank order (and ``unranked`` from the page's)
         "change": {
             r.office_id: None
             if r.figures.headline is None or previous.get(r.office_id) is None
@@ -54,5 +52,4 @@ def units_report(
         "parent_name": parent,
         "generated_at": utcnow(),
         "user": user,
-        "z": Z95,
     }
