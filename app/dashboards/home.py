@@ -63,8 +63,9 @@ def single_unit(tree: Tree, user: User) -> str | None:
     return tree.offices[next(iter(ids))][0]
 
 
-def home_page(session: Session, catalog: SurveyCatalog, user: User) -> dict[str, object]:
-    tree = load_tree(session)
+def home_page(
+    session: Session, catalog: SurveyCatalog, tree: Tree, user: User
+) -> dict[str, object]:
     shown = _shown(tree, visible(tree, user))
     survey = catalog.surveys[catalog.default_key]
     period = period_of("month", today())
@@ -89,7 +90,8 @@ def home_page(session: Session, catalog: SurveyCatalog, user: User) -> dict[str,
 def staff_home(
     request: Request, session: SessionDep, catalog: CatalogDep, user: CurrentUser
 ) -> Response:
-    unit = single_unit(load_tree(session), user)
+    tree = load_tree(session)
+    unit = single_unit(tree, user)
     if unit is not None:
         return RedirectResponse(f"/staff/offices/{quote(unit, safe='')}", status_code=303)
-    return render(request, "dashboards/home.html", home_page(session, catalog, user))
+    return render(request, "dashboards/home.html", home_page(session, catalog, tree, user))
