@@ -39,6 +39,11 @@ class Tree:
         for office_id, (_, _, parent) in self.offices.items():
             self.children[parent].append(office_id)
 
+    @cached_property
+    def ids(self) -> dict[str, int]:
+        """Office id by code."""
+        return {code: office_id for office_id, (code, _, _) in self.offices.items()}
+
     def subtree(self, root: int) -> list[int]:
         found, stack = [], [root]
         while stack:

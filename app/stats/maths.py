@@ -71,7 +71,7 @@ class Moments:
         return wilson(self.k / self.n * size, size)
 
 
-@dataclass
+@dataclass(slots=True)
 class Shares:
     """Counts per category and what follows from them."""
 
@@ -103,7 +103,7 @@ def empty_counts(survey: SurveyDefinition) -> dict[str, int]:
     return {level.category: 0 for level in survey.scale.levels}
 
 
-@dataclass
+@dataclass(slots=True)
 class Criterion:
     key: str
     label_vi: str
@@ -148,7 +148,7 @@ class Figures:
 
     @cached_property
     def pooled(self) -> Shares:
-        total = dict.fromkeys(empty_counts(self.survey), 0)
+        total = empty_counts(self.survey)
         for criterion in self.criteria:
             for category, n in criterion.shares.counts.items():
                 total[category] = total.get(category, 0) + n
@@ -241,13 +241,14 @@ def assemble(
     narrowed to ``questions`` when several surveys are compared."""
     asked = [q for q in survey.questions if questions is None or q.key in questions]
     base = empty_counts(survey)
+    answers = counted.answers
     criteria = [
         Criterion(
-            key=q.key,
-            label_vi=q.text_vi,
-            label_en=q.text_en,
-            aspect=q.aspect if questions is None else None,
-            shares=Shares({**base, **counted.answers.get(q.key, {})}),
+            q.key,
+            q.text_vi,
+            q.text_en,
+            q.aspect if questions is None else None,
+            Shares({**base, **answers[q.key]} if q.key in answers else dict(base)),
         )
         for q in asked
     ]

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.errors import NotFound, OfficeNotFound
 from app.intake.reconcile import DossierFigures, dossier_figures, flags
 from app.integrity.exclusions import excluded_counts
 from app.models import Office, SurveyVersion
-from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
 from app.signals.reviews import pending_counts
 from app.stats.maths import Figures, assemble, scales
@@ -75,6 +74,24 @@ def choose(
         return survey, catalog.alone(survey)
     survey = survey_for_office(session, catalog, office)
     return survey, catalog.comparison(survey)
+
+
+def placed(
+    tree: Tree, catalog: SurveyCatalog, office_code: str, survey_key: str | None
+) -> tuple[int, int | None, SurveyDefinition, Comparison]:
+    """``choose`` for an office known by its code, from the cached tree (no query): its id,
+    its parent's, and what its figures cover."""
+    office_id = tree.ids.get(office_code)
+    if office_id is None:
+        raise OfficeNotFound(office_code)
+    if survey_key:
+        survey = catalog.get(survey_key)
+        if survey is None:
+            raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
+        return office_id, tree.offices[office_id][2], survey, catalog.alone(survey)
+    used = tree.survey_key(office_id, set(catalog.surveys), catalog.default_key)
+    survey = catalog.surveys[used]
+    return office_id, tree.offices[office_id][2], survey, catalog.comparison(survey)
 
 
 def describe(catalog: SurveyCatalog, comparison: Comparison, survey: SurveyDefinition) -> str:
@@ -203,10 +220,9 @@ def summarize(
     survey_key: str | None = None,
     min_responses: int = 30,
 ) -> Summary:
-    office = get_by_code(session, office_code)
-    survey, comparison = choose(session, catalog, office, survey_key)
     tree = load_tree(session)
-    peers = tree.children[office.parent_id] if office.parent_id else [office.id or 0]
+    office_id, parent_id, survey, comparison = placed(tree, catalog, office_code, survey_key)
+    peers = tree.children[parent_id] if parent_id else [office_id]
     now = figures_by_subtree(
         session,
         catalog,
@@ -217,14 +233,14 @@ def summarize(
         comparison=comparison,
         min_responses=min_responses,
     )
-    mine = next(entry for entry in now if entry.office_id == office.id)
-    if office.parent_id is None:
+    mine = next(entry for entry in now if entry.office_id == office_id)
+    if parent_id is None:
         mine.rank = None
     [before] = figures_by_subtree(
         session,
         catalog,
         tree,
-        [office.id or 0],
+        [office_id],
         survey,
         period.previous(),
         comparison=comparison,
@@ -250,10 +266,9 @@ def children_figures(
     min_responses: int = 30,
 ) -> tuple[SurveyDefinition, Comparison, list[OfficeFigures]]:
     """Each child of the office with its own sub-tree's figures, ranked among themselves."""
-    office = get_by_code(session, office_code)
-    survey, comparison = choose(session, catalog, office, survey_key)
     tree = load_tree(session)
-    children = sorted(tree.children.get(office.id, []), key=lambda i: tree.offices[i][0])
+    office_id, _, survey, comparison = placed(tree, catalog, office_code, survey_key)
+    children = sorted(tree.children.get(office_id, []), key=lambda i: tree.offices[i][0])
     return (
         survey,
         comparison,
