@@ -59,8 +59,7 @@ def _measure(streams: int, rounds: int, tuned: bool) -> dict[str, Any]:
         await asyncio.sleep(0.5)
         for _ in range(rounds):
             fragments.invalidate({1})
-            for queue in list(watch._subscribers):
-                queue.put_nowait(Arrivals(frozenset({1})))
+            watch.tell(Arrivals(frozenset({1})))
             await asyncio.sleep(0.05)
         for task in tasks:
             task.cancel()

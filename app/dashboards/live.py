@@ -1,8 +1,13 @@
 """Telling open dashboards that ballots arrived, whichever worker process stored them.
 
 Each worker polls the ballot table twice a second (a primary-key range scan of the newest ids),
-and tells its own subscribers which offices got ballots. Ids are handed out before commit, so a
+and tells its own listeners which offices got ballots. Ids are handed out before commit, so a
 ballot can become visible after a higher id did; looking back over the last ids catches it.
+
+A listener is one open stream. The watcher does not wake every stream on every poll: a listener
+that cares about what arrived arms one timer for when its next event is due, and its stream's
+task wakes only then (two thousand streams woken at once, to go back to sleep until their turn,
+held a ballot's answer back by tens of milliseconds).
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import anyio
 import sqlalchemy as sa
@@ -49,6 +56,87 @@ class StreamsFull(DomainError):
         self.headers = {"Retry-After": "5"}
 
 
+Due = Literal["event", "keepalive", "end"]
+ORDER: tuple[Due, ...] = ("end", "event", "keepalive")
+
+
+class Listener:
+    """One stream's wake-ups: an event when ballots it ``wants`` arrived (at most one per
+    ``every`` seconds, each stream at its own fixed fraction of ``spread`` after the news), a
+    keep-alive after ``quiet`` seconds with nothing sent, the end after ``seconds``. Used from
+    the event loop only."""
+
+    def __init__(
+        self,
+        wants: Callable[[Arrivals], bool],
+        *,
+        seconds: float,
+        quiet: float,
+        every: float = 0.0,
+        spread: float = 0.0,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.wants = wants
+        self.every, self.quiet = every, quiet
+        self.phase = random.random() * spread
+        now = self.loop.time()
+        self.deadline = now + seconds
+        self.last = now - every  # when the last event became due
+        self.sent = now  # when anything was last sent (keep-alives count)
+        self._owed: asyncio.TimerHandle | None = None  # an event armed, not yet due
+        self._due: set[Due] = set()
+        self._waiter: asyncio.Future[None] | None = None
+        self._silence = self.loop.call_at(min(self.deadline, now + quiet), self._check_silence)
+
+    def tell(self, arrivals: Arrivals) -> None:
+        """From the watcher: news. Folded into the event already armed, if there is one."""
+        if self._owed is not None or "event" in self._due or not self.wants(arrivals):
+            return
+        at = max(self.last + self.every, self.loop.time() + self.phase)
+        self._owed = self.loop.call_at(at, self._event_due)
+
+    def _event_due(self) -> None:
+        self._owed = None
+        self.last = self.loop.time()
+        self._wake("event")
+
+    def _check_silence(self) -> None:
+        now = self.loop.time()
+        if now >= self.deadline:
+            self._wake("end")
+        elif now >= self.sent + self.quiet:
+            self._wake("keepalive")
+        else:  # something was sent meanwhile: look again when it will have been quiet long enough
+            self._silence = self.loop.call_at(
+                min(self.deadline, self.sent + self.quiet), self._check_silence
+            )
+
+    def _wake(self, due: Due) -> None:
+        self._due.add(due)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def next(self) -> Due:
+        """What the stream sends next, once it is due ("end" first, then an event)."""
+        while not self._due:
+            self._waiter = self.loop.create_future()
+            await self._waiter
+        self._waiter = None
+        due = next(d for d in ORDER if d in self._due)
+        self._due.discard(due)
+        self.sent = self.loop.time()
+        if due == "keepalive":
+            self._silence = self.loop.call_at(
+                min(self.deadline, self.sent + self.quiet), self._check_silence
+            )
+        return due
+
+    def close(self) -> None:
+        for handle in (self._owed, self._silence):
+            if handle is not None:
+                handle.cancel()
+
+
 class BallotWatch:
     def __init__(
         self,
@@ -62,7 +150,7 @@ class BallotWatch:
         # so that the screens' re-fetches after the event find the new figures.
         self.on_arrival = on_arrival
         self.interval = interval
-        self._subscribers: set[asyncio.Queue[Arrivals]] = set()
+        self._listeners: set[Listener] = set()
         self._task: asyncio.Task[None] | None = None
         self._seen: set[int] = set()
         # Its own thread budget: the poll must not queue behind the pages it makes refresh.
@@ -95,28 +183,41 @@ class BallotWatch:
             if found and self.on_arrival is not None:
                 self.on_arrival(found.offices)
             if primed and found:
-                for queue in list(self._subscribers):
-                    queue.put_nowait(found)
+                self.tell(found)
             primed = True
             await asyncio.sleep(self.interval)
+
+    def tell(self, arrivals: Arrivals) -> None:
+        """Every listener of this worker hears of what arrived."""
+        for listener in list(self._listeners):
+            listener.tell(arrivals)
 
     def admit(self) -> None:
         """Before a stream starts (its status cannot change once it has): ``StreamsFull`` when
         this worker already holds ``max_streams``."""
-        if self.max_streams is not None and len(self._subscribers) >= self.max_streams:
+        if self.max_streams is not None and len(self._listeners) >= self.max_streams:
             raise StreamsFull()
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Arrivals]]:
-        queue: asyncio.Queue[Arrivals] = asyncio.Queue()
-        self._subscribers.add(queue)
+    async def listen(
+        self,
+        wants: Callable[[Arrivals], bool],
+        *,
+        seconds: float,
+        quiet: float,
+        every: float = 0.0,
+        spread: float = 0.0,
+    ) -> AsyncIterator[Listener]:
+        listener = Listener(wants, seconds=seconds, quiet=quiet, every=every, spread=spread)
+        self._listeners.add(listener)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
         try:
-            yield queue
+            yield listener
         finally:
-            self._subscribers.discard(queue)
-            if not self._subscribers and self._task is not None:
+            listener.close()
+            self._listeners.discard(listener)
+            if not self._listeners and self._task is not None:
                 self._task.cancel()
                 self._task = None
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Hashable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 
 from app.dashboards.cache import FiguresCache, Invalidations
-from app.dashboards.live import BallotWatch
+from app.dashboards.live import Arrivals, BallotWatch
 
 log = logging.getLogger("hailong.live")
 SECONDS = 2.0  # a fragment is rendered again after this, ballots or not (siblings move ranks)
@@ -126,37 +125,19 @@ async def stream(
 ) -> AsyncIterator[bytes]:
     """The events of one screen until ``seconds`` have passed (the browser reconnects).
 
-    Each stream waits its own fixed fraction of ``SPREAD`` after a ballot before pushing: two
-    thousand screens writing in the same turn of the event loop held a ballot's answer back by
-    a hundred milliseconds and more; spread over half a second, ballots slip in between."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    phase = random.random() * SPREAD
-    async with watch.subscribe() as queue:
+    Each stream pushes at its own fixed fraction of ``SPREAD`` after the news: two thousand
+    screens writing in the same turn of the event loop held a ballot's answer back by a hundred
+    milliseconds and more; spread over half a second, ballots slip in between."""
+
+    def wants(arrivals: Arrivals) -> bool:
+        return not arrivals.offices.isdisjoint(watched.offices)
+
+    async with watch.listen(
+        wants, seconds=seconds, quiet=KEEPALIVE_SECONDS, every=PUSH_EVERY, spread=SPREAD
+    ) as listener:
         yield RETRY
-        last = sent = loop.time() - PUSH_EVERY
-        while (left := deadline - loop.time()) > 0:
-            quiet = sent + KEEPALIVE_SECONDS - loop.time()  # a comment keeps proxies patient
-            if quiet <= 0:
-                yield KEEPALIVE
-                sent = loop.time()
-                continue
-            try:
-                # asyncio.timeout, not wait_for: no task made per wait, with thousands waiting.
-                async with asyncio.timeout(min(left, quiet)):
-                    found = await queue.get()
-            except TimeoutError:
-                continue
-            if not found.offices & watched.offices:
-                continue
-            # A push is owed: sleep until it is due (not woken by every poll meanwhile), then
-            # take what arrived in between as covered by it.
-            due = max(last + PUSH_EVERY, loop.time() + phase)
-            await asyncio.sleep(min(due - loop.time(), max(0.0, deadline - loop.time())))
-            while not queue.empty():
-                queue.get_nowait()
-            last = sent = loop.time()
-            yield await _figures(fragments, watched)
+        while (due := await listener.next()) != "end":
+            yield KEEPALIVE if due == "keepalive" else await _figures(fragments, watched)
 
 
 async def _figures(fragments: Fragments, watched: Watched) -> bytes:

@@ -4,7 +4,6 @@ it keeps working for months and never shows a sign-in form."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
@@ -20,7 +19,7 @@ from app.core.deps import CatalogDep, SessionDep
 from app.core.routing import TransactionRoute
 from app.core.templates import is_htmx, render
 from app.dashboards import push
-from app.dashboards.live import BallotWatch
+from app.dashboards.live import Arrivals, BallotWatch
 from app.dashboards.push import Watched
 from app.dashboards.views import lobby_page, lobby_watched
 from app.intake import kiosk, links, service
@@ -162,18 +161,13 @@ async def device_events(
         )
     device_id = watching
 
+    def wants(arrivals: Arrivals) -> bool:
+        return device_id in arrivals.devices
+
     async def stream() -> AsyncIterator[str]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        async with watch.subscribe() as queue:
+        async with watch.listen(wants, seconds=seconds, quiet=KEEPALIVE_SECONDS) as listener:
             yield "retry: 3000\n\n"
-            while (left := deadline - loop.time()) > 0:
-                try:
-                    found = await asyncio.wait_for(queue.get(), min(left, KEEPALIVE_SECONDS))
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if device_id in found.devices:
-                    yield "event: ballot\ndata: {}\n\n"
+            while (due := await listener.next()) != "end":
+                yield "event: ballot\ndata: {}\n\n" if due == "event" else ": keep-alive\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

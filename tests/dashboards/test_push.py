@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+from app.dashboards import push
 from app.dashboards.live import Arrivals, BallotWatch
 from app.dashboards.push import Fragments, Watched, sse, stream
 from tests.dashboards.test_many_screens import _in_thread
@@ -53,8 +54,7 @@ async def _screens(rounds: int) -> tuple[list[list[bytes]], int, int]:
         # Several polls' worth of ballots, for the office and for one outside the sub-tree.
         for offices in ({8}, {99}, {7}):
             fragments.invalidate(offices)
-            for queue in list(watch._subscribers):
-                queue.put_nowait(Arrivals(frozenset(offices)))
+            watch.tell(Arrivals(frozenset(offices)))
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.1)
     await asyncio.gather(*tasks)
@@ -95,3 +95,43 @@ def test_a_fragment_rendered_while_a_ballot_came_in_is_not_kept() -> None:
     assert b"<p>1</p>" in first
     assert second == third  # the second rendering is kept
     assert b"<p>2</p>" in second
+
+
+def test_a_quiet_stream_keeps_proxies_patient_and_ends_on_time(monkeypatch: Any) -> None:
+    monkeypatch.setattr(push, "KEEPALIVE_SECONDS", 0.2)
+
+    async def quiet() -> tuple[list[bytes], float, int]:
+        watch = _Watch(engine=None, interval=3600)  # type: ignore[arg-type]
+        watched = Watched(offices=frozenset({7}), key=("office", 7), render=lambda: "<p></p>")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        events = [e async for e in stream(watch, Fragments(), watched, seconds=0.7)]
+        return events, loop.time() - started, len(watch._listeners)
+
+    events, took, listening = _in_thread(quiet())
+    assert events == [push.RETRY, push.KEEPALIVE, push.KEEPALIVE, push.KEEPALIVE]
+    assert 0.7 <= took < 1.5
+    assert listening == 0  # the ended stream no longer hears of ballots
+
+
+def test_news_for_other_offices_wakes_no_stream() -> None:
+    async def unrelated() -> list[bytes]:
+        watch = _Watch(engine=None, interval=3600)  # type: ignore[arg-type]
+        watched = Watched(offices=frozenset({7}), key=("office", 7), render=lambda: "<p>7</p>")
+        events: list[bytes] = []
+
+        async def screen() -> None:
+            async for event in stream(watch, Fragments(), watched, seconds=1.5):
+                events.append(event)
+
+        task = asyncio.create_task(screen())
+        await asyncio.sleep(0.05)
+        watch.tell(Arrivals(frozenset({8})))
+        await asyncio.sleep(0.6)
+        assert events == [push.RETRY]
+        watch.tell(Arrivals(frozenset({7})))
+        await task
+        return events
+
+    events = _in_thread(unrelated())
+    assert events[1:] == [sse("figures", "<p>7</p>")]
