@@ -8,7 +8,6 @@ when a ballot is bound to it (its idempotency key is the dossier's), whenever th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,57 +55,50 @@ def dossier_figures(
     period: Period,
     versions: dict[tuple[str, int], SurveyDefinition],
 ) -> dict[int, DossierFigures]:
-    """Per root, summing the offices of its sub-tree."""
+    """Per root, summing the offices of its sub-tree.
+
+    The database walks the sub-trees and sums per root (a recursive query from the roots): the
+    national ranking's 34 provinces cover 10,000 units, whose ids sent as a parameter, and whose
+    rows summed here, cost more than the rest of the ranking."""
     out: dict[int, DossierFigures] = defaultdict(DossierFigures)
-    owner: dict[int, list[int]] = defaultdict(list)  # office -> the roots it counts for
-    for root in roots:
-        for office_id in tree.subtree(root):
-            owner[office_id].append(root)
-    if not owner:
+    roots = [root for root in dict.fromkeys(roots) if root in tree.offices]
+    if not roots:
         return out
     conn = session.connection()
     sql = bulk(conn)
     mark = sql.mark
     start, end = period.bounds_utc()
-    moment = [sql.row(DOSSIER, ("returned_at",), {"returned_at": t})[0] for t in (start, end)]
-    offices, ids = sql.one_of("d.office_id", list(owner))
-    key = "'d:' || d.code_hash"
-    # One row per office, survey version and level of the rating (none when unrated).
-    rows = sql.fetch(
-        conn,
-        "SELECT d.office_id, b.survey_key, b.survey_version, b.level, count(*), "  # noqa: S608
-        "sum(CASE WHEN d.due_at IS NOT NULL AND d.returned_at > d.due_at THEN 1 ELSE 0 END) "
-        f"FROM dossier d LEFT JOIN ballot b ON b.office_id = d.office_id "
-        f"AND b.idempotency_key = {key} "
-        f"WHERE {offices} AND d.returned_at >= {mark} "
-        f"AND d.returned_at < {mark} "
-        "GROUP BY d.office_id, b.survey_key, b.survey_version, b.level",
-        [*ids, *moment],
+    chosen, ids = sql.one_of("id", roots)
+    # UNION, not UNION ALL: a cycle in the tree (which the office service refuses) still ends.
+    subtree = (
+        "WITH RECURSIVE sub(id, root) AS ("  # noqa: S608 - names and placeholders only
+        f"SELECT id, id FROM office WHERE {chosen} "
+        "UNION SELECT o.id, sub.root FROM office o JOIN sub ON o.parent_id = sub.id) "
     )
-    _returned(out, owner, rows, versions)
-    received = [sql.row(DOSSIER, ("received_at",), {"received_at": t})[0] for t in (start, end)]
-    offices, ids = sql.one_of("office_id", list(owner))
-    for office_id, n in sql.fetch(
+    moment = [sql.row(DOSSIER, ("returned_at",), {"returned_at": t})[0] for t in (start, end)]
+    key = "'d:' || d.code_hash"
+    # One row per root, survey version and level of the rating (none when unrated).
+    for root, survey_key, version, level, n, late in sql.fetch(
         conn,
-        "SELECT office_id, count(*) FROM dossier "  # noqa: S608
-        f"WHERE {offices} AND received_at >= {mark} AND received_at < {mark} "
-        "GROUP BY office_id",
+        f"{subtree}SELECT sub.root, b.survey_key, b.survey_version, b.level, count(*), "  # noqa: S608
+        "sum(CASE WHEN d.due_at IS NOT NULL AND d.returned_at > d.due_at THEN 1 ELSE 0 END) "
+        "FROM sub JOIN dossier d ON d.office_id = sub.id "
+        f"LEFT JOIN ballot b ON b.office_id = d.office_id AND b.idempotency_key = {key} "
+        f"WHERE d.returned_at >= {mark} AND d.returned_at < {mark} "
+        "GROUP BY sub.root, b.survey_key, b.survey_version, b.level",
+        [*ids, *moment],
+    ):
+        _count(out[root], survey_key, version, level, int(n), late, versions)
+    received = [sql.row(DOSSIER, ("received_at",), {"received_at": t})[0] for t in (start, end)]
+    for root, n in sql.fetch(
+        conn,
+        f"{subtree}SELECT sub.root, count(*) FROM sub "  # noqa: S608
+        f"JOIN dossier d ON d.office_id = sub.id "
+        f"WHERE d.received_at >= {mark} AND d.received_at < {mark} GROUP BY sub.root",
         [*ids, *received],
     ):
-        for root in owner[office_id]:
-            out[root].registered += int(n)
+        out[root].registered += int(n)
     return out
-
-
-def _returned(
-    out: dict[int, DossierFigures],
-    owner: dict[int, list[int]],
-    rows: Iterable[Any],
-    versions: dict[tuple[str, int], SurveyDefinition],
-) -> None:
-    for office_id, survey_key, version, level, n, late in rows:
-        for root in owner[office_id]:
-            _count(out[root], survey_key, version, level, int(n), late, versions)
 
 
 def _count(
