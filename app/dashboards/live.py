@@ -1,8 +1,9 @@
 """Telling open dashboards that ballots arrived, whichever worker process stored them.
 
-Each worker polls the ballot table twice a second (a primary-key range scan of the newest ids),
-and tells its own listeners which offices got ballots. Ids are handed out before commit, so a
-ballot can become visible after a higher id did; looking back over the last ids catches it.
+Each worker polls the ballot table twice a second (a primary-key range scan above the highest
+id it has seen), and tells its own listeners which offices got ballots. Ids are handed out
+before commit, so a ballot can become visible after a higher id did: the ids skipped are
+looked for again, while they are among the newest ``LOOKBACK``.
 
 A listener is one open stream. The watcher does not wake every stream on every poll: a listener
 that cares about what arrived arms one timer for when its next event is due, and its stream's
@@ -152,28 +153,43 @@ class BallotWatch:
         self.interval = interval
         self._listeners: set[Listener] = set()
         self._task: asyncio.Task[None] | None = None
-        self._seen: set[int] = set()
+        self._top: int | None = None  # the highest ballot id seen
+        self._gaps: set[int] = set()  # ids below it not seen yet
         # Its own thread budget: the poll must not queue behind the pages it makes refresh.
         self._limiter = anyio.CapacityLimiter(1)
 
     def _poll(self) -> Arrivals:
-        """Ballots not seen by the previous poll, among the newest ids only."""
+        """Ballots not seen by the previous poll: those above the highest id seen, and those
+        below it whose ids were skipped (handed out to a transaction not yet committed),
+        looked for again while they are among the newest ``LOOKBACK`` ids."""
         with self.engine.connect() as conn:
-            top = conn.execute(sa.select(sa.func.max(BALLOT.c.id))).scalar() or 0
-            rows = conn.execute(
-                sa.select(BALLOT.c.id, BALLOT.c.office_id, BALLOT.c.device_id).where(
-                    BALLOT.c.id > top - LOOKBACK
+            if self._top is None:  # the first look: what is there already is not news
+                self._top = conn.execute(sa.select(sa.func.max(BALLOT.c.id))).scalar() or 0
+                return Arrivals()
+            since = min(self._gaps, default=self._top + 1) - 1
+            rows = [
+                row
+                for row in conn.execute(
+                    sa.select(BALLOT.c.id, BALLOT.c.office_id, BALLOT.c.device_id).where(
+                        BALLOT.c.id > since
+                    )
                 )
-            ).all()
-        fresh = [row for row in rows if row[0] not in self._seen]
-        self._seen = {row[0] for row in rows}
+                if row[0] > self._top or row[0] in self._gaps
+            ]
+        found = {row[0] for row in rows}
+        top = max(found, default=self._top)
+        if top > self._top:
+            skipped = range(max(self._top + 1, top - LOOKBACK + 1), top)
+            self._gaps.update(i for i in skipped if i not in found)
+            self._top = top
+        self._gaps = {i for i in self._gaps if i not in found and i > top - LOOKBACK}
         return Arrivals(
-            frozenset(row[1] for row in fresh),
-            frozenset(row[2] for row in fresh if row[2] is not None),
+            frozenset(row[1] for row in rows),
+            frozenset(row[2] for row in rows if row[2] is not None),
         )
 
     async def _run(self) -> None:
-        primed = False  # what is there already when watching starts is not news
+        self._top, self._gaps = None, set()  # watching (again): only what arrives from now on
         while True:
             try:
                 found = await anyio.to_thread.run_sync(self._poll, limiter=self._limiter)
@@ -182,9 +198,8 @@ class BallotWatch:
                 found = Arrivals()
             if found and self.on_arrival is not None:
                 self.on_arrival(found.offices)
-            if primed and found:
+            if found:
                 self.tell(found)
-            primed = True
             await asyncio.sleep(self.interval)
 
     def tell(self, arrivals: Arrivals) -> None:

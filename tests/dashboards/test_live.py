@@ -3,11 +3,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from app.core.db import build_engine
-from app.dashboards import live
 from app.dashboards.live import BallotWatch
 from app.responses.service import submit
 from app.responses.validation import Submission
@@ -32,11 +31,7 @@ def _store(engine: Engine, catalog: SurveyCatalog, code: str, count: int) -> Non
         session.commit()
 
 
-def test_the_watch_reads_only_the_newest_ids(
-    backend: str, catalog: SurveyCatalog, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A shorter look-back than the real 2,048 ids: the same reading, a twentieth of the ballots.
-    monkeypatch.setattr(live, "LOOKBACK", 100)
+def test_the_watch_reads_only_what_is_new(backend: str, catalog: SurveyCatalog) -> None:
     engine = build_engine(fresh_database(backend, "watch"), pool_size=1)
     with Session(engine) as session:
         register_catalog(session, catalog)
@@ -44,13 +39,56 @@ def test_the_watch_reads_only_the_newest_ids(
         b = make_office(session, catalog, code="W-B")
         session.commit()
         a_id, b_id = a.id, b.id
-    _store(engine, catalog, "W-A", live.LOOKBACK + 50)
+    _store(engine, catalog, "W-A", 30)
     watch = BallotWatch(engine)
-    first = watch._poll().offices
-    assert first == {a_id}  # the first look only primes the watch (the caller ignores it)
-    assert len(watch._seen) == live.LOOKBACK  # not the whole table
+    read: list[int] = []  # the id each poll reads above
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def note(conn, cursor, statement, params, context, many) -> None:  # type: ignore[no-untyped-def]
+        if "ballot.id >" in statement:
+            read.append(next(iter(params.values())) if isinstance(params, dict) else params[0])
+
+    assert not watch._poll()  # the first look only notes where the table stands
     assert not watch._poll()
     _store(engine, catalog, "W-B", 2)
     assert watch._poll().offices == {b_id}
     assert not watch._poll()
+    _store(engine, catalog, "W-A", 1)
+    assert watch._poll().offices == {a_id}
+    # Each poll reads above the highest id seen, not the table or a fixed look-back.
+    assert read == [30, 30, 32, 32]
+    engine.dispose()
+
+
+def test_a_ballot_committed_after_a_higher_id_is_not_missed(
+    backend: str, catalog: SurveyCatalog
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer: ids become visible in order")
+    engine = build_engine(fresh_database(backend, "gaps"), pool_size=2)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        a = make_office(session, catalog, code="G-A")
+        b = make_office(session, catalog, code="G-B")
+        session.commit()
+        a_id, b_id = a.id, b.id
+    watch = BallotWatch(engine)
+    assert not watch._poll()
+    with Session(engine) as slow:  # takes an id, commits later
+        submit(
+            slow,
+            catalog,
+            "G-A",
+            Submission(answers=six_answers(4)),
+            channel="api",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+        )
+        slow.flush()
+        _store(engine, catalog, "G-B", 1)  # a higher id, committed first
+        assert watch._poll().offices == {b_id}
+        slow.commit()
+    assert watch._poll().offices == {a_id}
+    assert not watch._poll()
+    assert not watch._gaps
     engine.dispose()
