@@ -215,15 +215,10 @@ class BallotWatch:
 
     @contextlib.asynccontextmanager
     async def listen(
-        self,
-        wants: Callable[[Arrivals], bool],
-        *,
-        seconds: float,
-        quiet: float,
-        every: float = 0.0,
-        spread: float = 0.0,
+        self, wants: Callable[[Arrivals], bool], **timing: float
     ) -> AsyncIterator[Listener]:
-        listener = Listener(wants, seconds=seconds, quiet=quiet, every=every, spread=spread)
+        """A stream's listener (``Listener`` says what ``timing`` holds), heard while open."""
+        listener = Listener(wants, **timing)
         self._listeners.add(listener)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
@@ -16,29 +15,40 @@ from tests.conftest import fresh_database
 from tests.factories import make_office, six_answers
 
 
+def _submit(session: Session, catalog: SurveyCatalog, code: str) -> None:
+    submit(
+        session,
+        catalog,
+        code,
+        Submission(answers=six_answers(5)),
+        channel="api",
+        idempotency_key=uuid.uuid4().hex,
+        strict_replay=True,
+    )
+
+
 def _store(engine: Engine, catalog: SurveyCatalog, code: str, count: int) -> None:
     with Session(engine) as session:
         for _ in range(count):
-            submit(
-                session,
-                catalog,
-                code,
-                Submission(answers=six_answers(5)),
-                channel="api",
-                idempotency_key=uuid.uuid4().hex,
-                strict_replay=True,
-            )
+            _submit(session, catalog, code)
         session.commit()
+
+
+def _two_offices(
+    backend: str, catalog: SurveyCatalog, name: str, pool_size: int = 1
+) -> tuple[Engine, int, int]:
+    """A fresh database with the catalog and offices ``{NAME}-A`` and ``{NAME}-B``."""
+    engine = build_engine(fresh_database(backend, name.lower()), pool_size=pool_size)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        a = make_office(session, catalog, code=f"{name}-A")
+        b = make_office(session, catalog, code=f"{name}-B")
+        session.commit()
+        return engine, a.id or 0, b.id or 0
 
 
 def test_the_watch_reads_only_what_is_new(backend: str, catalog: SurveyCatalog) -> None:
-    engine = build_engine(fresh_database(backend, "watch"), pool_size=1)
-    with Session(engine) as session:
-        register_catalog(session, catalog)
-        a = make_office(session, catalog, code="W-A")
-        b = make_office(session, catalog, code="W-B")
-        session.commit()
-        a_id, b_id = a.id, b.id
+    engine, a_id, b_id = _two_offices(backend, catalog, "W")
     _store(engine, catalog, "W-A", 30)
     watch = BallotWatch(engine)
     read: list[int] = []  # the id each poll reads above
@@ -60,30 +70,13 @@ def test_the_watch_reads_only_what_is_new(backend: str, catalog: SurveyCatalog) 
     engine.dispose()
 
 
-def test_a_ballot_committed_after_a_higher_id_is_not_missed(
-    backend: str, catalog: SurveyCatalog
-) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has one writer: ids become visible in order")
-    engine = build_engine(fresh_database(backend, "gaps"), pool_size=2)
-    with Session(engine) as session:
-        register_catalog(session, catalog)
-        a = make_office(session, catalog, code="G-A")
-        b = make_office(session, catalog, code="G-B")
-        session.commit()
-        a_id, b_id = a.id, b.id
+def test_a_ballot_committed_after_a_higher_id_is_not_missed(catalog: SurveyCatalog) -> None:
+    # PostgreSQL only: SQLite has one writer, so its ids become visible in order.
+    engine, a_id, b_id = _two_offices("postgresql", catalog, "G", pool_size=2)
     watch = BallotWatch(engine)
     assert not watch._poll()
     with Session(engine) as slow:  # takes an id, commits later
-        submit(
-            slow,
-            catalog,
-            "G-A",
-            Submission(answers=six_answers(4)),
-            channel="api",
-            idempotency_key=uuid.uuid4().hex,
-            strict_replay=True,
-        )
+        _submit(slow, catalog, "G-A")
         slow.flush()
         _store(engine, catalog, "G-B", 1)  # a higher id, committed first
         assert watch._poll().offices == {b_id}
