@@ -87,7 +87,7 @@ class Listener:
         self._owed: asyncio.TimerHandle | None = None  # an event armed, not yet due
         self._due: set[Due] = set()
         self._waiter: asyncio.Future[None] | None = None
-        self._silence = self.loop.call_at(min(self.deadline, now + quiet), self._check_silence)
+        self._silence = self._arm_silence()
 
     def tell(self, arrivals: Arrivals) -> None:
         """From the watcher: news. Folded into the event already armed, if there is one."""
@@ -108,9 +108,10 @@ class Listener:
         elif now >= self.sent + self.quiet:
             self._wake("keepalive")
         else:  # something was sent meanwhile: look again when it will have been quiet long enough
-            self._silence = self.loop.call_at(
-                min(self.deadline, self.sent + self.quiet), self._check_silence
-            )
+            self._silence = self._arm_silence()
+
+    def _arm_silence(self) -> asyncio.TimerHandle:
+        return self.loop.call_at(min(self.deadline, self.sent + self.quiet), self._check_silence)
 
     def _wake(self, due: Due) -> None:
         self._due.add(due)
@@ -127,9 +128,7 @@ class Listener:
         self._due.discard(due)
         self.sent = self.loop.time()
         if due == "keepalive":
-            self._silence = self.loop.call_at(
-                min(self.deadline, self.sent + self.quiet), self._check_silence
-            )
+            self._silence = self._arm_silence()
         return due
 
     def close(self) -> None:

@@ -68,10 +68,7 @@ def choose(
     """What figures for ``office`` cover: by default every survey sharing its survey's criteria
     (those criteria only); ``survey_key`` narrows to that one survey and all its questions."""
     if survey_key:
-        survey = catalog.get(survey_key)
-        if survey is None:
-            raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
-        return survey, catalog.alone(survey)
+        return _named(catalog, survey_key)
     survey = survey_for_office(session, catalog, office)
     return survey, catalog.comparison(survey)
 
@@ -84,14 +81,20 @@ def placed(
     office_id = tree.ids.get(office_code)
     if office_id is None:
         raise OfficeNotFound(office_code)
+    parent_id = tree.offices[office_id][2]
     if survey_key:
-        survey = catalog.get(survey_key)
-        if survey is None:
-            raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
-        return office_id, tree.offices[office_id][2], survey, catalog.alone(survey)
+        return office_id, parent_id, *_named(catalog, survey_key)
     used = tree.survey_key(office_id, set(catalog.surveys), catalog.default_key)
     survey = catalog.surveys[used]
-    return office_id, tree.offices[office_id][2], survey, catalog.comparison(survey)
+    return office_id, parent_id, survey, catalog.comparison(survey)
+
+
+def _named(catalog: SurveyCatalog, survey_key: str) -> tuple[SurveyDefinition, Comparison]:
+    """One survey asked for by its key, on its own with all its questions."""
+    survey = catalog.get(survey_key)
+    if survey is None:
+        raise NotFound(f"No survey {survey_key!r}", message_vi="Không có phiếu khảo sát này.")
+    return survey, catalog.alone(survey)
 
 
 def describe(catalog: SurveyCatalog, comparison: Comparison, survey: SurveyDefinition) -> str:
