@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +131,10 @@ def _cookie(base: str) -> str:
         return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system time of the server and its worker processes."""
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system time of the servers and every process below them (workers)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    stats: dict[int, tuple[int, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -140,9 +142,29 @@ def _cpu_seconds(pid: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / ticks
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    roots, total = set(pids), 0.0
+    for pid, (parent, seconds) in stats.items():
+        while pid not in roots and parent in stats:
+            pid, parent = parent, stats[parent][0]
+        total += seconds if pid in roots else 0.0
     return total
+
+
+def _disk_sync_ms(seconds: float = 4.0) -> tuple[float, float, float]:
+    """How long this machine's disk takes to make a small write durable (p50, p99, max in ms):
+    the floor under every durable commit, screens or not."""
+    latencies = []
+    with tempfile.NamedTemporaryFile(dir=ROOT) as file:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            file.write(b"x" * 8192)
+            file.flush()
+            started = time.perf_counter()
+            os.fdatasync(file.fileno())
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.005)
+    return _p(latencies, 50) * 1000, _p(latencies, 99) * 1000, max(latencies) * 1000
 
 
 def _ballots(base: str, rate: float, seconds: float) -> tuple[list[float], list[float]]:
@@ -187,11 +209,11 @@ def _p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else 0.0
 
 
-def _phase(base: str, pid: int, rate: float, seconds: float) -> dict[str, Any]:
-    before, started = _cpu_seconds(pid), time.monotonic()
+def _phase(base: str, pids: list[int], rate: float, seconds: float) -> dict[str, Any]:
+    before, started = _cpu_seconds(pids), time.monotonic()
     latencies, acknowledged = _ballots(base, rate, seconds)
     time.sleep(2.5)  # the last ballots' pushes
-    cpu = (_cpu_seconds(pid) - before) / (time.monotonic() - started) * 100
+    cpu = (_cpu_seconds(pids) - before) / (time.monotonic() - started) * 100
     return {"latencies": latencies, "acknowledged": acknowledged, "cpu": cpu}
 
 
@@ -228,57 +250,107 @@ def _close_screens(procs: list[subprocess.Popen]) -> list[list[float]]:
     return times
 
 
-def run(url: str, workers: int, screens: list[int], rates: list[float], seconds: float) -> list:
+@dataclass
+class Row:
+    layout: str
+    workers: int
+    screens: int
+    rate: float
+    events: list[float]
+    phase: dict[str, Any]
+    none: list[float] = field(default_factory=list)  # ballot latencies with no screen open
+
+
+def _server_url(url: str, durable: bool) -> str:
+    """The servers' database URL. Unless ``durable``, PostgreSQL commits without waiting for the
+    disk (for the benchmark's servers only): a small virtual disk's flush times (see
+    ``_disk_sync_ms``) would otherwise be most of both p99s, screens or none, and hide what the
+    screens themselves cost a ballot."""
+    if durable or not url.startswith("postgresql"):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}options=-c%20synchronous_commit%3Doff"
+
+
+def run(
+    url: str,
+    layout: str,
+    workers: int,
+    screens: list[int],
+    rates: list[float],
+    seconds: float,
+    durable: bool,
+) -> list[Row]:
+    """One layout: ``shared``, the screens' streams on the workers that take the ballots, or
+    ``split``, the streams on a live pool of their own (the proxy sends ``/events`` there)."""
     from bench.serving import UNLIMITED, app_env, free_port, start
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = app_env(
-        url,
+        _server_url(url, durable),
         base,
         **UNLIMITED,
         HAILONG_LIVE_STREAM_SECONDS="3600",
         HAILONG_MAX_STREAMS="10000",
     )
-    server = start(["--factory", "app.main:create_app", "--workers", str(workers)], port, env)
-    rows = []
+    target = ["--factory", "app.main:create_app", "--workers", str(workers)]
+    servers = [start(target, port, env)]
+    live_port = port
+    if layout == "split":
+        live_port = free_port()
+        servers.append(start(target, live_port, env))
+    pids = [server.pid for server in servers]
+    rows: list[Row] = []
     try:
         for _ in range(100):
-            with __import__("contextlib").suppress(httpx.HTTPError):
+            with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             time.sleep(0.1)
         cookie = _cookie(base)
         for rate in rates:
             _ballots(base, rate, 2)  # warm up
-            none = _phase(base, server.pid, rate, seconds)
-            rows.append((workers, 0, rate, [], none, none))
+        nones: dict[float, list[float]] = {rate: [] for rate in rates}
         for count in screens:
-            procs = _open_screens(port, cookie, count, "period=month")
+            # Each phase with screens follows one without, so that both see the same machine.
+            for rate in rates:
+                nones[rate] += _phase(base, pids, rate, seconds)["latencies"]
+            procs = _open_screens(live_port, cookie, count, "period=month")
             time.sleep(3)
-            phases = [(rate, _phase(base, server.pid, rate, seconds)) for rate in rates]
+            phases = [(rate, _phase(base, pids, rate, seconds)) for rate in rates]
             times = _close_screens(procs)
             for rate, phase in phases:
-                events = _event_latencies(times, phase["acknowledged"])
-                baseline = next(
-                    r[4] for r in rows if r[0] == workers and r[1] == 0 and r[2] == rate
+                rows.append(
+                    Row(
+                        layout,
+                        workers,
+                        count,
+                        rate,
+                        _event_latencies(times, phase["acknowledged"]),
+                        phase,
+                    )
                 )
-                rows.append((workers, count, rate, events, phase, baseline))
-                print(_line(rows[-1]), flush=True)
+                print(
+                    f"  ({layout}, {workers} worker(s), {count} screens, {rate:.0f}/s done)",
+                    flush=True,
+                )
     finally:
-        server.terminate()
-        server.wait()
+        for server in servers:
+            server.terminate()
+            server.wait()
+    for row in rows:
+        row.none = nones[row.rate]
     return rows
 
 
-def _line(row: tuple) -> str:
-    workers, count, rate, events, phase, baseline = row
-    ballots, none = phase["latencies"], baseline["latencies"]
+def _line(row: Row) -> str:
+    ballots = row.phase["latencies"]
     return (
-        f"  {workers:>7} {count:>7} {rate:>6.0f}/s "
-        f"{_p(events, 50) * 1000:>8.0f} {_p(events, 99) * 1000:>8.0f} "
-        f"{phase['cpu']:>6.0f}% {_p(ballots, 50) * 1000:>8.1f} {_p(ballots, 99) * 1000:>8.1f} "
-        f"{_p(ballots, 99) / max(_p(none, 99), 1e-9):>7.2f}x"
+        f"  {row.layout:>6} {row.workers:>7} {row.screens:>7} {row.rate:>6.0f}/s "
+        f"{_p(row.events, 50) * 1000:>8.0f} {_p(row.events, 99) * 1000:>8.0f} "
+        f"{row.phase['cpu']:>6.0f}% {_p(row.none, 99) * 1000:>8.1f} "
+        f"{_p(ballots, 50) * 1000:>8.1f} {_p(ballots, 99) * 1000:>8.1f} "
+        f"{_p(ballots, 99) / max(_p(row.none, 99), 1e-9):>7.2f}x"
     )
 
 
@@ -291,37 +363,53 @@ def main() -> None:
     parser.add_argument("--screens", default="200,1000,2000")
     parser.add_argument("--rates", default="5,20")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--layouts", default="split,shared")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--durable", action="store_true", help="PostgreSQL: commits wait for the disk, as served"
+    )
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-live-')}/l.db"
     screens = [int(s) for s in args.screens.split(",")]
     rates = [float(r) for r in args.rates.split(",")]
     header = (
-        f"  {'workers':>7} {'screens':>7} {'ballots':>8} {'ev p50':>8} {'ev p99':>8} "
-        f"{'CPU':>7} {'bal p50':>8} {'bal p99':>8} {'vs none':>8}   (ms)"
+        f"  {'layout':>6} {'workers':>7} {'screens':>7} {'ballots':>8} {'ev p50':>8} "
+        f"{'ev p99':>8} {'CPU':>7} {'none p99':>8} {'bal p50':>8} {'bal p99':>8} {'vs none':>8}"
     )
     print(header, flush=True)
-    rows = []
-    for workers in (int(w) for w in args.workers.split(",")):
-        _prepare(url)
-        rows += run(url, workers, screens, rates, args.seconds)
+    rows: list[Row] = []
+    for layout in args.layouts.split(","):
+        for workers in (int(w) for w in args.workers.split(",")):
+            _prepare(url)
+            rows += run(url, layout, workers, screens, rates, args.seconds, args.durable)
     backend = url.split(":", 1)[0].split("+")[0]
-    print(f"\nlive screens, {backend}, {args.seconds:.0f} s per phase (ms; CPU in % of one core):")
+    commits = "durable" if args.durable or backend == "sqlite" else "not waiting for the disk"
+    sync = _disk_sync_ms()
+    print(
+        f"\nlive screens, {backend} (commits {commits}), {args.seconds:.0f} s per phase "
+        f"(ms; CPU in % of one core, every server process):"
+    )
     print(header)
     for row in rows:
-        if row[1]:
-            print(_line(row))
+        print(_line(row))
+    print(
+        f"  this disk makes an 8 KB write durable in p50 {sync[0]:.1f}, p99 {sync[1]:.1f}, "
+        f"max {sync[2]:.1f} ms"
+    )
     print("  targets: event p99 <= 2000 ms at 2,000 screens; ballot p99 within 1.5x of none;")
-    for workers in dict.fromkeys(r[0] for r in rows):
-        for rate in rates:
-            cpu = {r[1]: r[4]["cpu"] for r in rows if r[0] == workers and r[2] == rate}
-            if min(screens) in cpu and max(screens) in cpu and cpu[min(screens)]:
-                print(
-                    f"  {workers} worker(s), {rate:.0f} ballots/s: CPU at {max(screens)} screens"
-                    f" / at {min(screens)} = {cpu[max(screens)] / cpu[min(screens)]:.2f}"
-                    " (target <= 2)"
-                )
+    for layout, workers, rate in dict.fromkeys((r.layout, r.workers, r.rate) for r in rows):
+        cpu = {
+            r.screens: r.phase["cpu"]
+            for r in rows
+            if (r.layout, r.workers, r.rate) == (layout, workers, rate)
+        }
+        if min(screens) in cpu and max(screens) in cpu and cpu[min(screens)]:
+            print(
+                f"  {layout}, {workers} worker(s), {rate:.0f} ballots/s: CPU at {max(screens)} "
+                f"screens / at {min(screens)} = {cpu[max(screens)] / cpu[min(screens)]:.2f}"
+                " (target <= 2)"
+            )
 
 
 if __name__ == "__main__":

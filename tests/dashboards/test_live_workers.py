@@ -20,7 +20,7 @@ from tests.factories import make_office, six_answers
 from tests.serving import serve
 
 
-def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> None:
+def _database(backend: str, catalog: SurveyCatalog) -> str:
     url = fresh_database(backend, "workers")
     engine = build_engine(url, pool_size=1)
     with Session(engine) as session:
@@ -34,7 +34,13 @@ def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> 
         )
         session.commit()
     engine.dispose()
-    with serve(url, workers=2) as base, httpx.Client(base_url=base, timeout=10) as client:
+    return url
+
+
+def _each_ballot_is_heard(base: str, live: str) -> None:
+    """Four ballots sent to ``base``, each on a new connection (so to either worker); a
+    dashboard's stream served from ``live`` gets new figures within 2 seconds of each."""
+    with httpx.Client(base_url=base, timeout=10) as client:
         page = client.get("/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
         client.post("/login", data={"username": "xem", "password": "mat-khau-dai-1", "csrf": csrf})
@@ -42,7 +48,8 @@ def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> 
         ready = threading.Event()
 
         def listen() -> None:
-            with client.stream("GET", "/staff/offices/LIVE.1/events") as stream:
+            url = f"{live}/staff/offices/LIVE.1/events"
+            with client.stream("GET", url) as stream:
                 for line in stream.iter_lines():
                     ready.set()
                     if line == "event: figures":
@@ -54,7 +61,6 @@ def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> 
         listener.start()
         assert ready.wait(10)
         time.sleep(0.6)  # let the watcher take its first look
-        # Separate connections, so the ballots land on either worker.
         for _ in range(4):
             sent = time.monotonic()
             with httpx.Client(base_url=base) as citizen:
@@ -69,3 +75,18 @@ def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> 
             while time.monotonic() < deadline and len(got) == count:
                 time.sleep(0.02)
             assert len(got) > count, "no event within 2 seconds"
+
+
+def test_events_cross_worker_processes(backend: str, catalog: SurveyCatalog) -> None:
+    with serve(_database(backend, catalog), workers=2) as base:
+        _each_ballot_is_heard(base, base)
+
+
+def test_a_live_pool_of_its_own_hears_the_ballots_the_others_take(
+    backend: str, catalog: SurveyCatalog
+) -> None:
+    """The deployment the README recommends: the proxy sends the streams to a pool of their own,
+    so that thousands of screens never share a process with the ballots."""
+    url = _database(backend, catalog)
+    with serve(url) as base, serve(url) as live:
+        _each_ballot_is_heard(base, live)
