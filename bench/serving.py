@@ -48,9 +48,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(target: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """One uvicorn worker serving ``target``; returns once it accepts connections."""
+def start(
+    target: list[str], port: int, env: dict[str, str], *, nice: int = 0
+) -> subprocess.Popen[bytes]:
+    """One uvicorn worker serving ``target`` (at ``nice``); returns once it accepts connections."""
     cmd = [
+        *(["nice", "-n", str(nice)] if nice else []),
         sys.executable,
         "-m",
         "uvicorn",
