@@ -318,14 +318,11 @@ def run(
         cookie = _cookie(base)
         for rate in rates:
             _ballots(base, rate, 2)  # warm up
-        nones: dict[float, list[float]] = {rate: [] for rate in rates}
-        spread: dict[float, list[float]] = {rate: [] for rate in rates}
+        nones: dict[float, list[list[float]]] = {rate: [] for rate in rates}  # per phase
         for count in screens:
             # Each phase with screens follows one without, so that both see the same machine.
             for rate in rates:
-                latencies = _phase(base, pids, rate, seconds)["latencies"]
-                nones[rate] += latencies
-                spread[rate].append(_p(latencies, 99))
+                nones[rate].append(_phase(base, pids, rate, seconds)["latencies"])
             procs = _open_screens(live_port, cookie, count, "period=month")
             time.sleep(3)
             phases = [(rate, _phase(base, pids, rate, seconds)) for rate in rates]
@@ -349,14 +346,14 @@ def run(
         for server in servers:
             server.terminate()
             server.wait()
-    for rate, p99s in spread.items():
+    for rate, phases_without in nones.items():
         print(
             f"  ({layout}, {workers} worker(s), {rate:.0f}/s: ballot p99 of each phase without"
-            f" screens {', '.join(f'{p * 1000:.1f}' for p in p99s)} ms)",
+            f" screens {', '.join(f'{_p(p, 99) * 1000:.1f}' for p in phases_without)} ms)",
             flush=True,
         )
     for row in rows:
-        row.none = nones[row.rate]
+        row.none = [latency for phase in nones[row.rate] for latency in phase]
     return rows
 
 
@@ -387,7 +384,6 @@ def main() -> None:
         "--durable", action="store_true", help="PostgreSQL: commits wait for the disk, as served"
     )
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-live-')}/l.db"
     screens = [int(s) for s in args.screens.split(",")]
     rates = [float(r) for r in args.rates.split(",")]
     header = (
@@ -398,11 +394,11 @@ def main() -> None:
     rows: list[Row] = []
     for layout in args.layouts.split(","):
         for workers in (int(w) for w in args.workers.split(",")):
-            if not args.database_url:  # SQLite: a new file each time
-                url = f"sqlite:///{tempfile.mkdtemp(prefix='hailong-live-')}/l.db"
+            # SQLite: a new file each time (a PostgreSQL database is emptied by _prepare).
+            url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-live-')}/l.db"
             _prepare(url)
             rows += run(url, layout, workers, screens, rates, args.seconds, args.durable)
-    backend = url.split(":", 1)[0].split("+")[0]
+    backend = (args.database_url or "sqlite").split(":", 1)[0].split("+")[0]
     commits = "durable" if args.durable or backend == "sqlite" else "not waiting for the disk"
     sync = _disk_sync_ms()
     print(
