@@ -92,20 +92,27 @@ def bearer(db: Session, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"Authorization": f"Bearer {token}"}
 
 
-def sign_in(client, user, password: str = "mat-khau-dai-1"):  # type: ignore[no-untyped-def]
-    """Sign in through the real login form; returns the session's CSRF token."""
+def csrf_of(page: str) -> str:
+    """The CSRF token a page's forms carry."""
     import re
 
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def login_form(client, username: str, password: str = "mat-khau-dai-1") -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The login form as a browser fills it, with the token from ``client``'s login page."""
+    return {"username": username, "password": password, "csrf": csrf_of(client.get("/login").text)}
+
+
+def sign_in(client, user, password: str = "mat-khau-dai-1"):  # type: ignore[no-untyped-def]
+    """Sign in through the real login form (``user`` a user or a username); returns the
+    session's CSRF token."""
+    username = user if isinstance(user, str) else user.username
     response = client.post(
-        "/login",
-        data={"username": user.username, "password": password, "csrf": csrf},
-        follow_redirects=False,
+        "/login", data=login_form(client, username, password), follow_redirects=False
     )
     assert response.status_code == 303, response.text
-    staff = client.get("/staff")
-    return re.search(r'name="csrf" value="([^"]+)"', staff.text).group(1)  # type: ignore[union-attr]
+    return csrf_of(client.get("/staff").text)
 
 
 def add_ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int], day) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import bearer, make_office, make_user, sign_in
+from tests.factories import bearer, login_form, make_office, make_user, sign_in
 
 
 def _events(client: TestClient, db: Session, catalog: SurveyCatalog) -> tuple[str, str]:
@@ -55,9 +55,7 @@ def test_page_filters_and_scope(client: TestClient, db: Session, registered: Sur
 
 def test_export_reads_back(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
     officer, _ = _events(client, db, registered)
-    page = client.get("/login").text
-    csrf = page.split('name="csrf" value="')[1].split('"')[0]
-    client.post("/login", data={"username": "=1+1", "password": "x", "csrf": csrf})
+    client.post("/login", data=login_form(client, "=1+1", "x"))
     inspector = bearer(db, make_user(db, "inspector"))
     response = client.get("/api/v1/exports/audit.csv", headers=inspector)
     assert response.status_code == 200

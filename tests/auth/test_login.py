@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -9,18 +8,13 @@ from sqlmodel import Session
 from app.auth import service
 from app.models.types import utcnow
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import bearer, make_office, make_user, sign_in
-
-
-def _login_csrf(client: TestClient) -> str:
-    page = client.get("/login")
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+from tests.factories import bearer, csrf_of, login_form, make_office, make_user, sign_in
 
 
 def _try(client: TestClient, username: str, password: str):  # type: ignore[no-untyped-def]
     return client.post(
         "/login",
-        data={"username": username, "password": password, "csrf": _login_csrf(client)},
+        data=login_form(client, username, password),
         follow_redirects=False,
     )
 
@@ -38,7 +32,7 @@ def test_sign_in_and_out(client: TestClient, db: Session, registered: SurveyCata
     page = client.get("/staff")
     assert user.username in page.text
     assert office.name in page.text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    csrf = csrf_of(page.text)
     # No CSRF token, no logout.
     assert client.post("/logout", follow_redirects=False).status_code == 403
     assert client.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
@@ -100,12 +94,7 @@ def test_open_redirects_are_refused(
     user = make_user(db, "admin")
     response = client.post(
         "/login",
-        data={
-            "username": user.username,
-            "password": "mat-khau-dai-1",
-            "csrf": _login_csrf(client),
-            "next": "//evil.example/x",
-        },
+        data={**login_form(client, user.username), "next": "//evil.example/x"},
         follow_redirects=False,
     )
     assert response.headers["location"] == "/staff"

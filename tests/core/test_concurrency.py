@@ -3,7 +3,6 @@ every failed login is counted, on both databases."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
-from tests.factories import make_office, six_answers
+from tests.factories import login_form, make_office, six_answers
 from tests.serving import serve
 
 PASSWORD = "mat-khau-dai-1"
@@ -47,10 +46,7 @@ def _seed(url: str, catalog: SurveyCatalog) -> str:
 
 def _login(base: str, username: str, password: str) -> int:
     with httpx.Client(base_url=base, timeout=60) as client:
-        page = client.get("/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        form = {"username": username, "password": password, "csrf": csrf}
-        return client.post("/login", data=form).status_code
+        return client.post("/login", data=login_form(client, username, password)).status_code
 
 
 def _parallel(n: int, call: Any) -> list[int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -16,7 +15,7 @@ from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
-from tests.factories import make_office, six_answers
+from tests.factories import make_office, sign_in, six_answers
 from tests.serving import serve
 
 
@@ -41,9 +40,7 @@ def _each_ballot_is_heard(base: str, live: str) -> None:
     """Four ballots sent to ``base``, each on a new connection (so to either worker); a
     dashboard's stream served from ``live`` gets new figures within 2 seconds of each."""
     with httpx.Client(base_url=base, timeout=10) as client:
-        page = client.get("/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        client.post("/login", data={"username": "xem", "password": "mat-khau-dai-1", "csrf": csrf})
+        sign_in(client, "xem")
         got: list[float] = []
         ready = threading.Event()
 

@@ -4,7 +4,6 @@ connect, and citizens' ballots still go through quickly while the screens refres
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
 import time
 import uuid
@@ -19,7 +18,7 @@ from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
-from tests.factories import make_office, six_answers
+from tests.factories import csrf_of, make_office, six_answers
 from tests.serving import serve
 
 SCREENS = 200
@@ -45,8 +44,7 @@ def _seed(url: str, catalog: SurveyCatalog, offices: int = 1) -> None:
 async def _signed_in(base: str) -> httpx.Cookies:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         page = await client.get("/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        form = {"username": "xem", "password": "mat-khau-dai-1", "csrf": csrf}
+        form = {"username": "xem", "password": "mat-khau-dai-1", "csrf": csrf_of(page.text)}
         assert (await client.post("/login", data=form)).status_code == 303
         return client.cookies
 
