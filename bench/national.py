@@ -9,7 +9,10 @@ The data is loaded straight into the tables: ballots and answers, and the rollup
 read (``criteria_rollup``, counted into each unit, its province and the nation, as the writer
 counts). Timed in this process (the service) and over HTTP (``/api/v1/offices/{code}/children``
 from the app in its own uvicorn process, gzip accepted, as a browser asks). The figures from the
-rollups and from the raw answers are compared and must be identical.
+rollups and from the raw answers are compared and must be identical. Four in ten ballots come
+through a dossier's link, and three in ten have a dossier beside them that was never rated: the
+ranking's response rate and dossier indicator read the dossier counts (``dossier_rollup``), timed
+and compared with the same figures from the raw dossiers.
 Targets: national ranking <= 100 ms, province <= 20 ms (service), the month to date within
 1.2x of the year.
 """
@@ -22,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,9 +42,10 @@ from app.core.db import build_engine  # noqa: E402
 from app.core.memory import settle_heap  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.models import Office  # noqa: E402
-from app.stats import rollups  # noqa: E402
+from app.stats import dossiers, rollups  # noqa: E402
 from app.stats.maths import figures  # noqa: E402
 from app.stats.periods import Period, date_range, period_of, today  # noqa: E402
+from app.stats.rollups import add_counts  # noqa: E402
 from app.stats.service import children_figures  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
@@ -49,6 +54,8 @@ from bench.export import _copy, inspector_token  # noqa: E402
 from bench.serving import app_env, free_port, reset_schema, start  # noqa: E402
 
 NATION = "VN"
+BOUND = 0.4  # of the ballots, rated through a dossier's link
+UNRATED = 0.3  # for each ballot, the chance of a dossier whose citizen did not rate
 
 
 def prepare(url: str, provinces: int, units: int) -> tuple[Any, Any, dict[int, int]]:
@@ -118,37 +125,94 @@ def generate(engine: Any, catalog: Any, parent: dict[int, int], answers: int, se
     while todo > 0:
         n = min(50_000, todo)
         todo -= n
-        ballots, rows, counted = [], [], []
+        ballots, rows, counted, cases = [], [], [], []
         for _ in range(n):
             office = rng.choice(units)
             moment = start + timedelta(seconds=rng.randint(0, span))
             row, given, ballot = synthetic(
                 rng, catalog, quality[office], office in three, office, moment, next_id
             )
+            if rng.random() < BOUND:  # rated through its dossier's link
+                row["idempotency_key"] = dossiers.dossier_key(f"h{next_id}")
+                row["source"] = "dossier"
+                ballot = replace(ballot, source="dossier")
+                rating = (row["survey_key"], row["survey_version"], row["level"])
+                cases.append(_dossier(rng, office, f"h{next_id}", moment, rating))
+            if rng.random() < UNRATED:
+                cases.append(_dossier(rng, office, f"u{next_id}", moment, None))
             ballots.append(row)
             rows += given
             counted.append(ballot)
             next_id += 1
         with engine.begin() as conn:
-            if postgres:
-                _copy(conn, "ballot", ballots)
-                _copy(conn, "answer", rows)
-            else:
-                table = sa.Table("ballot", sa.MetaData(), autoload_with=conn)
-                conn.execute(table.insert(), ballots)
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO answer (ballot_id, question_key, value) "
-                        "VALUES (:ballot_id, :question_key, :value)"
-                    ),
-                    rows,
-                )
+            _load(conn, "ballot", ballots, postgres)
+            _load(conn, "answer", rows, postgres)
+            _load(conn, "dossier", [row for row, _ in cases], postgres)
             rollups.add(conn, counted, tables=("compared",))
+            counts = dossiers.tally((state, 1) for _, state in cases)
+            add_counts(
+                conn, dossiers.DOSSIER_ROLLUP, dossiers.DOSSIER_KEY, dossiers.DOSSIER_SUMS, counts
+            )
         done += n * len(keys)
         print(f"\r  {done:,} answers", end="", flush=True)
     print()
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+
+def _dossier(
+    rng: random.Random, office: int, code_hash: str, moment: datetime, rating: Any
+) -> tuple[dict[str, Any], dossiers.State]:
+    """A dossier received a few days before ``moment``, due a few days after it was received,
+    returned by ``moment`` (one in ten of the unrated ones not yet)."""
+    received = moment - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
+    due = received + timedelta(days=rng.choice((2, 3, 5)))
+    returned = moment - timedelta(minutes=rng.randint(5, 240))
+    if rating is None and rng.random() < 0.1:
+        returned = None
+    row = {
+        "office_id": office,
+        "code_hash": code_hash,
+        "received_at": received,
+        "due_at": due,
+        "returned_at": returned,
+        "created_at": received,
+        "updated_at": returned or received,
+    }
+    return row, dossiers.State(office, received, due, returned, rating)
+
+
+def _load(conn: Any, table: str, rows: list[dict[str, Any]], postgres: bool) -> None:
+    if not rows:
+        return
+    if postgres:
+        _copy(conn, table, rows)
+    else:
+        conn.execute(sa.Table(table, sa.MetaData(), autoload_with=conn).insert(), rows)
+
+
+def dossiers_raw(engine: Any, code: str, period: Period) -> tuple[float, float, Any]:
+    """The dossier figures of ``code``'s children: from the counts (as the service reads
+    them) and from the raw dossiers; both timed, and equal."""
+    with engine.connect() as conn:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                sa.text(
+                    "SELECT o.id FROM office o JOIN office p ON p.id = o.parent_id "
+                    "WHERE p.code = :code"
+                ),
+                {"code": code},
+            )
+        ]
+        started = time.perf_counter()
+        kept = dossiers.read(conn, ids, period)
+        fast = time.perf_counter() - started
+        started = time.perf_counter()
+        raw = dossiers.from_raw(conn, ids, period)
+        slow = time.perf_counter() - started
+    assert kept == raw, f"{code}: dossier counts and raw dossiers disagree"
+    return fast, slow, sum(r[1] for rows in kept.values() for r in rows.values())
 
 
 def by_service(engine: Any, catalog: Any, code: str, period: Period) -> tuple[float, dict]:
@@ -267,10 +331,14 @@ def main(argv: list[str]) -> None:
                 assert fast[0][1] == slow[1], f"{label}, {name}: rollups and GROUP BY disagree"
                 service = statistics.median(t for t, _ in fast[1:]) * 1000
                 http, size = over_http(base, token, code, period, args.runs)
-                table.append((label, name, service, http * 1000, size, slow[0] * 1000))
+                kept, raw, returned = dossiers_raw(engine, code, period)
+                table.append(
+                    (label, name, service, http * 1000, size, slow[0] * 1000, kept, raw, returned)
+                )
                 print(
                     f"  {label}, {name}: service {service:.1f} ms, HTTP {http * 1000:.1f} ms "
-                    f"({size:,} B gzip), GROUP BY {slow[0] * 1000:.0f} ms",
+                    f"({size:,} B gzip), GROUP BY {slow[0] * 1000:.0f} ms; {returned:,} returned "
+                    f"dossiers: counts {kept * 1000:.1f} ms, raw {raw * 1000:.0f} ms",
                     flush=True,
                 )
     finally:
@@ -281,11 +349,14 @@ def main(argv: list[str]) -> None:
         f"\n{len(parent):,} units under {args.provinces} provinces, {args.answers:,} answers, "
         f"{backend}; medians of {args.runs} runs:"
     )
-    print(f"  {'':22} {'period':14} {'service':>9} {'HTTP':>9} {'GROUP BY':>10} {'speed-up':>9}")
-    for label, name, service, http, _, slow in table:
+    print(
+        f"  {'':22} {'period':14} {'service':>9} {'HTTP':>9} {'GROUP BY':>10} {'speed-up':>9}"
+        f" {'dossiers':>10} {'counts':>8} {'raw':>8}"
+    )
+    for label, name, service, http, _, slow, kept, raw, returned in table:
         print(
             f"  {label:22} {name:14} {service:7.1f}ms {http:7.1f}ms {slow:8.0f}ms "
-            f"{slow / service:8.0f}x"
+            f"{slow / service:8.0f}x {returned:>10,} {kept * 1000:6.1f}ms {raw * 1000:6.0f}ms"
         )
     for label in dict.fromkeys(row[0] for row in table):
         year, month = (row[2] for row in table if row[0] == label)

@@ -240,19 +240,23 @@ def test_stats_rebuild_recounts_what_the_writer_stored(cli_db: str) -> None:
         recount_moments,
         stored,
         stored_compared,
+        stored_dossiers,
         stored_moments,
     )
 
     assert run("demo", "--ballots", "60")[0] == 0
     with get_engine().connect() as conn:
         before, moments, compared = stored(conn), stored_moments(conn), stored_compared(conn)
+        dossiers = stored_dossiers(conn)
     code, out = run("stats", "rebuild")
     assert code == 0, out
-    assert "recounted 60 ballots" in out
+    assert "recounted 60 ballots and " in out
     with get_engine().connect() as conn:
         assert stored(conn) == before
         assert stored_moments(conn) == moments
         assert stored_compared(conn) == compared
+        assert stored_dossiers(conn) == dossiers
+        assert dossiers
         catalog = get_settings()
         from app.surveys.catalog import load_catalog
 

@@ -120,3 +120,67 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
     engine.dispose()
     assert report.ok, report.findings
     assert report.ballots == 12
+
+
+def test_dossier_counts_migration_counts_existing_dossiers(backend: str, catalog) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from app.models import Ballot, Dossier
+    from app.stats import dossiers
+    from app.stats.periods import period_of
+    from tests.factories import make_office
+
+    url = fresh_database(backend, "dossier_backfill")
+    downgrade(url, "0013")
+    engine = build_engine(url, pool_size=1)
+    with Session(engine) as session:
+        from app.surveys.service import register_catalog
+
+        register_catalog(session, catalog)
+        province = make_office(session, catalog, code="MD", kind="province")
+        unit = make_office(session, catalog, code="MD.A", parent="MD")
+        conn = session.connection()
+        for n in range(6):
+            conn.execute(
+                insert(Dossier.__table__),  # type: ignore[attr-defined]
+                {
+                    "office_id": unit.id,
+                    "code_hash": f"h{n}",
+                    "received_at": datetime(2026, 3, 2, 2, tzinfo=UTC),
+                    "due_at": datetime(2026, 3, 4, 2, tzinfo=UTC),
+                    "returned_at": datetime(2026, 3, 3 + n % 2 * 3, 2, tzinfo=UTC),
+                    "created_at": datetime(2026, 3, 2, tzinfo=UTC),
+                    "updated_at": datetime(2026, 3, 2, tzinfo=UTC),
+                },
+            )
+        for n in range(2):
+            conn.execute(
+                insert(Ballot.__table__),  # type: ignore[attr-defined]
+                {
+                    "receipt": f"DOS{n:07d}",
+                    "office_id": unit.id,
+                    "survey_key": "cong-chuc",
+                    "survey_version": 1,
+                    "channel": "web",
+                    "idempotency_key": dossiers.dossier_key(f"h{n}"),
+                    "request_hash": "x",
+                    "submitted_at": datetime(2026, 3, 7, 2, tzinfo=UTC),
+                    "is_demo": False,
+                    "source": "dossier",
+                    "level": 4,
+                },
+            )
+        session.commit()
+        ids = [province.id or 0, unit.id or 0]
+    engine.dispose()
+    upgrade(url)
+    engine = build_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        march = period_of("month", date(2026, 3, 1))
+        counted = dossiers.read(conn, ids, march)
+        assert counted == dossiers.from_raw(conn, ids, march)
+    engine.dispose()
+    assert counted[ids[0]] == {("", 0, 0): [6, 4, 2], ("cong-chuc", 1, 4): [0, 2, 1]}

@@ -158,16 +158,17 @@ def verify(
 
 @stats_cli.command("rebuild")
 def stats_rebuild() -> None:
-    """Recount every stored count (rollups and ballot moments) from the ballots themselves.
+    """Recount every stored count (rollups, ballot moments, dossiers) from the raw rows.
 
     Needed after changing surveys/criteria/ (which surveys are compared on which criteria);
     harmless at any time. Holds the write lock while it runs: citizens' ballots wait."""
+    from app.stats import dossiers
     from app.stats.recount import rebuild
     from app.stats.rollups import ALL_TABLES
 
     catalog = _catalog()
     with session_scope(write=True) as session:
-        counted = rebuild(
-            session.connection(), tables=ALL_TABLES, criteria=catalog.criteria, subtrees=True
-        )
-    typer.echo(f"recounted {plural(counted, 'ballot')}")
+        conn = session.connection()
+        counted = rebuild(conn, tables=ALL_TABLES, criteria=catalog.criteria, subtrees=True)
+        reported = dossiers.recount(conn)
+    typer.echo(f"recounted {plural(counted, 'ballot')} and {plural(reported, 'dossier')}")

@@ -13,6 +13,7 @@ from app.intake.links import Keys
 from app.intake.service import add_device, add_integration
 from app.models import Dossier, Office
 from app.responses.offices import OPEN, Provenance
+from app.stats import dossiers as counts
 
 SCREEN_OFFICE, SCREEN_COUNTER = "16003.MC", 1
 KIOSK_OFFICE = "000.00.01.H56"
@@ -95,4 +96,7 @@ def dossier(
             integration_id=sources.integration_id,
         )
     )
+    session.flush()  # the ballot that follows finds it and counts it as rated
+    state = counts.State(office.id or 0, received, due, returned)
+    counts.count(session.connection(), None, state)
     return code_hash, officer

@@ -25,7 +25,8 @@ from app.models import Ballot, BallotPublic, Dossier, Office
 from app.models.types import utcnow
 from app.offices.service import counters_of, get_by_code
 from app.responses.receipts import public
-from app.responses.service import dossier_key
+from app.stats import dossiers as counts
+from app.stats.dossiers import dossier_key
 
 CSV_FIELDS = (
     "dossier_code",
@@ -101,10 +102,14 @@ def register(
     }:
         raise InvalidInput(f"office {office.code} has no counter {data.counter}")
     code_hash = keys.dossier_hash(office.id or 0, dossier_code)
+    conn = session.connection()
+    counts.hold(conn, office.id or 0, code_hash)  # before reading what it counts
     row = session.exec(
         select(Dossier).where(Dossier.office_id == office.id, Dossier.code_hash == code_hash)
     ).first()
     created = row is None
+    rating = counts.rating(conn, office.id or 0, code_hash)
+    before = None if row is None else _state(row, rating)
     if row is None:
         row = Dossier(office_id=office.id or 0, code_hash=code_hash)
     for name, value in data.model_dump(exclude_none=True).items():
@@ -114,7 +119,12 @@ def register(
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    counts.count(conn, before, _state(row, rating))
     return describe(session, keys, public_url, office, dossier_code, row), created
+
+
+def _state(row: Dossier, rating: counts.Rating | None) -> counts.State:
+    return counts.State(row.office_id, row.received_at, row.due_at, row.returned_at, rating)
 
 
 def _check_order(row: Dossier) -> None:

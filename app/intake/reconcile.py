@@ -13,14 +13,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.core.bulk import bulk
-from app.models import Ballot, Dossier
 from app.offices.tree import Tree
+from app.stats import dossiers as counts
 from app.stats.periods import Period
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
-
-DOSSIER = Dossier.__table__  # type: ignore[attr-defined]
-BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -55,49 +51,16 @@ def dossier_figures(
     period: Period,
     versions: dict[tuple[str, int], SurveyDefinition],
 ) -> dict[int, DossierFigures]:
-    """Per root, summing the offices of its sub-tree.
-
-    The database walks the sub-trees and sums per root (a recursive query from the roots): the
-    national ranking's 34 provinces cover 10,000 units, whose ids sent as a parameter, and whose
-    rows summed here, cost more than the rest of the ranking."""
+    """Per root, summing the offices of its sub-tree: read from the roots' own counts
+    (``app/stats/dossiers.py``), so a national ranking costs its 34 provinces' rows, not the
+    year's dossiers."""
     out: dict[int, DossierFigures] = defaultdict(DossierFigures)
     roots = [root for root in dict.fromkeys(roots) if root in tree.offices]
-    if not roots:
-        return out
-    conn = session.connection()
-    sql = bulk(conn)
-    mark = sql.mark
-    start, end = period.bounds_utc()
-    chosen, ids = sql.one_of("id", roots)
-    # UNION, not UNION ALL: a cycle in the tree (which the office service refuses) still ends.
-    subtree = (
-        "WITH RECURSIVE sub(id, root) AS ("  # noqa: S608 - names and placeholders only
-        f"SELECT id, id FROM office WHERE {chosen} "
-        "UNION SELECT o.id, sub.root FROM office o JOIN sub ON o.parent_id = sub.id) "
-    )
-    moment = [sql.row(DOSSIER, ("returned_at",), {"returned_at": t})[0] for t in (start, end)]
-    key = "'d:' || d.code_hash"
-    # One row per root, survey version and level of the rating (none when unrated).
-    for root, survey_key, version, level, n, late in sql.fetch(
-        conn,
-        f"{subtree}SELECT sub.root, b.survey_key, b.survey_version, b.level, count(*), "  # noqa: S608
-        "sum(CASE WHEN d.due_at IS NOT NULL AND d.returned_at > d.due_at THEN 1 ELSE 0 END) "
-        "FROM sub JOIN dossier d ON d.office_id = sub.id "
-        f"LEFT JOIN ballot b ON b.office_id = d.office_id AND b.idempotency_key = {key} "
-        f"WHERE d.returned_at >= {mark} AND d.returned_at < {mark} "
-        "GROUP BY sub.root, b.survey_key, b.survey_version, b.level",
-        [*ids, *moment],
-    ):
-        _count(out[root], survey_key, version, level, int(n), late, versions)
-    received = [sql.row(DOSSIER, ("received_at",), {"received_at": t})[0] for t in (start, end)]
-    for root, n in sql.fetch(
-        conn,
-        f"{subtree}SELECT sub.root, count(*) FROM sub "  # noqa: S608
-        f"JOIN dossier d ON d.office_id = sub.id "
-        f"WHERE d.received_at >= {mark} AND d.received_at < {mark} GROUP BY sub.root",
-        [*ids, *received],
-    ):
-        out[root].registered += int(n)
+    for root, rows in counts.read(session.connection(), roots, period).items():
+        for (survey_key, version, level), (registered, returned, late) in rows.items():
+            out[root].registered += registered
+            if returned:
+                _count(out[root], survey_key or None, version, level, returned, late, versions)
     return out
 
 

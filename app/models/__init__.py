@@ -34,6 +34,7 @@ from app.models.rollup import (  # noqa: E402
     BallotMoments,
     BallotRollup,
     CriteriaRollup,
+    DossierRollup,
 )
 from app.models.signals import (  # noqa: E402
     BallotFlag,
@@ -62,6 +63,7 @@ __all__ = [
     "CriteriaRollup",
     "Device",
     "Dossier",
+    "DossierRollup",
     "Exclusion",
     "FlagReview",
     "Integration",

@@ -129,3 +129,30 @@ class CriteriaRollup(SQLModel, table=True):
     kk: int = Field(sa_column=Column(BigInteger, nullable=False))
     kn: int = Field(sa_column=Column(BigInteger, nullable=False))
     nn: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class DossierRollup(SQLModel, table=True):
+    """Dossiers per office, bucket and the rating bound to them, kept with each dossier the
+    one-stop software reports and each ballot bound to one (``app/stats/dossiers.py``).
+
+    ``registered`` counts by the day a dossier was received; ``returned`` and ``late`` by the
+    day its result was returned, under its rating's survey version and ballot level, or under
+    ``survey_key`` "" while it has none."""
+
+    __tablename__ = "dossier_rollup"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "office_id", "grain", "start", "survey_key", "survey_version", "level"
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    office_id: int = Field(foreign_key="office.id")
+    grain: str = Field(max_length=1)
+    start: date = Field(sa_column=Column(Date, nullable=False))
+    survey_key: str = Field(max_length=64)
+    survey_version: int
+    level: int = Field(sa_type=SmallInteger)
+    registered: int = Field(sa_column=Column(BigInteger, nullable=False))
+    returned: int = Field(sa_column=Column(BigInteger, nullable=False))
+    late: int = Field(sa_column=Column(BigInteger, nullable=False))

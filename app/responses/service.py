@@ -26,7 +26,8 @@ from app.responses.receipts import new_receipt, public
 from app.responses.validation import CleanBallot, Submission, validate
 from app.signals.record import Observed, Taken
 from app.signals.record import record as record_signals
-from app.stats import rollups
+from app.stats import dossiers, rollups
+from app.stats.dossiers import dossier_key
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import SurveyDefinition
 
@@ -54,12 +55,6 @@ class Stored:
 
 
 Outcome = Stored | DomainError
-
-
-def dossier_key(dossier_hash: str) -> str:
-    """The idempotency key of a ballot bound to a dossier: the office's unique index on keys
-    then allows one ballot per dossier, also when two arrive at once."""
-    return f"d:{dossier_hash}"
 
 
 def _fingerprint(survey: SurveyDefinition, ballot: CleanBallot) -> str:
@@ -239,6 +234,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     outcomes: list[Outcome] = []
     answers: list[list[Any]] = []
     counted: list[rollups.Counted] = []
+    bound: list[tuple[int, str, dossiers.Rating]] = []
     taken: list[Taken] = []
     for i, item in enumerate(batch):
         j = first[(item.office.id, item.row["idempotency_key"])]
@@ -266,11 +262,16 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                 )
             )
             outcomes.append(Stored(public(rows[j], item.office.code), replayed=False))
+            key, row = item.row["idempotency_key"], item.row
+            if key.startswith(dossiers.BOUND):
+                rating = (row["survey_key"], row["survey_version"], item.level)
+                bound.append((item.office.id, key.removeprefix(dossiers.BOUND), rating))
             if item.observed is not None:
                 taken.append(_taken(ballot_id, item, item.observed))
     if answers:
         sql.copy(conn, "answer", ANSWER_COLUMNS, answers)
     rollups.add(conn, counted)
+    dossiers.rated(conn, bound)
     record_signals(conn, taken)
     return outcomes
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from app.offices.paths import ancestors, hold_tree
+from app.stats.dossiers import DOSSIER_KEY, DOSSIER_SUMS
 from app.stats.rollups import (
     ANSWER_KEY,
     BALLOT_KEY,
@@ -21,6 +22,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("ballot_rollup", BALLOT_KEY, ("n",)),
     ("ballot_moments", MOMENTS_KEY, MOMENTS_SUMS),
     ("criteria_rollup", COMPARED_KEY, COMPARED_SUMS),
+    ("dossier_rollup", DOSSIER_KEY, DOSSIER_SUMS),
 )
 
 

@@ -70,10 +70,15 @@ def _sources(into: Tally, source: str, ballots: int) -> None:
     into.sources[source] = into.sources.get(source, 0) + ballots
 
 
-def _where(sql: Bulk, period: Period, office_ids: list[int]) -> tuple[str, list[Any]]:
+def where_period(
+    sql: Bulk, period: Period, office_ids: list[int], *, exact: bool = False
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of a rollup's rows for ``office_ids`` over
+    ``period``, in the coarsest buckets. ``exact``: no bucket beyond the period's end, even
+    past today (dossiers carry the one-stop software's times, which may run ahead)."""
     mark = sql.mark
     buckets, params = [], []
-    for grain, first, last in segments(period, known_until=today()):
+    for grain, first, last in segments(period, known_until=None if exact else today()):
         buckets.append(f"(grain = {mark} AND start >= {mark} AND start <= {mark})")
         params += [
             grain,
@@ -92,7 +97,7 @@ def _compared(
     terms: Terms,
     out: dict[int, Tally],
 ) -> None:
-    where, params = _where(sql, period, list(terms))
+    where, params = where_period(sql, period, list(terms))
     rows = sql.fetch(
         conn,
         f"SELECT office_id, source, question_key, {', '.join(CATEGORY_SUMS)}, "  # noqa: S608
@@ -163,7 +168,7 @@ def _survey(
     out: dict[int, Tally],
 ) -> None:
     keys = list(comparison.surveys)
-    where, params = _where(sql, period, list(terms))
+    where, params = where_period(sql, period, list(terms))
     where = f"survey_key IN ({', '.join([sql.mark] * len(keys))}) AND {where}"
     params = [*keys, *params]
     answers: dict[int, list[Any]] = defaultdict(list)

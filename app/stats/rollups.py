@@ -185,6 +185,23 @@ def add(
     add_to_tables(conn, ballots, tables, paths, sign)
 
 
+def add_counts(
+    conn: Connection,
+    table: Table,
+    key: tuple[str, ...],
+    sums: tuple[str, ...],
+    counts: dict[tuple[Any, ...], list[int]],
+) -> None:
+    """Add ``counts`` (keys starting with the office id, a list of ``sums`` each) to the rows
+    of the office and of every ancestor, as ``add`` does for ballots."""
+    counts = {k: v for k, v in counts.items() if any(v)}
+    if not counts:
+        return
+    share_tree(conn)
+    paths = ancestors(conn, {k[0] for k in counts})
+    _upsert(conn, table, key, {k: tuple(v) for k, v in _up(counts, paths).items()}, sums)
+
+
 def add_to_tables(
     conn: Connection,
     ballots: Iterable[Counted],

@@ -165,3 +165,11 @@ def stored_compared(conn: Connection) -> Counter[Any]:
         for name in sums:
             out[(*head, name)] += getattr(r, name)
     return +out
+
+
+def stored_dossiers(conn: Connection) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """The dossier counts' rows that count something (a dossier counted out leaves zeros)."""
+    from app.stats.dossiers import DOSSIER_ROLLUP
+
+    rows = conn.execute(select(DOSSIER_ROLLUP)).all()
+    return {tuple(r[:6]): tuple(r[6:]) for r in rows if any(r[6:])}
