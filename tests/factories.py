@@ -50,6 +50,19 @@ def make_office(
     return office
 
 
+def make_tree(db: Session, catalog: SurveyCatalog, south_unit_survey: str | None = None):  # type: ignore[no-untyped-def]
+    """A country, two provinces, units and a sub-unit: "a" and "b" under "north" (b on the
+    three-level survey, its sub-unit "b1" on the default one), "c" under "south"."""
+    nation = make_office(db, catalog, kind="other")
+    north = make_office(db, catalog, parent=nation.code, kind="province")
+    south = make_office(db, catalog, parent=nation.code, kind="province")
+    a = make_office(db, catalog, parent=north.code)
+    b = make_office(db, catalog, parent=north.code, survey="cong-chuc-3-muc")
+    b1 = make_office(db, catalog, parent=b.code, survey="cong-chuc")
+    c = make_office(db, catalog, parent=south.code, survey=south_unit_survey)
+    return {"nation": nation, "north": north, "south": south, "a": a, "b": b, "b1": b1, "c": c}
+
+
 def six_answers(value: int = 5, **overrides: Any) -> dict[str, Any]:
     answers: dict[str, Any] = dict.fromkeys(SIX, value)
     answers.update(overrides)

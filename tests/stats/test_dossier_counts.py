@@ -24,7 +24,7 @@ from app.responses.validation import Submission
 from app.stats import dossiers
 from app.stats.periods import date_range, period_of, today
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import make_office, make_user, six_answers
+from tests.factories import make_tree, make_user, six_answers
 from tests.stats.recount import stored_dossiers
 
 PERIODS = [
@@ -37,17 +37,6 @@ PERIODS = [
 
 def _keys() -> Keys:
     return Keys.from_secret(get_settings().secret_key)
-
-
-def _tree(db: Session, catalog: SurveyCatalog) -> dict[str, Office]:
-    nation = make_office(db, catalog, kind="other")
-    north = make_office(db, catalog, parent=nation.code, kind="province")
-    south = make_office(db, catalog, parent=nation.code, kind="province")
-    a = make_office(db, catalog, parent=north.code)
-    b = make_office(db, catalog, parent=north.code, survey="cong-chuc-3-muc")
-    b1 = make_office(db, catalog, parent=b.code, survey="cong-chuc")
-    c = make_office(db, catalog, parent=south.code)
-    return {"nation": nation, "north": north, "south": south, "a": a, "b": b, "b1": b1, "c": c}
 
 
 def _report(db: Session, office: Office, code: str, **times: datetime | None) -> None:
@@ -106,7 +95,7 @@ def _check(db: Session, offices: dict[str, Office]) -> None:
 
 
 def test_dossier_counts_equal_a_recount(db: Session, registered: SurveyCatalog) -> None:
-    offices = _tree(db, registered)
+    offices = make_tree(db, registered)
     _activity(db, registered, offices, 120)
     _check(db, offices)
     conn = db.connection()
@@ -137,7 +126,7 @@ def test_dossier_counts_equal_a_recount(db: Session, registered: SurveyCatalog) 
 def test_a_dossier_reported_without_times_counts_nowhere(
     db: Session, registered: SurveyCatalog
 ) -> None:
-    offices = _tree(db, registered)
+    offices = make_tree(db, registered)
     _report(db, offices["a"], "HS-EMPTY")
     _rate(db, registered, offices["a"], "HS-EMPTY", 4)
     assert stored_dossiers(db.connection()) == {}
@@ -155,7 +144,7 @@ def test_times_ahead_of_the_server_are_not_read_into_the_period_to_date(
 ) -> None:
     """A period reaching today is read to the end of its year; dossiers the one-stop software
     dates after the period (its clock ahead, or a date typed wrong) are taken out again."""
-    offices = _tree(db, registered)
+    offices = make_tree(db, registered)
     now = today()
     at = datetime(now.year, now.month, now.day, 10, tzinfo=VN_TZ)
     for n, ahead in enumerate((0, 1, 40, 400)):

@@ -23,7 +23,7 @@ from app.responses.validation import Submission
 from app.stats.periods import Period, date_range, period_of
 from app.stats.service import figures_by_subtree
 from app.surveys.catalog import SurveyCatalog
-from tests.factories import make_office, make_user, six_answers
+from tests.factories import make_office, make_tree, make_user, six_answers
 from tests.stats.recount import (
     recount,
     recount_compared,
@@ -47,18 +47,11 @@ PERIODS = [
 
 
 def _tree(db: Session, catalog: SurveyCatalog) -> dict[str, Office]:
-    """A country, two provinces, units, and a sub-unit; two offices count other sources than
-    their parent, one under the other."""
-    nation = make_office(db, catalog, kind="other")
-    north = make_office(db, catalog, parent=nation.code, kind="province")
-    south = make_office(db, catalog, parent=nation.code, kind="province")
-    a = make_office(db, catalog, parent=north.code)
-    b = make_office(db, catalog, parent=north.code, survey="cong-chuc-3-muc")
-    b1 = make_office(db, catalog, parent=b.code, survey="cong-chuc")
-    c = make_office(db, catalog, parent=south.code, survey="sipas")
-    update_office(db, b.code, catalog, count_sources="counter,dossier")
-    update_office(db, b1.code, catalog, count_sources="open")
-    return {"nation": nation, "north": north, "south": south, "a": a, "b": b, "b1": b1, "c": c}
+    """Two offices count other sources than their parent, one under the other."""
+    offices = make_tree(db, catalog, south_unit_survey="sipas")
+    update_office(db, offices["b"].code, catalog, count_sources="counter,dossier")
+    update_office(db, offices["b1"].code, catalog, count_sources="open")
+    return offices
 
 
 def _rate(db: Session, catalog: SurveyCatalog, offices: dict[str, Office], n: int) -> None:
