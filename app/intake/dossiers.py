@@ -103,7 +103,7 @@ def register(
         raise InvalidInput(f"office {office.code} has no counter {data.counter}")
     code_hash = keys.dossier_hash(office.id or 0, dossier_code)
     conn = session.connection()
-    counts.hold(conn, office.id or 0, code_hash)  # before reading what it counts
+    counts.hold(conn, [(office.id or 0, code_hash)])  # before reading what it counts
     row = session.exec(
         select(Dossier).where(Dossier.office_id == office.id, Dossier.code_hash == code_hash)
     ).first()
