@@ -2,15 +2,16 @@
 through as fast as with none open.
 
     python bench/live.py [--screens 200,1000,2000] [--rates 5,20] [--workers 1,2]
-                         [--layouts split,shared] [--seconds 15] [--database-url URL]
-                         [--durable]
+                         [--layouts split,shared] [--seconds 15] [--min-ballots 0]
+                         [--database-url URL] [--durable]
 
 Each screen behaves as a browser's dashboard does (static/js/live.js): it holds the office's
 event stream open and takes the figures the server pushes; half watch a unit, half its
-province. Screens run in load-generator processes of their own (raw sockets, 1,000 each, at
-nice 19: they stand for browsers on other machines), the ballots come from another thread at a
-steady rate to the unit, through the JSON API. Layouts: ``split``, the streams on a live pool
-of their own (as the README deploys it), ``shared``, on the workers that take the ballots.
+province. Screens run in load-generator processes of their own (raw sockets, 1,000 each, under
+SCHED_IDLE: they stand for browsers on other machines, and take only CPU nothing else wants),
+the ballots come from another thread at a steady rate to the unit, through the JSON API.
+Layouts: ``split``, the streams on a live pool of their own (as the README deploys it),
+``shared``, on the workers that take the ballots.
 Measured per phase: the event latency (from a ballot's acknowledgement to each screen's next
 pushed figures), the servers' CPU (every server process's user + system time, in % of one
 core), and the ballots' latency against the same ballots with no screen open (the phases
@@ -229,8 +230,9 @@ def _open_screens(port: int, cookie: str, count: int, query: str) -> list[subpro
     for at in range(0, count, PER_PROCESS):
         proc = subprocess.Popen(
             [sys.executable, __file__, "--screens-of", str(port), cookie],
-            # They stand for browsers on other machines: here they take only the CPU left over.
-            preexec_fn=lambda: os.nice(19),
+            # They stand for browsers on other machines: here they take only the CPU left over,
+            # and give it back at once to whatever wakes (nice 19 alone runs out its slice).
+            preexec_fn=lambda: os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -287,10 +289,15 @@ def run(
     rates: list[float],
     seconds: float,
     durable: bool,
+    min_ballots: int = 0,
 ) -> list[Row]:
     """One layout: ``shared``, the screens' streams on the workers that take the ballots, or
     ``split``, the streams on a live pool of their own (the proxy sends ``/events`` there)."""
     from bench.serving import UNLIMITED, app_env, free_port, start
+
+    def length(rate: float) -> float:
+        """A phase's seconds: a p99 of 200 ballots is their second slowest, mostly noise."""
+        return max(seconds, min_ballots / rate)
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -322,10 +329,10 @@ def run(
         for count in screens:
             # Each phase with screens follows one without, so that both see the same machine.
             for rate in rates:
-                nones[rate].append(_phase(base, pids, rate, seconds)["latencies"])
+                nones[rate].append(_phase(base, pids, rate, length(rate))["latencies"])
             procs = _open_screens(live_port, cookie, count, "period=month")
             time.sleep(3)
-            phases = [(rate, _phase(base, pids, rate, seconds)) for rate in rates]
+            phases = [(rate, _phase(base, pids, rate, length(rate))) for rate in rates]
             times = _close_screens(procs)
             for rate, phase in phases:
                 rows.append(
@@ -379,6 +386,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--layouts", default="split,shared")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument(
+        "--min-ballots", type=int, default=0, help="each phase runs until it has sent this many"
+    )
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument(
         "--durable", action="store_true", help="PostgreSQL: commits wait for the disk, as served"
@@ -397,12 +407,15 @@ def main() -> None:
             # SQLite: a new file each time (a PostgreSQL database is emptied by _prepare).
             url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-live-')}/l.db"
             _prepare(url)
-            rows += run(url, layout, workers, screens, rates, args.seconds, args.durable)
+            rows += run(
+                url, layout, workers, screens, rates, args.seconds, args.durable, args.min_ballots
+            )
     backend = (args.database_url or "sqlite").split(":", 1)[0].split("+")[0]
     commits = "durable" if args.durable or backend == "sqlite" else "not waiting for the disk"
     sync = _disk_sync_ms()
     print(
         f"\nlive screens, {backend} (commits {commits}), {args.seconds:.0f} s per phase "
+        f"(and at least {args.min_ballots} ballots) "
         f"(ms; CPU in % of one core, every server process):"
     )
     print(header)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import Session
 
@@ -56,33 +55,31 @@ def dossier_figures(
     year's dossiers."""
     out: dict[int, DossierFigures] = defaultdict(DossierFigures)
     roots = [root for root in dict.fromkeys(roots) if root in tree.offices]
+    pleased: dict[counts.Rating, bool] = {}  # a province's 300 units share a dozen ratings
     for root, rows in counts.read(session.connection(), roots, period).items():
-        for (survey_key, version, level), (registered, returned, late) in rows.items():
-            out[root].registered += registered
-            if returned:
-                _count(out[root], survey_key or None, version, level, returned, late, versions)
+        into = out[root]
+        for rating, (registered, returned, late) in rows.items():
+            into.registered += registered
+            into.returned += returned
+            into.late += late
+            if rating == counts.UNRATED or not returned:
+                continue
+            into.rated += returned
+            known = pleased.get(rating)
+            if known is None:
+                known = pleased[rating] = _pleased(rating, versions)
+            if not known:
+                into.rated_not_satisfied += returned
     return out
 
 
-def _count(
-    into: DossierFigures,
-    survey_key: str | None,
-    version: int | None,
-    level: int | None,
-    n: int,
-    late: Any,
-    versions: dict[tuple[str, int], SurveyDefinition],
-) -> None:
-    """One row of returned dossiers (with the level of their rating, if rated)."""
-    into.returned += n
-    into.late += int(late or 0)
-    if survey_key is None or version is None:
-        return
-    into.rated += n
+def _pleased(rating: counts.Rating, versions: dict[tuple[str, int], SurveyDefinition]) -> bool:
+    """Whether a ballot of this survey version and level is satisfied or better (an
+    unclassifiable one is not)."""
+    survey_key, version, level = rating
     survey = versions.get((survey_key, version))
     category = survey.categories.get(level) if survey is not None and level else None
-    if category not in SATISFIED_OR_BETTER:  # unclassified counts as not satisfied
-        into.rated_not_satisfied += n
+    return category in SATISFIED_OR_BETTER
 
 
 def flags(rows: dict[int, DossierFigures], dossier_ballots: dict[int, int]) -> dict[int, str]:

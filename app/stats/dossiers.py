@@ -28,7 +28,7 @@ from app.core.timeutil import to_local
 from app.models import Ballot, Dossier, DossierRollup
 from app.offices.paths import share_tree
 from app.stats.periods import Period, today
-from app.stats.reads import where_period
+from app.stats.reads import in_buckets
 from app.stats.rollups import add_counts, buckets
 
 DOSSIER_ROLLUP: sa.Table = DossierRollup.__table__  # type: ignore[attr-defined]
@@ -183,31 +183,30 @@ def read(conn: Connection, roots: list[int], period: Period) -> Counts:
 
     A period reaching today is read as ballots' are, to the end of its year (the month to date
     is one month's row, not a row per day); but a dossier carries the one-stop software's
-    times, which may run ahead of the server's, so what lies after the period is read too and
-    taken out again (nearly always nothing: a few empty index ranges)."""
-    found: dict[tuple[int, Rating], list[int]] = defaultdict(lambda: [0, 0, 0])
-    if roots:
-        sql = bulk(conn)
-        year_end = date(period.end.year, 12, 31)
-        parts = [(period, 1, False)]
-        if today() <= period.end < year_end:
-            parts.append((Period(period.end + timedelta(days=1), year_end), -1, True))
-        for part, sign, exact in parts:
-            where, params = where_period(sql, part, roots, exact=exact)
-            for office_id, key, version, level, *sums in sql.fetch(
-                conn,
-                "SELECT office_id, survey_key, survey_version, level, sum(registered), "  # noqa: S608
-                f"sum(returned), sum(late) FROM dossier_rollup WHERE {where} "
-                "GROUP BY office_id, survey_key, survey_version, level",
-                params,
-            ):
-                row = found[(office_id, (key, version, level))]
-                for i, n in enumerate(sums):
-                    row[i] += sign * int(n)
+    times, which may run ahead of the server's, so the rows after the period are read too and
+    taken out again (nearly always none: a few empty index ranges)."""
     out: Counts = defaultdict(dict)
-    for (office_id, rating), sums in found.items():
+    if not roots:
+        return out
+    sql = bulk(conn)
+    counted, params = in_buckets(sql, period)
+    after, later = "(1 = 0)", list[Any]()
+    year_end = date(period.end.year, 12, 31)
+    if today() <= period.end < year_end:
+        beyond = Period(period.end + timedelta(days=1), year_end)
+        after, later = in_buckets(sql, beyond, exact=True)
+    match, ids = sql.one_of("office_id", roots)
+    for office_id, key, version, level, *sums in sql.fetch(
+        conn,
+        "SELECT office_id, survey_key, survey_version, level, sum(sign * registered), "  # noqa: S608
+        "sum(sign * returned), sum(sign * late) FROM (SELECT office_id, survey_key, "
+        f"survey_version, level, registered, returned, late, CASE WHEN {after} THEN -1 ELSE 1 "
+        f"END AS sign FROM dossier_rollup WHERE {match} AND ({counted} OR {after})) AS r "
+        "GROUP BY office_id, survey_key, survey_version, level",
+        [*later, *ids, *params, *later],
+    ):
         if sums[0] or sums[1]:
-            out[office_id][rating] = sums
+            out[office_id][(key, version, level)] = [int(n) for n in sums]
     return out
 
 

@@ -70,12 +70,17 @@ def _sources(into: Tally, source: str, ballots: int) -> None:
     into.sources[source] = into.sources.get(source, 0) + ballots
 
 
-def where_period(
-    sql: Bulk, period: Period, office_ids: list[int], *, exact: bool = False
-) -> tuple[str, list[Any]]:
+def where_period(sql: Bulk, period: Period, office_ids: list[int]) -> tuple[str, list[Any]]:
     """The WHERE clause (and its parameters) of a rollup's rows for ``office_ids`` over
-    ``period``, in the coarsest buckets. ``exact``: no bucket beyond the period's end, even
-    past today (dossiers carry the one-stop software's times, which may run ahead)."""
+    ``period``, in the coarsest buckets."""
+    buckets, params = in_buckets(sql, period)
+    match, ids = sql.one_of("office_id", office_ids)
+    return f"{match} AND {buckets}", [*ids, *params]
+
+
+def in_buckets(sql: Bulk, period: Period, *, exact: bool = False) -> tuple[str, list[Any]]:
+    """A rollup row in the buckets of ``period``, coarsest first. A period reaching today is
+    read to the end of its year (``segments``) unless ``exact``."""
     mark = sql.mark
     buckets, params = [], []
     for grain, first, last in segments(period, known_until=None if exact else today()):
@@ -85,8 +90,7 @@ def where_period(
             *sql.row(ANSWER_ROLLUP, ("start",), {"start": first}),
             *sql.row(ANSWER_ROLLUP, ("start",), {"start": last}),
         ]
-    match, ids = sql.one_of("office_id", office_ids)
-    return f"{match} AND ({' OR '.join(buckets)})", [*ids, *params]
+    return f"({' OR '.join(buckets)})", params
 
 
 def _compared(
