@@ -2,7 +2,7 @@
 under 34 provinces, ~10 million answers, against the same figures by a plain GROUP BY.
 
     python bench/dashboard.py --national [--provinces 34] [--units 300] [--answers 10000000]
-                              [--runs 15] [--database-url URL]
+                              [--bound 0.4] [--unrated 0.3] [--runs 15] [--database-url URL]
 
 Ballots are spread from 1 January of this year to now, so "the month to date" is a real one.
 The data is loaded straight into the tables: ballots and answers, and the rollup the rankings
@@ -10,7 +10,8 @@ read (``criteria_rollup``, counted into each unit, its province and the nation, 
 counts). Timed in this process (the service) and over HTTP (``/api/v1/offices/{code}/children``
 from the app in its own uvicorn process, gzip accepted, as a browser asks). The figures from the
 rollups and from the raw answers are compared and must be identical. Four in ten ballots come
-through a dossier's link, and three in ten have a dossier beside them that was never rated: the
+through a dossier's link, and three in ten have a dossier beside them that was never rated
+(``--bound``, ``--unrated``; 0 and 0 load answers alone, as the first versions did): the
 ranking's response rate and dossier indicator read the dossier counts (``dossier_rollup``), timed
 and compared with the same figures from the raw dossiers.
 Targets: national ranking <= 100 ms, province <= 20 ms (service), the month to date within
@@ -54,8 +55,6 @@ from bench.export import _copy, inspector_token  # noqa: E402
 from bench.serving import app_env, free_port, reset_schema, start  # noqa: E402
 
 NATION = "VN"
-BOUND = 0.4  # of the ballots, rated through a dossier's link
-UNRATED = 0.3  # for each ballot, the chance of a dossier whose citizen did not rate
 
 
 def prepare(url: str, provinces: int, units: int) -> tuple[Any, Any, dict[int, int]]:
@@ -110,7 +109,17 @@ def reuse(url: str) -> tuple[Any, Any, dict[int, int]]:
     return engine, catalog, {int(unit): int(province) for unit, province in rows}
 
 
-def generate(engine: Any, catalog: Any, parent: dict[int, int], answers: int, seed: int) -> None:
+def generate(
+    engine: Any,
+    catalog: Any,
+    parent: dict[int, int],
+    answers: int,
+    seed: int,
+    bound: float = 0.4,
+    unrated: float = 0.3,
+) -> None:
+    """``bound``: the share of ballots rated through a dossier's link; ``unrated``: for each
+    ballot, the chance of a dossier beside it whose citizen did not rate."""
     keys = [q.key for q in catalog.get(SURVEY).questions]
     with Session(engine) as session:
         chosen = sa.select(Office.id).where(Office.survey_key == THREE_LEVELS)  # type: ignore[arg-type]
@@ -132,13 +141,13 @@ def generate(engine: Any, catalog: Any, parent: dict[int, int], answers: int, se
             row, given, ballot = synthetic(
                 rng, catalog, quality[office], office in three, office, moment, next_id
             )
-            if rng.random() < BOUND:  # rated through its dossier's link
+            if rng.random() < bound:  # rated through its dossier's link
                 row["idempotency_key"] = dossiers.dossier_key(f"h{next_id}")
                 row["source"] = "dossier"
                 ballot = replace(ballot, source="dossier")
                 rating = (row["survey_key"], row["survey_version"], row["level"])
                 cases.append(_dossier(rng, office, f"h{next_id}", moment, rating))
-            if rng.random() < UNRATED:
+            if rng.random() < unrated:
                 cases.append(_dossier(rng, office, f"u{next_id}", moment, None))
             ballots.append(row)
             rows += given
@@ -295,6 +304,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--provinces", type=int, default=34)
     parser.add_argument("--units", type=int, default=300)
     parser.add_argument("--answers", type=int, default=10_000_000)
+    parser.add_argument("--bound", type=float, default=0.4, help="ballots rated via dossiers")
+    parser.add_argument("--unrated", type=float, default=0.3, help="unrated dossiers per ballot")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--database-url", help="default: a fresh SQLite file; emptied first")
     parser.add_argument(
@@ -307,7 +318,7 @@ def main(argv: list[str]) -> None:
         engine, catalog, parent = reuse(url)
     else:
         engine, catalog, parent = prepare(url, args.provinces, args.units)
-        generate(engine, catalog, parent, args.answers, seed=11)
+        generate(engine, catalog, parent, args.answers, 11, args.bound, args.unrated)
     print(
         f"{'reused' if args.reuse else 'generated'} {len(parent):,} units, "
         f"{args.answers:,} answers in {time.perf_counter() - started:.0f} s",

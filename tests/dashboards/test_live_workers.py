@@ -15,7 +15,7 @@ from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database
-from tests.factories import make_office, sign_in, six_answers
+from tests.factories import login_form, make_office, six_answers
 from tests.serving import serve
 
 
@@ -40,7 +40,7 @@ def _each_ballot_is_heard(base: str, live: str) -> None:
     """Four ballots sent to ``base``, each on a new connection (so to either worker); a
     dashboard's stream served from ``live`` gets new figures within 2 seconds of each."""
     with httpx.Client(base_url=base, timeout=10) as client:
-        sign_in(client, "xem")
+        assert client.post("/login", data=login_form(client, "xem")).status_code == 303
         got: list[float] = []
         ready = threading.Event()
 
