@@ -120,7 +120,7 @@ def register(
     session.add(row)
     session.flush()
     counts.count(conn, before, _state(row, rating))
-    return describe(session, keys, public_url, office, dossier_code, row), created
+    return describe(keys, public_url, office, dossier_code, row, rated=rating is not None), created
 
 
 def _state(row: Dossier, rating: counts.Rating | None) -> counts.State:
@@ -136,7 +136,7 @@ def _check_order(row: Dossier) -> None:
 
 
 def describe(
-    session: Session, keys: Keys, public_url: str, office: Office, code: str, row: Dossier
+    keys: Keys, public_url: str, office: Office, code: str, row: Dossier, *, rated: bool
 ) -> DossierOut:
     issued = today()
     days = link_days(issued, row.returned_at)
@@ -151,11 +151,6 @@ def describe(
         issuer=row.integration_id or 0,
     )
     url = rating_url(public_url, token)
-    rated = session.exec(
-        select(Ballot.id).where(
-            Ballot.office_id == office.id, Ballot.idempotency_key == dossier_key(row.code_hash)
-        )
-    ).first()
     return DossierOut(
         office=office.code,
         dossier=code,
@@ -163,7 +158,7 @@ def describe(
         qr_png=f"{url}/qr.png",
         qr_svg=f"{url}/qr.svg",
         expires_on=issued + timedelta(days=days),
-        rated=rated is not None,
+        rated=rated,
         received_at=row.received_at,
         due_at=row.due_at,
         returned_at=row.returned_at,

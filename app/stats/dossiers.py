@@ -93,8 +93,7 @@ def rating(conn: Connection, office_id: int, code_hash: str) -> Rating | None:
 
 def count(conn: Connection, before: State | None, after: State | None) -> None:
     """A dossier reported (again): its counts as ``before`` out, as ``after`` in."""
-    changes = [(s, sign) for s, sign in ((before, -1), (after, 1)) if s is not None]
-    add_counts(conn, DOSSIER_ROLLUP, DOSSIER_KEY, DOSSIER_SUMS, tally(changes))
+    _add(conn, [(s, sign) for s, sign in ((before, -1), (after, 1)) if s is not None])
 
 
 def rated(conn: Connection, bound: Sequence[tuple[int, str, Rating]]) -> None:
@@ -121,6 +120,10 @@ def rated(conn: Connection, bound: Sequence[tuple[int, str, Rating]]) -> None:
         state = stored.get((office_id, code_hash))
         if state is not None and state.returned_at is not None:
             changes += [(state, -1), (replace(state, rating=given), 1)]
+    _add(conn, changes)
+
+
+def _add(conn: Connection, changes: Iterable[tuple[State, int]]) -> None:
     add_counts(conn, DOSSIER_ROLLUP, DOSSIER_KEY, DOSSIER_SUMS, tally(changes))
 
 
@@ -166,7 +169,7 @@ def recount(conn: Connection, chunk: int = 5000) -> int:
             )
             for r in rows
         )
-        add_counts(conn, DOSSIER_ROLLUP, DOSSIER_KEY, DOSSIER_SUMS, tally((s, 1) for s in states))
+        _add(conn, ((s, 1) for s in states))
     return done
 
 
