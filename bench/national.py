@@ -94,6 +94,7 @@ def prepare(url: str, provinces: int, units: int) -> tuple[Any, Any, dict[int, i
 
 
 def reuse(url: str) -> tuple[Any, Any, dict[int, int]]:
+    upgrade(url)  # data left by an earlier version of the schema is migrated first
     engine = build_engine(url, pool_size=2)
     catalog = load_catalog(Settings().surveys_dir, SURVEY)
     with engine.begin() as conn:

@@ -184,3 +184,61 @@ def test_dossier_counts_migration_counts_existing_dossiers(backend: str, catalog
         assert counted == dossiers.from_raw(conn, ids, march)
     engine.dispose()
     assert counted[ids[0]] == {("", 0, 0): [6, 4, 2], ("cong-chuc", 1, 4): [0, 2, 1]}
+
+
+def test_compared_questions_migration_sums_the_sources(backend: str, catalog) -> None:  # type: ignore[no-untyped-def]
+    """0015 turns the question rows by source into one row for every source; its downgrade
+    counts them by source again. Either way the rows equal a recount."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from app.responses.offices import Provenance
+    from app.responses.service import submit
+    from app.responses.validation import Submission
+    from app.surveys.service import register_catalog
+    from tests.factories import make_office, six_answers
+    from tests.stats.recount import recount_compared, stored_compared
+
+    url = fresh_database(backend, "compared_sources")
+    engine = build_engine(url, pool_size=1)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        make_office(session, catalog, code="CS", kind="province")
+        make_office(session, catalog, code="CS.A", parent="CS")
+        for n, source in enumerate(["open", "counter", "counter", "kiosk", "open"]):
+            submit(
+                session,
+                catalog,
+                "CS.A",
+                Submission(answers=six_answers(3 + n % 3)),
+                channel="api",
+                idempotency_key=uuid.uuid4().hex,
+                strict_replay=True,
+                submitted_at=datetime(2026, 4, 1 + n, 3, tzinfo=UTC),
+                provenance=Provenance(source, device_id=1 if source != "open" else None),
+            )
+        session.commit()
+    engine.dispose()
+
+    def question_sources() -> set[str]:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT DISTINCT source FROM criteria_rollup WHERE question_key <> ''")
+            )
+            return {row[0] for row in found}
+
+    def agrees() -> bool:
+        with engine.connect() as conn:
+            return stored_compared(conn) == recount_compared(conn, catalog.criteria)
+
+    assert question_sources() == {"*"}
+    assert agrees()
+    downgrade(url, "0014")
+    assert question_sources() == {"open", "counter", "kiosk"}
+    upgrade(url)
+    assert question_sources() == {"*"}
+    assert agrees()
+    engine.dispose()

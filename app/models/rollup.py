@@ -38,7 +38,7 @@ class AnswerRollup(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
-    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES), or "*": all of them
     question_key: str = Field(max_length=64)
     value: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -60,7 +60,7 @@ class BallotRollup(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
-    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES), or "*": all of them
     level: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
 
@@ -87,7 +87,7 @@ class BallotMoments(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
-    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES), or "*": all of them
     criteria: str = Field(max_length=64)
     ballots: int = Field(sa_column=Column(BigInteger, nullable=False))
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -103,7 +103,8 @@ class CriteriaRollup(SQLModel, table=True):
     reads six rows per unit instead of one per survey, version, question and value.
 
     ``question_key`` "" is the ballot itself: its category under its survey's ballot rule (or
-    ``unclassified``) and its moments over the shared criteria (as in ``BallotMoments``)."""
+    ``unclassified``) and its moments over the shared criteria (as in ``BallotMoments``), by
+    source. The questions' rows count every source together (``source`` "*")."""
 
     __tablename__ = "criteria_rollup"
     __table_args__ = (
@@ -115,7 +116,7 @@ class CriteriaRollup(SQLModel, table=True):
     criteria: str = Field(max_length=64)
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
-    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES), or "*": all of them
     question_key: str = Field(max_length=64)
     very_satisfied: int = Field(sa_column=Column(BigInteger, nullable=False))
     satisfied: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -17,10 +17,10 @@ from typing import Any
 from sqlmodel import Session
 
 from app.core.bulk import Bulk, bulk
-from app.offices.tree import Tree
+from app.offices.tree import ALL_SOURCES, Tree
 from app.stats.maths import Moments, Tally, tally
 from app.stats.periods import Period, segments, today
-from app.stats.rollups import ANSWER_ROLLUP, BALLOT_ROW, CATEGORY_SUMS
+from app.stats.rollups import ANSWER_ROLLUP, BALLOT_ROW, CATEGORY_SUMS, COMPARED_SUMS
 from app.surveys.catalog import Comparison
 
 # office read -> [(root it counts for, [(sign, sources counted)])]: +1 under its own policy,
@@ -55,7 +55,7 @@ def tallies(
     conn = session.connection()
     sql = bulk(conn)
     if comparison.shared:
-        _compared(conn, sql, comparison, period, terms, out)
+        _compared(conn, sql, comparison, period, terms, categories, out)
     else:
         _survey(conn, sql, comparison, period, terms, categories, out)
     return out
@@ -99,48 +99,58 @@ def _compared(
     comparison: Comparison,
     period: Period,
     terms: Terms,
+    categories: dict[tuple[str, int], dict[int, str]],
     out: dict[int, Tally],
 ) -> None:
     where, params = where_period(sql, period, list(terms))
     rows = sql.fetch(
         conn,
-        f"SELECT office_id, source, question_key, {', '.join(CATEGORY_SUMS)}, "  # noqa: S608
-        "unclassified, ballots, n, k, kk, kn, nn FROM criteria_rollup "
-        f"WHERE criteria = {sql.mark} AND {where}",
+        f"SELECT office_id, source, question_key, {', '.join(COMPARED_SUMS)} "  # noqa: S608
+        f"FROM criteria_rollup WHERE criteria = {sql.mark} AND {where}",
         [comparison.key, *params],
     )
     # Summed as lists (map in C) and made into the tally's dicts once, at the end: a province's
-    # 300 units are some 2,000 rows, and per-row Python was most of the overview's time.
+    # 300 units are some 2,400 rows, and per-row Python was most of the ranking's time.
     answers: dict[int, dict[str, list[int]]] = defaultdict(dict)
     ballots: dict[int, list[int]] = {}
+    # The question rows count every source: an office read under a policy leaving one out has
+    # its answers read by source from the answer rollup instead (``_answers_by_source``).
+    partial = {
+        office_id
+        for office_id, over in terms.items()
+        if any(not counted >= ALL_SOURCES for _, signs in over for _, counted in signs)
+    }
     # Most offices read count for one root, under their own policy only.
-    simple = {o: (t[0][0], t[0][1][0][1]) for o, t in terms.items() if len(t) == 1 == len(t[0][1])}
+    simple = {o: t[0][0] for o, t in terms.items() if len(t) == 1 == len(t[0][1])}
     for row in rows:
         office_id, source, question = row[0], row[1], row[2]
-        fast = simple.get(office_id) if question != BALLOT_ROW else None
-        if fast is not None:
-            if source in fast[1]:
-                mine = answers[fast[0]]
+        if question != BALLOT_ROW:
+            if office_id in partial:
+                continue
+            root = simple.get(office_id)
+            if root is not None:
+                mine = answers[root]
                 before = mine.get(question)
                 mine[question] = (
                     list(row[3:8]) if before is None else list(map(operator.add, before, row[3:8]))
                 )
+                continue
+            for root, signs in terms[office_id]:
+                for sign, _ in signs:
+                    mine = answers[root]
+                    mine[question] = _plus(mine.get(question), row[3:8], sign)
             continue
         sums = list(row[3:])
         for root, signs in terms[office_id]:
-            if question == BALLOT_ROW:
-                if office_id == root:
-                    _sources(out[root], source, sum(sums[:6]))
-                for sign, counted in signs:
-                    if source in counted:
-                        ballots[root] = _plus(ballots.get(root), sums, sign)
-                    else:
-                        _source(out[root], source, sum(sums[:6]), False, sign)
-                continue
+            if office_id == root:
+                _sources(out[root], source, sum(sums[:6]))
             for sign, counted in signs:
                 if source in counted:
-                    mine = answers[root]
-                    mine[question] = _plus(mine.get(question), sums[:5], sign)
+                    ballots[root] = _plus(ballots.get(root), sums, sign)
+                else:
+                    _source(out[root], source, sum(sums[:6]), False, sign)
+    if partial:
+        _answers_by_source(conn, sql, comparison, period, terms, partial, categories, answers)
     for root, per in answers.items():
         into = out[root]
         for question, counts in per.items():
@@ -150,6 +160,38 @@ def _compared(
         into.ballots = _by_category(sums)
         into.unclassified += sums[5]
         into.moments += Moments(*sums[6:])
+
+
+def _answers_by_source(
+    conn: Any,
+    sql: Bulk,
+    comparison: Comparison,
+    period: Period,
+    terms: Terms,
+    offices: set[int],
+    categories: dict[tuple[str, int], dict[int, str]],
+    answers: dict[int, dict[str, list[int]]],
+) -> None:
+    """The shared questions' answers of ``offices`` by category, each source under each policy
+    reading them, from the answer rollup: what the compared rollup would hold by source."""
+    keys, questions = list(comparison.surveys), list(comparison.questions)
+    where, params = where_period(sql, period, sorted(offices))
+    position = {c: i for i, c in enumerate(CATEGORY_SUMS)}
+    for office_id, source, key, version, question, value, n in sql.fetch(
+        conn,
+        "SELECT office_id, source, survey_key, survey_version, question_key, value, n "  # noqa: S608
+        f"FROM answer_rollup WHERE survey_key IN ({', '.join([sql.mark] * len(keys))}) "
+        f"AND question_key IN ({', '.join([sql.mark] * len(questions))}) AND {where}",
+        [*keys, *questions, *params],
+    ):
+        category = categories.get((key, version), {}).get(value)
+        if category is None:
+            continue
+        for root, signs in terms[office_id]:
+            for sign, counted in signs:
+                if source in counted:
+                    counts = answers[root].setdefault(question, [0] * len(CATEGORY_SUMS))
+                    counts[position[category]] += sign * int(n)
 
 
 def _plus(total: list[int] | None, sums: list[Any], sign: int) -> list[int]:

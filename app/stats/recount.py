@@ -31,11 +31,13 @@ def rebuild(
     tables: tuple[str, ...] = ("answers", "ballots"),
     criteria: dict[str, CriteriaSet] | None = None,
     subtrees: bool = False,
+    questions_by_source: bool = False,
 ) -> int:
     """Recount ``tables`` from the raw ballots (excluded ones left out); returns the number of
     ballots counted. Used by the migrations that introduced each table (each recounts its
     own) and by ``hailong stats rebuild``. ``subtrees``: into every ancestor too, as
-    ``add`` counts (the migrations before 0013 count each office's own ballots only)."""
+    ``add`` counts (the migrations before 0013 count each office's own ballots only);
+    ``questions_by_source``: the compared rollup as before 0015 (its downgrade)."""
     inspector = inspect(conn)
     sourceless = set()
     for name, table in (
@@ -80,7 +82,14 @@ def rebuild(
                     source=row.source or "open",
                 )
             )
-        add_to_tables(conn, batch, tables, paths, sourceless=frozenset(sourceless))
+        add_to_tables(
+            conn,
+            batch,
+            tables,
+            paths,
+            sourceless=frozenset(sourceless),
+            questions_by_source=questions_by_source,
+        )
         counted += len(rows)
     return counted
 

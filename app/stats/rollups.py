@@ -50,6 +50,11 @@ CATEGORY_SUMS = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very
 COMPARED_SUMS = (*CATEGORY_SUMS, "unclassified", *MOMENTS_SUMS)
 UNCLASSIFIED_SUM = len(CATEGORY_SUMS)
 BALLOT_ROW = ""  # the compared rollup's row for the ballot itself, beside one per question
+# The compared rollup's question rows count every source together: figures nearly always count
+# every source, and a row per source doubled what a ranking reads. A policy leaving a source out
+# reads that office's answers by source from the answer rollup instead (``reads``). The ballot
+# rows stay by source: every figure names each source's ballots.
+EVERY_SOURCE = "*"
 GRAINS = ("d", "m", "y")
 ALL_TABLES = ("answers", "ballots", "moments", "compared")
 
@@ -209,7 +214,10 @@ def add_to_tables(
     paths: dict[int, tuple[int, ...]],
     sign: int = 1,
     sourceless: frozenset[str] = frozenset(),
+    questions_by_source: bool = False,
 ) -> None:
+    """``sourceless``: tables without a source column yet (migrations before 0010);
+    ``questions_by_source``: the compared rollup's question rows as before 0015."""
     answers: Counter[tuple[Any, ...]] = Counter()
     levels: Counter[tuple[Any, ...]] = Counter()
     moments: dict[tuple[Any, ...], list[int]] = {}
@@ -227,7 +235,7 @@ def add_to_tables(
                     row[i] += sign * term
             if ballot.compared is not None:
                 bucket = (ballot.office_id, grain, start, source)
-                _count_compared(shared, bucket, ballot.compared, sign)
+                _count_compared(shared, bucket, ballot.compared, sign, questions_by_source)
     # Summed per office first, then added to each ancestor: a batch's rows, not its ballots,
     # are what the tree multiplies.
     answers, levels = _up(answers, paths), _up(levels, paths)
@@ -275,11 +283,14 @@ def _count_compared(
     bucket: tuple[int, str, date, str],
     ballot: Compared,
     sign: int,
+    by_source: bool = False,
 ) -> None:
     office_id, grain, start, source = bucket
 
     def row(question: str) -> list[int]:
         key = (office_id, ballot.criteria, grain, start, question, source)
+        if question != BALLOT_ROW and not by_source:
+            key = (*key[:-1], EVERY_SOURCE)
         return rows.setdefault(key, [0] * len(COMPARED_SUMS))
 
     for question, category in ballot.answers:

@@ -144,8 +144,8 @@ def recount_compared(conn: Connection, criteria: dict[str, Any]) -> Counter[Any]
         for grain, start in _buckets(b.submitted_at):
             head = (b.office_id, shared.key, grain, start)
             source = b.source or "open"
-            for question, lv in answered.items():
-                out[(*head, question, source, lv.category if lv else "?")] += 1
+            for question, lv in answered.items():  # every source together (0015)
+                out[(*head, question, "*", lv.category if lv else "?")] += 1
             out[(*head, "", source, level.category if level else "unclassified")] += 1
             if n:
                 for name, term in zip(
