@@ -52,34 +52,19 @@ def dossier_figures(
 ) -> dict[int, DossierFigures]:
     """Per root, summing the offices of its sub-tree: read from the roots' own counts
     (``app/stats/dossiers.py``), so a national ranking costs its 34 provinces' rows, not the
-    year's dossiers."""
-    out: dict[int, DossierFigures] = defaultdict(DossierFigures)
+    year's dossiers. A rating is pleased when its version's scale puts its level at satisfied
+    or better (an unclassifiable ballot is not)."""
     roots = [root for root in dict.fromkeys(roots) if root in tree.offices]
-    pleased: dict[counts.Rating, bool] = {}  # a province's 300 units share a dozen ratings
-    for root, rows in counts.read(session.connection(), roots, period).items():
-        into = out[root]
-        for rating, (registered, returned, late) in rows.items():
-            into.registered += registered
-            into.returned += returned
-            into.late += late
-            if rating == counts.UNRATED or not returned:
-                continue
-            into.rated += returned
-            known = pleased.get(rating)
-            if known is None:
-                known = pleased[rating] = _pleased(rating, versions)
-            if not known:
-                into.rated_not_satisfied += returned
+    pleased = [
+        (key, version, level)
+        for (key, version), survey in versions.items()
+        for level, category in survey.categories.items()
+        if category in SATISFIED_OR_BETTER
+    ]
+    out: dict[int, DossierFigures] = defaultdict(DossierFigures)
+    for root, sums in counts.totals(session.connection(), roots, period, pleased).items():
+        out[root] = DossierFigures(*sums)
     return out
-
-
-def _pleased(rating: counts.Rating, versions: dict[tuple[str, int], SurveyDefinition]) -> bool:
-    """Whether a ballot of this survey version and level is satisfied or better (an
-    unclassifiable one is not)."""
-    survey_key, version, level = rating
-    survey = versions.get((survey_key, version))
-    category = survey.categories.get(level) if survey is not None and level else None
-    return category in SATISFIED_OR_BETTER
 
 
 def flags(rows: dict[int, DossierFigures], dossier_ballots: dict[int, int]) -> dict[int, str]:

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from app.core.bulk import bulk
+from app.core.bulk import Bulk, bulk
 from app.core.timeutil import to_local
 from app.models import Ballot, Dossier, DossierRollup
 from app.offices.paths import share_tree
@@ -182,7 +182,7 @@ Counts = dict[int, dict[Rating, list[int]]]
 
 
 def read(conn: Connection, roots: list[int], period: Period) -> Counts:
-    """Each root's sub-tree over ``period``, from the roots' own rows.
+    """Each root's sub-tree over ``period``, from the roots' own rows, by rating.
 
     A period reaching today is read as ballots' are, to the end of its year (the month to date
     is one month's row, not a row per day); but a dossier carries the one-stop software's
@@ -192,6 +192,55 @@ def read(conn: Connection, roots: list[int], period: Period) -> Counts:
     if not roots:
         return out
     sql = bulk(conn)
+    rows, params = _signed(sql, roots, period)
+    for office_id, key, version, level, *sums in sql.fetch(
+        conn,
+        # Cast: PostgreSQL sums big integers as numeric, which the driver reads far more slowly.
+        "SELECT office_id, survey_key, survey_version, level, "  # noqa: S608
+        "CAST(sum(sign * registered) AS BIGINT), CAST(sum(sign * returned) AS BIGINT), "
+        f"CAST(sum(sign * late) AS BIGINT) FROM ({rows}) AS r "
+        "GROUP BY office_id, survey_key, survey_version, level",
+        params,
+    ):
+        if sums[0] or sums[1]:
+            out[office_id][(key, version, level)] = [int(n) for n in sums]
+    return out
+
+
+def totals(
+    conn: Connection, roots: list[int], period: Period, pleased: Iterable[Rating]
+) -> dict[int, list[int]]:
+    """``read`` summed over ratings in the database, one row per root: registered, returned,
+    late, rated (returned with a rating) and rated not pleased (a rating not in ``pleased``)."""
+    if not roots:
+        return {}
+    sql = bulk(conn)
+    rows, params = _signed(sql, roots, period)
+    levels: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for key, version, level in pleased:
+        levels[(key, version)].append(level)
+    good, chosen = [], []
+    for (key, version), values in sorted(levels.items()):
+        marks = ", ".join([sql.mark] * len(values))
+        good.append(
+            f"(survey_key = {sql.mark} AND survey_version = {sql.mark} AND level IN ({marks}))"
+        )
+        chosen += [key, version, *sorted(values)]
+    pleasing = f"({' OR '.join(good)})" if good else "(1 = 0)"
+    found = sql.fetch(
+        conn,
+        "SELECT office_id, CAST(sum(sign * registered) AS BIGINT), "  # noqa: S608
+        "CAST(sum(sign * returned) AS BIGINT), CAST(sum(sign * late) AS BIGINT), "
+        f"CAST(COALESCE(sum(sign * returned) FILTER (WHERE survey_key <> {sql.mark}), 0) "
+        "AS BIGINT), CAST(COALESCE(sum(sign * returned) FILTER (WHERE survey_key <> "
+        f"{sql.mark} AND NOT {pleasing}), 0) AS BIGINT) FROM ({rows}) AS r GROUP BY office_id",
+        [UNRATED[0], UNRATED[0], *chosen, *params],
+    )
+    return {office_id: [int(n) for n in sums] for office_id, *sums in found}
+
+
+def _signed(sql: Bulk, roots: list[int], period: Period) -> tuple[str, list[Any]]:
+    """The roots' rows over ``period`` (``read``), each with its sign."""
     counted, params = in_buckets(sql, period)
     after, later = "(1 = 0)", list[Any]()
     year_end = date(period.end.year, 12, 31)
@@ -199,18 +248,12 @@ def read(conn: Connection, roots: list[int], period: Period) -> Counts:
         beyond = Period(period.end + timedelta(days=1), year_end)
         after, later = in_buckets(sql, beyond, exact=True)
     match, ids = sql.one_of("office_id", roots)
-    for office_id, key, version, level, *sums in sql.fetch(
-        conn,
-        "SELECT office_id, survey_key, survey_version, level, sum(sign * registered), "  # noqa: S608
-        "sum(sign * returned), sum(sign * late) FROM (SELECT office_id, survey_key, "
-        f"survey_version, level, registered, returned, late, CASE WHEN {after} THEN -1 ELSE 1 "
-        f"END AS sign FROM dossier_rollup WHERE {match} AND ({counted} OR {after})) AS r "
-        "GROUP BY office_id, survey_key, survey_version, level",
+    return (
+        "SELECT office_id, survey_key, survey_version, level, registered, returned, late, "  # noqa: S608
+        f"CASE WHEN {after} THEN -1 ELSE 1 END AS sign FROM dossier_rollup "
+        f"WHERE {match} AND ({counted} OR {after})",
         [*later, *ids, *params, *later],
-    ):
-        if sums[0] or sums[1]:
-            out[office_id][(key, version, level)] = [int(n) for n in sums]
-    return out
+    )
 
 
 def from_raw(conn: Connection, roots: list[int], period: Period) -> Counts:

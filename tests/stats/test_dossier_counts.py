@@ -92,6 +92,18 @@ def _check(db: Session, offices: dict[str, Office]) -> None:
             alone = dossiers.read(conn, [office_id], period)
             assert alone == dossiers.from_raw(conn, [office_id], period)
             assert alone.get(office_id, {}) == together.get(office_id, {})
+        # Summed over ratings in the database, as the rankings read them.
+        pleased = {("cong-chuc", 1, 4), ("cong-chuc", 1, 5)}
+        summed = dossiers.totals(conn, ids, period, pleased)
+        for office_id, ratings in dossiers.from_raw(conn, ids, period).items():
+            rated = [r for r in ratings if r != dossiers.UNRATED]
+            assert summed[office_id] == [
+                sum(n[0] for n in ratings.values()),
+                sum(n[1] for n in ratings.values()),
+                sum(n[2] for n in ratings.values()),
+                sum(ratings[r][1] for r in rated),
+                sum(ratings[r][1] for r in rated if r not in pleased),
+            ]
 
 
 def test_dossier_counts_equal_a_recount(db: Session, registered: SurveyCatalog) -> None:
