@@ -6,10 +6,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
 Z95 = 1.959963984540054
+GOOD = tuple(sorted(SATISFIED_OR_BETTER))
 CATEGORIES = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 
 
@@ -138,8 +140,15 @@ class Figures:
 
     @cached_property
     def headline(self) -> float | None:
-        """Satisfied or better over all answers to all criteria (the figure units are ranked on)."""
-        return self.pooled.share(*SATISFIED_OR_BETTER)
+        """Satisfied or better over all answers to all criteria (the figure units are ranked on):
+        ``pooled``'s share, without building it (a ranking asks it of every unit)."""
+        good = total = 0
+        for criterion in self.criteria:
+            counts = criterion.shares.counts
+            total += sum(counts.values())
+            for category in GOOD:
+                good += counts.get(category, 0)
+        return good / total if total else None
 
     def headline_ci95(self) -> tuple[float, float] | None:
         """The headline's interval, the ballot as the unit (not each answer: a citizen's six
@@ -229,6 +238,30 @@ def figures(
     )
 
 
+# (id of the survey, questions) -> (the survey, kept so the id is not reused, and its layout)
+_layouts: dict[tuple[int, tuple[str, ...] | None], tuple[SurveyDefinition, Any]] = {}
+
+
+def _layout(
+    survey: SurveyDefinition, questions: tuple[str, ...] | None
+) -> tuple[list[tuple[str, str, str, str | None]], dict[str, int]]:
+    """The criteria ``assemble`` lists (key, wording, aspect) and the survey's zero counts,
+    worked out once per survey and questions: a ranking assembles hundreds of units."""
+    known = _layouts.get((id(survey), questions))
+    if known is not None and known[0] is survey:
+        return known[1]  # type: ignore[no-any-return]
+    asked = [
+        (q.key, q.text_vi, q.text_en, q.aspect if questions is None else None)
+        for q in survey.questions
+        if questions is None or q.key in questions
+    ]
+    layout = (asked, empty_counts(survey))
+    if len(_layouts) > 256:  # surveys and their versions are few; a bound all the same
+        _layouts.clear()
+    _layouts[(id(survey), questions)] = (survey, layout)
+    return layout
+
+
 def assemble(
     survey: SurveyDefinition,
     counted: Tally,
@@ -239,18 +272,17 @@ def assemble(
 ) -> Figures:
     """Figures from counts by category: ``survey`` gives the criteria, their order and wording,
     narrowed to ``questions`` when several surveys are compared."""
-    asked = [q for q in survey.questions if questions is None or q.key in questions]
-    base = empty_counts(survey)
+    asked, base = _layout(survey, questions)
     answers = counted.answers
     criteria = [
         Criterion(
-            q.key,
-            q.text_vi,
-            q.text_en,
-            q.aspect if questions is None else None,
-            Shares({**base, **answers[q.key]} if q.key in answers else dict(base)),
+            key,
+            text_vi,
+            text_en,
+            aspect,
+            Shares({**base, **answers[key]} if key in answers else dict(base)),
         )
-        for q in asked
+        for key, text_vi, text_en, aspect in asked
     ]
     aspects: dict[str, float | None] = {}
     for aspect in survey.aspects if questions is None else []:

@@ -26,6 +26,7 @@ from app.surveys.catalog import Comparison
 # office read -> [(root it counts for, [(sign, sources counted)])]: +1 under its own policy,
 # and for a policy break also -1 under its parent's (whose rows already hold its ballots).
 Terms = dict[int, list[tuple[int, list[tuple[int, frozenset[str]]]]]]
+NONE = Moments()
 
 
 def tallies(
@@ -159,7 +160,9 @@ def _compared(
         into = out[root]
         into.ballots = _by_category(sums)
         into.unclassified += sums[5]
-        into.moments += Moments(*sums[6:])
+        into.moments = (
+            Moments(*sums[6:]) if into.moments == NONE else into.moments + Moments(*sums[6:])
+        )
 
 
 def _answers_by_source(
@@ -201,6 +204,8 @@ def _plus(total: list[int] | None, sums: list[Any], sign: int) -> list[int]:
 
 
 def _by_category(counts: list[int]) -> dict[str, int]:
+    if all(counts[:5]):  # the usual case, built in C
+        return dict(zip(CATEGORY_SUMS, counts, strict=False))
     return {c: n for c, n in zip(CATEGORY_SUMS, counts, strict=False) if n}
 
 
