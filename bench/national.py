@@ -96,6 +96,7 @@ def prepare(url: str, provinces: int, units: int) -> tuple[Any, Any, dict[int, i
 def reuse(url: str) -> tuple[Any, Any, dict[int, int]]:
     upgrade(url)  # data left by an earlier version of the schema is migrated first
     engine = build_engine(url, pool_size=2)
+    _settle(engine)
     catalog = load_catalog(Settings().surveys_dir, SURVEY)
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM api_token"))
@@ -166,8 +167,15 @@ def generate(
         done += n * len(keys)
         print(f"\r  {done:,} answers", end="", flush=True)
     print()
+    _settle(engine)
+
+
+def _settle(engine: Any) -> None:
+    """The tables as a running database keeps them: loading updates each rollup row thousands
+    of times in minutes, and leaves the dead versions autovacuum would have cleared meanwhile."""
     with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+        done = conn.execution_options(isolation_level="AUTOCOMMIT")
+        done.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
 
 
 def _dossier(
