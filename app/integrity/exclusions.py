@@ -172,16 +172,29 @@ def excluded_counts(
 ) -> dict[int, int]:
     """Currently excluded ballots per office (every office that has some), submitted in
     [start, end)."""
+    rows = session.connection().execute(
+        _EXCLUDED_COUNTS, {"keys": survey_keys, "start": start, "end": end}
+    )
+    return {office_id: int(n) for office_id, n in rows}
+
+
+def _excluded_counts() -> sa.Select[Any]:
     # From the exclusions, few, to their ballots: filtering the ballots by ``excluded_ids()``
     # instead would make SQLite walk every ballot of the sub-tree and period.
     latest = sa.select(sa.func.max(EXCLUSION.c.id)).group_by(EXCLUSION.c.ballot_id)
     ballot = Ballot.__table__  # type: ignore[attr-defined]
-    rows = session.connection().execute(
+    return (
         sa.select(ballot.c.office_id, sa.func.count())
         .select_from(EXCLUSION.join(ballot, ballot.c.id == EXCLUSION.c.ballot_id))
         .where(EXCLUSION.c.id.in_(latest), EXCLUSION.c.excluded.is_(True))
-        .where(ballot.c.survey_key.in_(survey_keys))
-        .where(ballot.c.submitted_at >= start, ballot.c.submitted_at < end)
+        .where(ballot.c.survey_key.in_(sa.bindparam("keys", expanding=True)))
+        .where(
+            ballot.c.submitted_at >= sa.bindparam("start"),
+            ballot.c.submitted_at < sa.bindparam("end"),
+        )
         .group_by(ballot.c.office_id)
     )
-    return {office_id: int(n) for office_id, n in rows}
+
+
+# Built once: every ranking asks, and building the statement cost more than running it.
+_EXCLUDED_COUNTS = _excluded_counts()

@@ -136,10 +136,13 @@ _trees: dict[int, tuple[str, Tree]] = {}  # per engine: the version token and th
 _trees_lock = Lock()
 
 
+_TOKEN = sa.select(TreeVersion.token)  # type: ignore[call-overload]
+
+
 def load_tree(session: Session) -> Tree:
     """The whole tree: this worker's copy while the version token holds, else read anew."""
     conn = session.connection()
-    token = conn.execute(sa.select(TreeVersion.token)).scalar()  # type: ignore[call-overload]
+    token = conn.execute(_TOKEN).scalar()
     key = id(conn.engine)
     cached = _trees.get(key)
     if token is not None and cached is not None and cached[0] == token:

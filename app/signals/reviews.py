@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,12 +32,30 @@ def pending_counts(
     session: Session, office_ids: Iterable[int] | None, start: datetime, end: datetime
 ) -> dict[int, int]:
     """Ballots with a flag awaiting review, per office, submitted in [start, end)."""
+    if office_ids is None:  # every office: a ranking's question, built once
+        rows = session.connection().execute(_everywhere(), {"start": start, "end": end})
+        return {office: int(n) for office, n in rows}
     flags = pending().where(FLAG.c.ballot_at >= start, FLAG.c.ballot_at < end).subquery()
-    query = sa.select(flags.c.office_id, sa.func.count(sa.distinct(flags.c.ballot_id)))
-    if office_ids is not None:
-        query = query.where(any_of(session, flags.c.office_id, office_ids))
-    rows = session.connection().execute(query.group_by(flags.c.office_id))
-    return {office: int(n) for office, n in rows}
+    query = (
+        sa.select(flags.c.office_id, sa.func.count(sa.distinct(flags.c.ballot_id)))
+        .where(any_of(session, flags.c.office_id, office_ids))
+        .group_by(flags.c.office_id)
+    )
+    return {office: int(n) for office, n in session.connection().execute(query)}
+
+
+@cache
+def _everywhere() -> sa.Select[Any]:
+    """``pending_counts`` for every office, with the period bound at each call: building the
+    statement cost more than running it."""
+    flags = (
+        pending()
+        .where(FLAG.c.ballot_at >= sa.bindparam("start"), FLAG.c.ballot_at < sa.bindparam("end"))
+        .subquery()
+    )
+    return sa.select(flags.c.office_id, sa.func.count(sa.distinct(flags.c.ballot_id))).group_by(
+        flags.c.office_id
+    )
 
 
 def settle(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound, OfficeNotFound
@@ -107,14 +108,17 @@ def describe(catalog: SurveyCatalog, comparison: Comparison, survey: SurveyDefin
     return f"{shared.title_vi} — gộp các phiếu: " + "; ".join(titles)
 
 
+# Built once: every figure asks, and building the statement cost more than running it.
+_VERSIONS = select(SurveyVersion.key, SurveyVersion.version).where(
+    col(SurveyVersion.key).in_(bindparam("keys", expanding=True))
+)
+
+
 def versions_of(
     session: Session, catalog: SurveyCatalog, keys: tuple[str, ...]
 ) -> dict[tuple[str, int], SurveyDefinition]:
     found: dict[tuple[str, int], SurveyDefinition] = {}
-    rows = session.exec(
-        select(SurveyVersion.key, SurveyVersion.version).where(col(SurveyVersion.key).in_(keys))
-    )
-    for key, number in rows:
+    for key, number in session.connection().execute(_VERSIONS, {"keys": list(keys)}):
         survey = survey_version(session, catalog, key, number)
         if survey is not None:
             found[(key, number)] = survey
