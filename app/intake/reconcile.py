@@ -62,7 +62,8 @@ def dossier_figures(
         if category in SATISFIED_OR_BETTER
     ]
     out: dict[int, DossierFigures] = defaultdict(DossierFigures)
-    for root, sums in counts.totals(session.connection(), roots, period, pleased).items():
+    conn = session.connection()
+    for root, sums in counts.totals(conn, roots, period, pleased, tree.tops).items():
         out[root] = DossierFigures(*sums)
     return out
 

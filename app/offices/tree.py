@@ -77,6 +77,11 @@ class Tree:
         return found
 
     @cached_property
+    def tops(self) -> list[int]:
+        """The offices with no parent: every other office sits under one of them."""
+        return [office_id for office_id, (_, _, parent) in self.offices.items() if parent is None]
+
+    @cached_property
     def policy_breaks(self) -> tuple[int, ...]:
         """Offices counting other sources than their parent does: the rollup rows of a sub-tree
         mix them with the rest, so figures read their rows apart (``app/stats/reads.py``)."""

@@ -208,14 +208,20 @@ def read(conn: Connection, roots: list[int], period: Period) -> Counts:
 
 
 def totals(
-    conn: Connection, roots: list[int], period: Period, pleased: Iterable[Rating]
+    conn: Connection,
+    roots: list[int],
+    period: Period,
+    pleased: Iterable[Rating],
+    tops: list[int] | None = None,
 ) -> dict[int, list[int]]:
     """``read`` summed over ratings in the database, one row per root: registered, returned,
-    late, rated (returned with a rating) and rated not pleased (a rating not in ``pleased``)."""
+    late, rated (returned with a rating) and rated not pleased (a rating not in ``pleased``).
+    ``tops``: the offices every root sits under, whose rows tell at once whether any dossier
+    was counted after the period (nearly never: then no root's rows are read for it)."""
     if not roots:
         return {}
     sql = bulk(conn)
-    rows, params = _signed(sql, roots, period)
+    rows, params = _signed(sql, roots, period, (conn, tops) if tops else None)
     levels: dict[tuple[str, int], list[int]] = defaultdict(list)
     for key, version, level in pleased:
         levels[(key, version)].append(level)
@@ -239,7 +245,12 @@ def totals(
     return {office_id: [int(n) for n in sums] for office_id, *sums in found}
 
 
-def _signed(sql: Bulk, roots: list[int], period: Period) -> tuple[str, list[Any]]:
+def _signed(
+    sql: Bulk,
+    roots: list[int],
+    period: Period,
+    tops: tuple[Connection, list[int]] | None = None,
+) -> tuple[str, list[Any]]:
     """The roots' rows over ``period`` (``read``), each with its sign."""
     counted, params = in_buckets(sql, period)
     after, later = "(1 = 0)", list[Any]()
@@ -247,6 +258,8 @@ def _signed(sql: Bulk, roots: list[int], period: Period) -> tuple[str, list[Any]
     if today() <= period.end < year_end:
         beyond = Period(period.end + timedelta(days=1), year_end)
         after, later = in_buckets(sql, beyond, exact=True)
+        if tops is not None and not _any_after(sql, *tops, (after, later)):
+            after, later = "(1 = 0)", []
     match, ids = sql.one_of("office_id", roots)
     return (
         "SELECT office_id, survey_key, survey_version, level, registered, returned, late, "  # noqa: S608
@@ -254,6 +267,17 @@ def _signed(sql: Bulk, roots: list[int], period: Period) -> tuple[str, list[Any]
         f"WHERE {match} AND ({counted} OR {after})",
         [*later, *ids, *params, *later],
     )
+
+
+def _any_after(sql: Bulk, conn: Connection, tops: list[int], after: tuple[str, list[Any]]) -> bool:
+    """Whether the top offices (counting every dossier below them) have rows after a period."""
+    match, ids = sql.one_of("office_id", tops)
+    found = sql.fetch(
+        conn,
+        f"SELECT 1 FROM dossier_rollup WHERE {match} AND {after[0]} LIMIT 1",  # noqa: S608
+        [*ids, *after[1]],
+    )
+    return bool(found)
 
 
 def from_raw(conn: Connection, roots: list[int], period: Period) -> Counts:
