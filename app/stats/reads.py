@@ -121,35 +121,25 @@ def _compared(
         for office_id, over in terms.items()
         if any(not counted >= ALL_SOURCES for _, signs in over for _, counted in signs)
     }
-    # Most offices read count for one root, under their own policy only.
-    simple = {o: t[0][0] for o, t in terms.items() if len(t) == 1 == len(t[0][1])}
+    # Nearly every office read is a root counting every source, read for itself alone.
+    plain = {o for o, t in terms.items() if o not in partial and len(t) == 1 == len(t[0][1])} & {
+        o for o, t in terms.items() if t[0][0] == o
+    }
+    add = operator.add
     for row in rows:
         office_id, source, question = row[0], row[1], row[2]
-        if question != BALLOT_ROW:
-            if office_id in partial:
-                continue
-            root = simple.get(office_id)
-            if root is not None:
-                mine = answers[root]
-                before = mine.get(question)
-                mine[question] = (
-                    list(row[3:8]) if before is None else list(map(operator.add, before, row[3:8]))
-                )
-                continue
-            for root, signs in terms[office_id]:
-                for sign, _ in signs:
-                    mine = answers[root]
-                    mine[question] = _plus(mine.get(question), row[3:8], sign)
-            continue
-        sums = list(row[3:])
-        for root, signs in terms[office_id]:
-            if office_id == root:
-                _sources(out[root], source, sum(sums[:6]))
-            for sign, counted in signs:
-                if source in counted:
-                    ballots[root] = _plus(ballots.get(root), sums, sign)
-                else:
-                    _source(out[root], source, sum(sums[:6]), False, sign)
+        if office_id not in plain:
+            _row_by_row(row, terms[office_id], office_id in partial, answers, ballots, out)
+        elif question != BALLOT_ROW:
+            mine = answers[office_id]
+            before = mine.get(question)
+            mine[question] = list(row[3:8]) if before is None else list(map(add, before, row[3:8]))
+        else:
+            _sources(out[office_id], source, sum(row[3:9]))
+            before = ballots.get(office_id)
+            ballots[office_id] = (
+                list(row[3:]) if before is None else list(map(add, before, row[3:]))
+            )
     if partial:
         _answers_by_source(conn, sql, comparison, period, terms, partial, categories, answers)
     for root, per in answers.items():
@@ -163,6 +153,34 @@ def _compared(
         into.moments = (
             Moments(*sums[6:]) if into.moments == NONE else into.moments + Moments(*sums[6:])
         )
+
+
+def _row_by_row(
+    row: Any,
+    terms: list[tuple[int, list[tuple[int, frozenset[str]]]]],
+    partial: bool,
+    answers: dict[int, dict[str, list[int]]],
+    ballots: dict[int, list[int]],
+    out: dict[int, Tally],
+) -> None:
+    """One row of an office read for several roots, or under a policy break, or leaving a
+    source out: added under each root and policy reading it, with its sign."""
+    office_id, source, question, sums = row[0], row[1], row[2], list(row[3:])
+    if question != BALLOT_ROW:
+        if not partial:  # every policy reading it counts every source
+            for root, signs in terms:
+                for sign, _ in signs:
+                    mine = answers[root]
+                    mine[question] = _plus(mine.get(question), sums[:5], sign)
+        return
+    for root, signs in terms:
+        if office_id == root:
+            _sources(out[root], source, sum(sums[:6]))
+        for sign, counted in signs:
+            if source in counted:
+                ballots[root] = _plus(ballots.get(root), sums, sign)
+            else:
+                _source(out[root], source, sum(sums[:6]), False, sign)
 
 
 def _answers_by_source(
