@@ -32,7 +32,7 @@ from app.offices.tree import Tree, load_tree
 from app.signals.reviews import pending, settle
 from app.signals.rules import EVIDENCE_VI, RULES, Rule
 from app.stats import service as stats
-from app.stats.maths import Tally, assemble, scales, tally
+from app.stats.maths import CATEGORIES, Tally, assemble, scales, tally
 from app.stats.periods import Period, period_of
 from app.surveys.catalog import SurveyCatalog
 
@@ -203,11 +203,15 @@ def what_if(
     ballot_rows = [(b.survey_key, b.survey_version, b.level or 0, 1) for b in taken]
     minus = tally(scales(versions), answer_rows, ballot_rows)
     figures = mine.figures
+    none = [0] * len(CATEGORIES)
     left = Tally(
         answers={
-            c.key: {
-                k: n - minus.answers.get(c.key, {}).get(k, 0) for k, n in c.shares.counts.items()
-            }
+            c.key: [
+                c.shares.counts.get(category, 0) - taken_out
+                for category, taken_out in zip(
+                    CATEGORIES, minus.answers.get(c.key, none), strict=True
+                )
+            ]
             for c in figures.criteria
         },
         ballots={k: n - minus.ballots.get(k, 0) for k, n in figures.ballots.counts.items()},

@@ -6,13 +6,13 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
 Z95 = 1.959963984540054
 GOOD = tuple(sorted(SATISFIED_OR_BETTER))
 CATEGORIES = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
+POSITION = {category: i for i, category in enumerate(CATEGORIES)}
 
 
 def wilson(successes: float, total: float, z: float = Z95) -> tuple[float, float] | None:
@@ -187,7 +187,9 @@ def scales(
 class Tally:
     """Counts by category, per question and per ballot, for one office sub-tree and period."""
 
-    answers: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Per question, its answers by category, in ``CATEGORIES`` order (lists: a ranking sums
+    # thousands of rows, and lists add in C).
+    answers: dict[str, list[int]] = field(default_factory=dict)
     ballots: dict[str, int] = field(default_factory=dict)
     unclassified: int = 0
     moments: Moments = field(default_factory=Moments)
@@ -208,8 +210,8 @@ def tally(
     for key, version, question, value, n in answer_counts:
         category = categories[key, version].get(value)
         if category is not None:
-            counts = out.answers.setdefault(question, {})
-            counts[category] = counts.get(category, 0) + n
+            counts = out.answers.get(question) or out.answers.setdefault(question, [0] * 5)
+            counts[POSITION[category]] += n
     for key, version, value, n in ballot_counts:
         category = categories[(key, version)].get(value)
         if category is None:
@@ -238,24 +240,48 @@ def figures(
     )
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What ``assemble`` works out once per survey and questions: a ranking assembles hundreds
+    of units of one survey."""
+
+    asked: list[tuple[str, str, str, str | None]]  # key, wording, aspect
+    base: dict[str, int]  # the survey's categories, at 0
+    order: tuple[int, ...]  # their places in ``CATEGORIES``
+    others: tuple[int, ...]  # the places of the categories its scale has not
+
+    def shares(self, counts: list[int] | None) -> Shares:
+        """A question's counts (``Tally.answers``): the survey's categories, then any other
+        that has answers (a scale of other levels compared with it)."""
+        if counts is None:
+            return Shares(dict(self.base))
+        out = dict(zip(self.base, map(counts.__getitem__, self.order), strict=True))
+        for i in self.others:
+            if counts[i]:
+                out[CATEGORIES[i]] = counts[i]
+        return Shares(out)
+
+
 # (id of the survey, questions) -> (the survey, kept so the id is not reused, and its layout)
-_layouts: dict[tuple[int, tuple[str, ...] | None], tuple[SurveyDefinition, Any]] = {}
+_layouts: dict[tuple[int, tuple[str, ...] | None], tuple[SurveyDefinition, _Layout]] = {}
 
 
-def _layout(
-    survey: SurveyDefinition, questions: tuple[str, ...] | None
-) -> tuple[list[tuple[str, str, str, str | None]], dict[str, int]]:
-    """The criteria ``assemble`` lists (key, wording, aspect) and the survey's zero counts,
-    worked out once per survey and questions: a ranking assembles hundreds of units."""
+def _layout(survey: SurveyDefinition, questions: tuple[str, ...] | None) -> _Layout:
     known = _layouts.get((id(survey), questions))
     if known is not None and known[0] is survey:
-        return known[1]  # type: ignore[no-any-return]
+        return known[1]
     asked = [
         (q.key, q.text_vi, q.text_en, q.aspect if questions is None else None)
         for q in survey.questions
         if questions is None or q.key in questions
     ]
-    layout = (asked, empty_counts(survey))
+    base = empty_counts(survey)
+    layout = _Layout(
+        asked,
+        base,
+        tuple(POSITION[c] for c in base),
+        tuple(i for i, c in enumerate(CATEGORIES) if c not in base),
+    )
     if len(_layouts) > 256:  # surveys and their versions are few; a bound all the same
         _layouts.clear()
     _layouts[(id(survey), questions)] = (survey, layout)
@@ -272,17 +298,11 @@ def assemble(
 ) -> Figures:
     """Figures from counts by category: ``survey`` gives the criteria, their order and wording,
     narrowed to ``questions`` when several surveys are compared."""
-    asked, base = _layout(survey, questions)
-    answers = counted.answers
+    layout = _layout(survey, questions)
+    base, answers = layout.base, counted.answers
     criteria = [
-        Criterion(
-            key,
-            text_vi,
-            text_en,
-            aspect,
-            Shares({**base, **answers[key]} if key in answers else dict(base)),
-        )
-        for key, text_vi, text_en, aspect in asked
+        Criterion(key, text_vi, text_en, aspect, layout.shares(answers.get(key)))
+        for key, text_vi, text_en, aspect in layout.asked
     ]
     aspects: dict[str, float | None] = {}
     for aspect in survey.aspects if questions is None else []:

@@ -143,9 +143,7 @@ def _compared(
     if partial:
         _answers_by_source(conn, sql, comparison, period, terms, partial, categories, answers)
     for root, per in answers.items():
-        into = out[root]
-        for question, counts in per.items():
-            into.answers[question] = _by_category(counts)
+        out[root].answers.update(per)
     for root, sums in ballots.items():
         into = out[root]
         into.ballots = _by_category(sums)
