@@ -10,9 +10,9 @@ from functools import cached_property
 from app.surveys.definition import SATISFIED_OR_BETTER, SurveyDefinition
 
 Z95 = 1.959963984540054
-GOOD = tuple(sorted(SATISFIED_OR_BETTER))
 CATEGORIES = ("very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied")
 POSITION = {category: i for i, category in enumerate(CATEGORIES)}
+GOOD_AT = tuple(sorted(POSITION[c] for c in SATISFIED_OR_BETTER))
 
 
 def wilson(successes: float, total: float, z: float = Z95) -> tuple[float, float] | None:
@@ -129,6 +129,9 @@ class Figures:
     moments: Moments = field(default_factory=Moments)
     sources: dict[str, int] = field(default_factory=dict)  # every ballot stored, by source
     uncounted: dict[str, int] = field(default_factory=dict)  # left out by the office's policy
+    # Satisfied or better over all answers to all criteria (the figure units are ranked on):
+    # ``pooled``'s share, counted by ``assemble`` from the tally.
+    headline: float | None = None
 
     @property
     def ballot_count(self) -> int:
@@ -137,18 +140,6 @@ class Figures:
     @property
     def enough_responses(self) -> bool:
         return self.ballot_count >= self.min_responses
-
-    @cached_property
-    def headline(self) -> float | None:
-        """Satisfied or better over all answers to all criteria (the figure units are ranked on):
-        ``pooled``'s share, without building it (a ranking asks it of every unit)."""
-        good = total = 0
-        for criterion in self.criteria:
-            counts = criterion.shares.counts
-            total += sum(counts.values())
-            for category in GOOD:
-                good += counts.get(category, 0)
-        return good / total if total else None
 
     def headline_ci95(self) -> tuple[float, float] | None:
         """The headline's interval, the ballot as the unit (not each answer: a citizen's six
@@ -304,6 +295,13 @@ def assemble(
         Criterion(key, text_vi, text_en, aspect, layout.shares(answers.get(key)))
         for key, text_vi, text_en, aspect in layout.asked
     ]
+    good = total = 0
+    for key, *_ in layout.asked:
+        counts = answers.get(key)
+        if counts:
+            total += sum(counts)
+            for i in GOOD_AT:
+                good += counts[i]
     aspects: dict[str, float | None] = {}
     for aspect in survey.aspects if questions is None else []:
         values = [
@@ -323,4 +321,5 @@ def assemble(
         moments=counted.moments,
         sources=counted.sources,
         uncounted=counted.uncounted,
+        headline=good / total if total else None,
     )
