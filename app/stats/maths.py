@@ -246,13 +246,20 @@ class _Layout:
         that has answers (a scale of other levels compared with it)."""
         if counts is None:
             return Shares(dict(self.base))
-        out = dict(zip(self.base, map(counts.__getitem__, self.order), strict=True))
+        if self.order == _ALL_FORWARD:  # a five-level scale, listed best first or worst first
+            out = dict(zip(self.base, counts, strict=True))
+        elif self.order == _ALL_BACKWARD:
+            out = dict(zip(self.base, reversed(counts), strict=True))
+        else:
+            out = dict(zip(self.base, map(counts.__getitem__, self.order), strict=True))
         for i in self.others:
             if counts[i]:
                 out[CATEGORIES[i]] = counts[i]
         return Shares(out)
 
 
+_ALL_FORWARD = tuple(range(len(CATEGORIES)))
+_ALL_BACKWARD = _ALL_FORWARD[::-1]
 # (id of the survey, questions) -> (the survey, kept so the id is not reused, and its layout)
 _layouts: dict[tuple[int, tuple[str, ...] | None], tuple[SurveyDefinition, _Layout]] = {}
 
