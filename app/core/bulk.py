@@ -8,7 +8,8 @@ constant names and placeholders: values are always bound.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,6 +152,36 @@ class Bulk:
             return list(cursor.fetchall())
         finally:
             cursor.close()
+
+    @contextmanager
+    def overlapped(self, conn: Connection) -> Iterator[None]:
+        """Statements ``send`` sends inside run on PostgreSQL while this process reads the rows
+        of those before them (psycopg's pipeline): a ranking's dossier sums are computed by
+        the server while the criteria rows are summed here. Only ``send`` and ``fetch`` may
+        run inside: SQLAlchemy reads a cursor's description before its results are in."""
+        if self.dialect.name != "postgresql":
+            yield
+            return
+        with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+            yield
+
+    def send(self, conn: Connection, sql: str, params: Sequence[Any]) -> Callable[[], list[Any]]:
+        """``fetch``, its rows taken when called: inside ``overlapped``, the statement runs
+        meanwhile; elsewhere it has already run."""
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+        except BaseException:
+            cursor.close()
+            raise
+
+        def rows() -> list[Any]:
+            try:
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+
+        return rows
 
 
 def _column_types(table: str, dialect: Any) -> dict[str, str]:

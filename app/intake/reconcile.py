@@ -8,6 +8,7 @@ when a ballot is bound to it (its idempotency key is the dossier's), whenever th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -54,6 +55,17 @@ def dossier_figures(
     (``app/stats/dossiers.py``), so a national ranking costs its 34 provinces' rows, not the
     year's dossiers. A rating is pleased when its version's scale puts its level at satisfied
     or better (an unclassifiable ballot is not)."""
+    return dossier_figures_later(session, tree, roots, period, versions)()
+
+
+def dossier_figures_later(
+    session: Session,
+    tree: Tree,
+    roots: list[int],
+    period: Period,
+    versions: dict[tuple[str, int], SurveyDefinition],
+) -> Callable[[], dict[int, DossierFigures]]:
+    """``dossier_figures``, sent now and read when called (``Bulk.overlapped``)."""
     roots = [root for root in dict.fromkeys(roots) if root in tree.offices]
     pleased = [
         (key, version, level)
@@ -61,11 +73,15 @@ def dossier_figures(
         for level, category in survey.categories.items()
         if category in SATISFIED_OR_BETTER
     ]
-    out: dict[int, DossierFigures] = defaultdict(DossierFigures)
-    conn = session.connection()
-    for root, sums in counts.totals(conn, roots, period, pleased, tree.tops).items():
-        out[root] = DossierFigures(*sums)
-    return out
+    summed = counts.totals_later(session.connection(), roots, period, pleased, tree.tops)
+
+    def figures() -> dict[int, DossierFigures]:
+        out: dict[int, DossierFigures] = defaultdict(DossierFigures)
+        for root, sums in summed().items():
+            out[root] = DossierFigures(*sums)
+        return out
+
+    return figures
 
 
 def flags(rows: dict[int, DossierFigures], dossier_ballots: dict[int, int]) -> dict[int, str]:

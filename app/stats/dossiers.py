@@ -15,7 +15,7 @@ and benchmarks compare with.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -218,8 +218,19 @@ def totals(
     late, rated (returned with a rating) and rated not pleased (a rating not in ``pleased``).
     ``tops``: the offices every root sits under, whose rows tell at once whether any dossier
     was counted after the period (nearly never: then no root's rows are read for it)."""
+    return totals_later(conn, roots, period, pleased, tops)()
+
+
+def totals_later(
+    conn: Connection,
+    roots: list[int],
+    period: Period,
+    pleased: Iterable[Rating],
+    tops: list[int] | None = None,
+) -> Callable[[], dict[int, list[int]]]:
+    """``totals``, sent now and read when called (``Bulk.overlapped``)."""
     if not roots:
-        return {}
+        return dict
     sql = bulk(conn)
     rows, params = _signed(sql, roots, period, (conn, tops) if tops else None)
     levels: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -233,7 +244,7 @@ def totals(
         )
         chosen += [key, version, *sorted(values)]
     pleasing = f"({' OR '.join(good)})" if good else "(1 = 0)"
-    found = sql.fetch(
+    found = sql.send(
         conn,
         "SELECT office_id, CAST(sum(sign * registered) AS BIGINT), "  # noqa: S608
         "CAST(sum(sign * returned) AS BIGINT), CAST(sum(sign * late) AS BIGINT), "
@@ -242,7 +253,7 @@ def totals(
         f"{sql.mark} AND NOT {pleasing}), 0) AS BIGINT) FROM ({rows}) AS r GROUP BY office_id",
         [UNRATED[0], UNRATED[0], *chosen, *params],
     )
-    return {office_id: [int(n) for n in sums] for office_id, *sums in found}
+    return lambda: {office_id: [int(n) for n in sums] for office_id, *sums in found()}
 
 
 def _signed(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -41,9 +42,22 @@ def tallies(
     sources its policy counts only (the others are tallied as ``uncounted``). Shared criteria
     come pre-summed across surveys (one row per office and question); one survey on its own
     comes from its answer, ballot and moment rollups."""
+    return tallies_later(session, comparison, period, tree, roots, categories)()
+
+
+def tallies_later(
+    session: Session,
+    comparison: Comparison,
+    period: Period,
+    tree: Tree,
+    roots: list[int],
+    categories: dict[tuple[str, int], dict[int, str]],
+) -> Callable[[], dict[int, Tally]]:
+    """``tallies``, its statement sent now and its rows read when called (inside
+    ``Bulk.overlapped``, the server meanwhile runs what is sent after it)."""
     out: dict[int, Tally] = defaultdict(Tally)
     if not roots:
-        return out
+        return lambda: out
     terms: Terms = {}
     for office_id, over in tree.regions(roots).items():
         parent = tree.offices[office_id][2]
@@ -55,11 +69,16 @@ def tallies(
         ]
     conn = session.connection()
     sql = bulk(conn)
-    if comparison.shared:
-        _compared(conn, sql, comparison, period, terms, categories, out)
-    else:
+    if not comparison.shared:
         _survey(conn, sql, comparison, period, terms, categories, out)
-    return out
+        return lambda: out
+    rows = _compared(conn, sql, comparison, period, terms)
+
+    def counted() -> dict[int, Tally]:
+        _sum_compared(conn, sql, comparison, period, rows(), terms, categories, out)
+        return out
+
+    return counted
 
 
 def _source(into: Tally, source: str, ballots: int, counted: bool, sign: int) -> None:
@@ -95,21 +114,27 @@ def in_buckets(sql: Bulk, period: Period, *, exact: bool = False) -> tuple[str, 
 
 
 def _compared(
-    conn: Any,
-    sql: Bulk,
-    comparison: Comparison,
-    period: Period,
-    terms: Terms,
-    categories: dict[tuple[str, int], dict[int, str]],
-    out: dict[int, Tally],
-) -> None:
+    conn: Any, sql: Bulk, comparison: Comparison, period: Period, terms: Terms
+) -> Callable[[], list[Any]]:
     where, params = where_period(sql, period, list(terms))
-    rows = sql.fetch(
+    return sql.send(
         conn,
         f"SELECT office_id, source, question_key, {', '.join(COMPARED_SUMS)} "  # noqa: S608
         f"FROM criteria_rollup WHERE criteria = {sql.mark} AND {where}",
         [comparison.key, *params],
     )
+
+
+def _sum_compared(
+    conn: Any,
+    sql: Bulk,
+    comparison: Comparison,
+    period: Period,
+    rows: list[Any],
+    terms: Terms,
+    categories: dict[tuple[str, int], dict[int, str]],
+    out: dict[int, Tally],
+) -> None:
     # Summed as lists (map in C) and made into the tally's dicts once, at the end: a province's
     # 300 units are some 2,400 rows, and per-row Python was most of the ranking's time.
     answers: dict[int, dict[str, list[int]]] = defaultdict(dict)

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from app.core.bulk import bulk
 from app.core.errors import NotFound, OfficeNotFound
-from app.intake.reconcile import DossierFigures, dossier_figures, flags
+from app.intake.reconcile import DossierFigures, dossier_figures_later, flags
 from app.integrity.exclusions import excluded_counts
 from app.models import Office, SurveyVersion
 from app.offices.tree import Tree, load_tree
 from app.signals.reviews import pending_counts
 from app.stats.maths import Figures, assemble, scales
 from app.stats.periods import Period
-from app.stats.reads import tallies
+from app.stats.reads import tallies_later
 from app.surveys.catalog import Comparison, SurveyCatalog
 from app.surveys.definition import SurveyDefinition
 from app.surveys.service import survey_for_office, survey_version
@@ -145,8 +146,13 @@ def figures_by_subtree(
     ``reconcile``, each with its dossiers against its ratings too."""
     comparison = comparison or catalog.comparison(survey)
     versions = versions_of(session, catalog, comparison.surveys)
-    counted = tallies(session, comparison, period, tree, roots, scales(versions))
-    dossiers = dossier_figures(session, tree, roots, period, versions) if reconcile else {}
+    # The dossier sums are computed by the server while the criteria rows are summed here.
+    with bulk(session.connection()).overlapped(session.connection()):
+        counting = tallies_later(session, comparison, period, tree, roots, scales(versions))
+        reconciling = (
+            dossier_figures_later(session, tree, roots, period, versions) if reconcile else dict
+        )
+        counted, dossiers = counting(), reconciling()
     start, end = period.bounds_utc()
     chosen = set(roots)
     excluded: dict[int, int] = defaultdict(int)
