@@ -44,20 +44,6 @@ class DossierFigures:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def dossier_figures(
-    session: Session,
-    tree: Tree,
-    roots: list[int],
-    period: Period,
-    versions: dict[tuple[str, int], SurveyDefinition],
-) -> dict[int, DossierFigures]:
-    """Per root, summing the offices of its sub-tree: read from the roots' own counts
-    (``app/stats/dossiers.py``), so a national ranking costs its 34 provinces' rows, not the
-    year's dossiers. A rating is pleased when its version's scale puts its level at satisfied
-    or better (an unclassifiable ballot is not)."""
-    return dossier_figures_later(session, tree, roots, period, versions)()
-
-
 def dossier_figures_later(
     session: Session,
     tree: Tree,
@@ -65,7 +51,11 @@ def dossier_figures_later(
     period: Period,
     versions: dict[tuple[str, int], SurveyDefinition],
 ) -> Callable[[], dict[int, DossierFigures]]:
-    """``dossier_figures``, sent now and read when called (``Bulk.overlapped``)."""
+    """Per root, summing the offices of its sub-tree: read from the roots' own counts
+    (``app/stats/dossiers.py``), so a national ranking costs its 34 provinces' rows, not the
+    year's dossiers. A rating is pleased when its version's scale puts its level at satisfied
+    or better (an unclassifiable ballot is not). Sent now, read when the result is called
+    (``Bulk.overlapped``)."""
     roots = [root for root in dict.fromkeys(roots) if root in tree.offices]
     pleased = [
         (key, version, level)

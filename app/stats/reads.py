@@ -30,21 +30,6 @@ Terms = dict[int, list[tuple[int, list[tuple[int, frozenset[str]]]]]]
 NONE = Moments()
 
 
-def tallies(
-    session: Session,
-    comparison: Comparison,
-    period: Period,
-    tree: Tree,
-    roots: list[int],
-    categories: dict[tuple[str, int], dict[int, str]],
-) -> dict[int, Tally]:
-    """Counts by category over ``period`` for each root's sub-tree, each office's ballots of the
-    sources its policy counts only (the others are tallied as ``uncounted``). Shared criteria
-    come pre-summed across surveys (one row per office and question); one survey on its own
-    comes from its answer, ballot and moment rollups."""
-    return tallies_later(session, comparison, period, tree, roots, categories)()
-
-
 def tallies_later(
     session: Session,
     comparison: Comparison,
@@ -53,8 +38,13 @@ def tallies_later(
     roots: list[int],
     categories: dict[tuple[str, int], dict[int, str]],
 ) -> Callable[[], dict[int, Tally]]:
-    """``tallies``, its statement sent now and its rows read when called (inside
-    ``Bulk.overlapped``, the server meanwhile runs what is sent after it)."""
+    """Counts by category over ``period`` for each root's sub-tree, each office's ballots of the
+    sources its policy counts only (the others are tallied as ``uncounted``). Shared criteria
+    come pre-summed across surveys (one row per office and question); one survey on its own
+    comes from its answer, ballot and moment rollups.
+
+    The statement is sent now and its rows read when the result is called: inside
+    ``Bulk.overlapped`` the server meanwhile runs what is sent after it."""
     out: dict[int, Tally] = defaultdict(Tally)
     if not roots:
         return lambda: out
