@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -159,7 +160,7 @@ class Bulk:
         of those before them (psycopg's pipeline): a ranking's dossier sums are computed by
         the server while the criteria rows are summed here. Only ``send`` and ``fetch`` may
         run inside: SQLAlchemy reads a cursor's description before its results are in."""
-        if self.dialect.name != "postgresql":
+        if self.dialect.name != "postgresql" or not _pipelines():
             yield
             return
         with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
@@ -182,6 +183,14 @@ class Bulk:
                 cursor.close()
 
         return rows
+
+
+@cache
+def _pipelines() -> bool:
+    """Whether the driver's libpq can pipeline (14 or later; the binary wheel's always can)."""
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 def _column_types(table: str, dialect: Any) -> dict[str, str]:
