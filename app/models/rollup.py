@@ -38,7 +38,7 @@ class AnswerRollup(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
-    source: str = Field(max_length=16)  # how the ballots came (SOURCES), or "*": all of them
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
     question_key: str = Field(max_length=64)
     value: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -60,7 +60,7 @@ class BallotRollup(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
-    source: str = Field(max_length=16)  # how the ballots came (SOURCES), or "*": all of them
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
     level: int = Field(sa_type=SmallInteger)
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
 
@@ -87,7 +87,7 @@ class BallotMoments(SQLModel, table=True):
     survey_version: int
     grain: str = Field(max_length=1)
     start: date = Field(sa_column=Column(Date, nullable=False))
-    source: str = Field(max_length=16)  # how the ballots came (SOURCES), or "*": all of them
+    source: str = Field(max_length=16)  # how the ballots came (SOURCES): a policy may not count it
     criteria: str = Field(max_length=64)
     ballots: int = Field(sa_column=Column(BigInteger, nullable=False))
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
