@@ -207,20 +207,6 @@ def read(conn: Connection, roots: list[int], period: Period) -> Counts:
     return out
 
 
-def totals(
-    conn: Connection,
-    roots: list[int],
-    period: Period,
-    pleased: Iterable[Rating],
-    tops: list[int] | None = None,
-) -> dict[int, list[int]]:
-    """``read`` summed over ratings in the database, one row per root: registered, returned,
-    late, rated (returned with a rating) and rated not pleased (a rating not in ``pleased``).
-    ``tops``: the offices every root sits under, whose rows tell at once whether any dossier
-    was counted after the period (nearly never: then no root's rows are read for it)."""
-    return totals_later(conn, roots, period, pleased, tops)()
-
-
 def totals_later(
     conn: Connection,
     roots: list[int],
@@ -228,7 +214,11 @@ def totals_later(
     pleased: Iterable[Rating],
     tops: list[int] | None = None,
 ) -> Callable[[], dict[int, list[int]]]:
-    """``totals``, sent now and read when called (``Bulk.overlapped``)."""
+    """``read`` summed over ratings in the database, one row per root: registered, returned,
+    late, rated (returned with a rating) and rated not pleased (a rating not in ``pleased``).
+    ``tops``: the offices every root sits under, whose rows tell at once whether any dossier
+    was counted after the period (nearly never: then no root's rows are read for it).
+    Sent now, read when the result is called (``Bulk.overlapped``)."""
     if not roots:
         return dict
     sql = bulk(conn)

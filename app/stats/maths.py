@@ -201,7 +201,9 @@ def tally(
     for key, version, question, value, n in answer_counts:
         category = categories[key, version].get(value)
         if category is not None:
-            counts = out.answers.get(question) or out.answers.setdefault(question, [0] * 5)
+            counts = out.answers.get(question) or out.answers.setdefault(
+                question, [0] * len(CATEGORIES)
+            )
             counts[POSITION[category]] += n
     for key, version, value, n in ballot_counts:
         category = categories[(key, version)].get(value)
@@ -246,10 +248,8 @@ class _Layout:
         that has answers (a scale of other levels compared with it)."""
         if counts is None:
             return Shares(dict(self.base))
-        if self.order == _ALL_FORWARD:  # a five-level scale, listed best first or worst first
+        if self.order == _ALL_FORWARD:  # a five-level scale: the counts as they come
             out = dict(zip(self.base, counts, strict=True))
-        elif self.order == _ALL_BACKWARD:
-            out = dict(zip(self.base, reversed(counts), strict=True))
         else:
             out = dict(zip(self.base, map(counts.__getitem__, self.order), strict=True))
         for i in self.others:
@@ -259,7 +259,6 @@ class _Layout:
 
 
 _ALL_FORWARD = tuple(range(len(CATEGORIES)))
-_ALL_BACKWARD = _ALL_FORWARD[::-1]
 # (id of the survey, questions) -> (the survey, kept so the id is not reused, and its layout)
 _layouts: dict[tuple[int, tuple[str, ...] | None], tuple[SurveyDefinition, _Layout]] = {}
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from app.core.bulk import Bulk, bulk
 from app.offices.tree import ALL_SOURCES, Tree
-from app.stats.maths import Moments, Tally, tally
+from app.stats.maths import POSITION, Moments, Tally, tally
 from app.stats.periods import Period, segments, today
 from app.stats.rollups import ANSWER_ROLLUP, BALLOT_ROW, CATEGORY_SUMS, COMPARED_SUMS
 from app.surveys.catalog import Comparison
@@ -137,8 +137,10 @@ def _sum_compared(
         if any(not counted >= ALL_SOURCES for _, signs in over for _, counted in signs)
     }
     # Nearly every office read is a root counting every source, read for itself alone.
-    plain = {o for o, t in terms.items() if o not in partial and len(t) == 1 == len(t[0][1])} & {
-        o for o, t in terms.items() if t[0][0] == o
+    plain = {
+        o
+        for o, t in terms.items()
+        if o not in partial and len(t) == 1 == len(t[0][1]) and t[0][0] == o
     }
     add = operator.add
     for row in rows:
@@ -210,7 +212,6 @@ def _answers_by_source(
     reading them, from the answer rollup: what the compared rollup would hold by source."""
     keys, questions = list(comparison.surveys), list(comparison.questions)
     where, params = where_period(sql, period, sorted(offices))
-    position = {c: i for i, c in enumerate(CATEGORY_SUMS)}
     for office_id, source, key, version, question, value, n in sql.fetch(
         conn,
         "SELECT office_id, source, survey_key, survey_version, question_key, value, n "  # noqa: S608
@@ -225,7 +226,7 @@ def _answers_by_source(
             for sign, counted in signs:
                 if source in counted:
                     counts = answers[root].setdefault(question, [0] * len(CATEGORY_SUMS))
-                    counts[position[category]] += sign * int(n)
+                    counts[POSITION[category]] += sign * int(n)
 
 
 def _plus(total: list[int] | None, sums: list[Any], sign: int) -> list[int]:

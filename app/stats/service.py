@@ -147,7 +147,8 @@ def figures_by_subtree(
     comparison = comparison or catalog.comparison(survey)
     versions = versions_of(session, catalog, comparison.surveys)
     # The dossier sums are computed by the server while the criteria rows are summed here.
-    with bulk(session.connection()).overlapped(session.connection()):
+    conn = session.connection()
+    with bulk(conn).overlapped(conn):
         counting = tallies_later(session, comparison, period, tree, roots, scales(versions))
         reconciling = (
             dossier_figures_later(session, tree, roots, period, versions) if reconcile else dict

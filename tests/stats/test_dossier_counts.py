@@ -94,8 +94,11 @@ def _check(db: Session, offices: dict[str, Office]) -> None:
             assert alone.get(office_id, {}) == together.get(office_id, {})
         # Summed over ratings in the database, as the rankings read them.
         pleased = {("cong-chuc", 1, 4), ("cong-chuc", 1, 5)}
-        summed = dossiers.totals(conn, ids, period, pleased)
-        assert dossiers.totals(conn, ids, period, pleased, [offices["nation"].id or 0]) == summed
+        summed = dossiers.totals_later(conn, ids, period, pleased)()
+        assert (
+            dossiers.totals_later(conn, ids, period, pleased, [offices["nation"].id or 0])()
+            == summed
+        )
         for office_id, ratings in dossiers.from_raw(conn, ids, period).items():
             rated = [r for r in ratings if r != dossiers.UNRATED]
             assert summed[office_id] == [
@@ -181,8 +184,9 @@ def test_times_ahead_of_the_server_are_not_read_into_the_period_to_date(
         # Told the top office, the rankings' sums look after the period only when it has rows
         # there: the same sums either way.
         ids = [offices[k].id or 0 for k in ("nation", "a", "b")]
-        assert dossiers.totals(conn, ids, period, [], [root]) == dossiers.totals(
-            conn, ids, period, []
+        assert (
+            dossiers.totals_later(conn, ids, period, [], [root])()
+            == dossiers.totals_later(conn, ids, period, [])()
         )
     to_date = dossiers.read(conn, [root], periods[0])[root]
     assert sum(r[1] for r in to_date.values()) == 1  # returned today; tomorrow's not yet
