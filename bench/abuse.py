@@ -53,15 +53,15 @@ import limits.aio.strategies  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from app.ballots.office_info import OfficeInfo, load_office_info  # noqa: E402
+from app.ballots.service import prepare, store_ballots  # noqa: E402
+from app.ballots.validation import Submission  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.db import build_engine  # noqa: E402
+from app.core.locale import VN_TZ  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
-from app.core.timeutil import VN_TZ  # noqa: E402
 from app.models import Office  # noqa: E402
 from app.offices.service import update_office  # noqa: E402
-from app.responses.offices import OfficeInfo, load_office_info  # noqa: E402
-from app.responses.service import prepare, store_ballots  # noqa: E402
-from app.responses.validation import Submission  # noqa: E402
 from app.signals.keys import form_stamp, read_stamp  # noqa: E402
 from app.signals.limiter import Client, RatingLimits, TooManyRatings  # noqa: E402
 from app.signals.record import Observed  # noqa: E402

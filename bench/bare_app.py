@@ -18,8 +18,8 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from app.main import FRAMEWORK_OPTIONS
-from app.responses.router import read_form
-from app.responses.validation import submission_from_form
+from app.web.ballot_form import submission_from_form
+from app.web.routes.citizen import read_form
 
 app = FastAPI(**FRAMEWORK_OPTIONS)
 

@@ -38,8 +38,8 @@ from sqlmodel import Session  # noqa: E402
 from app.auth.service import create_token, create_user  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.db import build_engine  # noqa: E402
+from app.core.locale import VN_TZ  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
-from app.core.timeutil import VN_TZ  # noqa: E402
 from app.integrity import chain  # noqa: E402
 from app.models import Office, UserCreate  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402

@@ -13,7 +13,7 @@ rollups and from the raw answers are compared and must be identical. Four in ten
 through a dossier's link, and three in ten have a dossier beside them that was never rated
 (``--bound``, ``--unrated``; 0 and 0 load answers alone, as the first versions did): the
 ranking's response rate and dossier indicator read the dossier counts (``dossier_rollup``), timed
-and compared with the same figures from the raw dossiers.
+and compared with the same figures from the raw dossier_rollup.
 Targets: national ranking <= 100 ms, province <= 20 ms (service), the month to date within
 1.2x of the year.
 """
@@ -43,7 +43,7 @@ from app.core.db import build_engine  # noqa: E402
 from app.core.memory import settle_heap  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.models import Office  # noqa: E402
-from app.stats import dossiers, rollups  # noqa: E402
+from app.stats import dossier_rollup, rollups  # noqa: E402
 from app.stats.maths import figures  # noqa: E402
 from app.stats.periods import Period, date_range, period_of, today  # noqa: E402
 from app.stats.rollups import add_counts  # noqa: E402
@@ -144,7 +144,7 @@ def generate(
                 rng, catalog, quality[office], office in three, office, moment, next_id
             )
             if rng.random() < bound:  # rated through its dossier's link
-                row["idempotency_key"] = dossiers.dossier_key(f"h{next_id}")
+                row["idempotency_key"] = dossier_rollup.dossier_key(f"h{next_id}")
                 row["source"] = "dossier"
                 ballot = replace(ballot, source="dossier")
                 rating = (row["survey_key"], row["survey_version"], row["level"])
@@ -160,9 +160,13 @@ def generate(
             _load(conn, "answer", rows, postgres)
             _load(conn, "dossier", [row for row, _ in cases], postgres)
             rollups.add(conn, counted, tables=("compared",))
-            counts = dossiers.tally((state, 1) for _, state in cases)
+            counts = dossier_rollup.tally((state, 1) for _, state in cases)
             add_counts(
-                conn, dossiers.DOSSIER_ROLLUP, dossiers.DOSSIER_KEY, dossiers.DOSSIER_SUMS, counts
+                conn,
+                dossier_rollup.DOSSIER_ROLLUP,
+                dossier_rollup.DOSSIER_KEY,
+                dossier_rollup.DOSSIER_SUMS,
+                counts,
             )
         done += n * len(keys)
         print(f"\r  {done:,} answers", end="", flush=True)
@@ -180,7 +184,7 @@ def _settle(engine: Any) -> None:
 
 def _dossier(
     rng: random.Random, office: int, code_hash: str, moment: datetime, rating: Any
-) -> tuple[dict[str, Any], dossiers.State]:
+) -> tuple[dict[str, Any], dossier_rollup.State]:
     """A dossier received a few days before ``moment``, due a few days after it was received,
     returned by ``moment`` (one in ten of the unrated ones not yet)."""
     received = moment - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
@@ -197,7 +201,7 @@ def _dossier(
         "created_at": received,
         "updated_at": returned or received,
     }
-    return row, dossiers.State(office, received, due, returned, rating)
+    return row, dossier_rollup.State(office, received, due, returned, rating)
 
 
 def _load(conn: Any, table: str, rows: list[dict[str, Any]], postgres: bool) -> None:
@@ -224,10 +228,10 @@ def dossiers_raw(engine: Any, code: str, period: Period) -> tuple[float, float, 
             )
         ]
         started = time.perf_counter()
-        kept = dossiers.read(conn, ids, period)
+        kept = dossier_rollup.read(conn, ids, period)
         fast = time.perf_counter() - started
         started = time.perf_counter()
-        raw = dossiers.from_raw(conn, ids, period)
+        raw = dossier_rollup.from_raw(conn, ids, period)
         slow = time.perf_counter() - started
     assert kept == raw, f"{code}: dossier counts and raw dossiers disagree"
     return fast, slow, sum(r[1] for rows in kept.values() for r in rows.values())

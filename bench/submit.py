@@ -135,7 +135,7 @@ def main() -> None:
             "127.0.0.1", path, make_body(office), ctype, device_cookie()
         )
 
-    from app.intake.links import Keys, mint_link
+    from app.sources.links import Keys, mint_link
 
     keys = Keys.from_secret(_settings.secret_key)  # the server reads the same environment
 

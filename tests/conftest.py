@@ -31,13 +31,14 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from app.ballots.intake import SessionIntake  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
-from app.core.db import build_engine, get_session, short_sessions  # noqa: E402
+from app.core.db import build_engine  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.responses.intake import SessionIntake  # noqa: E402
 from app.surveys.catalog import SurveyCatalog, load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
+from app.web.deps import get_session, short_sessions  # noqa: E402
 
 PG_URL = os.environ.get("HAILONG_TEST_DATABASE_URL")
 REQUIRE_PG = os.environ.get("HAILONG_REQUIRE_POSTGRES") == "1"
@@ -154,7 +155,7 @@ def registered(db: Session, catalog: SurveyCatalog) -> SurveyCatalog:
 @pytest.fixture
 def app(db: Session, registered: SurveyCatalog) -> FastAPI:
     application = create_app(register_surveys=False)
-    application.state.catalog = registered
+    application.state.hailong.catalog = registered
 
     def session_override() -> Iterator[Session]:
         # Each request in a savepoint of its own: a failed request undoes its own work only,
@@ -172,10 +173,10 @@ def app(db: Session, registered: SurveyCatalog) -> FastAPI:
 
     application.dependency_overrides[get_session] = session_override
     application.dependency_overrides[short_sessions] = lambda: lambda: nullcontext(db)
-    application.state.intake = SessionIntake(db, registered)
+    application.state.hailong.intake = SessionIntake(db, registered)
     # The test client reads whole responses: live event streams must end quickly here.
-    application.state.live_stream_seconds = 0.05
-    application.state.export_connection = lambda: nullcontext(db.connection())
+    application.state.hailong.live_stream_seconds = 0.05
+    application.state.hailong.export_connection = lambda: nullcontext(db.connection())
     return application
 
 

@@ -132,7 +132,7 @@ def add_ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int
     """Ballots answering every criterion with each value, stored at 10:00 that day in Vietnam."""
     from datetime import datetime
 
-    from app.core.timeutil import VN_TZ
+    from app.core.locale import VN_TZ
 
     for value in values:
         rate(db, catalog, code, value, datetime(day.year, day.month, day.day, 10, tzinfo=VN_TZ))
@@ -143,9 +143,9 @@ def rate(db: Session, catalog: SurveyCatalog, code: str, value: int, at, **clien
     with ``address`` (and ``device``) its signals are kept as the intake keeps them. Its id."""
     import uuid
 
+    from app.ballots.service import submit
+    from app.ballots.validation import Submission
     from app.integrity.exclusions import find
-    from app.responses.service import submit
-    from app.responses.validation import Submission
     from app.signals.limiter import Client
     from app.signals.record import Observed
 

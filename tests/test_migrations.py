@@ -112,7 +112,7 @@ def test_rollup_migration_counts_existing_ballots(backend: str, catalog) -> None
     assert compared  # and the criteria rollup's
     assert sum(n for key, n in fast[1].items() if key[2] == "y") == 12
     # The chain migration chained them too.
-    from app.integrity.service import verify_db
+    from app.integrity.verify import verify_db
 
     engine = build_engine(url, pool_size=1)
     with engine.connect() as conn:
@@ -129,7 +129,7 @@ def test_dossier_counts_migration_counts_existing_dossiers(backend: str, catalog
     from sqlmodel import Session
 
     from app.models import Ballot, Dossier
-    from app.stats import dossiers
+    from app.stats import dossier_rollup
     from app.stats.periods import period_of
     from tests.factories import make_office
 
@@ -165,7 +165,7 @@ def test_dossier_counts_migration_counts_existing_dossiers(backend: str, catalog
                     "survey_key": "cong-chuc",
                     "survey_version": 1,
                     "channel": "web",
-                    "idempotency_key": dossiers.dossier_key(f"h{n}"),
+                    "idempotency_key": dossier_rollup.dossier_key(f"h{n}"),
                     "request_hash": "x",
                     "submitted_at": datetime(2026, 3, 7, 2, tzinfo=UTC),
                     "is_demo": False,
@@ -180,8 +180,8 @@ def test_dossier_counts_migration_counts_existing_dossiers(backend: str, catalog
     engine = build_engine(url, pool_size=1)
     with engine.connect() as conn:
         march = period_of("month", date(2026, 3, 1))
-        counted = dossiers.read(conn, ids, march)
-        assert counted == dossiers.from_raw(conn, ids, march)
+        counted = dossier_rollup.read(conn, ids, march)
+        assert counted == dossier_rollup.from_raw(conn, ids, march)
     engine.dispose()
     assert counted[ids[0]] == {("", 0, 0): [6, 4, 2], ("cong-chuc", 1, 4): [0, 2, 1]}
 
@@ -195,9 +195,9 @@ def test_compared_questions_migration_sums_the_sources(backend: str, catalog) ->
     from sqlalchemy import text
     from sqlmodel import Session
 
-    from app.responses.offices import Provenance
-    from app.responses.service import submit
-    from app.responses.validation import Submission
+    from app.ballots.office_info import Provenance
+    from app.ballots.service import submit
+    from app.ballots.validation import Submission
     from app.surveys.service import register_catalog
     from tests.factories import make_office, six_answers
     from tests.stats.recount import recount_compared, stored_compared

@@ -100,13 +100,14 @@ def _export_audit(
     session: Any, office_id: int | None, first: Any, last: Any, fmt: str, output: Path
 ) -> str:
     from app.audit import service as audit
+    from app.exports.audit_log import log_file
     from app.offices.tree import load_tree
 
     tree = load_tree(session)
     scope = set(tree.subtree(office_id)) if office_id else None
     query = audit.AuditQuery(start=first, end=last)
     with output.open("wb") as out:
-        for chunk in audit.table(audit.every(session.connection(), scope, query), tree, fmt):
+        for chunk in log_file(audit.every(session.connection(), scope, query), tree, fmt):
             out.write(chunk)
     return f"{output}: audit log {first}..{last}"
 
@@ -121,7 +122,7 @@ def verify(
 ) -> None:
     """Check that no ballot was edited, deleted or inserted behind the app's back."""
     from app.core.db import get_engine
-    from app.integrity.service import verify_db
+    from app.integrity.verify import verify_db
 
     if file is not None:
         from app.exports.files import verify_file
@@ -162,7 +163,7 @@ def stats_rebuild() -> None:
 
     Needed after changing surveys/criteria/ (which surveys are compared on which criteria);
     harmless at any time. Holds the write lock while it runs: citizens' ballots wait."""
-    from app.stats import dossiers
+    from app.stats import dossier_rollup
     from app.stats.recount import rebuild
     from app.stats.rollups import ALL_TABLES
 
@@ -170,5 +171,5 @@ def stats_rebuild() -> None:
     with session_scope(write=True) as session:
         conn = session.connection()
         counted = rebuild(conn, tables=ALL_TABLES, criteria=catalog.criteria, subtrees=True)
-        reported = dossiers.recount(conn)
+        reported = dossier_rollup.recount(conn)
     typer.echo(f"recounted {plural(counted, 'ballot')} and {plural(reported, 'dossier')}")

@@ -15,7 +15,7 @@ from app.core.db import session_scope
 from app.core.errors import DomainError
 
 if TYPE_CHECKING:
-    from app.intake.links import Keys
+    from app.sources.links import Keys
 
 integration_cli = typer.Typer(
     no_args_is_help=True, help="One-stop software allowed to register dossiers and mint links."
@@ -32,7 +32,7 @@ CLI_USER = "cli"
 
 
 def _keys() -> Keys:
-    from app.intake.links import Keys
+    from app.sources.links import Keys
 
     settings = get_settings()
     return Keys.from_secret(settings.secret_key, settings.counter_qr_seconds)
@@ -47,7 +47,7 @@ def integration_add(
     ] = None,
 ) -> None:
     """Print a new integration token, alone on the last line (it is not shown again)."""
-    from app.intake.service import add_integration
+    from app.sources.service import add_integration
 
     key_text = public_key.read_text() if public_key else None
     try:
@@ -64,7 +64,7 @@ def integration_add(
 @integration_cli.command("list")
 def integration_list() -> None:
     """List integrations (never their tokens)."""
-    from app.intake.service import integrations
+    from app.sources.service import integrations
 
     with session_scope() as session:
         for row, office in integrations(session):
@@ -76,7 +76,7 @@ def integration_list() -> None:
 @integration_cli.command("revoke")
 def integration_revoke(integration_id: int) -> None:
     """Revoke an integration: its token and the links it minted offline stop working."""
-    from app.intake.service import revoke_integration
+    from app.sources.service import revoke_integration
 
     try:
         with session_scope(write=True) as session:
@@ -126,8 +126,8 @@ def integration_sign(
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from app.intake import tokens
-    from app.intake.links import check_dossier_code, rating_url, today
+    from app.sources import tokens
+    from app.sources.links import check_dossier_code, rating_url, today
 
     try:
         key = serialization.load_pem_private_key(private_key.read_bytes(), password=None)
@@ -158,8 +158,8 @@ def device_add(
     counter: Annotated[int | None, typer.Option(help="The counter (a counter screen's)")] = None,
 ) -> None:
     """Print the device's page and, on the last line, its token (not shown again)."""
-    from app.intake.issuing import device_url
-    from app.intake.service import add_device
+    from app.sources.issuing import device_url
+    from app.sources.service import add_device
 
     try:
         with session_scope(write=True) as session:
@@ -176,7 +176,7 @@ def device_add(
 @device_cli.command("list")
 def device_list() -> None:
     """List devices (never their tokens)."""
-    from app.intake.service import devices
+    from app.sources.service import devices
 
     with session_scope() as session:
         for row, office in devices(session):
@@ -191,7 +191,7 @@ def device_list() -> None:
 @device_cli.command("revoke")
 def device_revoke(device_id: int) -> None:
     """Revoke a device: its page and its token stop working."""
-    from app.intake.service import revoke_device
+    from app.sources.service import revoke_device
 
     try:
         with session_scope(write=True) as session:
@@ -209,7 +209,7 @@ def dossiers_import(
     """Register dossiers from a CSV file (all or nothing) and print it back with a rating_url
     column, for an office without an integration."""
     from app.audit.service import record
-    from app.intake.dossiers import import_csv
+    from app.sources.dossiers import import_csv
 
     try:
         text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8-sig")

@@ -76,7 +76,7 @@ class Bulk:
     def insert(
         self,
         conn: Connection,
-        table: str,
+        table: Table,
         columns: tuple[str, ...],
         rows: Sequence[Sequence[Any]],
         suffix: str = "",
@@ -90,7 +90,7 @@ class Bulk:
         try:
             for start in range(0, len(rows), step):
                 chunk = rows[start : start + step]
-                sql = self.statement(table, columns, len(chunk), suffix)
+                sql = self.statement(table.name, columns, len(chunk), suffix)
                 cursor.execute(sql, [v for r in chunk for v in r])
                 if cursor.description is not None:
                     returned += cursor.fetchall()
@@ -99,22 +99,22 @@ class Bulk:
         return returned
 
     def _unnest(
-        self, cursor: Any, table: str, columns: tuple[str, ...], rows: Sequence[Any], suffix: str
+        self, cursor: Any, table: Table, columns: tuple[str, ...], rows: Sequence[Any], suffix: str
     ) -> list[Any]:
         """PostgreSQL: the whole batch as one array per column, in one statement with as many
         placeholders as columns. psycopg parses placeholders in Python and remembers only
         statements with at most 50 of them: a 1,000-placeholder multi-row INSERT was parsed
         again on every call, which cost more than the database's own work (2–3 ms a statement,
         measured); one statement per row costs psycopg ~20 µs a row instead."""
-        sql = self._unnest_statements.get((table, columns, suffix))
+        sql = self._unnest_statements.get((table.name, columns, suffix))
         if sql is None:
-            types = _column_types(table, self.dialect)
+            types = {c.name: c.type.compile(dialect=self.dialect) for c in table.columns}
             arrays = ", ".join(f"{self.mark}::{types[c]}[]" for c in columns)
             sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - constant names
+                f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - constant names
                 f"SELECT * FROM unnest({arrays}){suffix}"
             )
-            self._unnest_statements[(table, columns, suffix)] = sql
+            self._unnest_statements[(table.name, columns, suffix)] = sql
         try:
             cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
             return list(cursor.fetchall()) if cursor.description is not None else []
@@ -122,7 +122,7 @@ class Bulk:
             cursor.close()
 
     def copy(
-        self, conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[Any]
+        self, conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[Any]
     ) -> None:
         """Rows that cannot conflict (new ballots' answers and signals): on PostgreSQL by COPY,
         whose rows psycopg writes in C; elsewhere as ``insert``."""
@@ -131,7 +131,7 @@ class Bulk:
             return
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         finally:
@@ -191,13 +191,6 @@ def _pipelines() -> bool:
     import psycopg
 
     return bool(psycopg.Pipeline.is_supported())
-
-
-def _column_types(table: str, dialect: Any) -> dict[str, str]:
-    """Each column's type as PostgreSQL names it, for the arrays' casts."""
-    from app.models import metadata
-
-    return {c.name: c.type.compile(dialect=dialect) for c in metadata.tables[table].columns}
 
 
 _by_dialect: dict[str, Bulk] = {}

@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.errors import DomainError
-from app.signals.hours import DEFAULT_HOURS, parse_hours
+from app.core.hours import DEFAULT_HOURS, parse_hours
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, value: str) -> str:
-        from app.signals.network import parse_networks
+        from app.core.networks import parse_networks
 
         return _checked(parse_networks, value)
 

@@ -1,19 +1,14 @@
-"""Engine, sessions and the request's transaction.
-
-The request's session dependency is the only place that commits: services flush, the dependency
-commits before the response is sent (``scope="function"``), so an acknowledged ballot is a
-committed ballot.
-"""
+"""Engines and sessions: ``session_scope`` owns the transaction of a request (through the web
+layer's session dependency) or of a CLI command; services only flush."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
@@ -21,7 +16,6 @@ from sqlmodel import Session, create_engine
 from app.core.config import get_settings
 
 WRITE = {"hailong_write": True}
-F = TypeVar("F")
 
 
 def build_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -77,47 +71,6 @@ def get_engine() -> Engine:
     return build_engine(settings.database_url, pool_size=settings.db_pool_size)
 
 
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def writes(endpoint: F) -> F:
-    """Marks a GET handler that writes (an export logs itself in the audit log), so that its
-    request's transaction takes the write lock up front as a POST's does."""
-    endpoint.__hailong_writes__ = True  # type: ignore[attr-defined]
-    return endpoint
-
-
-def may_write(request: Request) -> bool:
-    if request.method not in READ_ONLY_METHODS:
-        return True
-    route = request.scope.get("route")
-    return bool(getattr(getattr(route, "endpoint", None), "__hailong_writes__", False))
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's session. A request that may write begins with the write lock on SQLite
-    (BEGIN IMMEDIATE): a deferred transaction that reads, then writes, fails at once with
-    "database is locked" when another writer committed in between; taken up front, writers
-    queue for the busy timeout instead.
-
-    The transaction, and its pooled connection, start at the first statement, inside the
-    handler's own thread job; they end in the dependency's exit, which FastAPI runs on a
-    limiter of its own. So a request never holds a connection while it waits for a thread,
-    and hundreds of requests at once cannot deadlock the pool against the thread pool."""
-    with session_scope(write=may_write(request)) as session:
-        yield session
-
-
-ShortSession = Callable[[], AbstractContextManager[Session]]
-
-
-def short_sessions() -> ShortSession:
-    """Opens sessions that last one thread job: for dependencies, such as signing the user in,
-    that run in their own job before the handler's (tests replace it with their session); each
-    is closed, its connection back in the pool, when the job's ``with`` block ends."""
-    return session_scope
-
-
 def begin_write(session: Session) -> None:
     """Mark the session's transaction as a writer before its first statement (a session that
     already began, e.g. a CLI command storing many ballots, keeps the transaction it has)."""
@@ -125,15 +78,11 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options=WRITE)
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-ShortSessionsDep = Annotated[ShortSession, Depends(short_sessions)]
-
-
 FINISH = "hailong_finish"
 
 
 def finish(session: Session) -> None:
-    """End the request's transaction now (see ``app.core.routing``); its owner set how."""
+    """End the request's transaction now (see ``app.web.routing``); its owner set how."""
     done = session.info.get(FINISH)
     if done is not None:
         done()

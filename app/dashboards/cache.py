@@ -96,26 +96,3 @@ class FiguresCache:
             stale = [k for k, e in self._entries.items() if e.offices & arrived]
             for key in stale:
                 del self._entries[key]
-
-
-def forget(request: Any, session: Any, offices: Collection[int]) -> None:
-    """A decision changed these offices' figures (an exclusion, a cluster): drop their cached
-    figures now and again once the request's transaction commits, so that a screen asking in
-    between does not keep the figures from before for ``SECONDS``."""
-    from sqlalchemy import event
-
-    cache: FiguresCache | None = getattr(request.app.state, "figures_cache", None)
-    if cache is None:
-        return
-    ids = list(offices)
-    # The live screens' rendered fragments too (app/dashboards/push.py): their next push
-    # must not be the one from before the decision.
-    fragments = getattr(request.app.state, "fragments", None)
-
-    def drop(_: Any = None) -> None:
-        cache.invalidate(ids)
-        if fragments is not None:
-            fragments.invalidate(ids)
-
-    drop()
-    event.listen(session, "after_commit", drop, once=True)

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.core.bulk import any_of
-from app.integrity.exclusions import excluded_ids
 from app.models import Ballot
+from app.stats.counted import excluded_ids
 from app.stats.periods import Period
 from app.stats.rollups import ANSWER_ROLLUP, BALLOT_ROLLUP
 from app.surveys.catalog import Comparison

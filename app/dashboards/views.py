@@ -1,24 +1,19 @@
-"""Everything a dashboard page needs, gathered in one place for the router to render."""
+"""Everything a dashboard page needs, gathered in one place for its route to render."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
-from app.core.db import get_engine
 from app.core.errors import NotFound
-from app.core.templates import render_string
 from app.dashboards import charts
 from app.dashboards.cache import FiguresCache
-from app.dashboards.push import Watched
 from app.dashboards.service import grain_of, latest_comments, trend
 from app.exports.files import snapshot
 from app.models import Office, User
@@ -163,30 +158,6 @@ def lobby_page(
     return {**context, "qr_svg": Markup(svg) if svg else None, "panel_url": None}  # noqa: S704
 
 
-def lobby_fragment(
-    engine: Engine, catalog: SurveyCatalog, office_id: int, cache: FiguresCache | None
-) -> str:
-    """The lobby display's live block, as its stream pushes it (a session of its own)."""
-    with Session(engine) as session:
-        context = lobby(session, catalog, office_id, cache)
-    return render_string("dashboards/lobby.html", {"lang": "vi", **context}, block="figures")
-
-
-def fragment(
-    engine: Engine,
-    catalog: SurveyCatalog,
-    user: User,
-    code: str,
-    query: Query,
-    cache: FiguresCache | None,
-) -> str:
-    """The live part of a dashboard, as its event stream pushes it: the same figures block its
-    page renders, read in a session of its own (the stream outlives the request's)."""
-    with Session(engine) as session:
-        context = office_page(session, catalog, user, code, query, cache=cache)
-    return render_string("dashboards/office.html", {"lang": "vi", **context}, block="figures")
-
-
 def _figures(
     session: Session,
     catalog: SurveyCatalog,
@@ -318,15 +289,3 @@ def children_page(
         "unranked": [r for r in rows if not r.rank],
         "comparison_title": stats.describe(catalog, comparison, survey),
     }
-
-
-def lobby_watched(
-    office_id: int, offices: frozenset[int], catalog: SurveyCatalog, cache: FiguresCache | None
-) -> Watched:
-    """What a lobby display's stream pushes: one block per office, whoever is watching (display
-    devices and staff previews alike)."""
-    return Watched(
-        offices=offices,
-        key=("lobby", office_id),
-        render=partial(lobby_fragment, get_engine(), catalog, office_id, cache),
-    )

@@ -11,15 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
+from app.ballots.service import submit
+from app.ballots.validation import Submission
 from app.core.config import get_settings
-from app.core.timeutil import VN_TZ
+from app.core.locale import VN_TZ
 from app.demo.sources import create_sources, dossier, provenance
 from app.demo.stuffing import STUFFED, add_stuffing
-from app.intake.links import Keys
 from app.models import Ballot, Office, OfficeCreate
 from app.offices.service import create_office, set_counters
-from app.responses.service import submit
-from app.responses.validation import Submission
+from app.sources.links import Keys
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_for_office
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.intake.links import Keys
-from app.intake.service import add_device, add_integration
+from app.ballots.office_info import OPEN, Provenance
 from app.models import Dossier, Office
-from app.responses.offices import OPEN, Provenance
-from app.stats import dossiers as counts
+from app.sources.links import Keys
+from app.sources.service import add_device, add_integration
+from app.stats import dossier_rollup
 
 SCREEN_OFFICE, SCREEN_COUNTER = "16003.MC", 1
 KIOSK_OFFICE = "000.00.01.H56"
@@ -97,6 +97,6 @@ def dossier(
         )
     )
     session.flush()  # the ballot that follows finds it and counts it as rated
-    state = counts.State(office.id or 0, received, due, returned)
-    counts.count(session.connection(), None, state)
+    state = dossier_rollup.State(office.id or 0, received, due, returned)
+    dossier_rollup.count(session.connection(), None, state)
     return code_hash, officer

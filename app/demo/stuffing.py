@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.core.timeutil import to_local
+from app.ballots.service import submit
+from app.ballots.validation import Submission
+from app.core.locale import to_local
 from app.offices.service import get_by_code, update_office
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.signals.limiter import Client
 from app.signals.record import Observed
 from app.signals.scan import scan

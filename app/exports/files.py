@@ -17,7 +17,7 @@ from app.core.bulk import any_of
 from app.core.errors import InvalidInput
 from app.exports.service import BALLOT, Export, csv_stream, jsonl_stream
 from app.exports.xlsx import read_rows, xlsx_stream
-from app.integrity.service import verify_db
+from app.integrity.verify import verify_db
 from app.models.types import utcnow
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree

@@ -3,19 +3,17 @@ with a written reason, every decision kept. The ballot itself stays, in every ra
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.auth.scope import can_inspect, can_see
+from app.ballots.receipts import normalise_receipt
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.text import CONTROL_CHARS, REPLACEMENT, clean_text
 from app.models import Answer, Ballot, Exclusion, Office, User
-from app.responses.receipts import normalise_receipt
 from app.signals.reviews import settle
-from app.stats import rollups
+from app.stats import changes, rollups
+from app.stats.counted import is_excluded
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_version
 
@@ -43,16 +41,6 @@ def find(session: Session, receipt: str, user: User | None = None) -> Ballot:
 def _in_scope(session: Session, user: User, ballot: Ballot) -> bool:
     office = session.get(Office, ballot.office_id)
     return office is not None and can_see(session, user, office)
-
-
-def is_excluded(session: Session, ballot_id: int) -> bool:
-    latest = session.exec(
-        select(Exclusion.excluded)
-        .where(Exclusion.ballot_id == ballot_id)
-        .order_by(col(Exclusion.id).desc())
-        .limit(1)
-    ).first()
-    return bool(latest)
 
 
 def decide(
@@ -144,6 +132,7 @@ def move(
         )
     if exclude:
         settle(session, ids, "excluded", "", reason, user.username)
+    changes.changed(session, {ballot.office_id for ballot in ballots})
 
 
 def answers_of(session: Session, ballot_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -157,44 +146,3 @@ def answers_of(session: Session, ballot_ids: list[int]) -> dict[int, dict[str, i
         ):
             found.setdefault(ballot_id, {})[key] = value
     return found
-
-
-def excluded_ids() -> sa.Select[Any]:
-    """The ids of the ballots excluded now (whose latest decision excludes them)."""
-    latest = sa.select(sa.func.max(EXCLUSION.c.id)).group_by(EXCLUSION.c.ballot_id)
-    return sa.select(EXCLUSION.c.ballot_id).where(
-        EXCLUSION.c.id.in_(latest), EXCLUSION.c.excluded.is_(True)
-    )
-
-
-def excluded_counts(
-    session: Session, survey_keys: list[str], start: object, end: object
-) -> dict[int, int]:
-    """Currently excluded ballots per office (every office that has some), submitted in
-    [start, end)."""
-    rows = session.connection().execute(
-        _EXCLUDED_COUNTS, {"keys": survey_keys, "start": start, "end": end}
-    )
-    return {office_id: int(n) for office_id, n in rows}
-
-
-def _excluded_counts() -> sa.Select[Any]:
-    # From the exclusions, few, to their ballots: filtering the ballots by ``excluded_ids()``
-    # instead would make SQLite walk every ballot of the sub-tree and period.
-    latest = sa.select(sa.func.max(EXCLUSION.c.id)).group_by(EXCLUSION.c.ballot_id)
-    ballot = Ballot.__table__  # type: ignore[attr-defined]
-    return (
-        sa.select(ballot.c.office_id, sa.func.count())
-        .select_from(EXCLUSION.join(ballot, ballot.c.id == EXCLUSION.c.ballot_id))
-        .where(EXCLUSION.c.id.in_(latest), EXCLUSION.c.excluded.is_(True))
-        .where(ballot.c.survey_key.in_(sa.bindparam("keys", expanding=True)))
-        .where(
-            ballot.c.submitted_at >= sa.bindparam("start"),
-            ballot.c.submitted_at < sa.bindparam("end"),
-        )
-        .group_by(ballot.c.office_id)
-    )
-
-
-# Built once: every ranking asks, and building the statement cost more than running it.
-_EXCLUDED_COUNTS = _excluded_counts()

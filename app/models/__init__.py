@@ -21,7 +21,6 @@ from app.models.account import (  # noqa: E402
 )
 from app.models.audit import AuditEvent, Exclusion  # noqa: E402
 from app.models.ballot import Answer, Ballot, BallotPublic, OfficeChain  # noqa: E402
-from app.models.intake import CounterServing, Device, Dossier, Integration  # noqa: E402
 from app.models.office import (  # noqa: E402
     Counter,
     Office,
@@ -43,6 +42,7 @@ from app.models.signals import (  # noqa: E402
     SignalKey,
     SignalScan,
 )
+from app.models.sources import CounterServing, Device, Dossier, Integration  # noqa: E402
 from app.models.survey import SurveyVersion  # noqa: E402
 
 metadata = SQLModel.metadata

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -97,3 +99,15 @@ class BallotPublic(BaseModel):
     survey_version: int
     counter: int | None
     submitted_at: datetime
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any], office_code: str) -> BallotPublic:
+        """The receipt of a stored ballot (its row, as a mapping)."""
+        return cls(
+            receipt=row["receipt"],
+            office=office_code,
+            survey=row["survey_key"],
+            survey_version=row["survey_version"],
+            counter=row["counter"],
+            submitted_at=row["submitted_at"],
+        )

@@ -134,7 +134,7 @@ class CriteriaRollup(SQLModel, table=True):
 
 class DossierRollup(SQLModel, table=True):
     """Dossiers per office, bucket and the rating bound to them, kept with each dossier the
-    one-stop software reports and each ballot bound to one (``app/stats/dossiers.py``).
+    one-stop software reports and each ballot bound to one (``app/stats/dossier_rollup.py``).
 
     ``registered`` counts by the day a dossier was received; ``returned`` and ``late`` by the
     day its result was returned, under its rating's survey version and ballot level, or under

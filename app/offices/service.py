@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound, OfficeNotFound
+from app.core.hours import parse_hours
+from app.core.networks import parse_networks
 from app.models import Counter, Office, OfficeCreate, OfficePublic
-from app.models.intake import SOURCES
 from app.models.office import CODE_PATTERN, KINDS
+from app.models.sources import SOURCES
+from app.offices.moves import above, move_counts
 from app.offices.tree import parse_sources
-from app.signals.hours import parse_hours
-from app.signals.network import parse_networks
-from app.stats.moves import above, move_counts
 from app.surveys.catalog import SurveyCatalog
 
 CSV_HEADER = ["code", "name", "parent", "kind", "survey"]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from app.models import Office, TreeVersion
-from app.models.intake import SOURCES
+from app.models.sources import SOURCES
 
 ALL_SOURCES = frozenset(SOURCES)
 

@@ -36,7 +36,7 @@ def scan_due(engine: Engine, every: float) -> dict[str, int] | None:
         first = now - timedelta(days=1)
         sql.insert(
             conn,
-            "signal_scan",
+            SCAN,
             ("name", "last_at"),
             [sql.row(SCAN, ("name", "last_at"), {"name": NAME, "last_at": first})],
             " ON CONFLICT (name) DO NOTHING",

@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from app.core.timeutil import to_local
+from app.core.locale import to_local
 from app.signals import rules
 
 Flag = tuple[int, str, dict[str, Any]]

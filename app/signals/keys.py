@@ -19,7 +19,10 @@ from functools import lru_cache
 from sqlalchemy import Connection, text
 
 from app.core.bulk import bulk
-from app.core.timeutil import to_local
+from app.core.locale import to_local
+from app.models import SignalKey
+
+SIGNAL_KEY = SignalKey.__table__  # type: ignore[attr-defined]
 
 KEEP_DAYS = 2
 STAMP_VERSION = "1"
@@ -98,7 +101,7 @@ class DayKeys:
             return self._known[(database, day)]
         sql.insert(
             conn,
-            "signal_key",
+            SIGNAL_KEY,
             ("day", "key"),
             [(day, secrets.token_hex(32))],
             " ON CONFLICT (day) DO NOTHING",

@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from app.core.bulk import Bulk, bulk
-from app.core.timeutil import to_local
+from app.core.hours import DAYS, Hours, hour_of_week, is_open
+from app.core.locale import to_local
+from app.core.networks import Network, in_networks
 from app.models import BallotFlag, BallotSignal
 from app.models.types import utcnow
 from app.signals import rules
-from app.signals.hours import DAYS, Hours, hour_of_week, is_open
 from app.signals.keys import DayKeys, Stamp, day_of, hashed
 from app.signals.limiter import Client
-from app.signals.network import Network, in_networks
 
 SIGNAL: Table = BallotSignal.__table__  # type: ignore[attr-defined]
 FLAG: Table = BallotFlag.__table__  # type: ignore[attr-defined]
@@ -143,9 +143,9 @@ def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> No
             flags.append(
                 flag_row(sql, item.ballot_id, item.office_id, rule, evidence, item.at, now)
             )
-    sql.copy(conn, "ballot_signal", SIGNAL_COLUMNS, signals)
+    sql.copy(conn, SIGNAL, SIGNAL_COLUMNS, signals)
     if flags:
-        sql.insert(conn, "ballot_flag", FLAG_COLUMNS, flags, FLAG_CONFLICT)
+        sql.insert(conn, FLAG, FLAG_COLUMNS, flags, FLAG_CONFLICT)
 
 
 def flag_row(

@@ -1,61 +1,16 @@
-"""Flags awaiting an inspector, and settling them: the one place that knows what "awaiting
-review" means (a flag with no review yet)."""
+"""Settling flags (an inspector decided: excluded, or reviewed and legitimate), and each ballot's
+flags with where their review stands. What "awaiting review" means is ``app/stats/counted.py``."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-from datetime import datetime
-from functools import cache
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.core.bulk import any_of, bulk
-from app.models import BallotFlag, FlagReview
+from app.core.bulk import bulk
 from app.models.types import utcnow
+from app.stats.counted import FLAG, REVIEW, pending
 
-FLAG = BallotFlag.__table__  # type: ignore[attr-defined]
-REVIEW = FlagReview.__table__  # type: ignore[attr-defined]
 REVIEW_COLUMNS = ("flag_id", "decision", "cluster", "reason", "username", "at")
-
-
-def pending() -> sa.Select[Any]:
-    """Flags no inspector has decided on yet, of ballots not excluded meanwhile."""
-    from app.integrity.exclusions import excluded_ids  # it settles flags: imports this module
-
-    reviewed = sa.select(REVIEW.c.flag_id).where(REVIEW.c.flag_id == FLAG.c.id)
-    return sa.select(FLAG).where(~sa.exists(reviewed), FLAG.c.ballot_id.not_in(excluded_ids()))
-
-
-def pending_counts(
-    session: Session, office_ids: Iterable[int] | None, start: datetime, end: datetime
-) -> dict[int, int]:
-    """Ballots with a flag awaiting review, per office, submitted in [start, end)."""
-    if office_ids is None:  # every office: a ranking's question, built once
-        rows = session.connection().execute(_everywhere(), {"start": start, "end": end})
-        return {office: int(n) for office, n in rows}
-    flags = pending().where(FLAG.c.ballot_at >= start, FLAG.c.ballot_at < end).subquery()
-    query = (
-        sa.select(flags.c.office_id, sa.func.count(sa.distinct(flags.c.ballot_id)))
-        .where(any_of(session, flags.c.office_id, office_ids))
-        .group_by(flags.c.office_id)
-    )
-    return {office: int(n) for office, n in session.connection().execute(query)}
-
-
-@cache
-def _everywhere() -> sa.Select[Any]:
-    """``pending_counts`` for every office, with the period bound at each call: building the
-    statement cost more than running it."""
-    flags = (
-        pending()
-        .where(FLAG.c.ballot_at >= sa.bindparam("start"), FLAG.c.ballot_at < sa.bindparam("end"))
-        .subquery()
-    )
-    return sa.select(flags.c.office_id, sa.func.count(sa.distinct(flags.c.ballot_id))).group_by(
-        flags.c.office_id
-    )
 
 
 def settle(
@@ -94,7 +49,7 @@ def settle(
         )
         for flag_id in flag_ids
     ]
-    sql.insert(conn, "flag_review", REVIEW_COLUMNS, rows, " ON CONFLICT (flag_id) DO NOTHING")
+    sql.insert(conn, REVIEW, REVIEW_COLUMNS, rows, " ON CONFLICT (flag_id) DO NOTHING")
     return len(flag_ids)
 
 

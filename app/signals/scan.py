@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from app.core.bulk import any_of, bulk
-from app.core.timeutil import to_local
+from app.core.locale import to_local
 from app.models import Answer, Ballot, BallotSignal, Dossier
 from app.models.types import utcnow
 from app.signals import detectors, rules
 from app.signals.detectors import Flag, Seen
-from app.signals.record import FLAG_COLUMNS, flag_row, too_fast_limit
+from app.signals.record import FLAG, FLAG_COLUMNS, flag_row, too_fast_limit
 
 SIGNAL = BallotSignal.__table__  # type: ignore[attr-defined]
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
@@ -244,7 +244,7 @@ def insert_flags(conn: Connection, raised: Iterable[tuple[Flag, datetime, int]])
         return {}
     returned = sql.insert(
         conn,
-        "ballot_flag",
+        FLAG,
         FLAG_COLUMNS,
         rows,
         " ON CONFLICT (ballot_id, rule, version) DO NOTHING RETURNING rule",

@@ -14,11 +14,11 @@ from sqlmodel import Session
 
 from app.core.bulk import any_of
 from app.core.errors import Forbidden
-from app.integrity.exclusions import excluded_ids
 from app.models import Answer, Ballot, User
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats import rollups
+from app.stats.counted import excluded_ids
 from app.stats.maths import Figures, Moments, assemble, scales, tally
 from app.stats.periods import Period
 from app.stats.service import choose, versions_of

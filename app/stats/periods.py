@@ -8,8 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from app.core.errors import InvalidInput
-from app.core.params import DAYS_VI, FIRST_DAY, LAST_DAY
-from app.core.timeutil import VN_TZ
+from app.core.locale import VN_TZ
+
+# Ballots exist from the 2000s on; far-off dates are typing mistakes or probes, and near
+# date.min/date.max the period before a range cannot even be computed.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+DAYS_VI = "Ngày phải từ 01/01/2000 đến 31/12/2099."
 
 Unit = Literal["day", "week", "month", "quarter", "year", "range"]
 UNITS: tuple[Unit, ...] = ("day", "week", "month", "quarter", "year", "range")

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, inspect, literal, select, text
 
 from app.models import Answer, Ballot, SurveyVersion
 from app.offices.paths import ancestors, hold_tree
+from app.stats.counted import excluded_ids
 from app.stats.rollups import (
     ANSWER_ROLLUP,
     BALLOT_ROLLUP,
@@ -137,12 +138,7 @@ def _excluded_ids(conn: Connection) -> set[int]:
     """Ballots whose latest decision excludes them (none before exclusions existed)."""
     if not inspect(conn).has_table("exclusion"):
         return set()
-    latest: dict[int, bool] = {}
-    for ballot_id, excluded in conn.execute(
-        text("SELECT ballot_id, excluded FROM exclusion ORDER BY id")
-    ):
-        latest[ballot_id] = bool(excluded)
-    return {ballot_id for ballot_id, excluded in latest.items() if excluded}
+    return {ballot_id for (ballot_id,) in conn.execute(excluded_ids())}
 
 
 def backfill_levels(conn: Connection, chunk: int = 5000) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from app.core.bulk import bulk
-from app.core.timeutil import to_local
+from app.core.locale import to_local
 from app.models import (
     AnswerRollup,
     BallotMoments,
@@ -158,9 +158,7 @@ def _upsert(
     else:
         rows = sql.rows(table, columns, [(*k, *v) for k, v in sorted(counts.items())])
     added = ", ".join(f"{s} = {table.name}.{s} + excluded.{s}" for s in sums)
-    sql.insert(
-        conn, table.name, columns, rows, f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}"
-    )
+    sql.insert(conn, table, columns, rows, f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {added}")
 
 
 def _without_source(counts: dict[Any, Any]) -> dict[Any, Any]:

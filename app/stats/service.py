@@ -10,11 +10,10 @@ from sqlmodel import Session, col, select
 
 from app.core.bulk import bulk
 from app.core.errors import NotFound, OfficeNotFound
-from app.intake.reconcile import DossierFigures, dossier_figures_later, flags
-from app.integrity.exclusions import excluded_counts
 from app.models import Office, SurveyVersion
 from app.offices.tree import Tree, load_tree
-from app.signals.reviews import pending_counts
+from app.stats.counted import excluded_counts, pending_counts
+from app.stats.dossier_figures import DossierFigures, dossier_figures_later, flags
 from app.stats.maths import Figures, assemble, scales
 from app.stats.periods import Period
 from app.stats.reads import tallies_later

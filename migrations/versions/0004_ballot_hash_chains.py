@@ -45,7 +45,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     # Chain the ballots stored before chains existed, in the order they were stored.
-    from app.integrity.service import backfill
+    from app.integrity.verify import backfill
 
     backfill(op.get_bind())
 

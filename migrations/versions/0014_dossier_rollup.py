@@ -44,7 +44,7 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     # The dossiers reported before: counted from the raw rows, as the figures read them until now.
-    from app.stats.dossiers import recount
+    from app.stats.dossier_rollup import recount
 
     recount(op.get_bind())
 

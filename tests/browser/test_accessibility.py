@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from app.intake.service import add_device
+from app.sources.service import add_device
 from tests.browser.conftest import LiveServer, phone, signed_in
 from tests.browser.test_citizen_form import answer_all
 

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from sqlmodel import Session
 
 from app.core.config import get_settings
-from app.intake import links
-from app.intake.links import Keys
-from app.intake.service import add_device
+from app.sources import links
+from app.sources.links import Keys
+from app.sources.service import add_device
 from tests.browser.conftest import COUNTER_QR_SECONDS, LiveServer, phone
 from tests.browser.test_citizen_form import answer_all
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from playwright.sync_api import expect
 
-from app.core.timeutil import VN_TZ
+from app.core.locale import VN_TZ
 from app.signals.scan import scan
 from tests.browser.conftest import LiveServer, phone, signed_in
 from tests.browser.test_citizen_form import answer_all

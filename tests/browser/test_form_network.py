@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from app.intake.service import add_device
+from app.sources.service import add_device
 from tests.browser.conftest import LiveServer, phone
 from tests.browser.test_citizen_form import answer_all
 from tests.factories import SIX

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session
 
 from app.core.db import build_engine
-from app.intake.service import add_device
+from app.sources.service import add_device
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.browser.conftest import LiveServer, phone

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from app.core.config import get_settings
 from app.core.db import build_engine
-from app.intake import links
-from app.intake.links import Keys
-from app.intake.service import add_device
+from app.sources import links
+from app.sources.links import Keys
+from app.sources.service import add_device
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.browser.conftest import phone

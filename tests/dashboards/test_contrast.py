@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.core.templates import STATIC_DIR
+from app.web.rendering import STATIC_DIR
 
 CARD, LOBBY = "#ffffff", "#0d1b2a"
 CHECKS = [

@@ -5,10 +5,10 @@ import uuid
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
+from app.ballots.service import submit
+from app.ballots.validation import Submission
 from app.core.db import build_engine
 from app.dashboards.live import BallotWatch
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database

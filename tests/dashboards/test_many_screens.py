@@ -173,7 +173,7 @@ def test_first_ballots_of_fifty_new_offices_at_once(catalog: SurveyCatalog) -> N
     assert codes == [201] * 300, {c: codes.count(c) for c in set(codes)}
     engine = build_engine(url, pool_size=1)
     with engine.connect() as conn:
-        from app.integrity.service import verify_db
+        from app.integrity.verify import verify_db
 
         report = verify_db(conn)
     engine.dispose()

@@ -8,9 +8,9 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.ballots.service import submit
+from app.ballots.validation import Submission
 from app.models.types import utcnow
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_office, make_user, sign_in, six_answers
 

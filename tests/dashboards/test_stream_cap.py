@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.intake.service import add_device
+from app.sources.service import add_device
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_office, make_user, sign_in
 
@@ -19,7 +19,7 @@ def test_streams_beyond_the_cap_are_refused_cleanly(
     token, _ = add_device(db, "Quầy 1", office.code, "counter-screen", 1, by="test")
     sign_in(client, make_user(db, "officer", office.code))
     urls = [f"/staff/offices/{office.code}/events", f"/device/{token}/events"]
-    watch = app.state.ballot_watch
+    watch = app.state.hailong.ballot_watch
     assert watch.max_streams == 5000  # the default
     for url in urls:
         assert client.get(url).status_code == 200

@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.core.timeutil import VN_TZ
+from app.ballots.service import submit
+from app.ballots.validation import Submission
+from app.core.locale import VN_TZ
 from app.exports import files
 from app.exports.rows import (
     CHAIN,
@@ -25,8 +27,6 @@ from app.exports.rows import (
     csv_chunks,
 )
 from app.integrity.exclusions import decide
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from tests.exports.test_files import MAY
 from tests.factories import make_office, make_user, six_answers

@@ -12,11 +12,11 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.core.timeutil import VN_TZ
+from app.ballots.office_info import OPEN, Provenance
+from app.ballots.service import submit
+from app.ballots.validation import Submission
+from app.core.locale import VN_TZ
 from app.exports import files
-from app.responses.offices import OPEN, Provenance
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.stats.periods import date_range
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_office, six_answers

@@ -155,9 +155,9 @@ def test_ballots_of_every_survey_by_default(
     import uuid
     from datetime import datetime
 
-    from app.core.timeutil import VN_TZ
-    from app.responses.service import submit
-    from app.responses.validation import Submission
+    from app.ballots.service import submit
+    from app.ballots.validation import Submission
+    from app.core.locale import VN_TZ
     from tests.factories import make_office, six_answers
 
     make_office(db, registered, code="MX", kind="province")

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.core.timeutil import VN_TZ
+from app.ballots.service import submit
+from app.ballots.validation import Submission
+from app.core.locale import VN_TZ
 from app.models import AuditEvent, Ballot, Exclusion
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import bearer, make_office, make_user, sign_in, six_answers
 from tests.stats.recount import (

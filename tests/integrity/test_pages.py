@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.ballots.receipts import format_receipt
 from app.models import AuditEvent, Exclusion
-from app.responses.receipts import format_receipt
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_user, sign_in
 from tests.integrity.test_exclusions import SUMMARY, _setup
@@ -122,9 +122,9 @@ def test_ballots_are_listed_by_their_time_not_their_arrival(
     import uuid
     from datetime import datetime
 
-    from app.core.timeutil import VN_TZ
-    from app.responses.service import submit
-    from app.responses.validation import Submission
+    from app.ballots.service import submit
+    from app.ballots.validation import Submission
+    from app.core.locale import VN_TZ
     from tests.factories import make_office, six_answers
 
     make_office(db, registered, code="ORD", kind="province")
@@ -152,7 +152,7 @@ def test_ballots_are_listed_by_their_time_not_their_arrival(
     # Paging continues after the last ballot shown, in the same order.
     from datetime import date
 
-    from app.integrity.ballots import browse
+    from app.integrity.ballot_list import browse
     from app.offices.tree import load_tree
     from app.stats.periods import date_range
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.integrity.service import verify_db
-from app.responses.service import submit
-from app.responses.validation import Submission
+from app.ballots.service import submit
+from app.ballots.validation import Submission
+from app.integrity.verify import verify_db
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_office, six_answers
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from app.core.db import build_engine
-from app.core.timeutil import VN_TZ
+from app.core.locale import VN_TZ
 from app.models import SignalKey
 from app.signals.background import scan_due
 from app.signals.record import DAY_KEYS

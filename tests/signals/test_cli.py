@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.core.config import get_settings
 from app.core.db import get_engine
-from app.core.timeutil import VN_TZ
+from app.core.locale import VN_TZ
 from app.models import AuditEvent, BallotFlag, Office
 from app.surveys.catalog import load_catalog
 from tests.factories import rate

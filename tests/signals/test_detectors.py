@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.core.timeutil import VN_TZ
+from app.core.locale import VN_TZ
 from app.models import BallotFlag
 from app.signals import detectors, rules
 from app.signals.detectors import Seen
@@ -151,7 +151,7 @@ def test_scan_flags_a_phone_over_real_ballots_once_and_changes_no_ballot(
         )
         for m in range(3)
     ]
-    from app.integrity.service import verify_db
+    from app.integrity.verify import verify_db
 
     before = verify_db(db.connection(), office.code)
     raised = scan(db.connection(), since=start, until=until, office_ids=[office.id or 0])

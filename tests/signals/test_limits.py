@@ -20,8 +20,8 @@ from sqlmodel import Session, func, select
 from app.core.config import Settings
 from app.models import Ballot
 from app.signals.limiter import Client, RatingLimits, TooManyRatings
-from app.signals.network import client_address
 from app.surveys.catalog import SurveyCatalog
+from app.web.clients import client_address
 from tests.conftest import fresh_database
 from tests.factories import form_fields, make_office, six_answers
 from tests.serving import serve
@@ -62,7 +62,7 @@ def _settings(**values: str) -> Settings:
 
 @pytest.fixture
 def limited(app: FastAPI) -> FastAPI:
-    app.state.rating_limits = RatingLimits(_settings())
+    app.state.hailong.rating_limits = RatingLimits(_settings())
     return app
 
 
@@ -113,7 +113,7 @@ def test_an_address_is_refused_after_its_more_generous_limit_whatever_its_cookie
 def test_the_anonymous_api_gets_json_and_a_kiosk_is_not_limited(
     limited: FastAPI, db: Session, registered: SurveyCatalog
 ) -> None:
-    from app.intake.service import add_device
+    from app.sources.service import add_device
 
     office = make_office(db, registered)
     kiosk_token, _ = add_device(db, "Máy đánh giá sảnh", office.code, "kiosk", None, by="test")
@@ -136,7 +136,7 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies(
     from starlette.requests import Request
 
     def address(peer: str, forwarded: str, trusted: str) -> str:
-        app.state.settings = Settings(trusted_proxies=trusted)
+        app.state.hailong.settings = Settings(trusted_proxies=trusted)
         scope = {
             "type": "http",
             "app": app,

@@ -137,8 +137,8 @@ def test_staff_network_ballot_through_the_api_is_flagged(
 def test_opening_hours_come_from_the_office_then_its_ancestors_then_the_default(
     db: Session, registered: SurveyCatalog
 ) -> None:
-    from app.responses.offices import load_office_info
-    from app.signals.hours import DEFAULT_WEEK, is_open, parse_hours
+    from app.ballots.office_info import load_office_info
+    from app.core.hours import DEFAULT_WEEK, is_open, parse_hours
 
     parent = make_office(db, registered, kind="commune")
     office = make_office(db, registered, parent=parent.code)
@@ -163,7 +163,7 @@ def test_opening_hours_come_from_the_office_then_its_ancestors_then_the_default(
 def test_a_rating_on_the_premises_outside_opening_hours_is_flagged(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
-    from app.core.timeutil import to_local
+    from app.core.locale import to_local
 
     office = make_office(db, registered)
     away = (to_local(datetime.now(UTC)).hour + 12) % 24  # an hour's opening, half a day away
@@ -182,7 +182,7 @@ def test_a_rating_on_the_premises_outside_opening_hours_is_flagged(
 def test_flags_never_touch_the_chain(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
-    from app.integrity.service import verify_db
+    from app.integrity.verify import verify_db
 
     office = make_office(db, registered)
     for n in range(3):

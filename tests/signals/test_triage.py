@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.core.timeutil import VN_TZ
+from app.core.locale import VN_TZ
 from app.models import AuditEvent, Ballot, Exclusion, FlagReview
 from app.signals.scan import scan
 from app.surveys.catalog import SurveyCatalog
@@ -90,7 +90,7 @@ def test_an_inspector_excludes_a_cluster_with_one_reason_and_one_audit_event(
     assert {r.cluster for r in reviews} == {key}
     assert "Không có phiếu nào chờ xem xét" in client.get("/staff/offices/TRI/flags").text
     # Nothing about the ballots changed: the chains still verify.
-    from app.integrity.service import verify_db
+    from app.integrity.verify import verify_db
 
     assert verify_db(db.connection(), "TRI.A").ok
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from app.core.timeutil import to_local
+from app.core.locale import to_local
 from app.models import (
     Answer,
     AnswerRollup,
@@ -169,7 +169,7 @@ def stored_compared(conn: Connection) -> Counter[Any]:
 
 def stored_dossiers(conn: Connection) -> dict[tuple[Any, ...], tuple[int, ...]]:
     """The dossier counts' rows that count something (a dossier counted out leaves zeros)."""
-    from app.stats.dossiers import DOSSIER_ROLLUP
+    from app.stats.dossier_rollup import DOSSIER_ROLLUP
 
     rows = conn.execute(select(DOSSIER_ROLLUP)).all()
     return {tuple(r[:6]): tuple(r[6:]) for r in rows if any(r[6:])}

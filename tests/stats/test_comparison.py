@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.core.timeutil import VN_TZ
-from app.responses.service import submit
-from app.responses.validation import Submission
+from app.ballots.service import submit
+from app.ballots.validation import Submission
+from app.core.locale import VN_TZ
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import SIX, bearer, make_office, make_user, sign_in
 

@@ -11,17 +11,17 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from app.ballots.office_info import Provenance
+from app.ballots.service import submit
+from app.ballots.validation import Submission
 from app.core.config import get_settings
-from app.core.timeutil import VN_TZ
-from app.intake.dossiers import DossierIn, register
-from app.intake.links import Keys
+from app.core.locale import VN_TZ
 from app.integrity.exclusions import decide
 from app.models import Ballot, Office
 from app.offices.service import update_office
-from app.responses.offices import Provenance
-from app.responses.service import submit
-from app.responses.validation import Submission
-from app.stats import dossiers
+from app.sources.dossiers import DossierIn, register
+from app.sources.links import Keys
+from app.stats import dossier_rollup
 from app.stats.periods import date_range, period_of, today
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_tree, make_user, six_answers
@@ -86,21 +86,21 @@ def _check(db: Session, offices: dict[str, Office]) -> None:
     conn = db.connection()
     ids = [o.id or 0 for o in offices.values()]
     for period in PERIODS:
-        together = dossiers.read(conn, ids, period)
-        assert together == dossiers.from_raw(conn, ids, period)
+        together = dossier_rollup.read(conn, ids, period)
+        assert together == dossier_rollup.from_raw(conn, ids, period)
         for office_id in ids:
-            alone = dossiers.read(conn, [office_id], period)
-            assert alone == dossiers.from_raw(conn, [office_id], period)
+            alone = dossier_rollup.read(conn, [office_id], period)
+            assert alone == dossier_rollup.from_raw(conn, [office_id], period)
             assert alone.get(office_id, {}) == together.get(office_id, {})
         # Summed over ratings in the database, as the rankings read them.
         pleased = {("cong-chuc", 1, 4), ("cong-chuc", 1, 5)}
-        summed = dossiers.totals_later(conn, ids, period, pleased)()
+        summed = dossier_rollup.totals_later(conn, ids, period, pleased)()
         assert (
-            dossiers.totals_later(conn, ids, period, pleased, [offices["nation"].id or 0])()
+            dossier_rollup.totals_later(conn, ids, period, pleased, [offices["nation"].id or 0])()
             == summed
         )
-        for office_id, ratings in dossiers.from_raw(conn, ids, period).items():
-            rated = [r for r in ratings if r != dossiers.UNRATED]
+        for office_id, ratings in dossier_rollup.from_raw(conn, ids, period).items():
+            rated = [r for r in ratings if r != dossier_rollup.UNRATED]
             assert summed[office_id] == [
                 sum(n[0] for n in ratings.values()),
                 sum(n[1] for n in ratings.values()),
@@ -115,12 +115,14 @@ def test_dossier_counts_equal_a_recount(db: Session, registered: SurveyCatalog) 
     _activity(db, registered, offices, 120)
     _check(db, offices)
     conn = db.connection()
-    nation = dossiers.read(conn, [offices["nation"].id or 0], PERIODS[3])[offices["nation"].id]
+    nation = dossier_rollup.read(conn, [offices["nation"].id or 0], PERIODS[3])[
+        offices["nation"].id
+    ]
     registered_n, returned, late = (sum(r[i] for r in nation.values()) for i in range(3))
     assert registered_n == 120
     assert 90 < returned < 120
     assert 0 < late < returned
-    assert len([k for k in nation if k != dossiers.UNRATED]) > 3  # ratings of several levels
+    assert len([k for k in nation if k != dossier_rollup.UNRATED]) > 3  # ratings of several levels
     assert {k[0] for k in nation} == {"", "cong-chuc", "cong-chuc-3-muc"}
 
     # An excluded rating still tells that the dossier was rated, as before the counts.
@@ -135,7 +137,7 @@ def test_dossier_counts_equal_a_recount(db: Session, registered: SurveyCatalog) 
 
     # Recounted from scratch: the same rows as those kept along the way.
     kept = stored_dossiers(conn)
-    assert dossiers.recount(conn, chunk=7) == 120
+    assert dossier_rollup.recount(conn, chunk=7) == 120
     assert stored_dossiers(conn) == kept
 
 
@@ -148,7 +150,7 @@ def test_a_dossier_reported_without_times_counts_nowhere(
     assert stored_dossiers(db.connection()) == {}
     returned = datetime(2026, 5, 6, 23, 30, tzinfo=VN_TZ)  # 16:30 UTC: 6 May in Vietnam
     _report(db, offices["a"], "HS-EMPTY", returned_at=returned)
-    day = dossiers.read(db.connection(), [offices["north"].id or 0], PERIODS[1])
+    day = dossier_rollup.read(db.connection(), [offices["north"].id or 0], PERIODS[1])
     [(rating, counts)] = day[offices["north"].id or 0].items()
     assert rating[0] == "cong-chuc"
     assert counts == [0, 1, 0]
@@ -180,13 +182,15 @@ def test_times_ahead_of_the_server_are_not_read_into_the_period_to_date(
         period_of("year", now),
     ]
     for period in periods:
-        assert dossiers.read(conn, [root], period) == dossiers.from_raw(conn, [root], period)
+        assert dossier_rollup.read(conn, [root], period) == dossier_rollup.from_raw(
+            conn, [root], period
+        )
         # Told the top office, the rankings' sums look after the period only when it has rows
         # there: the same sums either way.
         ids = [offices[k].id or 0 for k in ("nation", "a", "b")]
         assert (
-            dossiers.totals_later(conn, ids, period, [], [root])()
-            == dossiers.totals_later(conn, ids, period, [])()
+            dossier_rollup.totals_later(conn, ids, period, [], [root])()
+            == dossier_rollup.totals_later(conn, ids, period, [])()
         )
-    to_date = dossiers.read(conn, [root], periods[0])[root]
+    to_date = dossier_rollup.read(conn, [root], periods[0])[root]
     assert sum(r[1] for r in to_date.values()) == 1  # returned today; tomorrow's not yet

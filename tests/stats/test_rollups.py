@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from app.core.timeutil import VN_TZ
-from app.responses.offices import OPEN, Provenance
-from app.responses.service import submit
-from app.responses.validation import Submission
+from app.ballots.office_info import OPEN, Provenance
+from app.ballots.service import submit
+from app.ballots.validation import Submission
+from app.core.locale import VN_TZ
 from app.stats.recount import rebuild
 from app.stats.rollups import ALL_TABLES
 from app.surveys.catalog import SurveyCatalog

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.core.timeutil import VN_TZ
+from app.ballots.office_info import OPEN, Provenance
+from app.ballots.service import submit
+from app.ballots.validation import Submission
+from app.core.locale import VN_TZ
 from app.integrity.exclusions import decide
 from app.models import Answer, Ballot, Exclusion, Office
 from app.offices.service import update_office
 from app.offices.tree import load_tree
-from app.responses.offices import OPEN, Provenance
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.stats.periods import Period, date_range, period_of
 from app.stats.service import figures_by_subtree
 from app.surveys.catalog import SurveyCatalog

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from app.ballots.service import submit
+from app.ballots.validation import Submission
 from app.core.config import ROOT, Settings
 from app.main import create_app
 from app.models import SurveyVersion
-from app.responses.service import submit
-from app.responses.validation import Submission
 from app.surveys.catalog import SurveyCatalog, SurveyFileError, load_catalog, parse_file
 from app.surveys.service import PublishedSurveyChanged, register_catalog, survey_version
 from tests.factories import make_office, six_answers

@@ -1,0 +1,157 @@
+"""Group commit: one writer thread per process stores ballots in batches.
+
+A durable commit costs an fsync, and SQLite takes one writer at a time; committing each ballot
+on its own caps a unit's intake at the disk's fsync rate and makes request threads queue on the
+database lock. Instead each request hands its prepared ballot to this writer and waits; the
+writer takes every ballot that arrived while the previous batch was committing, stores them in
+one transaction and only then answers each request. A ballot is acknowledged only after the
+commit that stored it.
+
+This writer is the transaction owner for ballots, as the request's session dependency is for
+everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from app.ballots.service import Outcome, PreparedBallot, store_ballots
+from app.core.db import WRITE
+from app.core.errors import DomainError
+
+log = logging.getLogger("hailong.writer")
+
+Reply = Callable[[Outcome | BaseException], None]
+_STOP = object()
+
+
+class GroupCommitWriter:
+    """``threads`` writers share one queue: SQLite takes one writer at a time, while on
+    PostgreSQL a second writer overlaps its round trips with the first's."""
+
+    def __init__(self, engine: Engine, *, threads: int = 1, max_batch: int = 256) -> None:
+        self.engine = engine
+        self.threads = threads
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[PreparedBallot, Reply] | object] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
+        self._stats = threading.Lock()
+        self.batches = 0
+        self.ballots = 0
+        self.busy_seconds = 0.0
+
+    def start(self) -> None:
+        """Start the writer threads; ballots queued before this are taken in batches."""
+        if not self._workers:
+            self._workers = [
+                threading.Thread(target=self._run, name=f"ballot-writer-{n}", daemon=True)
+                for n in range(self.threads)
+            ]
+            for worker in self._workers:
+                worker.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Store everything already handed over, then end the threads."""
+        for _ in self._workers:
+            self._queue.put(_STOP)
+        for worker in self._workers:
+            worker.join(timeout)
+        self._workers = []
+
+    def submit(self, prepared: PreparedBallot, reply: Reply) -> None:
+        if not self._workers:
+            raise RuntimeError("the ballot writer is not running")
+        self._queue.put((prepared, reply))
+
+    async def store(self, prepared: PreparedBallot) -> Outcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+
+        def reply(outcome: Outcome | BaseException) -> None:
+            loop.call_soon_threadsafe(_resolve, future, outcome)
+
+        self.submit(prepared, reply)
+        return await future
+
+    def _run(self) -> None:
+        # One connection for the thread's life: a pool checkout per batch costs more than the
+        # batch's own SQL. A failed batch drops it, so a broken connection is not reused.
+        conn: list[Connection] = []
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit(conn, batch)  # type: ignore[arg-type]
+        for open_conn in conn:
+            open_conn.close()
+
+    def _commit(self, conn: list[Connection], batch: list[tuple[PreparedBallot, Reply]]) -> None:
+        started = time.perf_counter()
+        try:
+            outcomes = self._store(conn, [prepared for prepared, _ in batch])
+        except Exception:
+            if len(batch) == 1:
+                log.exception("storing a ballot failed")
+                batch[0][1](RuntimeError("storing the ballot failed"))
+                return
+            # One bad ballot must not fail the others: store each on its own.
+            for item in batch:
+                self._commit(conn, [item])
+            return
+        with self._stats:
+            self.batches += 1
+            self.ballots += len(batch)
+            self.busy_seconds += time.perf_counter() - started
+        for (_, reply), outcome in zip(batch, outcomes, strict=True):
+            reply(outcome)
+
+    def _store(self, conn: list[Connection], batch: list[PreparedBallot]) -> list[Outcome]:
+        """Store a batch on the thread's connection. When the database dropped that connection
+        (a restart, a failover, ``pg_terminate_backend``), the batch is stored once more on a
+        fresh one: nothing of it was committed, or, if the commit went through before the
+        connection died, the idempotency keys make the second attempt replay those ballots.
+        A ballot that is itself bad is never retried."""
+        for attempt in range(2):
+            if not conn:
+                conn.append(self.engine.connect().execution_options(**WRITE))
+            try:
+                with conn[0].begin():
+                    return store_ballots(conn[0], batch)
+            except DBAPIError as exc:
+                conn.pop().invalidate()
+                if attempt == 0 and exc.connection_invalidated:
+                    log.warning("the database dropped the writer's connection; storing again")
+                    continue
+                raise
+            except Exception:
+                conn.pop().invalidate()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _resolve(future: asyncio.Future[Outcome], outcome: Outcome | BaseException) -> None:
+    if future.done():  # the client went away and the request was cancelled
+        return
+    if isinstance(outcome, BaseException) and not isinstance(outcome, DomainError):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

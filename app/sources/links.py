@@ -1,0 +1,236 @@
+"""Rating links bound to a real transaction: a dossier's link (minted here or offline by the
+one-stop software) and a counter screen's rotating QR. Verified from the token alone; the one
+rating per dossier is kept by the ballot's idempotency key, derived from the dossier's keyed
+hash, so two submissions of one link at once store one ballot."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import quote
+
+from pydantic import SecretStr
+
+from app.core.errors import DomainError
+from app.core.locale import to_local
+from app.models.types import utcnow
+from app.sources import tokens
+from app.sources.service import Credential
+from app.sources.tokens import BadToken, CounterClaims, LinkClaims
+
+DOSSIER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_/]{2,63}$")
+STAFF_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,31}$")
+LINK_DAYS = 30
+
+
+class LinkRefused(DomainError):
+    """This rating link cannot be used."""
+
+    status_code = 400
+    code = "link_invalid"
+    message_vi = (
+        "Đường dẫn đánh giá này không hợp lệ (có thể đã bị sửa hoặc chép thiếu). Xin Ông/Bà "
+        "quét lại mã QR trên giấy tiếp nhận hồ sơ hoặc trên màn hình tại quầy."
+    )
+
+
+class LinkExpired(LinkRefused):
+    """This rating link has expired."""
+
+    status_code = 410
+    code = "link_expired"
+    message_vi = (
+        "Đường dẫn đánh giá này đã hết hạn. Mỗi hồ sơ được đánh giá trong một thời gian nhất "
+        "định sau khi trả kết quả."
+    )
+
+
+class CounterQrExpired(LinkRefused):
+    """This counter QR has changed since; scan the one on the screen now."""
+
+    status_code = 410
+    code = "counter_qr_expired"
+    message_vi = (
+        "Mã QR này đã đổi. Xin Ông/Bà quét lại mã QR đang hiện trên màn hình tại quầy "
+        "(mã đổi sau mỗi ít giây để chỉ người đang có mặt mới đánh giá được)."
+    )
+
+
+class LinkOutOfScope(LinkRefused):
+    """The link was not issued for this office."""
+
+    status_code = 403
+    code = "link_wrong_office"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """One key per purpose, all derived from ``HAILONG_SECRET_KEY``: changing that secret
+    voids every link and counter QR issued before, and starts dossier hashes afresh (a dossier
+    rated before could be rated once more)."""
+
+    link: bytes
+    counter: bytes
+    dossier: bytes
+    counter_seconds: int = 30
+
+    @classmethod
+    def from_secret(cls, secret: SecretStr, counter_seconds: int = 30) -> Keys:
+        value = secret.get_secret_value()
+        return cls(
+            link=tokens.derive(value, "link/v1"),
+            counter=tokens.derive(value, "counter/v1"),
+            dossier=tokens.derive(value, "dossier/v1"),
+            counter_seconds=counter_seconds,
+        )
+
+    def dossier_hash(self, office_id: int, dossier_code: str) -> str:
+        return tokens.keyed_hash(self.dossier, str(office_id), dossier_code)
+
+
+def check_dossier_code(code: str) -> str:
+    if not DOSSIER_CODE.fullmatch(code):
+        raise ValueError(
+            "a dossier code is 3 to 64 letters, digits and . - _ / (starting with a letter "
+            "or digit)"
+        )
+    return code
+
+
+def today() -> date:
+    return to_local(utcnow()).date()
+
+
+def mint_link(
+    keys: Keys,
+    office_code: str,
+    dossier_code: str,
+    *,
+    counter: int | None = None,
+    officer: str | None = None,
+    issued: date | None = None,
+    valid_days: int = LINK_DAYS,
+    issuer: int = 0,
+) -> str:
+    """A dossier's link, signed by hailong; ``issuer`` is the integration that registered the
+    dossier (its revocation voids the link too)."""
+    claims = LinkClaims(
+        kind=tokens.LINK_HMAC,
+        issuer=issuer,
+        issued=issued or today(),
+        valid_days=valid_days,
+        counter=counter,
+        office=office_code,
+        dossier=dossier_code,
+        officer=officer,
+    )
+    return tokens.sign_hmac(keys.link, tokens.link_payload(claims))
+
+
+def link_days(issued: date, returned_at: datetime | None) -> int:
+    """Valid for 30 days after it was issued or after the result was returned, if later."""
+    start = max(issued, to_local(returned_at).date()) if returned_at else issued
+    return (start - issued).days + LINK_DAYS
+
+
+def counter_window(keys: Keys, at: float | None = None) -> int:
+    return int((time.time() if at is None else at) // keys.counter_seconds)
+
+
+def mint_counter(keys: Keys, office_code: str, counter: int, device: int, window: int) -> str:
+    claims = CounterClaims(office=office_code, counter=counter, device=device, window=window)
+    return tokens.sign_hmac(keys.counter, tokens.counter_payload(claims))
+
+
+def rating_url(public_url: str, token: str) -> str:
+    return f"{public_url}/r/{quote(token, safe='')}"
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What a valid token binds a ballot to."""
+
+    office_code: str
+    source: str  # "dossier" or "counter"
+    counter: int | None
+    dossier: str | None = None
+    officer_code: str | None = None
+    integration: Credential | None = None
+    expires: date | None = None
+    device: int | None = None
+
+
+def verify(
+    token: str,
+    keys: Keys,
+    integration: Callable[[int], Credential | None],
+    *,
+    on: date | None = None,
+    now: float | None = None,
+) -> Verified:
+    """Check a token's signature and time; the caller checks that the office exists and, for
+    an integration's link, lies in its sub-tree (``in_scope``)."""
+    issuer = None
+    try:
+        found = tokens.decode(token)
+        if isinstance(found.claims, CounterClaims):
+            tokens.check_hmac(keys.counter, found)
+        else:
+            if found.kind == tokens.LINK_HMAC:  # our own signature first: no lookup for forgeries
+                tokens.check_hmac(keys.link, found)
+            # Looked up once: its key checks an offline link, its revocation voids either kind.
+            issuer = integration(found.claims.issuer) if found.claims.issuer else None
+            if found.claims.issuer and issuer is None:
+                raise BadToken("the integration that issued it was revoked")
+            if found.kind == tokens.LINK_ED25519:
+                if issuer is None or issuer.public_key is None:
+                    raise BadToken("no live integration with a public key")
+                tokens.check_ed25519(issuer.public_key, found)
+    except BadToken as exc:
+        raise LinkRefused(f"Invalid rating link: {exc}") from exc
+    claims = found.claims
+    if isinstance(claims, CounterClaims):
+        current = counter_window(keys, now)
+        if not current - 1 <= claims.window <= current:  # this window and the one before
+            raise CounterQrExpired()
+        return Verified(
+            office_code=claims.office,
+            source="counter",
+            counter=claims.counter,
+            device=claims.device,
+        )
+    on = on or today()
+    if not claims.issued - timedelta(days=1) <= on <= claims.expires:
+        raise LinkExpired(f"The link was valid until {claims.expires.isoformat()}")
+    try:
+        check_dossier_code(claims.dossier)
+    except ValueError as exc:
+        raise LinkRefused(f"Invalid rating link: {exc}") from exc
+    return Verified(
+        office_code=claims.office,
+        source="dossier",
+        counter=claims.counter,
+        dossier=claims.dossier,
+        officer_code=claims.officer,
+        integration=issuer,
+        expires=claims.expires,
+    )
+
+
+def issuer_of(token: str) -> int:
+    """The integration that signed a link (0: none, or not a token at all), so the caller can
+    look its key up before ``verify``."""
+    try:
+        claims = tokens.decode(token).claims
+    except BadToken:
+        return 0
+    return claims.issuer if isinstance(claims, LinkClaims) else 0
+
+
+def in_scope(verified: Verified, office_path: tuple[int, ...]) -> None:
+    """An integration's link names an office in the integration's sub-tree."""
+    if verified.integration is not None and verified.integration.office_id not in office_path:
+        raise LinkOutOfScope(f"Integration {verified.integration.id} may not rate this office")

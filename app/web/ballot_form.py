@@ -1,0 +1,201 @@
+"""The citizen's form, shared by every way it is reached (the office's open QR, a dossier's or a
+counter's link, a kiosk): reading what was sent, drawing the form again with each problem beside
+its question, and the thank-you with the receipt."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote, urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from app.ballots import receipts, service
+from app.ballots.intake import Intake
+from app.ballots.office_info import OPEN, OfficeInfo, Provenance
+from app.ballots.validation import SINGLE_FIELDS, Problem, Submission, as_int
+from app.core.errors import DomainError, InvalidBallot
+from app.models import BallotPublic, Office
+from app.signals.record import Observed
+from app.web import gate
+from app.web.rendering import is_htmx, render
+from app.web.texts import texts
+
+MAX_FORM_FIELDS = 120
+KIOSK_RESET_SECONDS = 8
+# A page whose address is a device's credential (a kiosk's form and thank-you, a counter screen,
+# a lobby display): never cached, never sent on as a referrer.
+DEVICE_PAGE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+
+
+def form_context(
+    office: OfficeInfo,
+    *,
+    lang: str,
+    counter: int | None,
+    idem: str,
+    values: dict[str, str] | None = None,
+    comment: str = "",
+    errors: dict[str, str] | None = None,
+    action: str | None = None,
+    notice: str = "",
+    stamp: str = "",
+    kiosk: bool = False,
+) -> dict[str, object]:
+    return {
+        "kiosk": kiosk,
+        "office": office,
+        "survey": office.survey,
+        "numbers": {q.key: n for n, q in enumerate(office.survey.questions, start=1)},
+        "lang": lang,
+        "t": texts(lang),
+        "counter": counter,
+        "idem": idem,
+        "values": values or {},
+        "comment": comment,
+        "errors": errors or {},
+        "action": action or f"/s/{quote(office.code, safe='')}",
+        "already_sent": False,
+        "notice": notice,
+        "stamp": stamp,  # when the form was served, signed (``app/signals/keys.py``)
+    }
+
+
+async def take_ballot(
+    request: Request,
+    intake: Intake,
+    office: OfficeInfo,
+    form: FormData,
+    submission: Submission,
+    *,
+    observed: Observed,
+    provenance: Provenance = OPEN,
+    action: str | None = None,
+    notice: str = "",
+    kiosk: bool = False,
+) -> Response:
+    """Validate and store a ballot sent by a form; the form again with the problems beside
+    each question, or the receipt. On a ``kiosk`` the receipt is shown in place (never put in
+    the address bar or the history) and resets to a fresh form by itself."""
+    lang = "en" if form.get("lang") == "en" else "vi"
+    idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX] or uuid.uuid4().hex
+    try:
+        prepared = service.prepare(
+            office,
+            submission,
+            channel="web",
+            idempotency_key=idem,
+            strict_replay=False,
+            key_covers_answers=True,
+            provenance=provenance,
+            observed=observed,
+        )
+    except InvalidBallot as exc:
+        field = 1 if lang == "en" else 0
+        context = form_context(
+            office,
+            lang=lang,
+            counter=as_int(submission.counter),
+            idem=idem,
+            values={k: str(v) for k, v in submission.answers.items()},
+            comment=submission.comment or "",
+            errors={loc[-1]: (vi, en)[field] for loc, vi, en in exc.errors},
+            action=action,
+            notice=notice,
+            stamp=str(form.get("stamp") or "")[:80],
+            kiosk=kiosk,
+        )
+        return render(request, "citizen/form.html", context, block="survey", status_code=422)
+    outcome = await intake.store(prepared)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    ballot = outcome.ballot
+    query = "&".join(
+        q for q, wanted in (("lang=en", lang == "en"), ("again=1", outcome.replayed)) if wanted
+    )
+    receipt_url = f"/s/{quote(office.code, safe='')}/r/{ballot.receipt}" + (
+        f"?{query}" if query else ""
+    )
+    source = provenance.source
+    context = {**thanks_context(office, ballot, lang, source), "replayed": outcome.replayed}
+    if kiosk:
+        context |= {"next_url": action, "reset_after": KIOSK_RESET_SECONDS}
+        block = "survey" if is_htmx(request) else None
+        response: Response = render(
+            request, "citizen/thanks.html", context, block=block, headers=DEVICE_PAGE
+        )
+    elif not is_htmx(request):
+        response = RedirectResponse(receipt_url, status_code=303)
+    else:
+        response = render(
+            request,
+            "citizen/thanks.html",
+            context,
+            block="survey",
+            headers={"HX-Push-Url": receipt_url},
+        )
+    gate.ensure_device(request, response)
+    return response
+
+
+def thanks_context(
+    office: OfficeInfo | Office, ballot: BallotPublic, lang: str, source: str
+) -> dict[str, object]:
+    return {
+        "next_url": _next_form(office.code, ballot, lang) if source == "open" else None,
+        "reset_after": None,
+        "replayed": False,
+        "rated_before": False,
+        "office": office,
+        "ballot": ballot,
+        "lang": lang,
+        "t": texts(lang),
+        "format_receipt": receipts.format_receipt,
+    }
+
+
+def _next_form(office_code: str, ballot: BallotPublic, lang: str) -> str:
+    """A fresh form for the next person, where the form came from the office's open QR (a
+    dossier's link rates once, and a counter's QR is scanned again by the next person)."""
+    query = [("new", "1")]
+    if ballot.counter:
+        query.append(("counter", str(ballot.counter)))
+    if lang == "en":
+        query.append(("lang", "en"))
+    return f"/s/{quote(office_code, safe='')}?{urlencode(query)}"
+
+
+def submission_from_form(form: FormData) -> Submission:
+    """Form fields ``q.<question>``, ``comment`` and ``counter``; a question sent twice is an
+    error rather than a silent pick of one value."""
+    answers: dict[str, object] = {}
+    errors: list[Problem] = []
+    for name, value in form.multi_items():
+        if not name.startswith("q."):
+            continue
+        key = name[2:]
+        if key in answers:
+            errors.append((("answers", key), "Mỗi câu chỉ chọn một mức.", "answered twice"))
+        answers[key] = value if isinstance(value, str) else None
+    for name in SINGLE_FIELDS:
+        if len(form.getlist(name)) > 1:
+            errors.append(
+                ((name,), "Phiếu gửi lên bị trùng trường, xin tải lại trang.", "sent twice")
+            )
+
+    def text(name: str) -> str | None:
+        value = form.get(name)
+        return value if isinstance(value, str) and value else None
+
+    return Submission(
+        answers=answers,
+        comment=text("comment"),
+        counter=text("counter"),
+        survey=text("survey"),
+        parse_errors=errors,
+    )

@@ -1,0 +1,155 @@
+"""The one place that turns errors into pages (Vietnamese first) or JSON, and the error answers
+the API declares."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import DomainError
+from app.stats.periods import DAYS_VI
+from app.web.params import LABELS_VI
+from app.web.rendering import render
+
+log = logging.getLogger("hailong")
+
+
+class Problem(BaseModel):
+    """One field's problem: where (``loc``), what (``msg``, and ``msg_vi`` for a ballot)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+    msg_vi: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every API error: a sentence, or for a 422 the list of problems; and a stable code."""
+
+    detail: str | list[Problem] = Field(description="What went wrong")
+    code: str = Field(description="Stable machine-readable code, e.g. office_not_found")
+
+
+_DESCRIPTIONS = {
+    400: "Bytes that are not text (a NUL, or not UTF-8)",
+    401: "No valid session or bearer token",
+    403: "This account may not do this",
+    404: "Not found, or outside this account's offices (answered alike)",
+    409: "Conflicts with what is stored",
+    413: "Body too large",
+    422: "Invalid parameters or body; each problem listed with its location",
+    429: "Too many attempts; wait for Retry-After seconds",
+    431: "Request headers too large",
+}
+
+
+def api_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers an API route declares, with their real body shape."""
+    return {s: {"model": ErrorBody, "description": _DESCRIPTIONS[s]} for s in statuses}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def _page(
+    request: Request,
+    status: int,
+    message_vi: str,
+    message_en: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if status == 429 and request.headers.get("HX-Request") == "true":
+        # htmx swaps a 429 (``htmx-config``): the page explaining it replaces the whole page,
+        # not the form that was sent.
+        headers = {**(headers or {}), "HX-Retarget": "body", "HX-Reswap": "innerHTML"}
+    return render(
+        request,
+        "base/error.html",
+        {"status": status, "message_vi": message_vi, "message_en": message_en},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _invalid_params_vi(exc: RequestValidationError) -> str:
+    """Which of the page's parameters were wrong, in the words on the page."""
+    names = []
+    for error in exc.errors():
+        loc = error.get("loc", ())
+        name = str(loc[-1]) if loc else ""
+        label = LABELS_VI.get(name, name)
+        if label and label not in names:
+            names.append(label)
+    message = "Giá trị không hợp lệ" + (f": {', '.join(names)}." if names else ".")
+    if any(n in ("Từ ngày", "Đến ngày") for n in names):
+        message += f" {DAYS_VI} (năm-tháng-ngày)"
+    return message
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if wants_json(request):
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
+            return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+        if exc.status_code == 401:  # a page: send the browser to sign in, and back afterwards
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            login = f"/login?next={quote(target, safe='')}"
+            if request.headers.get("HX-Request") == "true":
+                return Response(status_code=204, headers={"HX-Redirect": login})
+            return RedirectResponse(login, status_code=303)
+        return _page(request, exc.status_code, exc.message_vi, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if wants_json(request):
+            errors = [
+                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            ]
+            return JSONResponse({"detail": errors, "code": "invalid_request"}, status_code=422)
+        return _page(request, 400, _invalid_params_vi(exc), "The request is not valid.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_json(request):
+            return JSONResponse(
+                {"detail": exc.detail, "code": f"http_{exc.status_code}"},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        messages = {
+            404: "Không tìm thấy trang này.",
+            405: "Phương thức không được hỗ trợ.",
+        }
+        vi = messages.get(exc.status_code, "Yêu cầu không hợp lệ.")
+        headers = getattr(exc, "headers", None)
+        return _page(request, exc.status_code, vi, str(exc.detail), headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: PoolTimeout) -> Response:
+        # Every pooled connection stayed busy for the pool's whole timeout: an overload, not a
+        # fault. Say when to come back; live pages and API clients retry by themselves.
+        log.warning("no database connection free on %s %s", request.method, request.url.path)
+        headers = {"Retry-After": "2"}
+        if wants_json(request):
+            body = {"detail": "The server is busy; retry shortly", "code": "busy"}
+            return JSONResponse(body, status_code=503, headers=headers)
+        return _page(request, 503, "Hệ thống đang bận, xin thử lại sau giây lát.", "Busy.", headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if wants_json(request):
+            return JSONResponse({"detail": "Internal error", "code": "internal"}, status_code=500)
+        return _page(
+            request, 500, "Hệ thống đang gặp sự cố, xin Ông/Bà thử lại sau.", "Internal error."
+        )

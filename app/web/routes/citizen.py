@@ -1,0 +1,138 @@
+"""The citizen's pages: the survey form a QR code opens, and the receipt after it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from app.ballots import receipts, service
+from app.ballots.office_info import OfficeInfo, load_office_info
+from app.core.errors import DomainError
+from app.offices import service as offices
+from app.web import gate
+from app.web.ballot_form import (
+    form_context,
+    read_form,
+    submission_from_form,
+    take_ballot,
+    thanks_context,
+)
+from app.web.deps import CatalogDep, IntakeDep, SessionDep
+from app.web.rendering import render
+from app.web.routing import TransactionRoute
+
+router = APIRouter(route_class=TransactionRoute, tags=["citizen"], include_in_schema=False)
+
+Lang = Annotated[Literal["vi", "en"], Query()]
+VISIT_COOKIE = "hl_visit"
+VISIT_KEY = re.compile(r"[0-9a-f]{32}")
+VISIT_SECONDS = 15 * 60
+
+
+@router.get("/s/{office_code}", response_class=HTMLResponse)
+def survey_form(
+    request: Request,
+    office_code: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    lang: Lang = "vi",
+    counter: Annotated[int | None, Query(ge=1, le=999)] = None,
+    new: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    office = load_office_info(session, catalog, office_code)
+    _open_counts(office)
+    offices.check_counter(office.code, office.counters, counter)
+    recent = None if new else _recent_visit(request)
+    context = form_context(
+        office,
+        lang=lang,
+        counter=counter,
+        idem=recent or uuid.uuid4().hex,
+        stamp=gate.stamp_for(request, office.id),
+    )
+    context["already_sent"] = recent is not None
+    # No "no-store": Back should bring the same form (and its idempotency key) from the cache.
+    response = render(
+        request, "citizen/form.html", context, headers={"Cache-Control": "private, max-age=0"}
+    )
+    gate.ensure_device(request, response)
+    return response
+
+
+class OpenQrNotCounted(DomainError):
+    """This unit counts ratings bound to a transaction only: scan the QR on the counter's
+    screen or on the dossier's receipt slip instead."""
+
+    status_code = 403
+    code = "open_qr_not_counted"
+    message_vi = (
+        "Đơn vị này chỉ tính các đánh giá gắn với hồ sơ hoặc tại quầy. Xin Ông/Bà quét mã QR "
+        "trên màn hình tại quầy, hoặc mã QR in trên giấy tiếp nhận và hẹn trả kết quả, để "
+        "đánh giá. Cảm ơn Ông/Bà!"
+    )
+
+
+def _open_counts(office: OfficeInfo) -> None:
+    """Where the open QR does not count, say how to rate instead of taking a rating that would
+    be left out of the figures."""
+    if "open" not in office.counts:
+        raise OpenQrNotCounted()
+
+
+def _recent_visit(request: Request) -> str | None:
+    key = request.cookies.get(VISIT_COOKIE, "")
+    return key if VISIT_KEY.fullmatch(key) else None
+
+
+def _remember_visit(request: Request, response: Response, office_code: str, key: str) -> None:
+    """Back, reload or a browser that dropped the page all lead to the same form key for a while,
+    so pressing Submit again replays the receipt instead of storing a second ballot."""
+    response.set_cookie(
+        VISIT_COOKIE,
+        key,
+        max_age=VISIT_SECONDS,
+        path=f"/s/{quote(office_code, safe='')}",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+@router.post("/s/{office_code}", response_class=HTMLResponse)
+async def submit_form(
+    request: Request,
+    office_code: str,
+    intake: IntakeDep,
+    form: Annotated[FormData, Depends(read_form)],
+) -> Response:
+    # Async on purpose: the request waits for the group-commit writer, not for a thread.
+    office = await intake.office(office_code)
+    _open_counts(office)
+    observed = await gate.admit(request, office.id, form)
+    submission = submission_from_form(form)
+    response = await take_ballot(request, intake, office, form, submission, observed=observed)
+    if response.status_code < 400:
+        idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX]
+        _remember_visit(request, response, office.code, idem)
+    return response
+
+
+@router.get("/s/{office_code}/r/{receipt}", response_class=HTMLResponse)
+def thanks(
+    request: Request,
+    office_code: str,
+    receipt: str,
+    session: SessionDep,
+    lang: Lang = "vi",
+    again: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    ballot, source = receipts.find_receipt(session, office_code, receipt)
+    office = offices.get_by_code(session, office_code)
+    context = {**thanks_context(office, ballot, lang, source), "replayed": again}
+    return render(request, "citizen/thanks.html", context)

@@ -1,0 +1,234 @@
+"""The summary API: an office sub-tree's figures for a survey and a period (bearer token or
+session), and the same for each of its children."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from app.auth.scope import require_office
+from app.offices.service import get_by_code
+from app.stats import officers, service
+from app.stats.maths import Figures
+from app.stats.periods import Period, date_range, period_of, today
+from app.surveys.catalog import Comparison
+from app.web.auth import CurrentUser
+from app.web.deps import CatalogDep, SessionDep, SettingsDep
+from app.web.errors import api_errors
+from app.web.params import FromDay, ToDay
+from app.web.routing import TransactionRoute
+
+router = APIRouter(
+    route_class=TransactionRoute,
+    prefix="/api/v1",
+    tags=["figures"],
+    responses=api_errors(400, 401, 404, 422, 431),
+)
+
+SurveyKey = Annotated[str | None, Query(alias="survey", max_length=64)]
+MinResponses = Annotated[int | None, Query(ge=1, le=100_000)]
+
+
+@dataclass
+class FiguresQuery:
+    period: Period
+    survey: str | None
+    min_responses: int
+
+
+def figures_query(
+    settings: SettingsDep,
+    start: FromDay = None,
+    end: ToDay = None,
+    survey: SurveyKey = None,
+    min_responses: MinResponses = None,
+) -> FiguresQuery:
+    """The period (default: this month so far), survey and minimum the figures are asked for
+    (default: ``HAILONG_MIN_RESPONSES``)."""
+    if start is None and end is None:
+        month = period_of("month", today())
+        period = date_range(month.start, today())
+    else:
+        period = date_range(start or end, end or start)  # type: ignore[arg-type]
+    return FiguresQuery(period, survey, min_responses or settings.min_responses)
+
+
+FiguresQueryDep = Annotated[FiguresQuery, Depends(figures_query)]
+
+
+def _ratio(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def rank_json(entry: service.OfficeFigures) -> dict[str, Any]:
+    """``rank`` (null when the unit is not ranked) and ``unranked``: why not."""
+    rank = entry.rank
+    return {
+        "rank": {"position": rank[0], "of": rank[1]} if rank else None,
+        "unranked": (
+            {"reason": entry.unranked, "message": entry.unranked_vi} if entry.unranked else None
+        ),
+    }
+
+
+def comparison_json(comparison: Comparison) -> dict[str, Any]:
+    """Which surveys' ballots and which criteria the figures count."""
+    return {
+        "criteria_set": comparison.key or None,
+        "surveys": list(comparison.surveys),
+        "questions": list(comparison.questions),
+    }
+
+
+def dossiers_json(entry: service.OfficeFigures) -> dict[str, Any]:
+    d = entry.dossiers
+    return {
+        "dossiers": {
+            "registered": d.registered,
+            "returned": d.returned,
+            "returned_late": d.late,
+            "rated": d.rated,
+            "rated_not_satisfied": d.rated_not_satisfied,
+            "response_rate": _ratio(d.response_rate),
+            "indicator_766": _ratio(d.indicator),
+        },
+        "flag": entry.flag,
+        # Ballots a detector flagged that await an inspector's review: still in the figures.
+        "flagged": entry.flagged,
+    }
+
+
+def figures_json(fig: Figures) -> dict[str, Any]:
+    return {
+        "ballots": fig.ballot_count,
+        "excluded": fig.excluded,
+        # Every ballot stored in the period by how it came, and whether the policy counts it.
+        "provenance": {
+            source: {"ballots": n, "counted": source not in fig.uncounted}
+            for source, n in sorted(fig.sources.items())
+        },
+        "uncounted": sum(fig.uncounted.values()),
+        "enough_responses": fig.enough_responses,
+        "min_responses": fig.min_responses,
+        "headline": _ratio(fig.headline),
+        "headline_ci95": fig.headline_ci95(),
+        "index": _ratio(fig.index),
+        "aspects": {k: _ratio(v) for k, v in fig.aspects.items()},
+        "ballot_levels": {
+            "counts": fig.ballots.counts,
+            "unclassified": fig.unclassified,
+            "shares": {k: _ratio(v) for k, v in fig.ballots.shares().items()},
+            "ci95": fig.ballots.headline_ci95(),
+            "ci95_shares": {k: fig.ballots.ci95(k) for k in fig.ballots.counts},
+        },
+        "criteria": [
+            {
+                "key": c.key,
+                "label": c.label_vi,
+                "label_en": c.label_en,
+                "aspect": c.aspect,
+                "answered": c.shares.total,
+                "counts": c.shares.counts,
+                "shares": {k: _ratio(v) for k, v in c.shares.shares().items()},
+                "ci95": c.shares.headline_ci95(),
+                "ci95_shares": {k: c.shares.ci95(k) for k in c.shares.counts},
+            }
+            for c in fig.criteria
+        ],
+    }
+
+
+@router.get("/offices/{code}/summary")
+def office_summary(
+    code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
+) -> dict[str, Any]:
+    """Figures for the office and its whole sub-tree. Shares are fractions from 0 to 1."""
+    require_office(session, user, get_by_code(session, code))
+    period = q.period
+    summary = service.summarize(
+        session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
+    )
+    previous = period.previous()
+    return {
+        "office": {"code": summary.office.code, "name": summary.office.name},
+        "survey": {
+            "key": summary.survey.key,
+            "version": summary.survey.version,
+            "title": summary.survey.title_vi,
+        },
+        "compared": comparison_json(summary.comparison),
+        "period": {"from": period.start, "to": period.end},
+        **figures_json(summary.office.figures),
+        **rank_json(summary.office),
+        **dossiers_json(summary.office),
+        "previous": {
+            "period": {"from": previous.start, "to": previous.end},
+            "ballots": summary.previous.ballot_count,
+            "headline": _ratio(summary.previous.headline),
+            "change": _ratio(summary.change),
+        },
+    }
+
+
+@router.get("/offices/{code}/children")
+def office_children(
+    code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
+) -> dict[str, Any]:
+    """Each child office's sub-tree figures, ranked among the children."""
+    require_office(session, user, get_by_code(session, code))
+    period = q.period
+    found, comparison, children = service.children_figures(
+        session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
+    )
+    return {
+        "office": {"code": code},
+        "survey": {"key": found.key, "version": found.version},
+        "compared": comparison_json(comparison),
+        "period": {"from": period.start, "to": period.end},
+        "children": [
+            {
+                "office": {"code": child.code, "name": child.name},
+                "survey": child.survey_key,
+                "comparable": child.comparable,
+                **rank_json(child),
+                **figures_json(child.figures),
+                **dossiers_json(child),
+            }
+            for child in children
+        ],
+    }
+
+
+@router.get("/offices/{code}/officers")
+def office_officers(
+    code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
+) -> dict[str, Any]:
+    """Figures per officer, for ratings that name the officer (bound to a dossier, or cast at a
+    counter that announced its officer); only with at least ``min_responses`` ballots behind
+    them. Admins, inspectors and the unit's head only (403 for other officers)."""
+    require_office(session, user, get_by_code(session, code))
+    officers.may_see_officers(user)
+    period = q.period
+    _, comparison, found = officers.officer_figures(
+        session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
+    )
+    return {
+        "office": {"code": code},
+        "compared": comparison_json(comparison),
+        "period": {"from": period.start, "to": period.end},
+        "min_responses": q.min_responses,
+        "officers": [
+            {
+                "officer_code": entry.officer_code,
+                "ballots": entry.ballots,
+                **(
+                    figures_json(entry.figures)
+                    if entry.figures is not None
+                    else {"figures": None, "reason": "too_few_ballots"}
+                ),
+            }
+            for entry in found
+        ],
+    }

@@ -1,0 +1,154 @@
+"""The citizen's side of rating links: a dossier's link or a counter screen's QR opens the unit's
+form, bound to that transaction; and the QR image of a link, for the receipt slip."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from app.ballots.office_info import OfficeInfo, Provenance, load_office_info
+from app.offices.qr import MEDIA_TYPES, qr_image
+from app.sources import dossiers, links, service
+from app.sources.links import Keys, LinkRefused, Verified
+from app.web import gate
+from app.web.ballot_form import (
+    form_context,
+    read_form,
+    submission_from_form,
+    take_ballot,
+    thanks_context,
+)
+from app.web.deps import CatalogDep, IntakeDep, KeysDep, PublicUrl, SessionDep
+from app.web.rendering import render
+from app.web.routing import TransactionRoute
+from app.web.texts import texts
+
+router = APIRouter(route_class=TransactionRoute, tags=["citizen"], include_in_schema=False)
+
+Lang = Annotated[Literal["vi", "en"], Query()]
+
+
+def _counter(verified: Verified, office: OfficeInfo) -> int | None:
+    if verified.source == "counter" and verified.counter not in office.counters:
+        raise LinkRefused(f"Office {office.code} has no counter {verified.counter}")
+    return verified.counter if verified.counter in office.counters else None
+
+
+def _notice(verified: Verified, lang: str) -> str:
+    return texts(lang)["dossier_notice" if verified.source == "dossier" else "counter_notice"]
+
+
+@router.get("/r/{token}", response_class=HTMLResponse)
+def link_form(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    keys: KeysDep,
+    lang: Lang = "vi",
+) -> HTMLResponse:
+    verified = _verified(session, keys, token)
+    office = load_office_info(session, catalog, verified.office_code)
+    links.in_scope(verified, office.path)
+    counter = _counter(verified, office)
+    headers = {"Cache-Control": "no-store"}
+    if verified.dossier is not None:
+        earlier = dossiers.rating_of(session, office.id, _dossier_hash(keys, office, verified))
+        if earlier is not None:
+            context = {**thanks_context(office, earlier, lang, "dossier"), "rated_before": True}
+            return render(request, "citizen/thanks.html", context, headers=headers)
+    context = form_context(
+        office,
+        lang=lang,
+        counter=counter,
+        idem=uuid.uuid4().hex,
+        action=f"/r/{quote(token, safe='')}",
+        notice=_notice(verified, lang),
+        stamp=gate.stamp_for(request, office.id),
+    )
+    response = render(request, "citizen/form.html", context, headers=headers)
+    gate.ensure_device(request, response)
+    return response
+
+
+def _dossier_hash(keys: Keys, office: OfficeInfo, verified: Verified) -> str:
+    return keys.dossier_hash(office.id, verified.dossier or "")
+
+
+@router.post("/r/{token}", response_class=HTMLResponse)
+async def link_submit(
+    request: Request,
+    token: str,
+    intake: IntakeDep,
+    keys: KeysDep,
+    form: Annotated[FormData, Depends(read_form)],
+) -> Response:
+    # Async on purpose, as the open form: the request waits for the writer, not for a thread.
+    issuer_id = links.issuer_of(token)
+    issuer = await intake.integration(issuer_id) if issuer_id else None
+    verified = links.verify(token, keys, lambda _: issuer)
+    office = await intake.office(verified.office_code)
+    links.in_scope(verified, office.path)
+    counter = _counter(verified, office)
+    # A dossier's link rates once whatever is sent; a counter's QR can be photographed and
+    # passed round, so its ratings are counted against the sender's limits like the open QR's.
+    observed = await gate.admit(request, office.id, form, limited=verified.dossier is None)
+    provenance = Provenance(source="counter", device_id=verified.device)
+    if verified.dossier is not None:
+        provenance = Provenance(
+            source="dossier",
+            integration_id=issuer.id if issuer is not None else None,
+            officer_code=verified.officer_code,
+            dossier_hash=_dossier_hash(keys, office, verified),
+        )
+    elif counter is not None:
+        serving = await intake.serving(office.id, counter)
+        if serving is not None:  # the counter announced the dossier it is serving
+            provenance = Provenance(
+                source="dossier",
+                device_id=verified.device,
+                integration_id=serving.integration_id,
+                officer_code=serving.officer_code,
+                dossier_hash=serving.code_hash,
+            )
+    # The counter is the token's, whatever the form says.
+    submission = replace(submission_from_form(form), counter=counter)
+    lang = "en" if form.get("lang") == "en" else "vi"
+    return await take_ballot(
+        request,
+        intake,
+        office,
+        form,
+        submission,
+        observed=observed,
+        provenance=provenance,
+        action=f"/r/{quote(token, safe='')}",
+        notice=_notice(verified, lang),
+    )
+
+
+@router.get("/r/{token}/qr.{fmt}")
+def link_qr(
+    token: str,
+    fmt: Literal["png", "svg"],
+    session: SessionDep,
+    keys: KeysDep,
+    public_url: PublicUrl,
+) -> Response:
+    """The link as a QR image, for the one-stop software to print on the receipt slip."""
+    _verified(session, keys, token)
+    image = qr_image(links.rating_url(public_url, token), fmt)
+    return Response(
+        image, media_type=MEDIA_TYPES[fmt], headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+def _verified(session: Session, keys: Keys, token: str) -> Verified:
+    return links.verify(token, keys, lambda i: service.integration_by_id(session, i))
