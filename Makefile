@@ -26,10 +26,12 @@ run: install
 	$(BIN)/hailong demo --if-empty
 	$(BIN)/hailong serve
 
+# ruff, mypy strict, and the import contracts in pyproject.toml (docs/architecture.md).
 lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest

@@ -21,8 +21,8 @@ from app.ballots.writer import GroupCommitWriter
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
 from app.core.memory import settle_heap
+from app.dashboards.ballot_watch import BallotWatch
 from app.dashboards.cache import FiguresCache
-from app.dashboards.live import BallotWatch
 from app.dashboards.push import Fragments, on_arrival
 from app.signals.background import run_scans
 from app.signals.limiter import RatingLimits

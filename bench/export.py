@@ -9,8 +9,8 @@ them. A real server (uvicorn, one worker) is started on that database; an inspec
 ``/api/v1/exports/ballots.csv`` and ``.xlsx`` for the province over HTTP, each timed from the
 request to the last byte and checked for its row count. The baseline, in the same run on the
 same database: one plain DBAPI loop that reads the ballots and their answers in id order and
-writes the same rows with ``csv.writer``. Targets: CSV >= 100,000 rows/s, XLSX >= 20,000 rows/s,
-the server's peak resident memory (VmHWM) <= 250 MB.
+writes the same rows with ``csv.writer``. Targets: CSV at least the plain loop's rate (ratio
+>= 1.0), XLSX >= 40,000 rows/s, the server's peak resident memory (VmHWM) <= 250 MB.
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from app.auth.service import create_token, create_user  # noqa: E402
+from app.ballots import chain  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.db import build_engine  # noqa: E402
 from app.core.locale import VN_TZ  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
-from app.integrity import chain  # noqa: E402
 from app.models import Office, UserCreate  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
@@ -249,9 +249,9 @@ def rows_in(path: Path, fmt: str) -> int:
                     tail = b""
                     while chunk := reader.read(1 << 20):
                         data = tail + chunk
-                        count += data.count(b"<row ")
-                        tail = data[-4:]
-                        count -= tail.count(b"<row ")
+                        count += data.count(b"</row>")
+                        tail = data[-5:]
+                        count -= tail.count(b"</row>")
                 count -= 1  # the header row
     return count
 
@@ -296,7 +296,7 @@ def main() -> None:
                 time.sleep(0.1)
         idle = memory(server.pid)
         print(f"server idle: {idle['VmRSS']} MB resident")
-        for fmt, target in (("csv", 100_000), ("xlsx", 20_000)):
+        for fmt, target in (("csv", base_rate), ("xlsx", 40_000)):
             path = folder / f"export.{fmt}"
             seconds = download(base, token, fmt, path)
             got = rows_in(path, fmt)
@@ -306,7 +306,7 @@ def main() -> None:
             failed |= not ok
             print(
                 f"{fmt:>4}: {got:,} rows, {path.stat().st_size / 1e6:,.0f} MB in {seconds:.1f} s"
-                f" = {rate:,.0f} rows/s (target {target:,});"
+                f" = {rate:,.0f} rows/s (target {target:,.0f});"
                 f" ratio to baseline {rate / base_rate:.2f};"
                 f" server peak {peak} MB (target 250) {'OK' if ok else 'MISSED'}"
             )

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 def _measure(streams: int, rounds: int, tuned: bool) -> dict[str, Any]:
     import app.main  # noqa: F401 - the heap a worker has
     from app.core.memory import THRESHOLDS
-    from app.dashboards.live import Arrivals, BallotWatch
+    from app.dashboards.ballot_watch import Arrivals, BallotWatch
     from app.dashboards.push import Fragments, Watched, stream
 
     class Quiet(BallotWatch):

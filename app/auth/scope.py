@@ -38,7 +38,3 @@ def can_inspect(user: User) -> bool:
     """Inspectors and admins: they read the audit log and decide exclusions, which the offices
     being graded cannot."""
     return user.role in ("inspector", "admin")
-
-
-def can_write(user: User) -> bool:
-    return user.role in ("admin", "officer")

@@ -52,17 +52,14 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
     counters = session.exec(select(Counter.number).where(Counter.office_id == office.id)).all()
     survey = survey_for_office(session, catalog, office)
     path = office_path(session, office)
-    rows = session.exec(
-        select(Office.id, Office.count_sources, Office.opening_hours, Office.staff_networks).where(
-            col(Office.id).in_(path)
-        )
-    ).all()
-    by_id = {row[0]: row for row in rows}
+    by_id = {o.id: o for o in session.exec(select(Office).where(col(Office.id).in_(path)))}
 
-    def nearest(column: int) -> str | None:  # its own setting, else the nearest ancestor's
-        return next((str(by_id[i][column]) for i in path if i in by_id and by_id[i][column]), None)
+    def nearest(setting: str) -> str | None:  # its own setting, else the nearest ancestor's
+        found = (getattr(by_id[i], setting) for i in path if i in by_id)
+        return next((str(value) for value in found if value), None)
 
-    policy, hours, staff = nearest(1), nearest(2), nearest(3)
+    policy = nearest("count_sources")
+    hours, staff = nearest("opening_hours"), nearest("staff_networks")
     return OfficeInfo(
         id=office.id or 0,
         code=office.code,

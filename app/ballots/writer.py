@@ -17,7 +17,6 @@ import asyncio
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine
@@ -46,7 +45,6 @@ class GroupCommitWriter:
         self._stats = threading.Lock()
         self.batches = 0
         self.ballots = 0
-        self.busy_seconds = 0.0
 
     def start(self) -> None:
         """Start the writer threads; ballots queued before this are taken in batches."""
@@ -105,7 +103,6 @@ class GroupCommitWriter:
             open_conn.close()
 
     def _commit(self, conn: list[Connection], batch: list[tuple[PreparedBallot, Reply]]) -> None:
-        started = time.perf_counter()
         try:
             outcomes = self._store(conn, [prepared for prepared, _ in batch])
         except Exception:
@@ -120,7 +117,6 @@ class GroupCommitWriter:
         with self._stats:
             self.batches += 1
             self.ballots += len(batch)
-            self.busy_seconds += time.perf_counter() - started
         for (_, reply), outcome in zip(batch, outcomes, strict=True):
             reply(outcome)
 

@@ -68,10 +68,10 @@ def export(
 def _export_ballots(
     session: Any, office: str, first: Any, last: Any, survey: str | None, fmt: str, output: Path
 ) -> str:
-    from app.exports import files
+    from app.exports import ballot_export, files
     from app.stats.periods import date_range
 
-    export = files.prepare(
+    export = ballot_export.prepare(
         session, _catalog(), office, date_range(first, last), survey, officers=True, flags=True
     )
     manifest = files.write(session.connection(), export, fmt, output, "cli")

@@ -73,9 +73,6 @@ class InvalidBallot(DomainError):
         self.errors = errors
         super().__init__("The ballot is not valid")
 
-    def by_field(self) -> dict[str, str]:
-        return {loc[-1]: vi for loc, vi, _ in self.errors}
-
     def body(self) -> dict[str, Any]:
         return {
             "detail": [

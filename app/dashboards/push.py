@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 
+from app.dashboards.ballot_watch import Arrivals, BallotWatch
 from app.dashboards.cache import FiguresCache, Invalidations
-from app.dashboards.live import Arrivals, BallotWatch
 
 log = logging.getLogger("hailong.live")
 SECONDS = 2.0  # a fragment is rendered again after this, ballots or not (siblings move ranks)

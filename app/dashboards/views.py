@@ -15,18 +15,18 @@ from app.core.errors import NotFound
 from app.dashboards import charts
 from app.dashboards.cache import FiguresCache
 from app.dashboards.service import grain_of, latest_comments, trend
-from app.exports.files import snapshot
+from app.exports.ballot_export import settled
 from app.models import Office, User
 from app.models.types import utcnow
 from app.offices.qr import qr_svg_inline, survey_url
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
 from app.stats import service as stats
-from app.stats.periods import UNITS, Period, Unit, date_range, period_of, today
+from app.stats.periods import LENGTHS, Length, Period, date_range, period_of, today
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_for_office
 
-UNIT_LABELS: dict[str, str] = {
+LENGTH_LABELS: dict[str, str] = {
     "day": "Hôm nay",
     "week": "Tuần này",
     "month": "Tháng này",
@@ -46,7 +46,7 @@ LEVEL_LABELS: dict[str, str] = {
 class Query:
     """The period and survey a dashboard URL asks for."""
 
-    unit: Unit = "month"
+    length: Length = "month"
     start: date | None = None
     end: date | None = None
     survey: str | None = None
@@ -58,20 +58,20 @@ class Query:
     def period(self) -> Period:
         if self.start or self.end:
             return date_range(self.start or self.end, self.end or self.start)  # type: ignore[arg-type]
-        if self.unit not in UNITS or self.unit == "range":
+        if self.length not in LENGTHS or self.length == "range":
             raise NotFound("unknown period", message_vi="Không có khoảng thời gian này.")
-        return period_of(self.unit, today())
+        return period_of(self.length, today())
 
     def params(self, **changes: Any) -> str:
         """This query as URL parameters, with ``changes`` applied."""
-        values: dict[str, Any] = {"period": self.unit, "survey": self.survey}
+        values: dict[str, Any] = {"period": self.length, "survey": self.survey}
         if self.start or self.end:
             values = {"from": self.start, "to": self.end, "survey": self.survey}
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v is not None})
 
-    def for_unit(self, unit: str) -> str:
-        return urlencode({k: v for k, v in (("period", unit), ("survey", self.survey)) if v})
+    def for_length(self, length: str) -> str:
+        return urlencode({k: v for k, v in (("period", length), ("survey", self.survey)) if v})
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def _figures(
         "figures": fig,
         "period": period,
         "query": query,
-        "units": UNIT_LABELS,
+        "lengths": LENGTH_LABELS,
         "levels": LEVEL_LABELS,
         "bars": {c.key: charts.stacked_bar(c.shares.counts) for c in fig.criteria},
         "ballot_bar": charts.stacked_bar(fig.ballots.counts),
@@ -265,7 +265,7 @@ def children_page(
         "rows": rows,
         "period": period,
         "query": query,
-        "units": UNIT_LABELS,
+        "lengths": LENGTH_LABELS,
         "sort": sort,
         "units_view": units,
         "may_inspect": can_inspect(user),
@@ -278,7 +278,7 @@ def children_page(
                     ("from", period.start),
                     ("to", period.end),
                     ("survey", query.survey),
-                    ("snapshot", snapshot(session.connection())),
+                    ("snapshot", settled(session.connection())),
                 )
                 if v is not None
             }

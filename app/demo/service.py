@@ -17,7 +17,7 @@ from app.core.config import get_settings
 from app.core.locale import VN_TZ
 from app.demo.sources import create_sources, dossier, provenance
 from app.demo.stuffing import STUFFED, add_stuffing
-from app.models import Ballot, Office, OfficeCreate
+from app.models import Office, OfficeCreate
 from app.offices.service import create_office, set_counters
 from app.sources.links import Keys
 from app.surveys.catalog import SurveyCatalog
@@ -170,12 +170,6 @@ def _office_hours(rng: random.Random, now: datetime, days: int) -> datetime:
     hour = rng.choice([7, 8, 9, 10, 11, 13, 14, 15, 16])
     local = datetime(day.year, day.month, day.day, hour, rng.randint(0, 59), tzinfo=VN_TZ)
     return min(local, now).astimezone(UTC)
-
-
-def demo_ballots(session: Session) -> int:
-    return session.exec(
-        select(func.count()).select_from(Ballot).where(Ballot.is_demo == True)  # noqa: E712
-    ).one()
 
 
 # (username, role, office): who can look at the demo dashboards.

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from app.exports import workbook
+from app.exports import xlsx
 from app.exports.cells import neutralise
 
 
@@ -45,4 +45,4 @@ def xlsx_table(
 ) -> Iterator[bytes]:
     """One sheet: bold frozen header, dates and times as Excel dates (in Vietnam time), numbers
     as numbers, ``formats`` by column (``0.0%``)."""
-    return workbook.stream(title, header, rows, widths, formats)
+    return xlsx.stream(title, header, rows, xlsx.Columns(len(header), widths or {}, formats))

@@ -186,7 +186,7 @@ def _read(conn: sa.Connection) -> Tree:
         )
     )
     return Tree(
-        {row[0] or 0: (row[1], row[2], row[3]) for row in rows},
-        survey_keys={row[0] or 0: row[4] for row in rows},
-        count_sources={row[0] or 0: row[5] for row in rows},
+        {row.id: (row.code, row.name, row.parent_id) for row in rows},
+        survey_keys={row.id: row.survey_key for row in rows},
+        count_sources={row.id: row.count_sources for row in rows},
     )

@@ -1,7 +1,9 @@
-"""The windowed rules, as plain functions of signal rows and the offices' history: the scan
-(``scan.py``) feeds them from the database, tests and ``bench/abuse.py`` from crafted cases.
+"""The rules, as plain functions: the per-ballot ones of a ballot just taken (``per_ballot``,
+which ``record.py`` calls in the ballot's batch), and the windowed ones of signal rows and the
+offices' history, which the scan (``scan.py``) feeds from the database, and tests and
+``bench/abuse.py`` from crafted cases. Thresholds are in ``rules.py``.
 
-Each returns ``(ballot_id, rule, evidence)`` triples; none changes a ballot.
+The windowed ones return ``(ballot_id, rule, evidence)`` triples; none changes a ballot.
 """
 
 from __future__ import annotations
@@ -14,11 +16,43 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
+from app.core.hours import DAYS
 from app.core.locale import to_local
 from app.signals import rules
 
 Flag = tuple[int, str, dict[str, Any]]
 Share = Callable[[int, Any], float]  # (office, value) -> the office's usual share or rate
+
+
+def per_ballot(
+    *,
+    form: bool,
+    stamped: bool,
+    questions: int,
+    seconds: float | None,
+    staff: bool,
+    off: bool,
+    at: datetime,
+) -> list[tuple[str, Any]]:
+    """The per-ballot rules' flags, with their evidence: ``form``, whether the ballot came by a
+    form (which carries its signed serving time, ``stamped`` if it did); ``seconds`` from
+    serving to sending; ``staff``, sent from the office's staff network; ``off``, outside
+    opening hours."""
+    found: list[tuple[str, Any]] = []
+    if form:
+        limit = rules.too_fast_limit(questions)
+        if not stamped:
+            found.append(("too-fast", {"form_time": "missing", "limit": limit}))
+        elif seconds is not None and seconds < limit:
+            found.append(("too-fast", {"seconds": round(seconds, 1), "limit": limit}))
+    if staff:
+        found.append(("staff-network", {"staff_network": True}))
+    if off:
+        local = to_local(at)
+        found.append(
+            ("off-hours", {"local_time": local.strftime("%H:%M"), "day": DAYS[local.weekday()]})
+        )
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Signals and per-ballot flags, written in the same batch (and transaction) as the ballots.
 
 The raw address and device cookie reach this module in memory and leave it only as keyed
-hashes under the day's key. The per-ballot rules (too-fast, staff-network, off-hours) need
-nothing but the ballot and its office, so they cost no extra round trip.
+hashes under the day's key. The per-ballot rules (``detectors.per_ballot``: too-fast,
+staff-network, off-hours) need nothing but the ballot and its office, so they cost no extra
+round trip.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from app.core.bulk import Bulk, bulk
-from app.core.hours import DAYS, Hours, hour_of_week, is_open
-from app.core.locale import to_local
+from app.core.hours import Hours, hour_of_week, is_open
 from app.core.networks import Network, in_networks
 from app.models import BallotFlag, BallotSignal
 from app.models.types import utcnow
-from app.signals import rules
+from app.signals import detectors, rules
 from app.signals.keys import DayKeys, Stamp, day_of, hashed
 from app.signals.limiter import Client
 
@@ -82,28 +82,6 @@ def pattern(answers: dict[str, int]) -> str:
     return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
 
 
-def too_fast_limit(questions: int) -> float:
-    return max(rules.TOO_FAST_MIN_SECONDS, rules.TOO_FAST_SECONDS_PER_QUESTION * questions)
-
-
-def _flags(item: Taken, seconds: float | None, staff: bool, off: bool) -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-    if item.observed.form:
-        limit = too_fast_limit(len(item.answers))
-        if item.observed.stamp is None:
-            found.append(("too-fast", {"form_time": "missing", "limit": limit}))
-        elif seconds is not None and seconds < limit:
-            found.append(("too-fast", {"seconds": round(seconds, 1), "limit": limit}))
-    if staff:
-        found.append(("staff-network", {"staff_network": True}))
-    if off:
-        local = to_local(item.at)
-        found.append(
-            ("off-hours", {"local_time": local.strftime("%H:%M"), "day": DAYS[local.weekday()]})
-        )
-    return found
-
-
 def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> None:
     """Store each new ballot's signals and its per-ballot flags."""
     if not taken:
@@ -139,7 +117,16 @@ def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> No
             "level": item.level,
         }
         signals.append(sql.row(SIGNAL, SIGNAL_COLUMNS, row))
-        for rule, evidence in _flags(item, seconds, staff, off):
+        raised = detectors.per_ballot(
+            form=item.observed.form,
+            stamped=stamp is not None,
+            questions=len(item.answers),
+            seconds=seconds,
+            staff=staff,
+            off=off,
+            at=item.at,
+        )
+        for rule, evidence in raised:
             flags.append(
                 flag_row(sql, item.ballot_id, item.office_id, rule, evidence, item.at, now)
             )

@@ -3,7 +3,6 @@ flags with where their review stands. What "awaiting review" means is ``app/stat
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.core.bulk import bulk
@@ -51,19 +50,3 @@ def settle(
     ]
     sql.insert(conn, REVIEW, REVIEW_COLUMNS, rows, " ON CONFLICT (flag_id) DO NOTHING")
     return len(flag_ids)
-
-
-def flags_of(session: Session, ballot_ids: list[int]) -> dict[int, list[tuple[str, str | None]]]:
-    """Each ballot's flags: (rule, decision or None while awaiting review)."""
-    if not ballot_ids:
-        return {}
-    query = (
-        sa.select(FLAG.c.ballot_id, FLAG.c.rule, REVIEW.c.decision)
-        .select_from(FLAG.outerjoin(REVIEW, REVIEW.c.flag_id == FLAG.c.id))
-        .where(FLAG.c.ballot_id.in_(ballot_ids))
-        .order_by(FLAG.c.ballot_id, FLAG.c.rule)
-    )
-    found: dict[int, list[tuple[str, str | None]]] = {}
-    for ballot_id, rule, decision in session.connection().execute(query):
-        found.setdefault(ballot_id, []).append((rule, decision))
-    return found

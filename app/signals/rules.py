@@ -34,6 +34,12 @@ BURST_HISTORY_WEEKS = 8
 BURST_MIN_HISTORY = 40  # fewer open ratings in the history: compare with the peers' rate
 HISTORY_DAYS = 30  # the office's mix of answers for same-address and uniform-streak
 
+
+def too_fast_limit(questions: int) -> float:
+    """The fewest seconds a person needs to read and answer ``questions``."""
+    return max(TOO_FAST_MIN_SECONDS, TOO_FAST_SECONDS_PER_QUESTION * questions)
+
+
 RULES = {
     rule.name: rule
     for rule in (

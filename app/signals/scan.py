@@ -22,7 +22,7 @@ from app.models import Answer, Ballot, BallotSignal, Dossier
 from app.models.types import utcnow
 from app.signals import detectors, rules
 from app.signals.detectors import Flag, Seen
-from app.signals.record import FLAG, FLAG_COLUMNS, flag_row, too_fast_limit
+from app.signals.record import FLAG, FLAG_COLUMNS, flag_row
 
 SIGNAL = BallotSignal.__table__  # type: ignore[attr-defined]
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
@@ -190,7 +190,7 @@ def _too_fast_limits(conn: Connection, seen: list[Seen]) -> Callable[[int], floa
                 .group_by(a.ballot_id)
             ).all()
         )
-    return lambda ballot_id: too_fast_limit(answers.get(ballot_id, 0))
+    return lambda ballot_id: rules.too_fast_limit(answers.get(ballot_id, 0))
 
 
 def detect(

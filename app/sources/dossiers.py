@@ -38,7 +38,6 @@ CSV_FIELDS = (
     "due_at",
     "returned_at",
 )
-TIMES = ("received_at", "due_at", "returned_at")
 
 
 class DossierIn(BaseModel):

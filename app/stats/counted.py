@@ -26,11 +26,16 @@ def latest_decisions() -> sa.Select[Any]:
     return sa.select(sa.func.max(EXCLUSION.c.id)).group_by(EXCLUSION.c.ballot_id)
 
 
-def excluded_ids() -> sa.Select[Any]:
-    """The ids of the ballots excluded now (whose latest decision excludes them)."""
-    return sa.select(EXCLUSION.c.ballot_id).where(
+def exclusions_now() -> sa.Select[Any]:
+    """The ballots excluded now (whose latest decision excludes them), with that reason."""
+    return sa.select(EXCLUSION.c.ballot_id, EXCLUSION.c.reason).where(
         EXCLUSION.c.id.in_(latest_decisions()), EXCLUSION.c.excluded.is_(True)
     )
+
+
+def excluded_ids() -> sa.Select[Any]:
+    """The ids of the ballots excluded now."""
+    return exclusions_now().with_only_columns(EXCLUSION.c.ballot_id)
 
 
 def is_excluded(session: Session, ballot_id: int) -> bool:

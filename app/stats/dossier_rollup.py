@@ -36,6 +36,7 @@ DOSSIER = Dossier.__table__  # type: ignore[attr-defined]
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 DOSSIER_KEY = ("office_id", "grain", "start", "survey_key", "survey_version", "level")
 DOSSIER_SUMS = ("registered", "returned", "late")
+REGISTERED, RETURNED, LATE = range(len(DOSSIER_SUMS))  # each sum's place in a row of counts
 Rating = tuple[str, int, int]  # the bound ballot's survey key, version and level
 UNRATED: Rating = ("", 0, 0)
 BOUND = "d:"  # how a bound ballot's idempotency key begins
@@ -134,13 +135,13 @@ def tally(changes: Iterable[tuple[State, int]]) -> dict[tuple[Any, ...], list[in
     for state, sign in changes:
         if state.received_at is not None:
             for grain, start in buckets(to_local(state.received_at).date()):
-                out[(state.office_id, grain, start, *UNRATED)][0] += sign
+                out[(state.office_id, grain, start, *UNRATED)][REGISTERED] += sign
         if state.returned_at is not None:
             given = state.rating or UNRATED
             for grain, start in buckets(to_local(state.returned_at).date()):
                 row = out[(state.office_id, grain, start, *given)]
-                row[1] += sign
-                row[2] += sign if state.late else 0
+                row[RETURNED] += sign
+                row[LATE] += sign if state.late else 0
     return out
 
 
@@ -202,7 +203,7 @@ def read(conn: Connection, roots: list[int], period: Period) -> Counts:
         "GROUP BY office_id, survey_key, survey_version, level",
         params,
     ):
-        if sums[0] or sums[1]:
+        if sums[REGISTERED] or sums[RETURNED]:
             out[office_id][(key, version, level)] = [int(n) for n in sums]
     return out
 
@@ -312,8 +313,8 @@ def from_raw(conn: Connection, roots: list[int], period: Period) -> Counts:
     ):
         given = UNRATED if key is None else (key, version, level or 0)
         row = out[root].setdefault(given, [0, 0, 0])
-        row[1] += int(n)
-        row[2] += int(late or 0)
+        row[RETURNED] += int(n)
+        row[LATE] += int(late or 0)
     for root, n in sql.fetch(
         conn,
         f"{subtree}SELECT sub.root, count(*) FROM sub "  # noqa: S608
@@ -321,5 +322,5 @@ def from_raw(conn: Connection, roots: list[int], period: Period) -> Counts:
         f"WHERE d.received_at >= {mark} AND d.received_at < {mark} GROUP BY sub.root",
         [*ids, *moments("received_at")],
     ):
-        out[root].setdefault(UNRATED, [0, 0, 0])[0] += int(n)
+        out[root].setdefault(UNRATED, [0, 0, 0])[REGISTERED] += int(n)
     return out

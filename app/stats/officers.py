@@ -75,7 +75,7 @@ def officer_figures(
                 BALLOT.c.survey_key,
                 BALLOT.c.survey_version,
                 BALLOT.c.level,
-                sa.func.coalesce(BALLOT.c.source, "open"),
+                sa.func.coalesce(BALLOT.c.source, "open").label("source"),
             ).where(
                 any_of(session, BALLOT.c.office_id, offices),
                 BALLOT.c.survey_key.in_(comparison.surveys),
@@ -85,9 +85,9 @@ def officer_figures(
                 BALLOT.c.id.not_in(excluded_ids()),
             )
         )
-        if row[6] in counted[row[1]]
+        if row.source in counted[row.office_id]
     ]
-    given = _answers(conn, [row[0] for row in ballots])
+    given = _answers(conn, [row.id for row in ballots])
     shared = catalog.criteria.get(comparison.key) if comparison.shared else None
     per: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"answers": [], "levels": [], "moments": Moments(), "n": 0}

@@ -16,8 +16,8 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 DAYS_VI = "Ngày phải từ 01/01/2000 đến 31/12/2099."
 
-Unit = Literal["day", "week", "month", "quarter", "year", "range"]
-UNITS: tuple[Unit, ...] = ("day", "week", "month", "quarter", "year", "range")
+Length = Literal["day", "week", "month", "quarter", "year", "range"]
+LENGTHS: tuple[Length, ...] = ("day", "week", "month", "quarter", "year", "range")
 MAX_DAYS = 366 * 10
 
 
@@ -25,17 +25,17 @@ MAX_DAYS = 366 * 10
 class Period:
     start: date  # first day, inclusive
     end: date  # last day, inclusive
-    unit: Unit = "range"
+    length: Length = "range"
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Period:
-        if self.unit == "range":
+        if self.length == "range":
             end = self.start - timedelta(days=1)
             return Period(end - timedelta(days=self.days - 1), end, "range")
-        return period_of(self.unit, self.start - timedelta(days=1))
+        return period_of(self.length, self.start - timedelta(days=1))
 
     def bounds_utc(self) -> tuple[datetime, datetime]:
         """The period as [start, end) instants: midnight to midnight in Vietnam."""
@@ -49,22 +49,22 @@ def today() -> date:
     return datetime.now(VN_TZ).date()
 
 
-def period_of(unit: Unit, anchor: date) -> Period:
-    """The calendar period of ``unit`` that contains ``anchor``."""
-    if unit == "day":
-        return Period(anchor, anchor, unit)
-    if unit == "week":
+def period_of(length: Length, anchor: date) -> Period:
+    """The calendar period of ``length`` that contains ``anchor``."""
+    if length == "day":
+        return Period(anchor, anchor, length)
+    if length == "week":
         start = anchor - timedelta(days=anchor.weekday())
-        return Period(start, start + timedelta(days=6), unit)
-    if unit == "month":
+        return Period(start, start + timedelta(days=6), length)
+    if length == "month":
         start = anchor.replace(day=1)
-        return Period(start, _month_end(start), unit)
-    if unit == "quarter":
+        return Period(start, _month_end(start), length)
+    if length == "quarter":
         start = anchor.replace(month=(anchor.month - 1) // 3 * 3 + 1, day=1)
-        return Period(start, _month_end(_add_months(start, 2)), unit)
-    if unit == "year":
-        return Period(anchor.replace(month=1, day=1), anchor.replace(month=12, day=31), unit)
-    raise InvalidInput(f"period: unknown unit {unit!r}")
+        return Period(start, _month_end(_add_months(start, 2)), length)
+    if length == "year":
+        return Period(anchor.replace(month=1, day=1), anchor.replace(month=12, day=31), length)
+    raise InvalidInput(f"period: unknown length {length!r}")
 
 
 def date_range(start: date, end: date) -> Period:

@@ -103,13 +103,24 @@ def in_buckets(sql: Bulk, period: Period, *, exact: bool = False) -> tuple[str, 
     return f"({' OR '.join(buckets)})", params
 
 
+# A compared row as ``_compared`` reads it: its key, then COMPARED_SUMS; read through these
+# places (per-row Python was most of a ranking's time, and slices are made in C).
+OFFICE, SOURCE, QUESTION = range(3)
+SUMS = slice(3, None)
+CATEGORIES = slice(3, 3 + len(CATEGORY_SUMS))  # a question's five categories
+COUNTED = slice(3, 3 + COMPARED_SUMS.index("unclassified") + 1)  # a ballot's, with unclassified
+# Within the sums.
+UNCLASSIFIED = COMPARED_SUMS.index("unclassified")
+MOMENTS = slice(COMPARED_SUMS.index("ballots"), None)
+
+
 def _compared(
     conn: Any, sql: Bulk, comparison: Comparison, period: Period, terms: Terms
 ) -> Callable[[], list[Any]]:
     where, params = where_period(sql, period, list(terms))
     return sql.send(
         conn,
-        f"SELECT office_id, source, question_key, {', '.join(COMPARED_SUMS)} "  # noqa: S608
+        f"SELECT office_id, source, question_key, {', '.join(COMPARED_SUMS)} "  # noqa: S608 - the layout above
         f"FROM criteria_rollup WHERE criteria = {sql.mark} AND {where}",
         [comparison.key, *params],
     )
@@ -144,19 +155,19 @@ def _sum_compared(
     }
     add = operator.add
     for row in rows:
-        office_id, source, question = row[0], row[1], row[2]
+        office_id, source, question = row[OFFICE], row[SOURCE], row[QUESTION]
         if office_id not in plain:
             _row_by_row(row, terms[office_id], office_id in partial, answers, ballots, out)
         elif question != BALLOT_ROW:
             mine = answers[office_id]
             before = mine.get(question)
-            mine[question] = list(row[3:8]) if before is None else list(map(add, before, row[3:8]))
+            counts = row[CATEGORIES]
+            mine[question] = list(counts) if before is None else list(map(add, before, counts))
         else:
-            _sources(out[office_id], source, sum(row[3:9]))
+            _sources(out[office_id], source, sum(row[COUNTED]))
             before = ballots.get(office_id)
-            ballots[office_id] = (
-                list(row[3:]) if before is None else list(map(add, before, row[3:]))
-            )
+            sums = row[SUMS]
+            ballots[office_id] = list(sums) if before is None else list(map(add, before, sums))
     if partial:
         _answers_by_source(conn, sql, comparison, period, terms, partial, categories, answers)
     for root, per in answers.items():
@@ -164,10 +175,9 @@ def _sum_compared(
     for root, sums in ballots.items():
         into = out[root]
         into.ballots = _by_category(sums)
-        into.unclassified += sums[5]
-        into.moments = (
-            Moments(*sums[6:]) if into.moments == NONE else into.moments + Moments(*sums[6:])
-        )
+        into.unclassified += sums[UNCLASSIFIED]
+        moments = Moments(*sums[MOMENTS])
+        into.moments = moments if into.moments == NONE else into.moments + moments
 
 
 def _row_by_row(
@@ -180,22 +190,22 @@ def _row_by_row(
 ) -> None:
     """One row of an office read for several roots, or under a policy break, or leaving a
     source out: added under each root and policy reading it, with its sign."""
-    office_id, source, question, sums = row[0], row[1], row[2], list(row[3:])
+    office_id, source, question, sums = row[OFFICE], row[SOURCE], row[QUESTION], list(row[SUMS])
     if question != BALLOT_ROW:
         if not partial:  # every policy reading it counts every source
             for root, signs in terms:
                 for sign, _ in signs:
                     mine = answers[root]
-                    mine[question] = _plus(mine.get(question), sums[:5], sign)
+                    mine[question] = _plus(mine.get(question), sums[: len(CATEGORY_SUMS)], sign)
         return
     for root, signs in terms:
         if office_id == root:
-            _sources(out[root], source, sum(sums[:6]))
+            _sources(out[root], source, sum(sums[: UNCLASSIFIED + 1]))
         for sign, counted in signs:
             if source in counted:
                 ballots[root] = _plus(ballots.get(root), sums, sign)
             else:
-                _source(out[root], source, sum(sums[:6]), False, sign)
+                _source(out[root], source, sum(sums[: UNCLASSIFIED + 1]), False, sign)
 
 
 def _answers_by_source(
@@ -236,7 +246,7 @@ def _plus(total: list[int] | None, sums: list[Any], sign: int) -> list[int]:
 
 
 def _by_category(counts: list[int]) -> dict[str, int]:
-    if all(counts[:5]):  # the usual case, built in C
+    if all(counts[: len(CATEGORY_SUMS)]):  # the usual case, built in C
         return dict(zip(CATEGORY_SUMS, counts, strict=False))
     return {c: n for c, n in zip(CATEGORY_SUMS, counts, strict=False) if n}
 

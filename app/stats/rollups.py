@@ -55,7 +55,6 @@ BALLOT_ROW = ""  # the compared rollup's row for the ballot itself, beside one p
 # reads that office's answers by source from the answer rollup instead (``reads``). The ballot
 # rows stay by source: every figure names each source's ballots.
 EVERY_SOURCE = "*"
-GRAINS = ("d", "m", "y")
 ALL_TABLES = ("answers", "ballots", "moments", "compared")
 
 

@@ -1,16 +1,13 @@
-"""The one place that turns errors into pages (Vietnamese first) or JSON, and the error answers
-the API declares."""
+"""The one place that turns errors into pages (Vietnamese first) or JSON."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,40 +17,6 @@ from app.web.params import LABELS_VI
 from app.web.rendering import render
 
 log = logging.getLogger("hailong")
-
-
-class Problem(BaseModel):
-    """One field's problem: where (``loc``), what (``msg``, and ``msg_vi`` for a ballot)."""
-
-    loc: list[str | int]
-    msg: str
-    type: str
-    msg_vi: str | None = None
-
-
-class ErrorBody(BaseModel):
-    """Every API error: a sentence, or for a 422 the list of problems; and a stable code."""
-
-    detail: str | list[Problem] = Field(description="What went wrong")
-    code: str = Field(description="Stable machine-readable code, e.g. office_not_found")
-
-
-_DESCRIPTIONS = {
-    400: "Bytes that are not text (a NUL, or not UTF-8)",
-    401: "No valid session or bearer token",
-    403: "This account may not do this",
-    404: "Not found, or outside this account's offices (answered alike)",
-    409: "Conflicts with what is stored",
-    413: "Body too large",
-    422: "Invalid parameters or body; each problem listed with its location",
-    429: "Too many attempts; wait for Retry-After seconds",
-    431: "Request headers too large",
-}
-
-
-def api_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The error answers an API route declares, with their real body shape."""
-    return {s: {"model": ErrorBody, "description": _DESCRIPTIONS[s]} for s in statuses}
 
 
 def wants_json(request: Request) -> bool:

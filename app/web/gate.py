@@ -13,7 +13,7 @@ from app.models.types import utcnow
 from app.signals.keys import form_stamp, read_stamp
 from app.signals.limiter import Client
 from app.signals.record import Observed
-from app.web.clients import client_address, device_of, keep_device, new_device
+from app.web.identity import client_address, device_of, keep_device, new_device
 from app.web.state import state
 
 

@@ -12,8 +12,8 @@ from starlette.requests import HTTPConnection
 
 from app.ballots.intake import Intake
 from app.core.config import Settings
+from app.dashboards.ballot_watch import BallotWatch
 from app.dashboards.cache import FiguresCache
-from app.dashboards.live import BallotWatch
 from app.dashboards.push import Fragments
 from app.signals.limiter import RatingLimits
 from app.sources.links import Keys

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from app.ballots.service import submit
 from app.ballots.validation import Submission
 from app.core.db import build_engine
-from app.dashboards.live import BallotWatch
+from app.dashboards.ballot_watch import BallotWatch
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
 from tests.conftest import fresh_database

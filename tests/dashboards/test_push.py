@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from app.dashboards import push
-from app.dashboards.live import Arrivals, BallotWatch
+from app.dashboards.ballot_watch import Arrivals, BallotWatch
 from app.dashboards.push import Fragments, Watched, sse, stream
 from tests.dashboards.test_many_screens import _in_thread
 

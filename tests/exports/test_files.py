@@ -16,7 +16,7 @@ from app.ballots.office_info import OPEN, Provenance
 from app.ballots.service import submit
 from app.ballots.validation import Submission
 from app.core.locale import VN_TZ
-from app.exports import files
+from app.exports import ballot_export, files
 from app.stats.periods import date_range
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_office, six_answers
@@ -58,7 +58,7 @@ def test_csv_reads_back_with_the_bom(
     db: Session, registered: SurveyCatalog, tmp_path: Path
 ) -> None:
     receipts = _setup(db, registered)
-    export = files.prepare(db, registered, "X-P", MAY)
+    export = ballot_export.prepare(db, registered, "X-P", MAY)
     path = tmp_path / "ballots.csv"
     manifest = json.loads(files.write(db.connection(), export, "csv", path, "test").read_text())
     raw = path.read_bytes()
@@ -81,7 +81,11 @@ def test_csv_reads_back_with_the_bom(
     assert body[3][header.index("Cán bộ tiếp nhận")] == ""
     named = tmp_path / "named.csv"
     files.write(
-        db.connection(), files.prepare(db, registered, "X-P", MAY, officers=True), "csv", named, "t"
+        db.connection(),
+        ballot_export.prepare(db, registered, "X-P", MAY, officers=True),
+        "csv",
+        named,
+        "t",
     )
     with named.open(encoding="utf-8-sig", newline="") as handle:
         last = list(csv.reader(handle))[-1]
@@ -99,7 +103,9 @@ def test_csv_reads_back_with_the_bom(
 def test_jsonl(db: Session, registered: SurveyCatalog, tmp_path: Path) -> None:
     receipts = _setup(db, registered)
     path = tmp_path / "ballots.jsonl"
-    files.write(db.connection(), files.prepare(db, registered, "X-A", MAY), "jsonl", path, "t")
+    files.write(
+        db.connection(), ballot_export.prepare(db, registered, "X-A", MAY), "jsonl", path, "t"
+    )
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [r["receipt"] for r in records] == receipts
     assert records[0]["answers"]["polite"] == 4
@@ -117,7 +123,9 @@ def test_tampering_with_file_or_database_is_caught(
 ) -> None:
     receipts = _setup(db, registered)
     path = tmp_path / "ballots.csv"
-    files.write(db.connection(), files.prepare(db, registered, "X-A", MAY), "csv", path, "t")
+    files.write(
+        db.connection(), ballot_export.prepare(db, registered, "X-A", MAY), "csv", path, "t"
+    )
     original = path.read_bytes()
     path.write_bytes(original.replace("nhiệt tình".encode(), "tệ".encode()))
     assert any("SHA-256" in p for p in files.verify_file(db.connection(), path))
@@ -133,7 +141,7 @@ def test_snapshot_leaves_out_ballots_still_settling(db: Session, registered: Sur
     """PostgreSQL writers can commit ids out of order, so there an export stops at the newest
     ballot stored a few seconds ago; SQLite commits in order and takes the newest."""
     _setup(db, registered)
-    settled = files.snapshot(db.connection())
+    settled = ballot_export.settled(db.connection())
     submit(
         db,
         registered,
@@ -145,6 +153,40 @@ def test_snapshot_leaves_out_ballots_still_settling(db: Session, registered: Sur
     )
     newest = db.connection().execute(text("SELECT max(id) FROM ballot")).scalar_one()
     if db.connection().dialect.name == "postgresql":
-        assert files.snapshot(db.connection()) == settled < newest
+        assert ballot_export.settled(db.connection()) == settled < newest
     else:
-        assert files.snapshot(db.connection()) == newest
+        assert ballot_export.settled(db.connection()) == newest
+
+
+def test_a_survey_whose_ballots_are_all_excluded_keeps_its_columns(
+    db: Session, registered: SurveyCatalog
+) -> None:
+    """The surveys a file holds are looked up through the counts, which leave excluded ballots
+    out: an excluded ballot's survey still gets its columns, and a survey used only after the
+    snapshot does not."""
+    from app.integrity.exclusions import decide
+    from tests.factories import make_user
+
+    make_office(db, registered, code="EX-P", kind="province")
+    make_office(db, registered, code="EX.CC", parent="EX-P")
+    make_office(db, registered, code="EX.SP", parent="EX-P", survey="sipas")
+    sipas = {q.key: 4 for q in registered.surveys["sipas"].questions if q.required}
+    stored = {}
+    for code, answers in (("EX.CC", six_answers(5)), ("EX.SP", sipas)):
+        stored[code], _ = submit(
+            db,
+            registered,
+            code,
+            Submission(answers=answers),
+            channel="api",
+            idempotency_key=uuid.uuid4().hex,
+            strict_replay=True,
+            submitted_at=datetime(2026, 5, 6, 9, tzinfo=VN_TZ),
+        )
+    inspector = make_user(db, "inspector")
+    decide(db, registered, inspector, stored["EX.SP"].receipt, "phiếu thử nghiệm", exclude=True)
+    export = ballot_export.prepare(db, registered, "EX-P", MAY)
+    assert export.surveys == ("cong-chuc", "sipas")
+    newest = ballot_export.settled(db.connection())
+    before = ballot_export.prepare(db, registered, "EX-P", MAY, snapshot=newest - 1)
+    assert before.surveys == ("cong-chuc",)

@@ -113,23 +113,24 @@ def test_summary_refuses_an_unknown_survey(
 def test_a_stream_cut_short_says_so_in_the_file(
     client: TestClient, db: Session, registered: SurveyCatalog, monkeypatch
 ) -> None:
-    from app.exports import files
+    from app.exports import formats
 
     _setup(db, registered)
     headers = bearer(db, make_user(db, "inspector", "X-P"))
 
     def failing(fmt: str):  # type: ignore[no-untyped-def]
-        real = files.FORMATS[fmt]
+        real = formats.FORMATS[fmt]
 
         def stream(conn, export):  # type: ignore[no-untyped-def]
             iterator = real(conn, export)
             yield next(iterator)
+            iterator.close()  # as a failure inside it would: its cursor closed in its transaction
             raise ConnectionError("the database went away")
 
         return stream
 
     for fmt in ("csv", "jsonl"):
-        monkeypatch.setitem(files.FORMATS, fmt, failing(fmt))
+        monkeypatch.setitem(formats.FORMATS, fmt, failing(fmt))
     params = "office=X-P&from=2026-05-01&to=2026-05-31"
 
     def received(fmt: str) -> bytes:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from app.exports import files, workbook
+from app.exports import ballot_export, files, xlsx
 from app.surveys.catalog import SurveyCatalog
 from tests.exports.test_files import MAY, _setup
 from tests.factories import bearer, make_user
@@ -21,9 +21,11 @@ from tests.factories import bearer, make_user
 def test_workbook_reads_back(db: Session, registered: SurveyCatalog, tmp_path: Path) -> None:
     receipts = _setup(db, registered)
     path = tmp_path / "phieu.xlsx"
-    files.write(db.connection(), files.prepare(db, registered, "X-A", MAY), "xlsx", path, "t")
-    workbook = load_workbook(path)
-    sheet = workbook.worksheets[0]
+    files.write(
+        db.connection(), ballot_export.prepare(db, registered, "X-A", MAY), "xlsx", path, "t"
+    )
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
     assert header[8] == "Công chức có thái độ giao tiếp lịch sự"
@@ -63,9 +65,11 @@ def test_more_rows_than_a_sheet_holds_continue_on_the_next(
     """Excel stops at 1,048,576 rows; past that the workbook goes on in a new sheet, each with
     the header, and the file still verifies (shown here with 3 rows per sheet)."""
     receipts = _setup(db, registered)
-    monkeypatch.setattr(workbook, "MAX_ROWS", 3)
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)
     path = tmp_path / "phieu.xlsx"
-    files.write(db.connection(), files.prepare(db, registered, "X-A", MAY), "xlsx", path, "t")
+    files.write(
+        db.connection(), ballot_export.prepare(db, registered, "X-A", MAY), "xlsx", path, "t"
+    )
     book = load_workbook(path, read_only=True)
     assert book.sheetnames == ["Phiếu", "Phiếu (2)"]
     first, second = (list(s.iter_rows(values_only=True)) for s in book.worksheets)

@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.models import Ballot
 from app.signals.limiter import Client, RatingLimits, TooManyRatings
 from app.surveys.catalog import SurveyCatalog
-from app.web.clients import client_address
+from app.web.identity import client_address
 from tests.conftest import fresh_database
 from tests.factories import form_fields, make_office, six_answers
 from tests.serving import serve

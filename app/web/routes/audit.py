@@ -13,13 +13,12 @@ from app.audit import service
 from app.auth.scope import can_inspect, visible
 from app.core.errors import Forbidden
 from app.exports.audit_log import log_file
-from app.exports.service import MEDIA, file_responses, marked_on_failure
+from app.exports.formats import MEDIA, marked_on_failure
 from app.models import User
 from app.offices.tree import load_tree
-from app.web.auth import CurrentUser
-from app.web.clients import client_address
 from app.web.deps import SessionDep, writes
-from app.web.errors import api_errors
+from app.web.identity import CurrentUser, client_address
+from app.web.openapi import api_errors, file_responses
 from app.web.params import BeforeId, FromDay, ToDay
 from app.web.rendering import render
 from app.web.routing import TransactionRoute

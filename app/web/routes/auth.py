@@ -12,9 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.audit import service as audit
 from app.auth import service
-from app.web.auth import SESSION_COOKIE, CsrfUser, login_of
-from app.web.clients import client_address
 from app.web.deps import SessionDep, SettingsDep
+from app.web.identity import SESSION_COOKIE, CsrfUser, client_address, login_of
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
 

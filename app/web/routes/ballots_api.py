@@ -16,9 +16,9 @@ from app.models import BallotPublic, OfficePublic
 from app.offices import service as offices
 from app.surveys.service import survey_for_office
 from app.web import gate
-from app.web.auth import NotAuthenticated, bearer_token
 from app.web.deps import CatalogDep, IntakeDep, SessionDep
-from app.web.errors import api_errors
+from app.web.identity import NotAuthenticated, bearer_token
+from app.web.openapi import api_errors
 from app.web.routing import TransactionRoute
 from app.web.schemas import ResponseCreate
 

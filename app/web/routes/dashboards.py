@@ -12,10 +12,10 @@ from app.auth.scope import can_inspect, require_office
 from app.dashboards import push, reports, views
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
-from app.stats.periods import Unit
+from app.stats.periods import Length
 from app.web import live
-from app.web.auth import CurrentUser
 from app.web.deps import CatalogDep, PublicUrl, SessionDep, SettingsDep
+from app.web.identity import CurrentUser
 from app.web.params import FromDay, ToDay
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
@@ -28,19 +28,19 @@ router = APIRouter(
     include_in_schema=False,
 )
 
-PeriodQuery = Annotated[Unit, Query(alias="period")]
+PeriodQuery = Annotated[Length, Query(alias="period")]
 Survey = Annotated[str | None, Query(max_length=64)]
 
 
 def dashboard_query(
     settings: SettingsDep,
-    unit: PeriodQuery = "month",
+    length: PeriodQuery = "month",
     start: FromDay = None,
     end: ToDay = None,
     survey: Survey = None,
 ) -> views.Query:
     return views.Query(
-        unit=unit, start=start, end=end, survey=survey, min_responses=settings.min_responses
+        length=length, start=start, end=end, survey=survey, min_responses=settings.min_responses
     )
 
 
@@ -159,7 +159,7 @@ def watched(
     offices = frozenset(load_tree(session).subtree(office.id or 0))
     if view == "display":  # the public block, the same for every display of the office
         return live.lobby_watched(office.id or 0, offices, catalog, cache)
-    key = (office.id, query.unit, query.start, query.end, query.survey, can_inspect(user))
+    key = (office.id, query.length, query.start, query.end, query.survey, can_inspect(user))
     return live.office_watched(
         offices, (*key, query.min_responses), catalog, user, code, query, cache
     )

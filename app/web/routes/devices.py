@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 
 from app.ballots.office_info import Provenance, load_office_info
 from app.dashboards import push
-from app.dashboards.live import Arrivals
+from app.dashboards.ballot_watch import Arrivals
 from app.dashboards.push import Watched
 from app.dashboards.views import lobby_page
 from app.models import Office

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.integrity.exclusions import decide
-from app.web.auth import CsrfUser
-from app.web.clients import client_address
 from app.web.deps import CatalogDep, SessionDep
-from app.web.errors import api_errors
+from app.web.identity import CsrfUser, client_address
+from app.web.openapi import api_errors
 from app.web.routing import TransactionRoute
 
 router = APIRouter(

@@ -10,18 +10,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from app.audit import service as audit
-from app.auth.scope import can_inspect, require_office, visible
-from app.exports import files
-from app.exports.service import MEDIA, Export, file_responses, marked_on_failure
+from app.auth.scope import require_office, visible
+from app.exports import ballot_export
+from app.exports.ballot_export import Export
+from app.exports.formats import FORMATS, MEDIA, marked_on_failure
 from app.exports.summary import SUMMARY_FORMATS, summary_rows
 from app.models import Office
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats.periods import Period, date_range, period_of, today
-from app.web.auth import CurrentUser
-from app.web.clients import client_address
 from app.web.deps import CatalogDep, SessionDep, writes
-from app.web.errors import api_errors
+from app.web.identity import CurrentUser, client_address
+from app.web.openapi import api_errors, file_responses
 from app.web.params import MAX_ID, FromDay, ToDay
 from app.web.routing import TransactionRoute
 from app.web.state import state
@@ -75,21 +75,7 @@ def _scoped(session: Any, user: Any, q: ExportQuery) -> Office:
 def _export(
     session: Any, catalog: Any, user: Any, q: ExportQuery, snapshot: int | None
 ) -> tuple[Export, Office]:
-    """The export up to the ballot ``snapshot`` (default: the newest settled one)."""
-    office = _scoped(session, user, q)
-    newest = files.snapshot(session.connection())
-    export = files.prepare(
-        session,
-        catalog,
-        q.office,
-        q.period,
-        q.survey,
-        visible(load_tree(session), user),
-        snapshot=newest if snapshot is None else min(snapshot, newest),
-        officers=can_inspect(user) or user.is_head,
-        flags=can_inspect(user),
-    )
-    return export, office
+    return ballot_export.for_user(session, catalog, user, q.office, q.period, q.survey, snapshot)
 
 
 def _log(
@@ -120,7 +106,7 @@ def ballots_manifest(
     SHA-256. Computed by streaming the same export again, never holding it in memory."""
     export, _ = _export(session, catalog, user, q, snapshot)
     with state(request).export_connection() as conn:
-        for _ in files.FORMATS[fmt](conn, export):
+        for _ in FORMATS[fmt](conn, export):
             pass
     name = q.name("phieu", fmt)
     manifest = export.manifest(name, fmt, user.username)
@@ -147,11 +133,12 @@ def ballots_file(
     ``.manifest.json`` appended and the ``snapshot`` given in the ``X-Export-Snapshot`` header
     (or the one given here: the inspectors' page links a file and its manifest that way)."""
     export, office = _export(session, catalog, user, q, snapshot)
+    export.digest = None  # the manifest is a request of its own
     _log(request, session, user, q, office, "ballots", fmt)
 
     def body() -> Iterator[bytes]:
         with state(request).export_connection() as conn:
-            yield from files.FORMATS[fmt](conn, export)
+            yield from FORMATS[fmt](conn, export)
 
     return StreamingResponse(
         marked_on_failure(body(), fmt),

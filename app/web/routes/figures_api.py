@@ -14,9 +14,9 @@ from app.stats import officers, service
 from app.stats.maths import Figures
 from app.stats.periods import Period, date_range, period_of, today
 from app.surveys.catalog import Comparison
-from app.web.auth import CurrentUser
 from app.web.deps import CatalogDep, SessionDep, SettingsDep
-from app.web.errors import api_errors
+from app.web.identity import CurrentUser
+from app.web.openapi import api_errors
 from app.web.params import FromDay, ToDay
 from app.web.routing import TransactionRoute
 

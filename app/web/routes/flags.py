@@ -11,9 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.core.errors import InvalidInput
 from app.integrity import triage
 from app.signals.rules import RULES
-from app.web.auth import CsrfUser, CurrentUser, csrf_of
-from app.web.clients import client_address
 from app.web.deps import CatalogDep, SessionDep, SettingsDep
+from app.web.identity import CsrfUser, CurrentUser, client_address, csrf_of
 from app.web.rendering import is_htmx, render
 from app.web.routing import TransactionRoute
 

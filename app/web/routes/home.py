@@ -19,8 +19,8 @@ from app.stats import service as stats
 from app.stats.maths import Figures
 from app.stats.periods import period_of, today
 from app.surveys.catalog import SurveyCatalog
-from app.web.auth import CurrentUser
 from app.web.deps import CatalogDep, SessionDep
+from app.web.identity import CurrentUser
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
 

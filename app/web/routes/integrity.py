@@ -14,9 +14,8 @@ from app.integrity import ballot_list as ballots
 from app.integrity.exclusions import decide, find
 from app.models.sources import SOURCES
 from app.offices.tree import load_tree
-from app.web.auth import CsrfUser, CurrentUser, csrf_of
-from app.web.clients import client_address
 from app.web.deps import CatalogDep, SessionDep
+from app.web.identity import CsrfUser, CurrentUser, client_address, csrf_of
 from app.web.params import BeforeId, FromDay, ToDay
 from app.web.rendering import is_htmx, render
 from app.web.routing import TransactionRoute

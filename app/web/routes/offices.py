@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.auth.scope import require_office
 from app.offices import qr, service
-from app.web.auth import CurrentUser
 from app.web.deps import SessionDep, SettingsDep
+from app.web.identity import CurrentUser
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from app.sources import dossiers, issuing
 from app.sources.dossiers import DossierIn, DossierOut
 from app.sources.issuing import Issued
-from app.web.auth import CsrfUser, CurrentIntegration
 from app.web.deps import KeysDep, PublicUrl, SessionDep
-from app.web.errors import api_errors
+from app.web.identity import CsrfUser, CurrentIntegration
+from app.web.openapi import api_errors
 from app.web.routing import TransactionRoute
 
 router = APIRouter(

@@ -173,9 +173,9 @@ class BallotWatch:
                         BALLOT.c.id > since
                     )
                 )
-                if row[0] > self._top or row[0] in self._gaps
+                if row.id > self._top or row.id in self._gaps
             ]
-        found = {row[0] for row in rows}
+        found = {row.id for row in rows}
         top = max(found, default=self._top)
         if top > self._top:
             skipped = range(max(self._top + 1, top - LOOKBACK + 1), top)
@@ -183,8 +183,8 @@ class BallotWatch:
             self._top = top
         self._gaps = {i for i in self._gaps if i not in found and i > top - LOOKBACK}
         return Arrivals(
-            frozenset(row[1] for row in rows),
-            frozenset(row[2] for row in rows if row[2] is not None),
+            frozenset(row.office_id for row in rows),
+            frozenset(row.device_id for row in rows if row.device_id is not None),
         )
 
     async def _run(self) -> None:
