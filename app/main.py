@@ -32,6 +32,7 @@ from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
 from app.web.edge import EdgeGuard
 from app.web.errors import install_error_handlers
+from app.web.logs import Redactor, redact_access_log
 from app.web.middleware import CachedStatic, GZipPages, SecurityHeaders
 from app.web.rendering import STATIC_DIR
 from app.web.routes import (
@@ -119,7 +120,8 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
             writer.start()
             hailong.intake = WriterIntake(engine, catalog, writer)
         limits = hailong.rating_limits
-        await limits.check_storage()
+        # Never waited for: a Redis that hangs must not keep the worker from listening.
+        checking = asyncio.create_task(limits.check_storage())
         if settings.workers > 1 and limits.shared is None:
             log.warning(
                 "%d workers and no HAILONG_REDIS_URL: each worker counts rating limits on its "
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         try:
             yield
         finally:
+            checking.cancel()
             if scans is not None:
                 scans.cancel()
             await hailong.ballot_watch.stop()
@@ -150,19 +153,24 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         docs_url=None,
         redoc_url=None,
     )
+    redactor = Redactor(settings.secret_key.get_secret_value())
+    redact_access_log(redactor)
     figures_cache, fragments = FiguresCache(), Fragments()
     watch = BallotWatch(get_engine(), on_arrival=on_arrival(figures_cache, fragments))
     watch.max_streams = settings.max_streams
     app.state.hailong = hailong = AppState(
         settings=settings,
         catalog=catalog,
-        keys=Keys.from_secret(settings.secret_key, settings.counter_qr_seconds),
+        keys=Keys.from_secret(
+            settings.secret_key, settings.counter_qr_seconds, settings.form_minutes
+        ),
         rating_limits=RatingLimits(settings),
         figures_cache=figures_cache,
         fragments=fragments,
         ballot_watch=watch,
         live_stream_seconds=settings.live_stream_seconds,
         export_connection=lambda: get_engine().connect(),
+        redactor=redactor,
     )
     changes.subscribe(hailong.figures_changed)
     install_error_handlers(app)

@@ -95,29 +95,53 @@ def login(
     session: Session, username: str, password: str, address: str, now: datetime | None = None
 ) -> LoginResult:
     """Check a password under the throttle. Returns rather than raises, so the failure count is
-    committed with the request."""
+    committed with the request.
+
+    The account's and the address's counts are held (their rows locked, on SQLite by the write
+    lock the request took) from before the password is checked until the request commits:
+    parallel guesses queue behind one another, so no more are checked than one after another
+    would be. A success clears the account's count, never the address's: signing in to one's
+    own account must not buy more guesses at others."""
     now = now or utcnow()
     username = username.strip().lower()[:64]
-    keys = [f"user:{username}", f"ip:{address}"]
-    wait = _locked_for(session, keys, now)
+    account, client = f"user:{username}", f"ip:{address}"
+    rows = _hold(session, [account, client], now)
+    wait = _locked_for(rows, now)
     if wait:
         return LoginResult(retry_after=wait)
     user = session.exec(select(User).where(User.username == username)).first()
     valid = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not valid or not user.is_active:
-        _fail(session, keys, now)
+        _fail(session, [account, client], now)
         return LoginResult()
-    for key in keys:
-        row = session.get(LoginThrottle, key)
-        if row is not None:
-            session.delete(row)
+    session.delete(rows[account])
+    if not rows[client].failures:
+        session.delete(rows[client])
     session.flush()
     return LoginResult(user=user)
 
 
-def _locked_for(session: Session, keys: list[str], now: datetime) -> int:
-    rows = session.exec(select(LoginThrottle).where(col(LoginThrottle.key).in_(keys)))
-    until = max((r.locked_until for r in rows if r.locked_until), default=None)
+def _hold(session: Session, keys: list[str], now: datetime) -> dict[str, LoginThrottle]:
+    """The throttle's rows of ``keys``, made if new and locked until the transaction ends (in
+    one order, so two logins sharing an address and an account cannot deadlock)."""
+    table = LoginThrottle.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for key in sorted(keys):
+        new = insert(table).values(key=key, failures=0, last_failure_at=now)
+        session.execute(new.on_conflict_do_nothing(index_elements=[table.c.key]))
+    query = (
+        select(LoginThrottle)
+        .where(col(LoginThrottle.key).in_(sorted(keys)))
+        .order_by(col(LoginThrottle.key))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.key: row for row in session.exec(query)}
+
+
+def _locked_for(rows: dict[str, LoginThrottle], now: datetime) -> int:
+    until = max((r.locked_until for r in rows.values() if r.locked_until), default=None)
     return max(0, int((until - now).total_seconds()) + 1) if until and until > now else 0
 
 

@@ -42,9 +42,14 @@ class Settings(BaseSettings):
     max_streams: int = Field(default=5000, ge=1)
     # A counter screen's QR changes this often; a photo of it works for two windows at most.
     counter_qr_seconds: int = Field(default=30, ge=10, le=600)
+    # How long a citizen may take over a form opened from a counter's QR.
+    form_minutes: int = Field(default=30, ge=1, le=240)
     # Shared state for several workers or hosts (rate limits); optional for one process.
     redis_url: str | None = None
     redis_prefix: str = "hailong"  # keys' prefix, so one Redis can serve several deployments
+    # Seconds a rating waits on Redis at most (connecting, then answering) before it is counted
+    # in this process instead.
+    redis_timeout: float = Field(default=0.25, gt=0, le=5)
     # Proxies whose X-Forwarded-For is believed ("10.0.0.5,10.1.0.0/16"); from anyone else
     # the header is ignored and the connection's own address is the client's.
     trusted_proxies: str = ""

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app.exports.ballot_export import BALLOT, Export, Kind
-from app.exports.cells import FORMULA_START
+from app.exports.cells import GUARDED
 from app.models import Answer, BallotFlag, Exclusion, FlagReview, Office
 from app.stats.counted import exclusions_now
 
@@ -251,7 +251,7 @@ def _neutralised(value: Any, dialect: str) -> Any:
     """Text a spreadsheet would run as a formula gets a leading apostrophe (``cells.py``),
     told by its first character's code point (cheaper per row than cutting it out)."""
     first = sa.func.ascii(value) if dialect == "postgresql" else sa.func.unicode(value)
-    starts = first.in_([ord(c) for c in FORMULA_START])
+    starts = first.in_(sorted(ord(c) for c in GUARDED))
     return sa.case((starts, sa.literal("'") + value), else_=value)
 
 

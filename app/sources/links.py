@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
@@ -76,15 +76,21 @@ class Keys:
     counter: bytes
     dossier: bytes
     counter_seconds: int = 30
+    # How long a citizen may take over a form opened from a counter's QR: the code had to be
+    # fresh when scanned, not when the answers are sent.
+    form_seconds: int = 30 * 60
 
     @classmethod
-    def from_secret(cls, secret: SecretStr, counter_seconds: int = 30) -> Keys:
+    def from_secret(
+        cls, secret: SecretStr, counter_seconds: int = 30, form_minutes: int = 30
+    ) -> Keys:
         value = secret.get_secret_value()
         return cls(
             link=tokens.derive(value, "link/v1"),
             counter=tokens.derive(value, "counter/v1"),
             dossier=tokens.derive(value, "dossier/v1"),
             counter_seconds=counter_seconds,
+            form_seconds=form_minutes * 60,
         )
 
     def dossier_hash(self, office_id: int, dossier_code: str) -> str:
@@ -163,6 +169,15 @@ class Verified:
     device: int | None = None
 
 
+def counter_of(verified: Verified, office_code: str, counters: Collection[int]) -> int | None:
+    """The counter a link names, which the office must have: a link naming another (a typing
+    mistake in one-stop software, or a forged counter screen) is refused, never stored as a
+    rating at no counter."""
+    if verified.counter is not None and verified.counter not in counters:
+        raise LinkRefused(f"Office {office_code} has no counter {verified.counter}")
+    return verified.counter
+
+
 def verify(
     token: str,
     keys: Keys,
@@ -170,9 +185,13 @@ def verify(
     *,
     on: date | None = None,
     now: float | None = None,
+    served_at: float | None = None,
 ) -> Verified:
     """Check a token's signature and time; the caller checks that the office exists and, for
-    an integration's link, lies in its sub-tree (``in_scope``)."""
+    an integration's link, lies in its sub-tree (``in_scope``). ``served_at``: when the form
+    sending it was served (its signed time), if the form carried one: a counter's code is
+    checked against that moment, so a citizen who takes a few minutes over the questions is
+    not refused, while an old photo of the screen still is."""
     issuer = None
     try:
         found = tokens.decode(token)
@@ -193,7 +212,10 @@ def verify(
         raise LinkRefused(f"Invalid rating link: {exc}") from exc
     claims = found.claims
     if isinstance(claims, CounterClaims):
-        current = counter_window(keys, now)
+        moment = time.time() if now is None else now
+        if served_at is not None and 0 <= moment - served_at <= keys.form_seconds:
+            moment = served_at
+        current = counter_window(keys, moment)
         if not current - 1 <= claims.window <= current:  # this window and the one before
             raise CounterQrExpired()
         return Verified(
@@ -218,6 +240,15 @@ def verify(
         integration=issuer,
         expires=claims.expires,
     )
+
+
+def office_of(token: str) -> str:
+    """The office a token names, its signature and time not yet checked: to look the office
+    up before ``verify``, which then checks everything."""
+    try:
+        return tokens.decode(token).claims.office
+    except BadToken as exc:
+        raise LinkRefused(f"Invalid rating link: {exc}") from exc
 
 
 def issuer_of(token: str) -> int:

@@ -20,7 +20,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import session_scope
 from app.sources.links import Keys
 from app.surveys.catalog import SurveyCatalog
-from app.web.state import state
+from app.web.state import AppState, state
 
 F = TypeVar("F")
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -64,6 +64,10 @@ def short_sessions() -> ShortSession:
     return session_scope
 
 
+async def get_state(request: Request) -> AppState:
+    return state(request)
+
+
 async def get_catalog(request: Request) -> SurveyCatalog:
     return state(request).catalog
 
@@ -86,6 +90,7 @@ async def get_intake(request: Request) -> Intake:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ShortSessionsDep = Annotated[ShortSession, Depends(short_sessions)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+StateDep = Annotated[AppState, Depends(get_state)]
 CatalogDep = Annotated[SurveyCatalog, Depends(get_catalog)]
 KeysDep = Annotated[Keys, Depends(get_keys)]
 PublicUrl = Annotated[str, Depends(get_public_url)]

@@ -1,7 +1,10 @@
-"""What every request must pass before anything parses it: header and body size, and no NUL.
+"""What every request must pass before anything parses it: header and body size, no NUL, and
+no JSON field sent twice.
 
 One check at the edge rather than one per route: a NUL byte is refused by PostgreSQL's text
-types (a 500 deep inside a handler) and stored as-is by SQLite, so it must never get in at all.
+types (a 500 deep inside a handler) and stored as-is by SQLite, so it must never get in at all;
+a JSON object naming a field twice would otherwise keep the last silently (a form sending a
+field twice is refused by the form's own reader).
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ REFUSALS: dict[int, tuple[str, str, str]] = {
         "The request contains a NUL character or bytes that are not UTF-8.",
     ),
     413: ("payload_too_large", "Nội dung gửi lên quá lớn.", "Request body too large."),
+    422: (
+        "duplicate_field",
+        "Một trường được gửi hai lần trong cùng một yêu cầu.",
+        "A JSON object names the same field twice.",
+    ),
     431: (
         "headers_too_large",
         "Phần đầu yêu cầu quá lớn, xin xoá cookie của trang và thử lại.",
@@ -111,9 +119,13 @@ class EdgeGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = _readable_form(b"".join(chunks), _content_type(headers))
+        content_type = _content_type(headers)
+        body = _readable_form(b"".join(chunks), content_type)
         if body is None or _has_nul(body):
             await refuse(scope, send, 400)
+            return
+        if content_type == b"application/json" and _names_a_field_twice(body):
+            await refuse(scope, send, 422)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -123,6 +135,29 @@ def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
         if name == b"content-type":
             return value.split(b";", 1)[0].strip().lower()
     return b""
+
+
+class _Twice(Exception):
+    pass
+
+
+def _once(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _Twice
+    return found
+
+
+def _names_a_field_twice(body: bytes) -> bool:
+    """Whether an object in the JSON body names a field twice (a body that is not JSON is left
+    to the route, which says what is wrong with it)."""
+    try:
+        json.loads(body, object_pairs_hook=_once)
+    except _Twice:
+        return True
+    except ValueError:
+        return False
+    return False
 
 
 def _readable_form(body: bytes, content_type: bytes) -> bytes | None:

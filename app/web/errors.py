@@ -15,6 +15,7 @@ from app.core.errors import DomainError
 from app.stats.periods import DAYS_VI
 from app.web.params import LABELS_VI
 from app.web.rendering import render
+from app.web.state import state
 
 log = logging.getLogger("hailong")
 
@@ -56,6 +57,10 @@ def _invalid_params_vi(exc: RequestValidationError) -> str:
     if any(n in ("Từ ngày", "Đến ngày") for n in names):
         message += f" {DAYS_VI} (năm-tháng-ngày)"
     return message
+
+
+def _logged(request: Request) -> str:
+    return state(request).redactor.path(request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -101,7 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _busy(request: Request, exc: PoolTimeout) -> Response:
         # Every pooled connection stayed busy for the pool's whole timeout: an overload, not a
         # fault. Say when to come back; live pages and API clients retry by themselves.
-        log.warning("no database connection free on %s %s", request.method, request.url.path)
+        log.warning("no database connection free on %s %s", request.method, _logged(request))
         headers = {"Retry-After": "2"}
         if wants_json(request):
             body = {"detail": "The server is busy; retry shortly", "code": "busy"}
@@ -110,7 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, _logged(request))
         if wants_json(request):
             return JSONResponse({"detail": "Internal error", "code": "internal"}, status_code=500)
         return _page(

@@ -39,6 +39,12 @@ async def admit(
     return Observed(client=client, stamp=stamp, form=True)
 
 
+def served_at(request: Request, office_id: int, form: FormData) -> float | None:
+    """When the form was served (its signed time, as Unix seconds), if it carries one."""
+    stamp = read_stamp(_secret(request), office_id, str(form.get("stamp") or ""))
+    return stamp.served_at.timestamp() if stamp is not None else None
+
+
 def stamp_for(request: Request, office_id: int, now: datetime | None = None) -> str:
     return form_stamp(_secret(request), office_id, now or utcnow())
 

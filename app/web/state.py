@@ -18,6 +18,7 @@ from app.dashboards.push import Fragments
 from app.signals.limiter import RatingLimits
 from app.sources.links import Keys
 from app.surveys.catalog import SurveyCatalog
+from app.web.logs import Redactor
 
 
 @dataclass
@@ -33,6 +34,7 @@ class AppState:
     # Exports stream after the request's session is closed: they read on a connection of
     # their own.
     export_connection: Callable[[], AbstractContextManager[Connection]]
+    redactor: Redactor  # paths as the logs write them
     intake: Intake | None = None  # set when the app starts (tests bring their own)
 
     def figures_changed(self, offices: Collection[int]) -> None:

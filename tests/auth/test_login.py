@@ -126,3 +126,22 @@ def test_session_works_on_the_api_too(
     office = make_office(db, registered)
     sign_in(client, make_user(db, "officer", office.code))
     assert client.get(f"/api/v1/offices/{office.code}/summary").status_code == 200
+
+
+def test_signing_in_to_ones_own_account_does_not_reset_the_address(
+    db: Session, registered: SurveyCatalog
+) -> None:
+    """Four wrong passwords at each of four accounts from one address, signing in to one's own
+    account after every four: the address is throttled once its free failures are spent."""
+    own = make_user(db, "admin")
+    targets = [make_user(db, "admin") for _ in range(4)]
+    now = utcnow()
+    checked = 0
+    for target in targets:
+        for _ in range(4):
+            result = service.login(db, target.username, "doan-thu", "10.0.0.9", now)
+            if result.retry_after:
+                break
+            checked += 1
+        service.login(db, own.username, "mat-khau-dai-1", "10.0.0.9", now)
+    assert checked == service.FREE_FAILURES

@@ -34,6 +34,7 @@ AWKWARD = [
     "",
     None,
     "Bình thường, không ý kiến",
+    "＝1+1",  # fullwidth: a spreadsheet may take it for a formula too
 ]
 
 
@@ -101,6 +102,7 @@ def test_csv_xlsx_and_jsonl_agree(db: Session, registered: SurveyCatalog, tmp_pa
         "thụt đầu dòng",  # the form keeps no leading space
         "'+84 912 345 678",
     ]
+    assert rows[-1]["Góp ý"] == "'＝1+1"
     assert rows[1]["Loại khỏi thống kê"] == "có"
     assert rows[1]["Lý do loại"] == 'Trùng "phiếu", nhập lại'
     assert rows[2]["Phiếu nghi vấn"] == "same-device (chờ xem xét); too-fast (chờ xem xét)"

@@ -4,10 +4,15 @@ real Redis shared by two workers; beyond them a clear 429 that loses nothing sto
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -229,3 +234,96 @@ def test_two_workers_sharing_redis_refuse_a_flood_after_one_limit(two_workers: s
             codes.append(response.status_code)
     assert codes.count(201) == 6, codes
     assert codes.count(429) == 14
+
+
+def test_one_device_from_many_addresses_meets_one_limit() -> None:
+    """In one process the counts are spread over many stores: a device's count stays in one of
+    them whatever address it sends from, so its limit holds."""
+    limits = RatingLimits(_settings(device="3 per minute", address="100 per minute"))
+
+    async def send() -> list[bool]:
+        taken = []
+        for n in range(6):
+            try:
+                await limits.check(1, Client(address=f"10.0.{n}.1", device="ab" * 16))
+                taken.append(True)
+            except TooManyRatings:
+                taken.append(False)
+        return taken
+
+    assert asyncio.run(send()) == [True, True, True, False, False, False]
+
+
+@contextmanager
+def hung_redis() -> Iterator[str]:
+    """A Redis that accepts connections and never answers (a paused relay)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_a_hung_redis_costs_a_rating_a_fraction_of_a_second_and_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with hung_redis() as url:
+        limits = RatingLimits(_settings(redis_url=url))
+        sender = Client(address="198.51.100.9", device=uuid.uuid4().hex)
+
+        async def run() -> list[float]:
+            waits = []
+            for _ in range(3):
+                started = time.monotonic()
+                await limits.check(7, sender)
+                waits.append(time.monotonic() - started)
+            return waits
+
+        with caplog.at_level(logging.ERROR, logger="hailong.limits"):
+            waits = run_async(run())
+    assert waits[0] < 2 * limits.timeout + 0.5  # the first waits for the timeout, once
+    assert max(waits[1:]) < 0.1  # then counted in this process at once
+    assert limits.state == "degraded"
+    assert len([r for r in caplog.records if "did not answer" in r.getMessage()]) == 1
+
+
+def test_the_app_starts_and_takes_ballots_with_a_hung_redis(
+    db: Session, registered: SurveyCatalog
+) -> None:
+    from app.ballots.intake import SessionIntake
+    from app.main import create_app
+
+    office = make_office(db, registered)
+    with hung_redis() as url:
+        app = create_app(Settings(redis_url=url), register_surveys=False)
+        app.state.hailong.catalog = registered
+        app.state.hailong.intake = SessionIntake(db, registered)
+        started = time.monotonic()
+        with TestClient(app, raise_server_exceptions=False) as client:
+            assert time.monotonic() - started < 2  # start-up does not wait on Redis
+            sent = client.post(
+                f"/api/v1/offices/{office.code}/responses", json={"answers": six_answers(5)}
+            )
+            assert sent.status_code == 201
+            health = client.get("/healthz")
+    assert health.json()["limits"] == "degraded"
+    assert health.json()["status"] == "degraded"

@@ -124,3 +124,33 @@ def test_the_ballots_page_says_where_each_came_from(
     client.post("/logout")
     sign_in(client, make_user(db, "inspector", "B1"))
     assert "cán bộ CB9" in client.get("/staff/offices/B1.A/ballots?source=dossier").text
+
+
+def test_a_form_from_a_fresh_qr_may_take_minutes_to_fill(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    """The rotating code must be fresh when it is scanned, not when the answers are sent: the
+    form's signed serving time is what is checked, within HAILONG_FORM_MINUTES."""
+    from datetime import UTC, datetime
+
+    from app.signals.keys import form_stamp
+
+    unit = make_office(db, registered, code="F1", counters=1)
+    _, screen = add_device(db, "Màn hình quầy 1", "F1", "counter-screen", 1, by="test")
+    keys, secret = _keys(), get_settings().secret_key.get_secret_value()
+    now = time.time()
+
+    def sent(served_ago: float, windows_ago: int) -> int:
+        served = now - served_ago
+        token = links.mint_counter(
+            keys, "F1", 1, screen.id or 0, links.counter_window(keys, served) - windows_ago
+        )
+        stamp = form_stamp(secret, unit.id or 0, datetime.fromtimestamp(served, UTC))
+        fields = {**form_fields(six_answers(5)), "stamp": stamp}
+        return client.post(f"/r/{token}", data=fields, follow_redirects=False).status_code
+
+    seconds = keys.counter_seconds
+    assert sent(served_ago=4 * seconds, windows_ago=0) == 303  # scanned fresh, answered slowly
+    assert sent(served_ago=keys.form_seconds + 60, windows_ago=0) == 410  # left too long
+    assert sent(served_ago=0, windows_ago=3) == 410  # an old photo of the screen
+    assert len(db.exec(select(Ballot).where(Ballot.office_id == unit.id)).all()) == 1

@@ -85,3 +85,32 @@ def test_405_names_the_allowed_methods(client: TestClient) -> None:
     page = client.put("/login")
     assert page.status_code == 405
     assert "GET" in page.headers["allow"]
+
+
+def test_a_json_field_sent_twice_is_refused_as_a_form_field_is(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    first = '{"polite": 1, "attentive": 1, "answers_fully": 1, "guides_thoroughly": 1, '
+    first += '"easy_to_understand": 1, "complies": 1}'
+    second = first.replace("1", "5")
+    twice = client.post(
+        f"/api/v1/offices/{office.code}/responses",
+        content=f'{{"answers": {first}, "answers": {second}}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert twice.status_code == 422
+    assert twice.json()["code"] == "duplicate_field"
+    nested = client.post(
+        f"/api/v1/offices/{office.code}/responses",
+        content=f'{{"answers": {first[:-1]}, "polite": 5}}}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert nested.status_code == 422
+    assert db.exec(select(Ballot).where(Ballot.office_id == office.id)).all() == []
+    once = client.post(
+        f"/api/v1/offices/{office.code}/responses",
+        content=f'{{"answers": {second}}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert once.status_code == 201

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from app.ballots.office_info import OfficeInfo, Provenance, load_office_info
 from app.offices.qr import MEDIA_TYPES, qr_image
 from app.sources import dossiers, links, service
-from app.sources.links import Keys, LinkRefused, Verified
+from app.sources.links import Keys, Verified
 from app.web import gate
 from app.web.ballot_form import (
     form_context,
@@ -35,12 +35,6 @@ router = APIRouter(route_class=TransactionRoute, tags=["citizen"], include_in_sc
 Lang = Annotated[Literal["vi", "en"], Query()]
 
 
-def _counter(verified: Verified, office: OfficeInfo) -> int | None:
-    if verified.source == "counter" and verified.counter not in office.counters:
-        raise LinkRefused(f"Office {office.code} has no counter {verified.counter}")
-    return verified.counter if verified.counter in office.counters else None
-
-
 def _notice(verified: Verified, lang: str) -> str:
     return texts(lang)["dossier_notice" if verified.source == "dossier" else "counter_notice"]
 
@@ -57,7 +51,7 @@ def link_form(
     verified = _verified(session, keys, token)
     office = load_office_info(session, catalog, verified.office_code)
     links.in_scope(verified, office.path)
-    counter = _counter(verified, office)
+    counter = links.counter_of(verified, office.code, office.counters)
     headers = {"Cache-Control": "no-store"}
     if verified.dossier is not None:
         earlier = dossiers.rating_of(session, office.id, _dossier_hash(keys, office, verified))
@@ -93,10 +87,13 @@ async def link_submit(
     # Async on purpose, as the open form: the request waits for the writer, not for a thread.
     issuer_id = links.issuer_of(token)
     issuer = await intake.integration(issuer_id) if issuer_id else None
-    verified = links.verify(token, keys, lambda _: issuer)
-    office = await intake.office(verified.office_code)
+    # The office is looked up before the token is verified (a forged one stores nothing):
+    # its form's signed time says when the citizen scanned the code.
+    office = await intake.office(links.office_of(token))
+    served = gate.served_at(request, office.id, form)
+    verified = links.verify(token, keys, lambda _: issuer, served_at=served)
     links.in_scope(verified, office.path)
-    counter = _counter(verified, office)
+    counter = links.counter_of(verified, office.code, office.counters)
     # A dossier's link rates once whatever is sent; a counter's QR can be photographed and
     # passed round, so its ratings are counted against the sender's limits like the open QR's.
     observed = await gate.admit(request, office.id, form, limited=verified.dossier is None)

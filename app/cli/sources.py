@@ -35,7 +35,7 @@ def _keys() -> Keys:
     from app.sources.links import Keys
 
     settings = get_settings()
-    return Keys.from_secret(settings.secret_key, settings.counter_qr_seconds)
+    return Keys.from_secret(settings.secret_key, settings.counter_qr_seconds, settings.form_minutes)
 
 
 @integration_cli.command("add")
