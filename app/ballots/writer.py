@@ -17,27 +17,48 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from app.ballots.service import Outcome, PreparedBallot, store_ballots
 from app.core.db import WRITE
-from app.core.errors import DomainError
+from app.core.errors import DatabaseUnavailable, DomainError
 
 log = logging.getLogger("hailong.writer")
 
 Reply = Callable[[Outcome | BaseException], None]
 _STOP = object()
+# How long a batch is tried again while the database cannot be reached (a restart, a failover,
+# connections refused), before its requests are told to retry: well inside a client's patience.
+UNREACHABLE_SECONDS = 10.0
+UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or dropped the connection (as
+    opposed to a ballot the database refused)."""
+    return isinstance(exc, UNREACHABLE) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 class GroupCommitWriter:
     """``threads`` writers share one queue: SQLite takes one writer at a time, while on
     PostgreSQL a second writer overlaps its round trips with the first's."""
 
-    def __init__(self, engine: Engine, *, threads: int = 1, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        threads: int = 1,
+        max_batch: int = 256,
+        unreachable_seconds: float = UNREACHABLE_SECONDS,
+    ) -> None:
         self.engine = engine
+        self.unreachable_seconds = unreachable_seconds
         self.threads = threads
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[tuple[PreparedBallot, Reply] | object] = queue.SimpleQueue()
@@ -105,6 +126,10 @@ class GroupCommitWriter:
     def _commit(self, conn: list[Connection], batch: list[tuple[PreparedBallot, Reply]]) -> None:
         try:
             outcomes = self._store(conn, [prepared for prepared, _ in batch])
+        except DatabaseUnavailable as exc:
+            for _, reply in batch:
+                reply(exc)
+            return
         except Exception:
             if len(batch) == 1:
                 log.exception("storing a ballot failed")
@@ -122,26 +147,32 @@ class GroupCommitWriter:
 
     def _store(self, conn: list[Connection], batch: list[PreparedBallot]) -> list[Outcome]:
         """Store a batch on the thread's connection. When the database dropped that connection
-        (a restart, a failover, ``pg_terminate_backend``), the batch is stored once more on a
-        fresh one: nothing of it was committed, or, if the commit went through before the
-        connection died, the idempotency keys make the second attempt replay those ballots.
-        A ballot that is itself bad is never retried."""
-        for attempt in range(2):
-            if not conn:
-                conn.append(self.engine.connect().execution_options(**WRITE))
+        or cannot be reached (a restart, a failover, ``pg_terminate_backend``, connections
+        refused), the batch is stored again on a fresh connection, waiting a little longer each
+        time, for ``unreachable_seconds``; then ``DatabaseUnavailable``. Nothing of a failed
+        attempt was committed, or, if the commit went through before the connection died, the
+        idempotency keys make the next attempt replay those ballots. A ballot that is itself
+        bad is never retried."""
+        deadline = time.monotonic() + self.unreachable_seconds
+        pause = 0.05
+        while True:
             try:
+                if not conn:
+                    conn.append(self.engine.connect().execution_options(**WRITE))
                 with conn[0].begin():
                     return store_ballots(conn[0], batch)
-            except DBAPIError as exc:
-                conn.pop().invalidate()
-                if attempt == 0 and exc.connection_invalidated:
-                    log.warning("the database dropped the writer's connection; storing again")
-                    continue
-                raise
-            except Exception:
-                conn.pop().invalidate()
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+            except Exception as exc:
+                if conn:
+                    conn.pop().invalidate()
+                if not unreachable(exc):
+                    raise
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.error("the database stayed unreachable; %d ballots not stored", len(batch))
+                    raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
+                log.warning("the database is unreachable; storing the batch again")
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 1.0)
 
 
 def _resolve(future: asyncio.Future[Outcome], outcome: Outcome | BaseException) -> None:

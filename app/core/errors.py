@@ -81,3 +81,16 @@ class InvalidBallot(DomainError):
             ],
             "code": self.code,
         }
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached just now (a restart, a failover): nothing was stored;
+    retry shortly."""
+
+    status_code = 503
+    code = "database_unavailable"
+    message_vi = (
+        "Hệ thống tạm thời chưa kết nối được cơ sở dữ liệu, nên yêu cầu vừa rồi chưa được lưu. "
+        "Xin Ông/Bà thử lại sau ít giây."
+    )
+    headers = {"Retry-After": "3"}  # noqa: RUF012 - read only

@@ -15,7 +15,7 @@ from app.ballots import receipts, service
 from app.ballots.intake import Intake
 from app.ballots.office_info import OPEN, OfficeInfo, Provenance
 from app.ballots.validation import SINGLE_FIELDS, Problem, Submission, as_int
-from app.core.errors import DomainError, InvalidBallot
+from app.core.errors import DatabaseUnavailable, DomainError, InvalidBallot
 from app.models import BallotPublic, Office
 from app.signals.record import Observed
 from app.web import gate
@@ -84,6 +84,27 @@ async def take_ballot(
     the address bar or the history) and resets to a fresh form by itself."""
     lang = "en" if form.get("lang") == "en" else "vi"
     idem = str(form.get("idem") or "")[: service.IDEMPOTENCY_KEY_MAX] or uuid.uuid4().hex
+
+    def again(errors: dict[str, str], note: str, status: int, headers: dict[str, str]) -> Response:
+        """The form as it was sent, every answer kept."""
+        context = form_context(
+            office,
+            lang=lang,
+            counter=as_int(submission.counter),
+            idem=idem,
+            values={k: str(v) for k, v in submission.answers.items()},
+            comment=submission.comment or "",
+            errors=errors,
+            action=action,
+            notice=note,
+            stamp=str(form.get("stamp") or "")[:80],
+            kiosk=kiosk,
+        )
+        return render(
+            request, "citizen/form.html", context, block="survey", status_code=status,
+            headers=headers,
+        )  # fmt: skip
+
     try:
         prepared = service.prepare(
             office,
@@ -97,21 +118,13 @@ async def take_ballot(
         )
     except InvalidBallot as exc:
         field = 1 if lang == "en" else 0
-        context = form_context(
-            office,
-            lang=lang,
-            counter=as_int(submission.counter),
-            idem=idem,
-            values={k: str(v) for k, v in submission.answers.items()},
-            comment=submission.comment or "",
-            errors={loc[-1]: (vi, en)[field] for loc, vi, en in exc.errors},
-            action=action,
-            notice=notice,
-            stamp=str(form.get("stamp") or "")[:80],
-            kiosk=kiosk,
-        )
-        return render(request, "citizen/form.html", context, block="survey", status_code=422)
+        return again({loc[-1]: (vi, en)[field] for loc, vi, en in exc.errors}, notice, 422, {})
     outcome = await intake.store(prepared)
+    if isinstance(outcome, DatabaseUnavailable):
+        # Nothing was stored: the same form again, answers kept, sent again with one press
+        # (the same key: a ballot that did get in meanwhile gives back its receipt).
+        message = outcome.message if lang == "en" else outcome.message_vi
+        return again({}, message, 503, outcome.headers or {})
     if isinstance(outcome, DomainError):
         raise outcome
     ballot = outcome.ballot

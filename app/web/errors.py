@@ -8,10 +8,11 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import DomainError
+from app.core.errors import DatabaseUnavailable, DomainError
 from app.stats.periods import DAYS_VI
 from app.web.params import LABELS_VI
 from app.web.rendering import render
@@ -35,10 +36,13 @@ def _page(
         # htmx swaps a 429 (``htmx-config``): the page explaining it replaces the whole page,
         # not the form that was sent.
         headers = {**(headers or {}), "HX-Retarget": "body", "HX-Reswap": "innerHTML"}
+    # A page that could not be read for now comes back by itself when the server says to.
+    retry = (headers or {}).get("Retry-After", "")
+    refresh = int(retry) if status == 503 and request.method == "GET" and retry.isdigit() else 0
     return render(
         request,
         "base/error.html",
-        {"status": status, "message_vi": message_vi, "message_en": message_en},
+        {"status": status, "message_vi": message_vi, "message_en": message_en, "refresh": refresh},
         status_code=status,
         headers=headers,
     )
@@ -101,6 +105,20 @@ def install_error_handlers(app: FastAPI) -> None:
         vi = messages.get(exc.status_code, "Yêu cầu không hợp lệ.")
         headers = getattr(exc, "headers", None)
         return _page(request, exc.status_code, vi, str(exc.detail), headers)
+
+    async def _unreachable(request: Request, exc: Exception) -> Response:
+        # The database refused or dropped the connection (a restart, a failover): nothing of
+        # the request was committed; say when to come back instead of a 500.
+        log.warning(
+            "database unreachable on %s %s: %s",
+            request.method,
+            _logged(request),
+            str(exc).splitlines()[0],
+        )
+        return await _domain(request, DatabaseUnavailable())
+
+    for unreachable in (OperationalError, InterfaceError, DisconnectionError):
+        app.add_exception_handler(unreachable, _unreachable)
 
     @app.exception_handler(PoolTimeout)
     async def _busy(request: Request, exc: PoolTimeout) -> Response:

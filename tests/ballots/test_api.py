@@ -126,7 +126,8 @@ def test_sipas_optional_questions_may_be_left_out(
 def test_office_health_and_docs(client: TestClient, db: Session, registered: SurveyCatalog) -> None:
     office = make_office(db, registered, counters=1)
     assert client.get(f"/api/v1/offices/{office.code}").json()["counters"] == [1]
-    assert client.get("/healthz").json() == {"status": "ok", "surveys": 4, "database": "ok"}
+    health = client.get("/healthz").json()
+    assert health == {"status": "ok", "surveys": 4, "database": "ok", "limits": "local"}
     spec = client.get("/openapi.json").json()
     assert "/api/v1/offices/{code}/responses" in spec["paths"]
     docs = client.get("/docs")

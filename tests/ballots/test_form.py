@@ -351,3 +351,58 @@ def test_a_second_person_on_the_same_phone_is_not_dropped(
     )
     assert replay.headers["location"] == first.headers["location"] + "?again=1"
     assert len(_ballots(db, office.id)) == 2
+
+
+@pytest.mark.one_database
+def test_a_form_sent_while_the_database_is_unreachable_comes_back_with_its_answers(
+    app,
+    client: TestClient,
+    db: Session,
+    registered: SurveyCatalog,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from app.core.errors import DatabaseUnavailable
+
+    office = make_office(db, registered)
+
+    async def unreachable(prepared):  # type: ignore[no-untyped-def]
+        return DatabaseUnavailable()
+
+    monkeypatch.setattr(app.state.hailong.intake, "store", unreachable)
+    sent = client.post(
+        f"/s/{office.code}",
+        data=form_fields(six_answers(4), idem="d" * 32, comment="Chờ lâu"),
+        follow_redirects=False,
+    )
+    assert sent.status_code == 503
+    assert int(sent.headers["Retry-After"]) >= 1
+    assert "chưa kết nối được cơ sở dữ liệu" in sent.text
+    assert 'name="q.polite" value="4" checked' in sent.text  # every answer kept
+    assert "Chờ lâu" in sent.text
+    assert 'value="' + "d" * 32 in sent.text  # the same key: sent again, stored once
+    assert db.exec(select(Ballot).where(Ballot.office_id == office.id)).all() == []
+
+
+@pytest.mark.one_database
+def test_a_page_that_cannot_be_read_now_comes_back_by_itself(
+    client: TestClient,
+    db: Session,
+    registered: SurveyCatalog,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from app.web.routes import citizen
+
+    office = make_office(db, registered)
+
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("SELECT 1", {}, Exception("not accepting connections"))
+
+    monkeypatch.setattr(citizen, "load_office_info", refused)
+    page = client.get(f"/s/{office.code}")
+    assert page.status_code == 503
+    assert '<meta http-equiv="refresh" content="3">' in page.text
+    assert "thử lại sau ít giây" in page.text
+    api = client.get(f"/api/v1/offices/{office.code}/survey")
+    assert api.status_code == 200  # only what failed answers 503

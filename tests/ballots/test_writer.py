@@ -195,3 +195,27 @@ def test_concurrent_writers_keep_each_chain_whole(committed: tuple[Engine, Offic
     with engine.connect() as conn:
         report = verify_db(conn, info.code)
     assert report.ok, report.findings
+
+
+def test_a_database_out_of_reach_is_tried_again_then_told(
+    committed: tuple[Engine, OfficeInfo],
+) -> None:
+    """While the database cannot be reached the batch is tried again for a while, then each of
+    its requests is told to retry (a 503), never handed an unexpected error."""
+    import time
+
+    from app.core.errors import DatabaseUnavailable
+
+    _, info = committed
+    nowhere = build_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", pool_size=1)
+    writer = GroupCommitWriter(nowhere, unreachable_seconds=0.5)
+    writer.start()
+    try:
+        started = time.monotonic()
+        outcomes = _collect(writer, [_prepared(info), _prepared(info)])
+        waited = time.monotonic() - started
+    finally:
+        writer.stop()
+        nowhere.dispose()
+    assert all(isinstance(o, DatabaseUnavailable) for o in outcomes), outcomes
+    assert 0.4 <= waited < 5

@@ -231,3 +231,21 @@ def test_a_link_signed_with_another_secret_gets_a_vietnamese_page(
     assert db.exec(select(Ballot).where(Ballot.office_id.is_not(None))).all() == []  # type: ignore[union-attr]
     unknown = mint_link(_keys(), "NO-SUCH-OFFICE", DOSSIER)
     assert client.get(f"/r/{unknown}").status_code == 404
+
+
+def test_a_link_naming_a_counter_the_office_lacks_is_refused(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    """A dossier's link (hailong's own or signed offline) naming counter 7 of a unit with two
+    is refused, rather than stored as a rating at no counter."""
+    from app.sources.links import mint_link
+
+    unit = make_office(db, registered, code="K1", counters=2)
+    link = mint_link(_keys(), "K1", DOSSIER, counter=7)
+    assert client.get(f"/r/{link}").status_code == 400
+    posted = client.post(f"/r/{link}", data=form_fields(six_answers(5)), follow_redirects=False)
+    assert posted.status_code == 400
+    assert db.exec(select(Ballot).where(Ballot.office_id == unit.id)).all() == []
+    fine = mint_link(_keys(), "K1", DOSSIER, counter=2)
+    done = client.post(f"/r/{fine}", data=form_fields(six_answers(5)), follow_redirects=False)
+    assert done.status_code == 303
