@@ -251,7 +251,7 @@ def test_one_device_from_many_addresses_meets_one_limit() -> None:
                 taken.append(False)
         return taken
 
-    assert asyncio.run(send()) == [True, True, True, False, False, False]
+    assert run_async(send()) == [True, True, True, False, False, False]
 
 
 @contextmanager
