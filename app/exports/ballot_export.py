@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -18,6 +18,7 @@ from sqlmodel import Session
 from app.auth.scope import can_inspect, require_office, visible
 from app.core.bulk import any_of
 from app.core.errors import InvalidInput
+from app.exports.xlsx import Kind
 from app.models import Ballot, BallotRollup, Exclusion, Office, User
 from app.models.types import utcnow
 from app.offices.service import get_by_code
@@ -49,7 +50,6 @@ EXCLUSION = Exclusion.__table__  # type: ignore[attr-defined]
 # What each column holds: ``text`` anyone may have typed (quoted in CSV, escaped in XLSX,
 # neutralised in both), ``plain`` text of a known alphabet (codes, receipts, hashes: written as
 # it is), ``int`` a number, ``time`` the moment of the ballot.
-Kind = Literal["text", "plain", "int", "time"]
 KINDS: dict[str, Kind] = {
     "office": "plain",  # office codes and survey keys begin with a letter or a digit
     "office_name": "text",

@@ -18,8 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from app.exports.ballot_export import BALLOT, Export, Kind
+from app.exports.ballot_export import BALLOT, Export
 from app.exports.cells import GUARDED
+from app.exports.xlsx import Kind
 from app.models import Answer, BallotFlag, Exclusion, FlagReview, Office
 from app.stats.counted import exclusions_now
 

@@ -75,28 +75,7 @@ def _renamed(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# How each column of the workbook is written (``xlsx.KINDS``): the office's code and name, the
-# channel, the survey and the source repeat on every row, so their cells are made once each.
-XLSX_KINDS: dict[str, xlsx.Kind] = {
-    "office": "text",
-    "office_name": "text",
-    "counter": "int",
-    "time": "seconds",
-    "channel": "plain",
-    "survey": "text",
-    "version": "int",
-    "receipt": "plain",
-    "source": "plain",
-    "device": "int",
-    "integration": "int",
-    "officer": "text",
-    "comment": "text",
-    "demo": "plain",
-    "excluded": "plain",
-    "exclusion_reason": "text",
-    "flags": "text",
-    "chain_hash": "plain",
-}
+# Columns whose values repeat on every row: their cells are made once each.
 REPEATED = ("office", "office_name", "channel", "survey", "version", "source")
 WIDTHS = {"office": 16, "office_name": 36, "counter": 7, "time": 19, "channel": 8}
 WIDTHS |= {"survey": 14, "version": 9, "receipt": 13, "comment": 24, "exclusion_reason": 24}
@@ -108,7 +87,7 @@ def xlsx_stream(conn: Connection, export: Export) -> Iterator[bytes]:
     columns = xlsx.Columns(
         len(names),
         {i: WIDTHS.get(name, 12) for i, name in enumerate(names)},
-        kinds=[XLSX_KINDS.get(name, "int") for name in names],  # the answers: numbers
+        kinds=export.layout.kinds,
         repeated={i for i, name in enumerate(names) if name in REPEATED},
     )
 

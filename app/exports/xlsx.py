@@ -85,7 +85,7 @@ def _serial(moment: datetime) -> str:
 
 
 Cell = Callable[[Any], str]
-Kind = Literal["text", "plain", "int", "seconds"]
+Kind = Literal["text", "plain", "int", "time"]
 
 
 def _any(value: Any, style: int | None = None) -> str:
@@ -131,7 +131,7 @@ def _seconds(value: Any) -> str:
     return f'<c s="{DATETIME}"><v>{days + UNIX_DAY + seconds / 86400!r}</v></c>'
 
 
-KINDS: dict[str, Cell] = {"text": _text, "plain": _plain, "int": _int, "seconds": _seconds}
+KINDS: dict[str, Cell] = {"text": _text, "plain": _plain, "int": _int, "time": _seconds}
 
 
 def _memo(cell: Cell) -> Cell:
