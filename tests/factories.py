@@ -138,9 +138,12 @@ def add_ballots(db: Session, catalog: SurveyCatalog, code: str, values: list[int
         rate(db, catalog, code, value, datetime(day.year, day.month, day.day, 10, tzinfo=VN_TZ))
 
 
-def rate(db: Session, catalog: SurveyCatalog, code: str, value: int, at, **client: str) -> int:  # type: ignore[no-untyped-def]
-    """One ballot through the API answering every criterion with ``value``, stored at ``at``;
-    with ``address`` (and ``device``) its signals are kept as the intake keeps them. Its id."""
+def rate(
+    db: Session, catalog: SurveyCatalog, code: str, value: int | dict[str, int], at, **client: str
+) -> int:  # type: ignore[no-untyped-def]
+    """One ballot through the API answering every criterion with ``value`` (or each as the
+    dict says), stored at ``at``; with ``address`` (and ``device``) its signals are kept as the
+    intake keeps them. Its id."""
     import uuid
 
     from app.ballots.service import submit
@@ -153,7 +156,7 @@ def rate(db: Session, catalog: SurveyCatalog, code: str, value: int, at, **clien
         db,
         catalog,
         code,
-        Submission(answers=six_answers(value)),
+        Submission(answers=value if isinstance(value, dict) else six_answers(value)),
         channel="api",
         idempotency_key=uuid.uuid4().hex,
         strict_replay=True,

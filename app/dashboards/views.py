@@ -219,10 +219,14 @@ def children_page(
     office = get_by_code(session, code)
     require_office(session, user, office)
     period = query.period()
+    ranked_among = ""
     if units:
         survey, comparison = stats.choose(session, catalog, office, query.survey)
         tree = load_tree(session)
-        leaves = [i for i in tree.subtree(office.id or 0) if not tree.children.get(i)]
+        # A unit's ranking is its province's (the one its inspectors publish): it is shown its
+        # own row with its place there, and nothing of the other units.
+        publisher = tree.published_ranking(office.id or 0)
+        leaves = tree.leaves(publisher if publisher is not None else office.id or 0)
         rows = stats.figures_by_subtree(
             session,
             catalog,
@@ -233,6 +237,9 @@ def children_page(
             comparison=comparison,
             min_responses=query.min_responses,
         )
+        if publisher is not None:
+            rows = [r for r in rows if r.office_id == office.id]
+            ranked_among = f"các đơn vị được xếp hạng của {tree.offices[publisher][1]}"
     else:
         survey, comparison, rows = stats.children_figures(
             session,
@@ -268,6 +275,7 @@ def children_page(
         "lengths": LENGTH_LABELS,
         "sort": sort,
         "units_view": units,
+        "ranked_among": ranked_among,
         "may_inspect": can_inspect(user),
         "base": f"/staff/offices/{quote(office.code, safe='')}",
         "export_query": urlencode(

@@ -36,6 +36,7 @@ from app.stats.counted import excluded_ids, pending
 from app.stats.maths import CATEGORIES, Tally, assemble, scales, tally
 from app.stats.periods import Period, period_of
 from app.surveys.catalog import SurveyCatalog
+from app.surveys.service import survey_version
 
 SAMPLE = 5
 MAX_CLUSTERS = 60
@@ -65,7 +66,8 @@ class Cluster:
     ballot_ids: list[int]
     evidence: dict[str, Any]
     sample: list[Ballot] = field(default_factory=list)
-    answers: dict[int, str] = field(default_factory=dict)
+    # Each sampled ballot's answers in its survey's order: (question, value or None).
+    answers: dict[int, list[tuple[str, int | None]]] = field(default_factory=dict)
     what_if: WhatIf | None = None
 
 
@@ -142,13 +144,15 @@ def clusters(
                 evidence=json.loads(rows[-1].evidence),
             )
         )
-    _samples(session, found)
+    _samples(session, catalog, found)
     for cluster in found:
         cluster.what_if = what_if(session, catalog, tree, cluster, min_responses)
     return root, found, len(ballots)
 
 
-def _samples(session: Session, found: list[Cluster]) -> None:
+def _samples(session: Session, catalog: SurveyCatalog, found: list[Cluster]) -> None:
+    """A few ballots of each cluster, with their answers in the order their survey asks them
+    (as the ballots page shows them: an inspector compares the two)."""
     wanted = {i for c in found for i in c.ballot_ids[:SAMPLE]}
     if not wanted:
         return
@@ -156,10 +160,12 @@ def _samples(session: Session, found: list[Cluster]) -> None:
     answers = answers_of(session, sorted(wanted))
     for cluster in found:
         cluster.sample = [rows[i] for i in cluster.ballot_ids[:SAMPLE] if i in rows]
-        cluster.answers = {
-            i: " ".join(str(v) for _, v in sorted(answers.get(i, {}).items()))
-            for i in cluster.ballot_ids[:SAMPLE]
-        }
+        for ballot in cluster.sample:
+            survey = survey_version(session, catalog, ballot.survey_key, ballot.survey_version)
+            given = answers.get(ballot.id or 0, {})
+            cluster.answers[ballot.id or 0] = [
+                (q.text_vi, given.get(q.key)) for q in (survey.questions if survey else [])
+            ]
 
 
 def what_if(

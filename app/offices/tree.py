@@ -33,6 +33,7 @@ class Tree:
     children: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
     survey_keys: dict[int, str | None] = field(default_factory=dict)  # as set on each office
     count_sources: dict[int, str | None] = field(default_factory=dict)  # as set on each office
+    kinds: dict[int, str] = field(default_factory=dict)  # province, commune, one-stop, …
     _counted: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -51,6 +52,25 @@ class Tree:
             found.append(office_id)
             stack.extend(self.children.get(office_id, []))
         return found
+
+    def leaves(self, root: int) -> list[int]:
+        """The offices at the bottom of ``root``'s sub-tree: the units that are graded."""
+        return [i for i in self.subtree(root) if not self.children.get(i)]
+
+    def published_ranking(self, office_id: int) -> int | None:
+        """The office whose ranking of its units places ``office_id``: its nearest province
+        (the ranking its inspectors publish), for a unit at the bottom of the tree; none for
+        an office with units below it (those are ranked among their siblings)."""
+        if self.children.get(office_id):
+            return None
+        current = self.offices[office_id][2] if office_id in self.offices else None
+        seen: set[int] = set()
+        while current is not None and current not in seen and current in self.offices:
+            if self.kinds.get(current) == "province":
+                return current
+            seen.add(current)
+            current = self.offices[current][2]
+        return None
 
     def survey_key(self, office_id: int, known: set[str], default: str) -> str:
         """The survey an office uses: its own, else its nearest ancestor's, else the default
@@ -182,6 +202,7 @@ def _read(conn: sa.Connection) -> Tree:
                 table.c.parent_id,
                 table.c.survey_key,
                 table.c.count_sources,
+                table.c.kind,
             )
         )
     )
@@ -189,4 +210,5 @@ def _read(conn: sa.Connection) -> Tree:
         {row.id: (row.code, row.name, row.parent_id) for row in rows},
         survey_keys={row.id: row.survey_key for row in rows},
         count_sources={row.id: row.count_sources for row in rows},
+        kinds={row.id: row.kind for row in rows},
     )

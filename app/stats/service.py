@@ -42,6 +42,9 @@ class OfficeFigures:
     dossiers: DossierFigures = field(default_factory=DossierFigures)
     flag: str | None = None  # numbers that do not add up (``reconcile.flags``)
     flagged: int = 0  # ballots a detector flagged, awaiting an inspector (still counted)
+    # Its interval overlaps that of the unit ranked just above it: the two are not told apart
+    # with 95 % confidence ("không khác biệt có ý nghĩa thống kê").
+    close_to_above: bool = False
 
     @property
     def unranked_vi(self) -> str | None:
@@ -55,6 +58,9 @@ class Summary:
     period: Period
     previous: Figures
     comparison: Comparison
+    # The ranking the office's rank is its place in, in words: for a unit, the one its province
+    # publishes (every graded unit of the province); else its siblings under their parent.
+    ranked_among: str = ""
 
     @property
     def change(self) -> float | None:
@@ -201,10 +207,17 @@ def figures_by_subtree(
     return result
 
 
+def published(headline: float) -> str:
+    """A headline as rankings print it (one decimal of a percent): units printed equal are
+    ranked equal."""
+    return f"{headline * 100:.1f}"
+
+
 def rank(entries: list[OfficeFigures]) -> None:
-    """Rank by headline share, highest first; ties share a place ("1, 2, 2, 4"). A unit whose
-    survey does not ask the criteria compared, or with fewer ballots than the minimum, gets no
-    place, and "of" counts the ranked units only."""
+    """Rank by headline share as printed, highest first; what prints equal shares a place
+    ("1, 2, 2, 4"). A unit whose survey does not ask the criteria compared, or with fewer
+    ballots than the minimum, gets no place, and "of" counts the ranked units only. A unit
+    whose interval overlaps the one of the unit placed just above it is marked."""
     for entry in entries:
         entry.rank = None
         if not entry.comparable:
@@ -217,11 +230,18 @@ def rank(entries: list[OfficeFigures]) -> None:
         (e for e in entries if e.unranked is None),
         key=lambda e: -(e.figures.headline or 0.0),
     )
-    position = 0
+    position, above = 0, None
     for i, entry in enumerate(scored):
-        if i == 0 or entry.figures.headline != scored[i - 1].figures.headline:
-            position = i + 1
+        shown = published(entry.figures.headline or 0.0)
+        if i == 0 or shown != published(scored[i - 1].figures.headline or 0.0):
+            position, above = i + 1, (scored[i - 1] if i else None)
         entry.rank = (position, len(scored))
+        entry.close_to_above = above is not None and _overlap(entry, above)
+
+
+def _overlap(entry: OfficeFigures, above: OfficeFigures) -> bool:
+    mine, theirs = entry.figures.headline_ci95(), above.figures.headline_ci95()
+    return mine is not None and theirs is not None and mine[1] >= theirs[0]
 
 
 def summarize(
@@ -235,7 +255,15 @@ def summarize(
 ) -> Summary:
     tree = load_tree(session)
     office_id, parent_id, survey, comparison = placed(tree, catalog, office_code, survey_key)
-    peers = tree.children[parent_id] if parent_id else [office_id]
+    publisher = tree.published_ranking(office_id)
+    if publisher is not None:
+        peers = tree.leaves(publisher)
+        among = f"các đơn vị được xếp hạng của {tree.offices[publisher][1]}"
+    elif parent_id is not None:
+        peers = tree.children[parent_id]
+        among = f"các đơn vị trực thuộc {tree.offices[parent_id][1]}"
+    else:
+        peers, among = [office_id], ""
     now = figures_by_subtree(
         session,
         catalog,
@@ -266,6 +294,7 @@ def summarize(
         period=period,
         previous=before.figures,
         comparison=comparison,
+        ranked_among=among,
     )
 
 

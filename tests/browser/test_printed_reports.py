@@ -25,7 +25,7 @@ from tests.serving import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 UNITS = 70
-HEADINGS = ("2. Xếp hạng các đơn vị", "3. Các đơn vị chưa được xếp hạng")
+HEADINGS = ("1. Xếp hạng các đơn vị", "2. Các đơn vị chưa được xếp hạng", "3. Phương pháp")
 
 
 def _squeezed(text: str) -> str:
@@ -77,13 +77,13 @@ def test_ranking_prints_as_an_official_report(browser, province: str) -> None:  
         "Số: …… /BC-……",
         "ngày …… tháng …… năm ……",
         "BÁO CÁO",
-        "1. Phương pháp",
-        "Công chức có thái độ giao tiếp lịch sự",
+        "1. Xếp hạng các đơn vị",  # the table starts on the first page, the method after it
         "Khoảng tin cậy 95 %",
-        "không được xếp hạng",
+        "Phiếu chờ xem xét",
+        "Bộ phận một cửa xã số",
     ):
         assert _squeezed(words) in first, words
-    ranked = _squeezed("Hạng Đơn vị Tỷ lệ hài lòng Khoảng tin cậy 95 % Số phiếu")
+    ranked = _squeezed("Hạng Đơn vị Tỷ lệ hài lòng Khoảng tin cậy 95 % Số phiếu Phiếu chờ xem xét")
     unranked = _squeezed("TT Đơn vị Số phiếu Lý do")
     rows = [n for n, text in enumerate(pages) if "Bộphậnmộtcửaxãsố" in _squeezed(text)]
     assert len(rows) >= 2  # the tables run over pages…
@@ -97,6 +97,8 @@ def test_ranking_prints_as_an_official_report(browser, province: str) -> None:  
     assert whole.count(_squeezed("Bộ phận một cửa xã số")) == UNITS
     assert _squeezed("Bộ phận một cửa chưa có phiếu") in whole  # listed apart, with why
     assert _squeezed("Chưa đủ 2 phiếu") in whole
+    assert _squeezed("3. Phương pháp") in whole
+    assert _squeezed("Công chức có thái độ giao tiếp lịch sự") in whole
     closing = _squeezed(pages[-1])
     assert _squeezed("Nơi nhận:") in closing
     assert _squeezed("THỦ TRƯỞNG CƠ QUAN") in closing  # the signature with the recipients

@@ -45,7 +45,8 @@ def test_office_dashboard(client: TestClient, db: Session, registered: SurveyCat
     html = page.text
     assert "Xã An" in html
     assert "95,0\u00a0%" in html  # 38 of 40 satisfied or better
-    assert "Xếp thứ <strong>1/1</strong>" in html  # Xã Bình: too few ballots to rank
+    # Xã Bình: too few ballots to rank; the ranking is the province's, and says so.
+    assert "Xếp thứ <strong>1/1</strong> trong các đơn vị được xếp hạng của Tỉnh mẫu" in html
     assert "Công chức tuân thủ đúng quy định trong giải quyết công việc" in html
     assert html.count('class="bar"') == 7  # the ballots' bar and one per criterion
     assert "<svg" in html
@@ -110,7 +111,7 @@ def test_printable_report(client: TestClient, db: Session, registered: SurveyCat
     assert "Tỉnh mẫu" in html  # the body above it, in the letterhead
     assert "Nơi nhận:" in html
     assert "95,0\u00a0%" in html
-    assert "Xếp hạng trong các đơn vị cùng cấp: <strong>1/1</strong>" in html
+    assert "Xếp hạng trong các đơn vị được xếp hạng của Tỉnh mẫu: <strong>1/1</strong>" in html
     assert html.count("<tr>") >= 1 + 6  # the criteria table
     assert "&lt;b&gt;Cán bộ&lt;/b&gt; tận tình" in html
     assert ' style="' not in html
@@ -158,7 +159,8 @@ def test_ranking_report_to_print(
     html = page.text
     for words in ("Cộng hòa xã hội chủ nghĩa Việt Nam", "Độc lập – Tự do – Hạnh phúc", "Số: ……"):
         assert words in html
-    ranked, unranked = html.split("3. Các đơn vị chưa được xếp hạng")
+    ranked, unranked = html.split("2. Các đơn vị chưa được xếp hạng")
+    assert html.index("1. Xếp hạng các đơn vị") < html.index("3. Phương pháp")
     # Xã An: 38 of 40 satisfied or better, its interval beside it; Xã Bình apart, with why.
     assert re.search(r"<td>1</td><td class=\"left\">Xã An</td><td><strong>95,0\u00a0%", ranked)
     assert "Xã Bình" not in ranked
@@ -175,3 +177,23 @@ def test_ranking_report_is_only_for_the_scope(
     client.cookies.clear()
     sign_in(client, make_user(db, "officer", "D-A"))
     assert client.get("/staff/offices/D-P/units/report").status_code in (403, 404)
+
+
+def test_a_units_ranking_tab_shows_its_place_in_the_provinces_ranking(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    """An officer of a unit that is the only one of its commune opens "Xếp hạng": its place
+    among the province's units, as the inspectors publish it, never "1/1" among its siblings,
+    and nothing of the other units."""
+    make_office(db, registered, code="R-P", name="Tỉnh Rạng", kind="province")
+    for n, (values, name) in enumerate(((5, "Một cửa An"), (4, "Một cửa Bình"))):
+        make_office(db, registered, code=f"R-C{n}", name=f"Xã {n}", parent="R-P", kind="commune")
+        make_office(db, registered, code=f"R-U{n}", name=name, parent=f"R-C{n}")
+        _ballots(db, registered, f"R-U{n}", [values] * 30 + [2] * (5 + 10 * n))
+    sign_in(client, make_user(db, "officer", "R-U1"))
+    page = client.get("/staff/offices/R-U1/units?period=month").text
+    assert "các đơn vị được xếp hạng của Tỉnh Rạng" in page
+    assert re.search(r"<td>2/2</td>", page)
+    assert "Một cửa An" not in page
+    dashboard = client.get("/staff/offices/R-U1?period=month").text
+    assert "Xếp thứ <strong>2/2</strong> trong các đơn vị được xếp hạng của Tỉnh Rạng" in dashboard

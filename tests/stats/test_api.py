@@ -41,7 +41,8 @@ def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog
     low, high = first["ci95"]
     assert low < 0.95 < high
     assert body["index"] == pytest.approx(0.95)
-    assert body["rank"] == {"position": 1, "of": 1}
+    assert body["rank"] == {"position": 1, "of": 1, "close_to_above": False}
+    assert body["ranked_among"] == "các đơn vị được xếp hạng của Tỉnh"
     assert body["unranked"] is None
     assert body["compared"]["criteria_set"] == "cong-chuc"
     assert body["previous"]["period"] == {"from": "2026-03-31", "to": "2026-04-30"}
@@ -60,7 +61,7 @@ def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog
         headers=headers,
     ).json()
     assert relaxed["enough_responses"] is True
-    assert relaxed["rank"] == {"position": 2, "of": 2}
+    assert relaxed["rank"] == {"position": 2, "of": 2, "close_to_above": True}  # 2 ballots
 
     children = client.get(
         "/api/v1/offices/API-P/children?from=2026-05-01&to=2026-05-31", headers=headers
@@ -68,7 +69,10 @@ def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog
     assert [
         (c["office"]["code"], c["ballots"], c["rank"], (c["unranked"] or {}).get("reason"))
         for c in children["children"]
-    ] == [("API-A", 200, {"position": 1, "of": 1}, None), ("API-B", 2, None, "too_few_ballots")]
+    ] == [
+        ("API-A", 200, {"position": 1, "of": 1, "close_to_above": False}, None),
+        ("API-B", 2, None, "too_few_ballots"),
+    ]
 
 
 def test_bad_parameters_are_422(client: TestClient, db: Session, registered: SurveyCatalog) -> None:

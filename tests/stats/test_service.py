@@ -80,3 +80,45 @@ def test_period_edges_are_midnight_in_vietnam(
     empty = summarize(db, registered, "U3", MAY)
     assert empty.office.figures.headline is None
     assert empty.change is None
+
+
+class _Shown:
+    """What ``rank`` reads of a unit's figures."""
+
+    def __init__(self, headline: float, low: float, high: float) -> None:
+        self.headline, self.interval, self.enough_responses = headline, (low, high), True
+
+    def headline_ci95(self) -> tuple[float, float]:
+        return self.interval
+
+
+def test_what_is_printed_equal_is_ranked_equal_and_close_calls_are_marked() -> None:
+    from app.stats.service import OfficeFigures, rank
+
+    def unit(code: str, headline: float, low: float, high: float) -> OfficeFigures:
+        return OfficeFigures(0, code, code, _Shown(headline, low, high))  # type: ignore[arg-type]
+
+    units = [
+        unit("A", 0.8134, 0.80, 0.83),  # printed 81,3 %
+        unit("B", 0.8126, 0.79, 0.82),  # printed 81,3 % too
+        unit("C", 0.7000, 0.68, 0.72),  # well below B's interval
+        unit("D", 0.6950, 0.67, 0.71),  # within C's
+    ]
+    rank(units)
+    assert [u.rank for u in units] == [(1, 4), (1, 4), (3, 4), (4, 4)]
+    assert [u.close_to_above for u in units] == [False, False, False, True]
+
+
+def test_a_unit_is_placed_in_its_provinces_ranking_not_among_its_siblings(
+    db: Session, registered: SurveyCatalog, province: str
+) -> None:
+    """U2 is the only unit of its commune: its rank is its place among the province's units (the
+    ranking the inspectors publish), not "1/1" among its siblings; a commune's is among its
+    siblings, and says so."""
+    unit = summarize(db, registered, "U2", MAY, min_responses=2)
+    assert unit.office.rank == (2, 2)
+    assert unit.ranked_among == "các đơn vị được xếp hạng của Tỉnh"
+    commune = summarize(db, registered, "C2", MAY, min_responses=2)
+    assert commune.office.rank == (2, 2)
+    assert commune.ranked_among == "các đơn vị trực thuộc Tỉnh"
+    assert summarize(db, registered, "P", MAY).office.rank is None

@@ -63,10 +63,15 @@ def _ratio(value: float | None) -> float | None:
 
 
 def rank_json(entry: service.OfficeFigures) -> dict[str, Any]:
-    """``rank`` (null when the unit is not ranked) and ``unranked``: why not."""
+    """``rank`` (null when the unit is not ranked; ``close_to_above``: its interval overlaps the
+    one of the unit placed just above) and ``unranked``: why not."""
     rank = entry.rank
     return {
-        "rank": {"position": rank[0], "of": rank[1]} if rank else None,
+        "rank": (
+            {"position": rank[0], "of": rank[1], "close_to_above": entry.close_to_above}
+            if rank
+            else None
+        ),
         "unranked": (
             {"reason": entry.unranked, "message": entry.unranked_vi} if entry.unranked else None
         ),
@@ -162,6 +167,7 @@ def office_summary(
         "period": {"from": period.start, "to": period.end},
         **figures_json(summary.office.figures),
         **rank_json(summary.office),
+        "ranked_among": summary.ranked_among or None,
         **dossiers_json(summary.office),
         "previous": {
             "period": {"from": previous.start, "to": previous.end},

@@ -155,3 +155,37 @@ def test_an_inspectors_export_names_the_flags(
     text = client.get(f"/api/v1/exports/ballots.csv?office=TRI.A&{OCTOBER}").text
     assert text.count("same-device (chờ xem xét)") == 10
     assert db.exec(select(Ballot)).all()  # nothing was removed
+
+
+def test_answers_read_in_the_surveys_order_as_on_the_ballots_page(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    """An inspector excludes ballots on what the answers column says: the flags page must show
+    them in the order the survey asks them, as the ballots page does (not by question key)."""
+    make_office(db, registered, code="ORD", kind="commune")
+    make_office(db, registered, code="ORD.A", parent="ORD")
+    survey = registered.get("cong-chuc")
+    assert survey is not None
+    values = dict(zip([q.key for q in survey.questions], [5, 4, 3, 2, 1, 5], strict=True))
+    for n in range(6):
+        rate(
+            db,
+            registered,
+            "ORD.A",
+            values,
+            DAY + timedelta(minutes=9 * n),
+            address="a",
+            device="phone",
+        )
+    scan(db.connection(), since=DAY)
+    sign_in(client, make_user(db, "inspector", "ORD"))
+    page = client.get("/staff/offices/ORD/flags").text
+    cells = re.findall(r'<td class="answers">(.*?)</td>', page, re.S)
+    assert cells
+    shown = re.sub(r"<[^>]+>", "", cells[0]).split()
+    assert shown == ["5", "4", "3", "2", "1", "5"]
+    assert f'title="Câu 1: {survey.questions[0].text_vi}"' in cells[0]
+    ballots = client.get("/staff/offices/ORD.A/ballots?from=2026-10-01&to=2026-10-31").text
+    row = re.search(r"<tr[^>]*>.*?</tr>", ballots.split("<tbody>", 1)[1], re.S)
+    assert row
+    assert re.findall(r"<td>(\d)</td>", row.group(0)) == shown
