@@ -35,7 +35,7 @@ class OfficeInfo:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a ballot came from (``app/models/intake.py`` SOURCES), kept with it and chained."""
+    """Where a ballot came from (``app/models/sources.py`` SOURCES), kept with it and chained."""
 
     source: str = "open"
     device_id: int | None = None

@@ -18,7 +18,6 @@ from sqlmodel import Session
 from app.auth.scope import can_inspect, require_office, visible
 from app.core.bulk import any_of
 from app.core.errors import InvalidInput
-from app.exports.xlsx import Kind
 from app.models import Ballot, BallotRollup, Exclusion, Office, User
 from app.models.types import utcnow
 from app.offices.service import get_by_code
@@ -28,86 +27,10 @@ from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import Question, SurveyDefinition
 from app.surveys.service import survey_for_office, survey_version
 
-HEAD = ("Mã đơn vị", "Tên đơn vị", "Quầy", "Thời gian", "Kênh", "Phiếu", "Phiên bản", "Mã phiếu")
-TAIL = (
-    "Nguồn",
-    "Thiết bị",
-    "Phần mềm một cửa",
-    "Cán bộ tiếp nhận",
-    "Góp ý",
-    "Dữ liệu mẫu",
-    "Loại khỏi thống kê",
-    "Lý do loại",
-    "Phiếu nghi vấn",
-    "Mã băm chuỗi",
-)
 SETTLE = timedelta(seconds=5)
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 ROLLUP = BallotRollup.__table__  # type: ignore[attr-defined]
 EXCLUSION = Exclusion.__table__  # type: ignore[attr-defined]
-
-
-# What each column holds: ``text`` anyone may have typed (quoted in CSV, escaped in XLSX,
-# neutralised in both), ``plain`` text of a known alphabet (codes, receipts, hashes: written as
-# it is), ``int`` a number, ``time`` the moment of the ballot.
-KINDS: dict[str, Kind] = {
-    "office": "plain",  # office codes and survey keys begin with a letter or a digit
-    "office_name": "text",
-    "counter": "int",
-    "time": "time",
-    "channel": "plain",
-    "survey": "plain",
-    "version": "int",
-    "receipt": "plain",
-    "source": "plain",
-    "device": "int",
-    "integration": "int",
-    "officer": "text",
-    "comment": "text",
-    "demo": "plain",
-    "excluded": "plain",
-    "exclusion_reason": "text",
-    "flags": "text",
-    "chain_hash": "plain",
-}
-
-
-@dataclass(frozen=True)
-class Layout:
-    """The columns of a ballot file, by name (the query's labels), in the file's order: the
-    fixed head, one per question (``q0``, ``q1``, …: numbers), the fixed tail."""
-
-    questions: int
-
-    HEAD = ("office", "office_name", "counter", "time", "channel", "survey", "version", "receipt")
-    TAIL = (
-        "source",
-        "device",
-        "integration",
-        "officer",
-        "comment",
-        "demo",
-        "excluded",
-        "exclusion_reason",
-        "flags",
-        "chain_hash",
-    )
-
-    @property
-    def answers(self) -> tuple[str, ...]:
-        return tuple(f"q{i}" for i in range(self.questions))
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (*self.HEAD, *self.answers, *self.TAIL)
-
-    @property
-    def kinds(self) -> tuple[Kind, ...]:
-        return tuple(KINDS.get(name, "int") for name in self.names)
-
-    def at(self, name: str) -> int:
-        """Where the field ``name`` is in a row."""
-        return self.names.index(name)
 
 
 @dataclass
@@ -122,6 +45,8 @@ class Export:
     # each, the office's own survey's first); by default just ``survey``.
     surveys: tuple[str, ...] = ()
     questions: list[Question] = field(default_factory=list)
+    # Each survey version the file's ballots use, for their survey's title and scale.
+    versions: dict[tuple[str, int], SurveyDefinition] = field(default_factory=dict)
     # Whether the officer a rating names is filled in: for inspectors, admins and the unit's
     # head only, as on the pages (the column is there for everyone, empty otherwise).
     officers: bool = False
@@ -138,13 +63,7 @@ class Export:
     def __post_init__(self) -> None:
         self.surveys = self.surveys or (self.survey.key,)
         self.questions = self.questions or list(self.survey.questions)
-
-    @property
-    def layout(self) -> Layout:
-        return Layout(len(self.questions))
-
-    def header(self) -> list[str]:
-        return [*HEAD, *[q.text_vi for q in self.questions], *TAIL]
+        self.versions = self.versions or {(self.survey.key, self.survey.version): self.survey}
 
     def count(self, hashes: Sequence[str | None]) -> None:
         """Count a chunk of rows, by their chain hashes, into what the manifest will say (every
@@ -202,19 +121,22 @@ def prepare(
     ids = [i for i in tree.subtree(office.id or 0) if visible is None or i in visible]
     offices = {i: (tree.offices[i][0], tree.offices[i][1]) for i in ids}
     export = Export(offices, survey, period, snapshot=snapshot, officers=officers, flags=flags)
+    used = _versions_used(session.connection(), ids, period, snapshot or 2**62)
+    for key, version in sorted(used):
+        found = survey_version(session, catalog, key, version)
+        if found is not None and (survey_key is None or key == survey_key):
+            export.versions[key, version] = found
     if survey_key:
         return export
-    used = _versions_used(session.connection(), ids, period, snapshot or 2**62)
-    versions = sorted(used - {(survey.key, survey.version)})
     questions = list(survey.questions)
     seen = {q.key for q in questions}
-    for key, version in versions:
-        other = survey_version(session, catalog, key, version)
-        for question in other.questions if other is not None else []:
+    for other in export.versions.values():
+        for question in other.questions:
             if question.key not in seen:
                 seen.add(question.key)
                 questions.append(question)
-    export.surveys = (survey.key, *sorted({key for key, _ in versions} - {survey.key}))
+    others = {key for key, _ in export.versions} - {survey.key}
+    export.surveys = (survey.key, *sorted(others))
     export.questions = questions
     return export
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from app.exports import xlsx
 from app.exports.ballot_export import Export
-from app.exports.ballot_query import chunks
+from app.exports.ballot_query import chunks, layout
 
 log = logging.getLogger("hailong")
 MEDIA = {
@@ -27,19 +27,21 @@ MEDIA = {
 
 def csv_stream(conn: Connection, export: Export) -> Iterator[bytes]:
     """The header written by the ``csv`` module, the lines as the database formats them."""
+    columns = layout(conn, export, "csv")
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(export.header())
+    csv.writer(buffer, lineterminator="\r\n").writerow(columns.header())
     yield export.written("\ufeff".encode() + buffer.getvalue().encode())
-    for rows in chunks(conn, export, "csv"):
+    for rows in chunks(conn, export, columns):
         export.count([chain for _, chain in rows])
         yield export.written(("\r\n".join([line for line, _ in rows]) + "\r\n").encode())
 
 
 def jsonl_stream(conn: Connection, export: Export) -> Iterator[bytes]:
     keys = [q.key for q in export.questions]
-    names, answers = export.layout.names, export.layout.answers
-    chain = export.layout.at("chain_hash")
-    for rows in chunks(conn, export, "json"):
+    columns = layout(conn, export, "json")
+    names, answers = columns.names, columns.answers
+    chain = columns.at("chain_hash")
+    for rows in chunks(conn, export, columns):
         export.count([row[chain] for row in rows])
         lines = []
         for row in rows:
@@ -60,6 +62,7 @@ def _renamed(record: dict[str, Any]) -> dict[str, Any]:
         "channel": record["channel"],
         "survey": record["survey"],
         "survey_version": record["version"],
+        "scale": record["scale"],
         "receipt": record["receipt"],
         "answers": record["answers"],
         "source": record["source"],
@@ -76,29 +79,26 @@ def _renamed(record: dict[str, Any]) -> dict[str, Any]:
 
 
 # Columns whose values repeat on every row: their cells are made once each.
-REPEATED = ("office", "office_name", "channel", "survey", "version", "source")
-WIDTHS = {"office": 16, "office_name": 36, "counter": 7, "time": 19, "channel": 8}
-WIDTHS |= {"survey": 14, "version": 9, "receipt": 13, "comment": 24, "exclusion_reason": 24}
-WIDTHS |= {"flags": 24, "chain_hash": 24, "officer": 24}
+REPEATED = ("office", "office_name", "channel", "survey", "version", "scale", "source")
 
 
 def xlsx_stream(conn: Connection, export: Export) -> Iterator[bytes]:
-    names = export.layout.names
+    found = layout(conn, export, "xlsx")
+    names = found.names
     columns = xlsx.Columns(
         len(names),
-        {i: WIDTHS.get(name, 12) for i, name in enumerate(names)},
-        kinds=export.layout.kinds,
+        dict(enumerate(found.widths)),
+        kinds=found.kinds,
         repeated={i for i, name in enumerate(names) if name in REPEATED},
     )
-
-    chain = export.layout.at("chain_hash")
+    chain = found.at("chain_hash")
 
     def rows() -> Iterator[Any]:
-        for chunk in chunks(conn, export, "xlsx"):
+        for chunk in chunks(conn, export, found):
             export.count([row[chain] for row in chunk])
             yield from chunk
 
-    for data in xlsx.stream("Phiếu", export.header(), rows(), columns):
+    for data in xlsx.stream("Phiếu", found.header(), rows(), columns):
         yield export.written(data)
 
 

@@ -24,7 +24,7 @@ HEADER = [
     "Tên đơn vị",
     "Từ ngày",
     "Đến ngày",
-    "Phiếu",
+    "Mẫu phiếu",
     "Số phiếu",
     "Loại khỏi thống kê",
     "Tiêu chí",
@@ -39,7 +39,7 @@ HEADER = [
 ]
 FIRST_SHARE = HEADER.index("Tỷ lệ rất hài lòng")
 LAST_SHARE = HEADER.index("Khoảng tin cậy 95% (cao)")
-WIDTHS: dict[int, float] = {0: 16, 1: 36, 2: 11, 3: 11, 4: 14, 7: 48}
+WIDTHS: dict[int, float] = {0: 14, 1: 32, 2: 11, 3: 11, 4: 32, 7: 48}
 
 
 def summary_rows(
@@ -57,6 +57,8 @@ def summary_rows(
     if survey_key and catalog.get(survey_key) is None:
         raise InvalidInput(f"survey {survey_key!r}: no such survey")
     survey, comparison = choose(session, catalog, office, survey_key)
+    covered = catalog.criteria.get(comparison.key) if comparison.key else None
+    title = (covered or survey).title_vi  # the shared criteria's name, or the survey's
     tree = load_tree(session)
     roots = [i for i in tree.subtree(office.id or 0) if visible is None or i in visible]
     entries = figures_by_subtree(
@@ -74,7 +76,7 @@ def summary_rows(
                     entry.name,
                     period.start,
                     period.end,
-                    comparison.key or survey.key,
+                    title,
                     fig.ballot_count,
                     fig.excluded,
                     criterion.label_vi,

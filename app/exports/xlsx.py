@@ -12,6 +12,7 @@ Used by the ballot exports (a writer per column, by kind) and the small tables (
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -24,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from app.exports.cells import neutralise
 
 MAX_ROWS = 1_048_575  # per sheet, after the header
+LINE_HEIGHT = 15  # points, a line of 11-point text
 BATCH = 500  # rows per write: fixed, so the compressed bytes are the same on every run
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 EPOCH = datetime(1899, 12, 30)
@@ -174,12 +176,22 @@ class Columns:
             self.cells = [partial(_any, style=styles.get(i)) for i in range(count)]
 
     def header(self, titles: list[str]) -> str:
-        """Row 1, bold (the header is ours: never neutralised)."""
+        """Row 1, bold, wrapped within its column and tall enough for the longest title, up to
+        eight lines (the header is ours: never neutralised)."""
         cells = "".join(
             f'<c r="{self.letters[i]}1" t="inlineStr" s="{BOLD}"><is><t>{_escaped(t)}</t></is></c>'
             for i, t in enumerate(titles)
         )
-        return f'<row r="1">{cells}</row>'
+        # Bold letters run about a tenth wider than the digits a column's width counts.
+        lines = max(
+            (
+                math.ceil(len(t) * 1.1 / max(w - 1, 1))
+                for t, w in zip(titles, self.widths, strict=True)
+            ),
+            default=1,
+        )
+        height = LINE_HEIGHT * min(max(lines, 1), 8)
+        return f'<row r="1" ht="{height}" customHeight="1">{cells}</row>'
 
     def row(self, values: Sequence[Any]) -> str:
         # Neither rows nor cells say where they are: each follows the one before (an empty
@@ -333,7 +345,8 @@ STYLES = (
     '<cellXfs count="5">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"'
+    ' applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     "</cellXfs>"

@@ -53,7 +53,7 @@ class Ballot(SQLModel, table=True):
     chain_seq: int | None = Field(default=None, sa_type=BigInteger)
     prev_hash: str | None = Field(default=None, max_length=64)
     chain_hash: str | None = Field(default=None, max_length=64)
-    # Where it came from (app/models/intake.py SOURCES); None for ballots stored before
+    # Where it came from (app/models/sources.py SOURCES); None for ballots stored before
     # provenance was recorded. Part of the chained content when set.
     source: str | None = Field(default=None, max_length=16)
     device_id: int | None = Field(default=None)

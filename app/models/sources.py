@@ -18,6 +18,12 @@ SOURCES: dict[str, tuple[str, str]] = {
     "dossier": ("Theo hồ sơ", "Dossier rating link"),
     "kiosk": ("Máy đánh giá tại chỗ", "Kiosk"),
 }
+# How a ballot reached the server: the citizen's form, or software speaking the API (a kiosk,
+# a one-stop system).
+CHANNELS: dict[str, tuple[str, str]] = {
+    "web": ("Trang phiếu trên web", "Web form"),
+    "api": ("Phần mềm kết nối (API)", "Connected software (API)"),
+}
 DEVICE_KINDS: dict[str, tuple[str, str]] = {
     "counter-screen": ("Màn hình tại quầy", "Counter screen"),
     "kiosk": ("Máy đánh giá tại chỗ", "Kiosk"),

@@ -79,7 +79,7 @@ class Counted:
     # (criteria, n answered, k satisfied or better): "" for all questions, and the shared set.
     satisfaction: tuple[tuple[str, int, int], ...] = ()
     compared: Compared | None = None
-    source: str = "open"  # how it came (app/models/intake.py SOURCES)
+    source: str = "open"  # how it came (app/models/sources.py SOURCES)
 
 
 @dataclass(frozen=True)

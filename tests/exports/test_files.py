@@ -66,19 +66,24 @@ def test_csv_reads_back_with_the_bom(
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     header, body = rows[0], rows[1:]
-    assert header[8] == "Công chức có thái độ giao tiếp lịch sự"
-    assert [r[7] for r in body] == receipts
+    assert header[9] == "Công chức có thái độ giao tiếp lịch sự"
+    assert [r[8] for r in body] == receipts
     first = dict(zip(header, body[0], strict=True))
     assert first["Tên đơn vị"] == "Bộ phận một cửa xã Thiệu Hóa"
     assert first["Thời gian"] == "2026-05-04T09:15:00+07:00"
     assert first["Góp ý"] == "Cán bộ rất nhiệt tình, chu đáo"
     assert first["Quầy"] == "2"
     # Where each came from.
-    assert [r[header.index("Nguồn")] for r in body] == ["open", "kiosk", "open", "dossier"]
+    assert [r[header.index("Nguồn")] for r in body] == [
+        "Mã QR chung",
+        "Máy đánh giá tại chỗ",
+        "Mã QR chung",
+        "Theo hồ sơ",
+    ]
     assert body[1][header.index("Thiết bị")] == "7"
     assert body[3][header.index("Phần mềm một cửa")] == "3"
     # The officer a rating names only for those who may see it (inspectors, the unit's head).
-    assert body[3][header.index("Cán bộ tiếp nhận")] == ""
+    assert "Cán bộ tiếp nhận" not in header
     named = tmp_path / "named.csv"
     files.write(
         db.connection(),
@@ -88,8 +93,8 @@ def test_csv_reads_back_with_the_bom(
         "t",
     )
     with named.open(encoding="utf-8-sig", newline="") as handle:
-        last = list(csv.reader(handle))[-1]
-    assert last[header.index("Cán bộ tiếp nhận")] == "CB7"
+        named_header, *_, last = list(csv.reader(handle))
+    assert last[named_header.index("Cán bộ tiếp nhận")] == "CB7"
     # Formula injection neutralised, the text otherwise kept.
     assert body[1][header.index("Góp ý")] == '\'=HYPERLINK("x")'
     assert body[2][header.index("Góp ý")] == "'-1+2"

@@ -20,6 +20,7 @@ from app.core.locale import VN_TZ
 from app.exports import ballot_export, files
 from app.exports.cells import neutralise
 from app.integrity.exclusions import decide, find
+from app.signals.rules import RULES
 from app.signals.scan import insert_flags
 from app.surveys.catalog import SurveyCatalog
 from tests.exports.test_files import MAY
@@ -105,13 +106,18 @@ def test_csv_xlsx_and_jsonl_agree(db: Session, registered: SurveyCatalog, tmp_pa
     assert rows[-1]["Góp ý"] == "'＝1+1"
     assert rows[1]["Loại khỏi thống kê"] == "có"
     assert rows[1]["Lý do loại"] == 'Trùng "phiếu", nhập lại'
-    assert rows[2]["Phiếu nghi vấn"] == "same-device (chờ xem xét); too-fast (chờ xem xét)"
+    assert rows[2]["Phiếu nghi vấn"] == (
+        "Một thiết bị gửi nhiều lần (chờ xem xét); Điền phiếu quá nhanh (chờ xem xét)"
+    )
     assert [r["Phiếu nghi vấn"] for r in rows].count("") == len(AWKWARD) - 1
     for record, row in zip(read["jsonl"], rows, strict=True):
         assert neutralise(record["comment"]) == row["Góp ý"]
         assert record["receipt"] == row["Mã phiếu"]
         assert record["time"] == row["Thời gian"]
         assert record["excluded"] is (row["Loại khỏi thống kê"] == "có")
+        words = {r.name: r.title_vi for r in RULES.values()}
+        for code, title in words.items():
+            record["flags"] = record["flags"].replace(code + " (", title + " (")
         assert record["flags"] == row["Phiếu nghi vấn"]
         assert [str(v) for v in record["answers"].values()] == [
             row[q.text_vi]

@@ -27,7 +27,7 @@ def test_download_and_its_manifest(
     assert "attachment" in response.headers["content-disposition"]
     assert "content-encoding" not in response.headers  # never gzipped on the event loop
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [r[7] for r in rows[1:]] == receipts
+    assert [r[rows[0].index("Mã phiếu")] for r in rows[1:]] == receipts
     snapshot = response.headers["x-export-snapshot"]
     manifest = client.get(
         f"/api/v1/exports/ballots.csv.manifest.json?{params}&snapshot={snapshot}",
@@ -63,6 +63,8 @@ def test_summary_csv_matches_the_summary_api(
     ).json()
     mine = [r for r in rows if r["Mã đơn vị"] == "X-A"]
     assert len(mine) == 6
+    # What the figures cover, in words: the criteria the surveys share.
+    assert {r["Mẫu phiếu"] for r in rows} == {registered.criteria["cong-chuc"].title_vi}
     for row, criterion in zip(mine, api["criteria"], strict=True):
         assert row["Tiêu chí"] == criterion["label"]
         assert int(row["Số trả lời"]) == criterion["answered"]
@@ -180,9 +182,12 @@ def test_ballots_of_every_survey_by_default(
     params = "office=MX&from=2026-05-01&to=2026-05-31"
     both = client.get(f"/api/v1/exports/ballots.csv?{params}", headers=headers)
     rows = list(csv.reader(io.StringIO(both.content.decode("utf-8-sig"))))
-    assert sorted(r[5] for r in rows[1:]) == ["cong-chuc", "sipas"]
-    # One column per question of either survey: the six first, then SIPAS's other sixteen.
-    assert len(rows[0]) == 8 + 22 + 4 + 6  # then where it came from, then the rest
+    titles = [registered.surveys[key].title_vi for key in ("cong-chuc", "sipas")]
+    at = rows[0].index("Mẫu phiếu")
+    assert sorted(r[at] for r in rows[1:]) == sorted(titles)
+    # One column per question of either survey: the six first, then SIPAS's other sixteen;
+    # then where each came from (a source, no device or software) and the rest.
+    assert len(rows[0]) == 8 + 22 + 1 + 1  # no counter; the source, the chain hash
     manifest = client.get(
         f"/api/v1/exports/ballots.csv.manifest.json?{params}"
         f"&snapshot={both.headers['x-export-snapshot']}",
@@ -192,4 +197,4 @@ def test_ballots_of_every_survey_by_default(
     assert manifest["filters"]["surveys"] == ["cong-chuc", "sipas"]
     one = client.get(f"/api/v1/exports/ballots.csv?{params}&survey=sipas", headers=headers)
     rows = list(csv.reader(io.StringIO(one.content.decode("utf-8-sig"))))
-    assert [r[5] for r in rows[1:]] == ["sipas"]
+    assert [r[at] for r in rows[1:]] == [titles[1]]

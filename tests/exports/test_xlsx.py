@@ -28,14 +28,14 @@ def test_workbook_reads_back(db: Session, registered: SurveyCatalog, tmp_path: P
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
-    assert header[8] == "Công chức có thái độ giao tiếp lịch sự"
+    assert header[9] == "Công chức có thái độ giao tiếp lịch sự"
     assert sheet["A1"].font.bold
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["B"].width > 20
-    assert [r[7] for r in body] == receipts
+    assert [r[8] for r in body] == receipts
     assert body[0][1] == "Bộ phận một cửa xã Thiệu Hóa"
     assert body[0][3] == datetime(2026, 5, 4, 9, 15)  # a real date, in Vietnam time
-    assert body[0][8] == 4  # a real number
+    assert body[0][9] == 4  # a real number
     comments = [r[header.index("Góp ý")] for r in body]
     assert comments[1] == '\'=HYPERLINK("x")'
     assert not files.verify_file(db.connection(), path)
@@ -75,6 +75,6 @@ def test_more_rows_than_a_sheet_holds_continue_on_the_next(
     first, second = (list(s.iter_rows(values_only=True)) for s in book.worksheets)
     book.close()
     assert first[0] == second[0]  # the header on each sheet
-    assert [r[7] for r in first[1:] + second[1:]] == receipts
+    assert [r[8] for r in first[1:] + second[1:]] == receipts
     assert len(first) == 4
     assert not files.verify_file(db.connection(), path)

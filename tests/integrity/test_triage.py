@@ -143,9 +143,10 @@ def test_officers_see_a_count_only_and_cannot_triage(
     assert "same-device" not in ballots
     assert _summary(client, "TRI.A")["flagged"] == 10
     assert db.exec(select(FlagReview)).all() == []
-    # An inspector's export names the flags; an officer's leaves the column empty.
+    # An inspector's export names the flags; an officer's has no such column.
     rows = client.get(f"/api/v1/exports/ballots.csv?office=TRI.A&{OCTOBER}").text
-    assert "same-device" not in rows
+    assert "Một thiết bị gửi nhiều lần" not in rows
+    assert "Phiếu nghi vấn" not in rows
 
 
 def test_an_inspectors_export_names_the_flags(
@@ -153,7 +154,7 @@ def test_an_inspectors_export_names_the_flags(
 ) -> None:
     sign_in(client, make_user(db, "inspector"))
     text = client.get(f"/api/v1/exports/ballots.csv?office=TRI.A&{OCTOBER}").text
-    assert text.count("same-device (chờ xem xét)") == 10
+    assert text.count("Một thiết bị gửi nhiều lần (chờ xem xét)") == 10
     assert db.exec(select(Ballot)).all()  # nothing was removed
 
 
