@@ -41,7 +41,9 @@ from app.core.config import Settings  # noqa: E402
 from app.core.db import build_engine  # noqa: E402
 from app.core.locale import VN_TZ  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
+from app.exports.columns import scale_legend  # noqa: E402
 from app.models import Office, UserCreate  # noqa: E402
+from app.models.sources import CHANNELS, SOURCES  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
 from bench.serving import app_env, free_port, reset_schema, start  # noqa: E402
@@ -163,8 +165,14 @@ def inspector_token(engine: Any) -> str:
     return token
 
 
-def baseline(engine: Any, keys: list[str], path: Path) -> tuple[int, float]:
-    """The plain loop: two ordered cursors (ballots, answers) merged, csv.writer to a file."""
+def baseline(engine: Any, catalog: Any, path: Path) -> tuple[int, float]:
+    """The plain loop: two ordered cursors (ballots, answers) merged, csv.writer to a file,
+    the codes a person reads (channel, survey, scale, source) in words, as the export has them."""
+    survey = catalog.get(SURVEY)
+    keys = [q.key for q in survey.questions]
+    title, scale = survey.title_vi, scale_legend(survey.scale)
+    channels = {code: words for code, (words, _) in CHANNELS.items()}
+    sources = {code: words for code, (words, _) in SOURCES.items()}
     raw = engine.raw_connection()
     try:
         postgres = engine.dialect.name == "postgresql"
@@ -174,8 +182,8 @@ def baseline(engine: Any, keys: list[str], path: Path) -> tuple[int, float]:
             ballots.itersize = answers.itersize = 5000
         started = time.perf_counter()
         ballots.execute(
-            "SELECT b.id, o.code, o.name, b.counter, b.submitted_at, b.channel, b.survey_key,"
-            " b.survey_version, b.receipt, b.comment, b.is_demo, b.chain_hash"
+            "SELECT b.id, o.code, o.name, b.counter, b.submitted_at, b.channel, b.survey_version,"
+            " b.receipt, b.source, b.comment, b.is_demo, b.chain_hash"
             " FROM ballot b JOIN office o ON o.id = b.office_id ORDER BY b.id"
         )
         answers.execute("SELECT ballot_id, question_key, value FROM answer ORDER BY ballot_id")
@@ -193,8 +201,10 @@ def baseline(engine: Any, keys: list[str], path: Path) -> tuple[int, float]:
                     "channel",
                     "survey",
                     "version",
+                    "scale",
                     "receipt",
                     *keys,
+                    "source",
                     "comment",
                     "demo",
                     "chain_hash",
@@ -205,7 +215,19 @@ def baseline(engine: Any, keys: list[str], path: Path) -> tuple[int, float]:
                 while pending is not None and pending[0] == b[0]:
                     given[pending[1]] = pending[2]
                     pending = next(given_rows, None)
-                writer.writerow([*b[1:9], *[given.get(k) for k in keys], *b[9:]])
+                writer.writerow(
+                    [
+                        *b[1:5],
+                        channels[b[5]],
+                        title,
+                        b[6],
+                        scale,
+                        b[7],
+                        *[given.get(k) for k in keys],
+                        sources[b[8] or "open"],
+                        *b[9:],
+                    ]
+                )
                 rows += 1
         return rows, time.perf_counter() - started
     finally:
@@ -272,9 +294,7 @@ def main() -> None:
     generate(engine, catalog, codes, args.ballots, args.seed)
     token = inspector_token(engine)
     print(f"generated in {time.perf_counter() - started:.0f} s")
-    keys = [q.key for q in catalog.get(SURVEY).questions]
-
-    rows, seconds = baseline(engine, keys, folder / "baseline.csv")
+    rows, seconds = baseline(engine, catalog, folder / "baseline.csv")
     base_rate = rows / seconds
     print(
         f"baseline (plain loop + csv.writer): {rows:,} rows in {seconds:.1f} s"

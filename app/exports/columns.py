@@ -99,9 +99,10 @@ ANSWER_WIDTH = 18
 
 
 def scale_legend(scale: Scale) -> str:
-    """A scale in a few words, e.g. "5 mức: 1 Rất không hài lòng … 5 Rất hài lòng"."""
-    best, worst = scale.levels[0], scale.levels[-1]
-    return f"{len(scale.levels)} mức: {worst.value} {worst.label_vi} … {best.value} {best.label_vi}"
+    """A scale in a few words: how many levels, and what the top one means, e.g. "5 mức
+    (5 = Rất hài lòng)", so a "3" reads as the middle of five or the top of three."""
+    best = scale.levels[0]
+    return f"{len(scale.levels)} mức ({best.value} = {best.label_vi})"
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,8 @@ def test_spreadsheets_say_it_in_words(
     # The same "3" under the same question: the row says which scale it is on.
     question = registered.surveys["cong-chuc"].questions[0].text_vi
     assert first[question] == second[question] == "3"
-    assert first["Thang đo"] == "5 mức: 1 Rất không hài lòng … 5 Rất hài lòng"
-    assert second["Thang đo"] == "3 mức: 1 Không hài lòng … 3 Rất hài lòng"
+    assert first["Thang đo"] == "5 mức (5 = Rất hài lòng)"
+    assert second["Thang đo"] == "3 mức (3 = Rất hài lòng)"
     assert second["Phiếu nghi vấn"] == "Nhiều phiếu hơn số hồ sơ (chờ xem xét)"
     # Nothing in these columns for any ballot of the file: left out.
     for empty in ("Quầy", "Thiết bị", "Phần mềm một cửa", "Cán bộ tiếp nhận", "Góp ý"):
