@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     counter_qr_seconds: int = Field(default=30, ge=10, le=600)
     # How long a citizen may take over a form opened from a counter's QR.
     form_minutes: int = Field(default=30, ge=1, le=240)
+    # A kiosk's form left half-answered: after this many seconds without a touch it asks
+    # whether the person is still there, and clears the form ``kiosk_prompt_seconds`` later.
+    kiosk_idle_seconds: int = Field(default=60, ge=3, le=3600)
+    kiosk_prompt_seconds: int = Field(default=15, ge=2, le=120)
     # Shared state for several workers or hosts (rate limits); optional for one process.
     redis_url: str | None = None
     redis_prefix: str = "hailong"  # keys' prefix, so one Redis can serve several deployments

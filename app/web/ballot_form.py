@@ -5,6 +5,7 @@ its question, and the thank-you with the receipt."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
@@ -15,6 +16,7 @@ from app.ballots import receipts, service
 from app.ballots.intake import Intake
 from app.ballots.office_info import OPEN, OfficeInfo, Provenance
 from app.ballots.validation import SINGLE_FIELDS, Problem, Submission, as_int
+from app.core.config import Settings
 from app.core.errors import DatabaseUnavailable, DomainError, InvalidBallot
 from app.models import BallotPublic, Office
 from app.signals.record import Observed
@@ -24,6 +26,22 @@ from app.web.texts import texts
 
 MAX_FORM_FIELDS = 120
 KIOSK_RESET_SECONDS = 8
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    """A form on a kiosk, used by one person after another: answers someone left are cleared
+    (``idle`` seconds without a touch, then a question, then ``prompt`` seconds), and the
+    thank-you gives way to a fresh form."""
+
+    idle: int
+    prompt: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Kiosk:
+        return cls(settings.kiosk_idle_seconds, settings.kiosk_prompt_seconds)
+
+
 # A page whose address is a device's credential (a kiosk's form and thank-you, a counter screen,
 # a lobby display): never cached, never sent on as a referrer.
 DEVICE_PAGE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -45,7 +63,7 @@ def form_context(
     action: str | None = None,
     notice: str = "",
     stamp: str = "",
-    kiosk: bool = False,
+    kiosk: Kiosk | None = None,
 ) -> dict[str, object]:
     return {
         "kiosk": kiosk,
@@ -77,7 +95,7 @@ async def take_ballot(
     provenance: Provenance = OPEN,
     action: str | None = None,
     notice: str = "",
-    kiosk: bool = False,
+    kiosk: Kiosk | None = None,
 ) -> Response:
     """Validate and store a ballot sent by a form; the form again with the problems beside
     each question, or the receipt. On a ``kiosk`` the receipt is shown in place (never put in

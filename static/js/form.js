@@ -2,7 +2,8 @@
 // send fails (no network, a timeout, a 5xx) a clear message with "Gửi lại". The answers stay on
 // the page and the retry sends the same idempotency key (the form's hidden "idem"), so a send
 // that did reach the server before its answer was lost gives back the same receipt, not a
-// second ballot. On a kiosk the thank-you page opens a fresh form by itself.
+// second ballot. On a kiosk the thank-you page opens a fresh form by itself, and a form left
+// half-answered asks whether anyone is still there, then clears itself.
 // Without JavaScript the plain form post works as before; htmx does the sending.
 (function () {
   "use strict";
@@ -90,4 +91,54 @@
   } else {
     scheduleReset();
   }
+
+  // A kiosk's form someone stopped touching: after data-idle-after seconds it asks "Ông/Bà còn
+  // tiếp tục không?", and data-idle-prompt seconds later opens a fresh form, so the next person
+  // never finds a stranger's answers. A form nobody has touched has nothing to clear. Any touch
+  // or key starts the wait again (and answers the question). Listeners sit on the document, as
+  // htmx may swap the form for one with the problems marked.
+  var idle = null, countdown = null;
+
+  function kioskForm() { return document.querySelector("form#survey[data-idle-after]"); }
+
+  function clearForm(form) { location.replace(form.dataset.idleUrl); }
+
+  function ask() {
+    var form = kioskForm();
+    var dialog = form && form.querySelector("dialog[data-idle]");
+    if (!dialog || dialog.open) { return; }
+    var left = parseInt(form.dataset.idlePrompt, 10) || 15;
+    var count = dialog.querySelector("[data-idle-count]");
+    count.textContent = left;
+    dialog.showModal();
+    countdown = setInterval(function () {
+      left -= 1;
+      count.textContent = Math.max(left, 0);
+      if (left <= 0) { clearInterval(countdown); clearForm(form); }
+    }, 1000);
+  }
+
+  function touch(event) {
+    var form = kioskForm();
+    if (!form) { return; }
+    if (event.target.closest && event.target.closest("[data-idle-clear]")) { return; }
+    clearInterval(countdown);
+    clearTimeout(idle);
+    var dialog = form.querySelector("dialog[data-idle]");
+    if (dialog && dialog.open) { dialog.close(); }
+    idle = setTimeout(ask, (parseInt(form.dataset.idleAfter, 10) || 60) * 1000);
+  }
+
+  ["pointerdown", "keydown", "input", "wheel"].forEach(function (type) {
+    document.addEventListener(type, touch, true);
+  });
+  document.addEventListener("click", function (event) {
+    var clear = event.target.closest && event.target.closest("[data-idle-clear]");
+    var form = kioskForm();
+    if (clear && form) { clearInterval(countdown); clearForm(form); }
+  });
+  // The thank-you replaces the form: nothing left to watch.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!kioskForm()) { clearTimeout(idle); clearInterval(countdown); }
+  });
 })();

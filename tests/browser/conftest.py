@@ -27,6 +27,8 @@ REQUIRE = os.environ.get("HAILONG_REQUIRE_BROWSER") == "1"
 OFFICES = [f"E2E.{n:02d}" for n in range(1, 26)]
 PASSWORD = "mat-khau-truong-bo-phan"
 COUNTER_QR_SECONDS = 10
+KIOSK_IDLE_SECONDS = 4
+KIOSK_PROMPT_SECONDS = 3
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -81,8 +83,14 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
         )
         session.commit()
     try:
-        # Counter QRs change every 10 s here, so a test sees one change within seconds.
-        with serve(url, env={"HAILONG_COUNTER_QR_SECONDS": str(COUNTER_QR_SECONDS)}) as base:
+        # Counter QRs change every 10 s here, and a kiosk asks after 4 s without a touch, so a
+        # test sees each within seconds.
+        env = {
+            "HAILONG_COUNTER_QR_SECONDS": str(COUNTER_QR_SECONDS),
+            "HAILONG_KIOSK_IDLE_SECONDS": str(KIOSK_IDLE_SECONDS),
+            "HAILONG_KIOSK_PROMPT_SECONDS": str(KIOSK_PROMPT_SECONDS),
+        }
+        with serve(url, env=env) as base:
             yield LiveServer(url=base, database_url=url, engine=engine)
     finally:
         engine.dispose()

@@ -10,7 +10,12 @@ from playwright.sync_api import expect
 from sqlmodel import Session
 
 from app.sources.service import add_device
-from tests.browser.conftest import LiveServer, phone
+from tests.browser.conftest import (
+    KIOSK_IDLE_SECONDS,
+    KIOSK_PROMPT_SECONDS,
+    LiveServer,
+    phone,
+)
 from tests.browser.test_citizen_form import answer_all
 from tests.factories import SIX
 
@@ -142,6 +147,8 @@ def test_kiosk_resets_to_a_clean_form(browser, live_server: LiveServer) -> None:
         page.get_by_role("button", name=SEND).click()
         page.get_by_role("heading", name="Cảm ơn Ông/Bà đã đánh giá!").wait_for()
         assert page.url.endswith(f"/device/{token}")  # no receipt in the address bar
+        # Nobody can keep a code from a screen about to vanish: it is not asked of them.
+        assert "giữ mã này" not in page.content()
         # A few seconds later, by itself: a clean form with a new key for the next person.
         expect(page.get_by_role("button", name=SEND)).to_be_visible(timeout=15_000)
         expect(page.locator("input:checked")).to_have_count(0)
@@ -150,5 +157,64 @@ def test_kiosk_resets_to_a_clean_form(browser, live_server: LiveServer) -> None:
         page.go_back()  # nothing of the previous person behind it
         assert "Riêng tư của người trước" not in page.content()
         assert live_server.ballots(office) == 1
+    finally:
+        tablet.close()
+
+
+def _kiosk(browser, live_server: LiveServer, office: str):  # type: ignore[no-untyped-def]
+    with Session(live_server.engine) as session:
+        token, _ = add_device(session, "Máy đánh giá cửa chính", office, "kiosk", None, by="test")
+        session.commit()
+    tablet = browser.new_context(
+        viewport={"width": 800, "height": 1280}, has_touch=True, locale="vi-VN"
+    )
+    page = tablet.new_page()
+    page.goto(f"{live_server.url}/device/{token}")
+    return tablet, page
+
+
+def test_kiosk_asks_then_clears_a_form_left_half_answered(  # type: ignore[no-untyped-def]
+    browser, live_server: LiveServer
+) -> None:
+    """Someone answers three questions and walks away: the kiosk asks whether they are still
+    there (KIOSK_IDLE_SECONDS without a touch), keeps the answers for whoever says yes, and
+    otherwise clears them KIOSK_PROMPT_SECONDS later, storing nothing."""
+    office = "E2E.21"
+    tablet, page = _kiosk(browser, live_server, office)
+    try:
+        first_key = page.locator("input[name=idem]").get_attribute("value")
+        for question in SIX[:3]:
+            page.locator(f"#q-{question}").get_by_text("Không hài lòng", exact=True).click()
+        prompt = page.get_by_role("dialog", name="Ông/Bà còn tiếp tục không?")
+        expect(prompt).to_be_hidden()
+        expect(prompt).to_be_visible(timeout=(KIOSK_IDLE_SECONDS + 4) * 1000)
+        expect(prompt).to_contain_text("Phiếu đang điền sẽ được xóa sau")
+        prompt.get_by_role("button", name="Tiếp tục điền phiếu").click()
+        expect(prompt).to_be_hidden()
+        expect(page.locator("input:checked")).to_have_count(3)  # still theirs
+        # Asked again, and this time nobody answers.
+        expect(prompt).to_be_visible(timeout=(KIOSK_IDLE_SECONDS + 4) * 1000)
+        expect(page.locator("input:checked")).to_have_count(
+            0, timeout=(KIOSK_PROMPT_SECONDS + 4) * 1000
+        )
+        expect(page.get_by_role("dialog")).to_be_hidden()
+        assert page.locator("input[name=idem]").get_attribute("value") != first_key
+        assert live_server.ballots(office) == 0
+        # A form nobody touches is left alone (nothing to clear, no question to a passer-by).
+        page.wait_for_timeout((KIOSK_IDLE_SECONDS + 1) * 1000)
+        expect(page.get_by_role("dialog")).to_be_hidden()
+    finally:
+        tablet.close()
+
+
+def test_kiosk_clear_button_starts_afresh(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    tablet, page = _kiosk(browser, live_server, "E2E.21")
+    try:
+        page.locator(f"#q-{SIX[0]}").get_by_text("Hài lòng", exact=True).click()
+        prompt = page.get_by_role("dialog", name="Ông/Bà còn tiếp tục không?")
+        expect(prompt).to_be_visible(timeout=(KIOSK_IDLE_SECONDS + 4) * 1000)
+        prompt.get_by_role("button", name="Xóa và bắt đầu lại").click()
+        expect(page.locator("input:checked")).to_have_count(0)
+        expect(prompt).to_be_hidden()
     finally:
         tablet.close()

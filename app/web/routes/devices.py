@@ -33,12 +33,21 @@ from app.surveys.catalog import SurveyCatalog
 from app.web import gate
 from app.web.ballot_form import (
     DEVICE_PAGE,
+    Kiosk,
     form_context,
     read_form,
     submission_from_form,
     take_ballot,
 )
-from app.web.deps import CatalogDep, IntakeDep, KeysDep, PublicUrl, SessionDep, ShortSessionsDep
+from app.web.deps import (
+    CatalogDep,
+    IntakeDep,
+    KeysDep,
+    PublicUrl,
+    SessionDep,
+    SettingsDep,
+    ShortSessionsDep,
+)
 from app.web.live import lobby_watched
 from app.web.rendering import is_htmx, render
 from app.web.routing import TransactionRoute
@@ -92,6 +101,7 @@ def device_page(
     keys: KeysDep,
     public_url: PublicUrl,
     catalog: CatalogDep,
+    settings: SettingsDep,
     block: Annotated[Literal["panel", "figures"] | None, Query()] = None,
     lang: Annotated[Literal["vi", "en"], Query()] = "vi",
 ) -> HTMLResponse:
@@ -100,7 +110,7 @@ def device_page(
     device = _device(session, token)
     base = f"/device/{quote(token, safe='')}"
     if device.kind == "kiosk":
-        return _kiosk_form(request, session, catalog, device, token, lang)
+        return _kiosk_form(request, session, catalog, Kiosk.of(settings), device, token, lang)
     # Only the block a page has, and only for the page's own script (``render`` gives the
     # whole page to anyone else).
     panel = block == "panel" and is_htmx(request)
@@ -194,6 +204,7 @@ def _kiosk_form(
     request: Request,
     session: Session,
     catalog: SurveyCatalog,
+    kiosk: Kiosk,
     device: service.Credential,
     token: str,
     lang: str,
@@ -206,7 +217,7 @@ def _kiosk_form(
         idem=uuid.uuid4().hex,
         action=_address(token),
         stamp=gate.stamp_for(request, office.id),
-        kiosk=True,
+        kiosk=kiosk,
     )
     return render(request, "citizen/form.html", context, headers=DEVICE_PAGE)
 
@@ -216,6 +227,7 @@ async def kiosk_submit(
     request: Request,
     token: str,
     intake: IntakeDep,
+    settings: SettingsDep,
     form: Annotated[FormData, Depends(read_form)],
 ) -> Response:
     # Async on purpose, as the open form: the request waits for the writer, not for a thread.
@@ -234,5 +246,5 @@ async def kiosk_submit(
         observed=observed,
         provenance=Provenance(source="kiosk", device_id=device.id),
         action=_address(token),
-        kiosk=True,
+        kiosk=Kiosk.of(settings),
     )
