@@ -112,7 +112,7 @@ def generate(engine: Any, catalog: Any, codes: dict[int, str], count: int, seed:
                 "counter": rng.randint(1, 6),
                 "survey_key": SURVEY,
                 "survey_version": survey.version,
-                "channel": rng.choice(("qr", "qr", "kiosk", "api")),
+                "channel": rng.choice(("web", "web", "web", "api")),
                 "idempotency_key": f"b{ballot_id}",
                 "request_hash": "-",
                 "comment": rng.choice(COMMENTS) if rng.random() < 0.2 else None,
@@ -218,7 +218,7 @@ def baseline(engine: Any, catalog: Any, path: Path) -> tuple[int, float]:
                 writer.writerow(
                     [
                         *b[1:5],
-                        channels[b[5]],
+                        channels.get(b[5], b[5]),
                         title,
                         b[6],
                         scale,
