@@ -22,6 +22,9 @@ ACTIONS = {
     "login_throttled": "Đăng nhập bị chặn tạm",
     "exclude": "Loại phiếu",
     "reinstate": "Khôi phục phiếu",
+    "exclude_cluster": "Loại nhóm phiếu nghi vấn",
+    "flags_legitimate": "Xác nhận nhóm phiếu nghi vấn hợp lệ",
+    "reinstate_cluster": "Khôi phục nhóm phiếu đã loại",
     "export": "Xuất dữ liệu",
     "password_reset": "Đặt lại mật khẩu",
     "integration_add": "Cấp quyền phần mềm một cửa",
@@ -30,6 +33,8 @@ ACTIONS = {
     "device_revoke": "Thu hồi thiết bị",
     "dossiers_import": "Nhập danh sách hồ sơ",
     "count_policy": "Đổi nguồn phiếu được tính",
+    "staff_networks": "Đổi dải mạng nội bộ của cán bộ",
+    "opening_hours": "Đổi giờ làm việc",
 }
 PAGE = 100
 BATCH = 2000
@@ -44,6 +49,9 @@ def record(
     address: str = "",
     office_id: int | None = None,
 ) -> None:
+    """One event; its ``action`` must be one of ``ACTIONS``, so the log reads in words."""
+    if action not in ACTIONS:
+        raise ValueError(f"audit action {action!r} has no name in ACTIONS")
     session.add(
         AuditEvent(
             username=username[:64],

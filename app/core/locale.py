@@ -28,6 +28,16 @@ def format_number(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
+def format_decimal(value: float, digits: int = 1) -> str:
+    """Vietnamese style: a decimal comma, "4,0"; a small probability in powers of ten,
+    "2,3 × 10⁻⁵"."""
+    if value != 0 and abs(value) < 10 ** -max(digits, 2):
+        mantissa, exponent = f"{value:.1e}".split("e")
+        powers = str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"{mantissa.replace('.', ',')} × 10{powers}"
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
 def format_change(value: float | None) -> str:
     """A change of share in percentage points, with its sign: "+3,2" or "−1,0"."""
     if value is None:

@@ -1,11 +1,11 @@
-"""Triage for inspectors: flags awaiting review grouped into clusters (rule × unit × day), what
-each cluster weighs in the unit's figures, and the two decisions: exclude the cluster's ballots
-(one exclusion per ballot, one audit event naming the cluster) or mark it reviewed and
-legitimate (recorded, and it stops asking)."""
+"""Triage for inspectors: flags awaiting review grouped into clusters (rule × unit × day), a
+few ballots of each, and what each cluster weighs in the unit's figures. The decisions on a
+cluster are ``cluster_decisions.py``."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,23 +14,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.audit import service as audit
-from app.auth.scope import can_inspect, require_office
+from app.auth.scope import can_inspect, require_office, visible
 from app.core.bulk import any_of
 from app.core.errors import InvalidInput, NotFound
-from app.core.locale import to_local
+from app.core.locale import format_decimal, to_local
 from app.integrity.exclusions import (
     DecisionForbidden,
     answers_of,
-    clean_reason,
-    move,
 )
 from app.models import Ballot, Office, User
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
-from app.signals.reviews import settle
 from app.signals.rules import EVIDENCE_VI, RULES, Rule
-from app.stats import changes
 from app.stats import service as stats
 from app.stats.counted import excluded_ids, pending
 from app.stats.maths import CATEGORIES, Tally, assemble, scales, tally
@@ -38,9 +33,9 @@ from app.stats.periods import Period, period_of
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_version
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 SAMPLE = 5
 MAX_CLUSTERS = 60
-DECISIONS = {"exclude": "excluded", "legitimate": "legitimate"}
 
 
 @dataclass
@@ -51,6 +46,7 @@ class WhatIf:
     rank: tuple[int, int] | None
     rank_without: tuple[int, int] | None
     counted: int  # of the cluster's ballots, those the figures count now
+    among: str = ""  # which ranking the ranks are places in (``stats.service.peers_of``)
 
 
 @dataclass
@@ -75,7 +71,7 @@ def cluster_key(rule: str, office_code: str, day: date) -> str:
     return f"{rule}|{office_code}|{day.isoformat()}"
 
 
-def _parse_key(key: str) -> tuple[str, str, date]:
+def parse_key(key: str) -> tuple[str, str, date]:
     try:
         rule, code, day = key.split("|")
         if rule not in RULES:
@@ -87,18 +83,37 @@ def _parse_key(key: str) -> tuple[str, str, date]:
         ) from exc
 
 
-def _root(session: Session, user: User, code: str) -> tuple[Office, Tree]:
+@dataclass(frozen=True)
+class Scope:
+    """What a triage page covers: an office's sub-tree, or (``office`` None) every office the
+    inspector sees."""
+
+    office: Office | None
+    tree: Tree
+    ids: list[int]
+
+    def holds(self, office_id: int | None) -> bool:
+        return office_id in self.ids
+
+
+def inspected(session: Session, user: User, code: str | None) -> Scope:
+    """The offices an inspector or admin triages: ``code``'s sub-tree, or without one all of
+    theirs."""
     if not can_inspect(user):
         raise DecisionForbidden(
             "Only inspectors and admins review flagged ratings",
             message_vi="Chỉ đoàn kiểm tra hoặc quản trị được xem và quyết định phiếu nghi vấn.",
         )
+    tree = load_tree(session)
+    if code is None:
+        seen = visible(tree, user)
+        return Scope(None, tree, sorted(tree.offices if seen is None else seen))
     office = get_by_code(session, code)
     require_office(session, user, office)
-    return office, load_tree(session)
+    return Scope(office, tree, list(tree.subtree(office.id or 0)))
 
 
-def _pending_rows(session: Session, office_ids: list[int]) -> list[Any]:
+def pending_rows(session: Session, office_ids: list[int]) -> list[Any]:
     flags = pending().subquery()
     return list(
         session.connection().execute(
@@ -116,14 +131,19 @@ def _pending_rows(session: Session, office_ids: list[int]) -> list[Any]:
 
 
 def clusters(
-    session: Session, catalog: SurveyCatalog, user: User, code: str, min_responses: int = 30
-) -> tuple[Office, list[Cluster], int]:
+    session: Session,
+    catalog: SurveyCatalog,
+    user: User,
+    code: str | None,
+    min_responses: int = 30,
+) -> tuple[Office | None, list[Cluster], int]:
     """The sub-tree's clusters awaiting review, newest first (at most ``MAX_CLUSTERS``), each
     with a sample and its weight in the unit's figures; and the count of flagged ballots."""
-    root, tree = _root(session, user, code)
+    scope = inspected(session, user, code)
+    tree = scope.tree
     groups: dict[tuple[str, int, date], list[Any]] = defaultdict(list)
     ballots: set[int] = set()
-    for row in _pending_rows(session, list(tree.subtree(root.id or 0))):
+    for row in pending_rows(session, scope.ids):
         groups[(row.rule, row.office_id, to_local(row.ballot_at).date())].append(row)
         ballots.add(row.ballot_id)
     found = []
@@ -147,7 +167,7 @@ def clusters(
     _samples(session, catalog, found)
     for cluster in found:
         cluster.what_if = what_if(session, catalog, tree, cluster, min_responses)
-    return root, found, len(ballots)
+    return scope.office, found, len(ballots)
 
 
 def _samples(session: Session, catalog: SurveyCatalog, found: list[Cluster]) -> None:
@@ -179,7 +199,7 @@ def what_if(
         raise NotFound("office not found")
     period = period_of("month", cluster.day)
     survey, comparison = stats.choose(session, catalog, office, None)
-    peers = tree.children[office.parent_id] if office.parent_id else [cluster.office_id]
+    peers, among = stats.peers_of(tree, cluster.office_id)
     entries = stats.figures_by_subtree(
         session, catalog, tree, peers, survey, period,
         comparison=comparison, min_responses=min_responses, reconcile=False,
@@ -236,60 +256,24 @@ def what_if(
         rank=before[1],
         rank_without=mine.rank if office.parent_id else None,
         counted=len(taken),
+        among=among,
     )
 
 
-def decide(
-    session: Session,
-    catalog: SurveyCatalog,
-    user: User,
-    code: str,
-    key: str,
-    decision: str,
-    reason: str,
-    address: str = "",
-) -> int:
-    """Settle one cluster: ``exclude`` its ballots, or find it ``legitimate``; how many
-    ballots."""
-    root, tree = _root(session, user, code)
-    if decision not in DECISIONS:
-        raise InvalidInput("decision: exclude or legitimate")
-    rule, office_code, day = _parse_key(key)
-    office = get_by_code(session, office_code)
-    if office.id not in tree.subtree(root.id or 0):
-        raise NotFound("No such cluster here", message_vi="Không có nhóm phiếu này.")
-    reason = clean_reason(reason)
-    rows = [
-        r
-        for r in _pending_rows(session, [office.id or 0])
-        if r.rule == rule and to_local(r.ballot_at).date() == day
-    ]
-    ids = sorted({r.ballot_id for r in rows})
-    if not ids:
-        raise InvalidInput(
-            "cluster: nothing awaits review in it (decided meanwhile?)",
-            message_vi="Nhóm phiếu này không còn phiếu chờ xem xét (có thể vừa được quyết định).",
-        )
-    if decision == "exclude":
-        settle(session, ids, "excluded", key, reason, user.username)
-        ballots = list(session.exec(select(Ballot).where(col(Ballot.id).in_(ids))))
-        move(session, catalog, user, ballots, reason, exclude=True)
-        action = "exclude_cluster"
-    else:
-        settle(session, ids, "legitimate", key, reason, user.username, rule=rule)
-        changes.changed(session, [office.id or 0])  # its count of ratings awaiting review
-        action = "flags_legitimate"
-    target = f"{RULES[rule].name} {office.code} {day.strftime('%d/%m/%Y')}: {len(ids)} phiếu"
-    audit.record(session, user.username, action, target, reason, address, office.id)
-    session.flush()
-    return len(ids)
+def _vietnamese(value: Any) -> Any:
+    """An evidence value as a Vietnamese reader writes it: "4,0" seconds, days as dd/mm/yyyy."""
+    if isinstance(value, float):
+        return format_decimal(value)
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    return value
 
 
 def explain(cluster: Cluster) -> str:
     """What the rule saw, in a Vietnamese sentence."""
-    evidence = dict(cluster.evidence)
-    if "usual_share" in evidence:
-        evidence["usual_share"] = f"{evidence['usual_share'] * 100:.0f}"
+    evidence = {name: _vietnamese(value) for name, value in cluster.evidence.items()}
+    if "usual_share" in cluster.evidence:
+        evidence["usual_share"] = f"{cluster.evidence['usual_share'] * 100:.0f}"
     name = cluster.rule.name
     if name == "too-fast" and evidence.get("form_time") == "missing":
         name = "too-fast-unsigned"

@@ -244,6 +244,20 @@ def _overlap(entry: OfficeFigures, above: OfficeFigures) -> bool:
     return mine is not None and theirs is not None and mine[1] >= theirs[0]
 
 
+def peers_of(tree: Tree, office_id: int) -> tuple[list[int], str]:
+    """The offices a rank places ``office_id`` among, and which ranking that is in words: a
+    unit at the bottom of the tree, among its province's units (the ranking its inspectors
+    publish); an office above, among its siblings; a root, alone (no rank)."""
+    publisher = tree.published_ranking(office_id)
+    parent_id = tree.offices[office_id][2]
+    if publisher is not None:
+        among = f"các đơn vị được xếp hạng của {tree.offices[publisher][1]}"
+        return tree.leaves(publisher), among
+    if parent_id is not None:
+        return tree.children[parent_id], f"các đơn vị trực thuộc {tree.offices[parent_id][1]}"
+    return [office_id], ""
+
+
 def summarize(
     session: Session,
     catalog: SurveyCatalog,
@@ -255,15 +269,7 @@ def summarize(
 ) -> Summary:
     tree = load_tree(session)
     office_id, parent_id, survey, comparison = placed(tree, catalog, office_code, survey_key)
-    publisher = tree.published_ranking(office_id)
-    if publisher is not None:
-        peers = tree.leaves(publisher)
-        among = f"các đơn vị được xếp hạng của {tree.offices[publisher][1]}"
-    elif parent_id is not None:
-        peers = tree.children[parent_id]
-        among = f"các đơn vị trực thuộc {tree.offices[parent_id][1]}"
-    else:
-        peers, among = [office_id], ""
+    peers, among = peers_of(tree, office_id)
     now = figures_by_subtree(
         session,
         catalog,

@@ -17,9 +17,11 @@ from starlette.responses import Response
 from app.auth import service
 from app.core.errors import DomainError, Forbidden
 from app.core.networks import in_networks, is_address, parse_networks
+from app.integrity import cluster_decisions
 from app.models import LoginSession, User
 from app.sources import service as sources
 from app.web.deps import ShortSessionsDep
+from app.web.rendering import is_htmx
 from app.web.state import state
 
 SESSION_COOKIE = "hl_session"
@@ -72,6 +74,13 @@ def _authenticate(request: Request, session: Session) -> User:
     user, login = found
     request.state.login = login
     request.state.user = user  # the staff pages' header shows who is signed in
+    if (
+        request.method == "GET"
+        and not is_htmx(request)
+        and not request.url.path.startswith("/api/")
+    ):
+        # A whole page: its header shows inspectors how many ratings await their review.
+        request.state.awaiting = cluster_decisions.awaiting(session, user)
     return user
 
 

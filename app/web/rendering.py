@@ -57,6 +57,9 @@ class SignedIn:
     username: str = ""
     csrf: str = ""
     inspects: bool = False
+    # For inspectors and admins: the office whose flags page the header links, and how many
+    # ratings await review there.
+    awaiting: tuple[str, int] | None = None
 
 
 def signed_in(request: Request | None) -> SignedIn:
@@ -69,6 +72,7 @@ def signed_in(request: Request | None) -> SignedIn:
         username=user.username,
         csrf=getattr(login, "csrf_token", ""),
         inspects=user.role in ("inspector", "admin"),
+        awaiting=getattr(state, "awaiting", None),
     )
 
 

@@ -4,7 +4,6 @@ decisions in the audit log; officers see a count and nothing else."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,28 +18,6 @@ from tests.factories import make_office, make_user, rate, sign_in
 
 DAY = datetime(2026, 10, 5, 8, 0, tzinfo=VN_TZ)  # a Monday
 OCTOBER = "from=2026-10-01&to=2026-10-31"
-
-
-def _rate(
-    db: Session, catalog: SurveyCatalog, code: str, value: int, at: datetime, device: str
-) -> None:
-    rate(db, catalog, code, value, at, address=f"addr-{device}", device=device)
-
-
-@pytest.fixture
-def flagged(db: Session, registered: SurveyCatalog) -> dict[str, str]:
-    """A commune with two units: honest ratings in both, and one phone stuffing unit A."""
-    make_office(db, registered, code="TRI", kind="commune")
-    make_office(db, registered, code="TRI.A", parent="TRI")
-    make_office(db, registered, code="TRI.B", parent="TRI")
-    for n in range(40):
-        at = DAY + timedelta(minutes=7 * n)
-        _rate(db, registered, "TRI.A", 5 if n % 2 else 2, at, uuid.uuid4().hex)
-        _rate(db, registered, "TRI.B", 4, at, uuid.uuid4().hex)
-    for n in range(10):
-        _rate(db, registered, "TRI.A", 5, DAY + timedelta(hours=3, minutes=11 * n), "phone")
-    scan(db.connection(), since=DAY)
-    return {"code": "TRI"}
 
 
 def _summary(client: TestClient, code: str, headers: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
@@ -70,7 +47,12 @@ def test_an_inspector_excludes_a_cluster_with_one_reason_and_one_audit_event(
     assert f'value="{key}"' in page.text
     response = client.post(
         "/staff/offices/TRI/flags/exclusion",
-        data={"csrf": csrf, "cluster": key, "reason": "Một điện thoại gửi 10 phiếu liền"},
+        data={
+            "csrf": csrf,
+            "cluster": key,
+            "reason": "Một điện thoại gửi 10 phiếu liền",
+            "confirm": "10",
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -84,7 +66,7 @@ def test_an_inspector_excludes_a_cluster_with_one_reason_and_one_audit_event(
     assert {e.reason for e in exclusions} == {"Một điện thoại gửi 10 phiếu liền"}
     [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "exclude_cluster")).all()
     assert event.username == inspector.username
-    assert "same-device TRI.A 05/10/2026: 10 phiếu" in event.target
+    assert event.target == "Một thiết bị gửi nhiều lần · TRI.A · 05/10/2026: 10 phiếu"
     reviews = db.exec(select(FlagReview)).all()
     assert {r.decision for r in reviews} == {"excluded"}
     assert {r.cluster for r in reviews} == {key}
@@ -105,11 +87,12 @@ def test_reviewed_legitimate_is_recorded_and_stops_nagging_the_ballots_stay_coun
             "csrf": csrf,
             "cluster": "same-device|TRI.A|2026-10-05",
             "reason": "Máy của quầy hướng dẫn",
+            "confirm": "10",
         },
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
-    assert "Đã ghi nhận hợp lệ 10 phiếu" in response.text
+    assert "Đã ghi nhận 10 phiếu hợp lệ." in response.text
     summary = _summary(client, "TRI.A")
     assert summary["flagged"] == 0
     assert summary["ballots"] == 50
@@ -117,7 +100,12 @@ def test_reviewed_legitimate_is_recorded_and_stops_nagging_the_ballots_stay_coun
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "flags_legitimate")).one()
     again = client.post(
         "/staff/offices/TRI/flags/review",
-        data={"csrf": csrf, "cluster": "same-device|TRI.A|2026-10-05", "reason": "lần nữa"},
+        data={
+            "csrf": csrf,
+            "cluster": "same-device|TRI.A|2026-10-05",
+            "reason": "lần nữa",
+            "confirm": "10",
+        },
         headers={"HX-Request": "true"},
     )
     assert again.status_code == 422
@@ -130,7 +118,7 @@ def test_officers_see_a_count_only_and_cannot_triage(
     officer = make_user(db, "officer", "TRI.A")
     csrf = sign_in(client, officer)
     assert client.get("/staff/offices/TRI.A/flags").status_code == 403
-    for decision in ("exclusion", "review"):
+    for decision in ("exclusion", "review", "reinstatement"):
         response = client.post(
             f"/staff/offices/TRI.A/flags/{decision}",
             data={"csrf": csrf, "cluster": "same-device|TRI.A|2026-10-05", "reason": "không phải"},
@@ -138,7 +126,7 @@ def test_officers_see_a_count_only_and_cannot_triage(
         assert response.status_code == 403
     dashboard = client.get(f"/staff/offices/TRI.A?{OCTOBER}")
     assert "Phiếu nghi vấn chờ đoàn kiểm tra xem xét: <strong>10</strong>" in dashboard.text
-    assert "/flags" not in dashboard.text
+    assert "/flags" not in dashboard.text  # nor in the navigation: no count for the graded
     ballots = client.get(f"/staff/offices/TRI.A/ballots?{OCTOBER}").text
     assert "same-device" not in ballots
     assert _summary(client, "TRI.A")["flagged"] == 10

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.core.errors import InvalidInput
-from app.integrity import triage
+from app.integrity import cluster_decisions, triage
 from app.signals.rules import RULES
 from app.web.deps import CatalogDep, SessionDep, SettingsDep
 from app.web.identity import CsrfUser, CurrentUser, client_address, csrf_of
@@ -20,6 +20,13 @@ router = APIRouter(route_class=TransactionRoute, tags=["signals"], include_in_sc
 
 ClusterKey = Annotated[str, Form(max_length=200)]
 Reason = Annotated[str, Form(max_length=4000)]
+# The number of ballots the inspector saw and ticked to confirm.
+Confirmed = Annotated[int | None, Form(ge=0, le=10_000_000)]
+DONE = {
+    "exclusion": "Đã loại {n} phiếu khỏi thống kê.",
+    "review": "Đã ghi nhận {n} phiếu hợp lệ.",
+    "reinstatement": "Đã đưa {n} phiếu trở lại thống kê.",
+}
 
 
 def _page(
@@ -28,7 +35,7 @@ def _page(
     catalog: CatalogDep,
     settings: SettingsDep,
     user: CurrentUser,
-    code: str,
+    code: str | None,
     *,
     notice: str = "",
     error: str = "",
@@ -40,33 +47,43 @@ def _page(
     context = {
         "office": office,
         "clusters": found,
+        "excluded": cluster_decisions.excluded_clusters(session, user, code),
         "flagged": flagged,
         "rules": RULES,
         "explain": triage.explain,
         "csrf": csrf_of(request),
         "notice": notice,
         "error": error,
-        "base": f"/staff/offices/{quote(office.code, safe='')}",
+        "base": _base(code),
     }
     return render(request, "flags/flags.html", context, block="clusters", status_code=status_code)
 
 
+def _base(code: str | None) -> str:
+    """Where a triage page's decisions are sent: under the office, or for every office the
+    inspector sees, under /staff."""
+    return f"/staff/offices/{quote(code, safe='')}" if code is not None else "/staff"
+
+
+@router.get("/staff/flags", response_class=HTMLResponse)
 @router.get("/staff/offices/{code}/flags", response_class=HTMLResponse)
 def flags_page(
     request: Request,
-    code: str,
     session: SessionDep,
     catalog: CatalogDep,
     settings: SettingsDep,
     user: CurrentUser,
+    code: str | None = None,
 ) -> HTMLResponse:
+    """Flagged ratings awaiting review in an office's sub-tree, or in every office the
+    inspector sees."""
     return _page(request, session, catalog, settings, user, code)
 
 
+@router.post("/staff/flags/{decision}")
 @router.post("/staff/offices/{code}/flags/{decision}")
 def decide_cluster(
     request: Request,
-    code: str,
     decision: str,
     session: SessionDep,
     catalog: CatalogDep,
@@ -74,15 +91,24 @@ def decide_cluster(
     user: CsrfUser,
     cluster: ClusterKey = "",
     reason: Reason = "",
+    confirm: Confirmed = None,
+    code: str | None = None,
 ) -> Response:
-    """Exclude a cluster's ballots (``exclusion``) or find it legitimate (``review``)."""
-    chosen = {"exclusion": "exclude", "review": "legitimate"}.get(decision)
-    if chosen is None:
-        raise InvalidInput("decision: exclusion or review")
+    """Exclude a cluster's ballots (``exclusion``), find it legitimate (``review``), or put an
+    excluded cluster back (``reinstatement``)."""
+    if decision not in DONE:
+        raise InvalidInput("decision: exclusion, review or reinstatement")
+    address = client_address(request)
     try:
-        n = triage.decide(
-            session, catalog, user, code, cluster, chosen, reason, client_address(request)
-        )
+        if decision == "reinstatement":
+            n = cluster_decisions.reinstate(
+                session, catalog, user, code, cluster, reason, address, confirmed=confirm
+            )
+        else:
+            chosen = "exclude" if decision == "exclusion" else "legitimate"
+            n = cluster_decisions.decide(
+                session, catalog, user, code, cluster, chosen, reason, address, confirmed=confirm
+            )
     except InvalidInput as exc:
         if not is_htmx(request):
             raise
@@ -90,6 +116,6 @@ def decide_cluster(
             request, session, catalog, settings, user, code, error=exc.message_vi, status_code=422
         )
     if not is_htmx(request):
-        return RedirectResponse(f"/staff/offices/{quote(code, safe='')}/flags", status_code=303)
-    done = "Đã loại" if chosen == "exclude" else "Đã ghi nhận hợp lệ"
-    return _page(request, session, catalog, settings, user, code, notice=f"{done} {n} phiếu.")
+        return RedirectResponse(f"{_base(code)}/flags", status_code=303)
+    notice = DONE[decision].format(n=n)
+    return _page(request, session, catalog, settings, user, code, notice=notice)
