@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -23,7 +23,8 @@ from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
 from app.stats import service as stats
 from app.stats.periods import LENGTHS, Length, Period, date_range, period_of, today
-from app.surveys.catalog import SurveyCatalog
+from app.surveys.catalog import Comparison, SurveyCatalog
+from app.surveys.definition import SurveyDefinition
 from app.surveys.service import survey_for_office
 
 LENGTH_LABELS: dict[str, str] = {
@@ -51,6 +52,7 @@ class Query:
     end: date | None = None
     survey: str | None = None
     min_responses: int = 30
+    chosen: bool = True  # False: the URL named no period, the page opens on its default
 
     def __post_init__(self) -> None:
         self.period()  # a wrong range is refused when the query is read, not halfway through
@@ -204,6 +206,44 @@ def _figures(
     }
 
 
+def _ranked(
+    session: Session, catalog: SurveyCatalog, office: Office, query: Query, units: bool
+) -> tuple[list[stats.OfficeFigures], SurveyDefinition, Comparison, str]:
+    """The rows of ``children_page`` for ``query``'s period, what they cover, and which ranking
+    their ranks are places in ("" for the office's own children)."""
+    period = query.period()
+    if not units:
+        survey, comparison, rows = stats.children_figures(
+            session,
+            catalog,
+            office.code,
+            period,
+            survey_key=query.survey,
+            min_responses=query.min_responses,
+        )
+        return rows, survey, comparison, ""
+    survey, comparison = stats.choose(session, catalog, office, query.survey)
+    tree = load_tree(session)
+    # A unit's ranking is its province's (the one its inspectors publish): it is shown its own
+    # row with its place there, and nothing of the other units.
+    publisher = tree.published_ranking(office.id or 0)
+    leaves = tree.leaves(publisher if publisher is not None else office.id or 0)
+    rows = stats.figures_by_subtree(
+        session,
+        catalog,
+        tree,
+        leaves,
+        survey,
+        period,
+        comparison=comparison,
+        min_responses=query.min_responses,
+    )
+    if publisher is None:
+        return rows, survey, comparison, ""
+    among = f"các đơn vị được xếp hạng của {tree.offices[publisher][1]}"
+    return [r for r in rows if r.office_id == office.id], survey, comparison, among
+
+
 def children_page(
     session: Session,
     catalog: SurveyCatalog,
@@ -218,37 +258,24 @@ def children_page(
     bottom of its sub-tree (the one-stop units that are graded), ranked among all of them."""
     office = get_by_code(session, code)
     require_office(session, user, office)
+    rows, survey, comparison, ranked_among = _ranked(session, catalog, office, query, units)
+    fallback = ""
+    if not query.chosen and not any(r.rank for r in rows):
+        # Early in a month nobody has enough ballots yet: the page opens on the last complete
+        # month instead, and says so, rather than on a table of warnings.
+        current = query.period()
+        last = period_of("month", current.start - timedelta(days=1))
+        earlier = replace(query, start=last.start, end=last.end)
+        found = _ranked(session, catalog, office, earlier, units)
+        if any(r.rank for r in found[0]):
+            rows, survey, comparison, ranked_among = found
+            query = earlier
+            fallback = (
+                f"Từ {current.start.strftime('%d/%m/%Y')} tới nay chưa đơn vị nào đủ "
+                f"{query.min_responses} phiếu để xếp hạng; bảng dưới là tháng "
+                f"{last.start.strftime('%m/%Y')}, tháng gần nhất đã trọn."
+            )
     period = query.period()
-    ranked_among = ""
-    if units:
-        survey, comparison = stats.choose(session, catalog, office, query.survey)
-        tree = load_tree(session)
-        # A unit's ranking is its province's (the one its inspectors publish): it is shown its
-        # own row with its place there, and nothing of the other units.
-        publisher = tree.published_ranking(office.id or 0)
-        leaves = tree.leaves(publisher if publisher is not None else office.id or 0)
-        rows = stats.figures_by_subtree(
-            session,
-            catalog,
-            tree,
-            leaves,
-            survey,
-            period,
-            comparison=comparison,
-            min_responses=query.min_responses,
-        )
-        if publisher is not None:
-            rows = [r for r in rows if r.office_id == office.id]
-            ranked_among = f"các đơn vị được xếp hạng của {tree.offices[publisher][1]}"
-    else:
-        survey, comparison, rows = stats.children_figures(
-            session,
-            catalog,
-            code,
-            period,
-            survey_key=query.survey,
-            min_responses=query.min_responses,
-        )
     keys = {
         "code": lambda r: r.code,
         "name": lambda r: r.name,
@@ -276,6 +303,7 @@ def children_page(
         "sort": sort,
         "units_view": units,
         "ranked_among": ranked_among,
+        "fallback": fallback,
         "may_inspect": can_inspect(user),
         "base": f"/staff/offices/{quote(office.code, safe='')}",
         "export_query": urlencode(

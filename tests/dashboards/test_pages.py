@@ -197,3 +197,34 @@ def test_a_units_ranking_tab_shows_its_place_in_the_provinces_ranking(
     assert "Một cửa An" not in page
     dashboard = client.get("/staff/offices/R-U1?period=month").text
     assert "Xếp thứ <strong>2/2</strong> trong các đơn vị được xếp hạng của Tỉnh Rạng" in dashboard
+
+
+def test_early_in_a_month_the_units_page_opens_on_the_last_complete_month(
+    client: TestClient, db: Session, registered: SurveyCatalog, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """On the 2nd nobody has enough ballots to be ranked: the inspector's page opens on the
+    last complete month and says so, the ranking first and the downloads after it; a month
+    asked for by name is shown as asked."""
+    from datetime import date
+
+    from app.dashboards import views
+    from tests.factories import add_ballots
+
+    monkeypatch.setattr(views, "today", lambda: date(2026, 11, 2))
+    make_office(db, registered, code="E-P", name="Tỉnh mẫu", kind="province")
+    make_office(db, registered, code="E-A", name="Xã An", parent="E-P")
+    make_office(db, registered, code="E-B", name="Xã Bình", parent="E-P")
+    add_ballots(db, registered, "E-A", [5] * 30 + [2] * 5, date(2026, 10, 20))
+    add_ballots(db, registered, "E-B", [4] * 30 + [1] * 10, date(2026, 10, 21))
+    add_ballots(db, registered, "E-A", [5, 5], date(2026, 11, 1))
+    sign_in(client, make_user(db, "inspector", "E-P"))
+    page = client.get("/staff/offices/E-P/units").text
+    assert "Từ 01/11/2026 tới nay chưa đơn vị nào đủ 30 phiếu để xếp hạng" in page
+    assert "bảng dưới là tháng 10/2026, tháng gần nhất đã trọn" in page
+    assert re.search(r"<td>1/2</td>\s*<td>E-A</td>", page)
+    assert 'value="2026-10-01"' in page
+    assert 'value="2026-10-31"' in page
+    assert page.index("Bảng xếp hạng") < page.index('id="downloads"')
+    asked = client.get("/staff/offices/E-P/units?period=month").text
+    assert "tháng gần nhất đã trọn" not in asked
+    assert not re.search(r"<td>\d+/2</td>", asked)

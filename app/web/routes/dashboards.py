@@ -28,19 +28,24 @@ router = APIRouter(
     include_in_schema=False,
 )
 
-PeriodQuery = Annotated[Length, Query(alias="period")]
+PeriodQuery = Annotated[Length | None, Query(alias="period")]
 Survey = Annotated[str | None, Query(max_length=64)]
 
 
 def dashboard_query(
     settings: SettingsDep,
-    length: PeriodQuery = "month",
+    length: PeriodQuery = None,
     start: FromDay = None,
     end: ToDay = None,
     survey: Survey = None,
 ) -> views.Query:
     return views.Query(
-        length=length, start=start, end=end, survey=survey, min_responses=settings.min_responses
+        length=length or "month",
+        start=start,
+        end=end,
+        survey=survey,
+        min_responses=settings.min_responses,
+        chosen=bool(length or start or end),
     )
 
 
