@@ -5,12 +5,16 @@ the strict Content-Security-Policy (no inline styles) holds."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from app.dashboards.service import Point
 from app.stats.maths import CATEGORIES
 
 WIDTH, HEIGHT, PAD = 640, 200, 28
+# The trend drawn for a phone (about 300 px across): at 1:1, its text stays 11 px or more.
+NARROW = 300
+TICK_GAP = 44  # the least room between two dates under the axis
 
 
 @dataclass
@@ -81,11 +85,11 @@ def _label(point: Point, grain: str) -> str:
     return MONTHS_VI[point.start.month - 1] if grain == "m" else f"{point.start:%d/%m}"
 
 
-def trend_chart(points: list[Point], grain: str = "d") -> TrendChart:
+def trend_chart(points: list[Point], grain: str = "d", width: int = WIDTH) -> TrendChart:
     """The share line over the period with the ballots as bars under it. Days (or months)
     without ballots leave a gap in the line rather than a fall to 0 %; those with fewer than
-    ``THIN`` ballots get a hollow dot."""
-    inner_w, inner_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
+    ``THIN`` ballots get a hollow dot. Dates under the axis as many as fit ``width``."""
+    inner_w, inner_h = width - 2 * PAD, HEIGHT - 2 * PAD
     step = inner_w / max(1, len(points))
     most = max((p.ballots for p in points), default=0)
     dots: list[tuple[float, float, Point, bool]] = []
@@ -94,6 +98,7 @@ def trend_chart(points: list[Point], grain: str = "d") -> TrendChart:
     path: list[str] = []
     ticks: list[tuple[float, str]] = []
     every = 1 if grain == "m" or len(points) <= 10 else 7 if len(points) > 31 else 5
+    every = max(every, math.ceil(TICK_GAP / step))
     for i, point in enumerate(points):
         x = PAD + step * (i + 0.5)
         if i % every == 0 or (grain == "d" and i == len(points) - 1 and i % every > every // 2):
@@ -115,7 +120,7 @@ def trend_chart(points: list[Point], grain: str = "d") -> TrendChart:
         segments.append(" ".join(path))
     grid = [(round(PAD + inner_h * (1 - pct / 100), 2), pct) for pct in (0, 50, 100)]
     return TrendChart(
-        width=WIDTH,
+        width=width,
         height=HEIGHT,
         grain=grain,
         segments=[seg for seg in segments if " L" in seg],  # a lone point is its dot

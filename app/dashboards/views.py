@@ -14,7 +14,7 @@ from app.auth.scope import can_inspect, require_office
 from app.core.errors import NotFound
 from app.dashboards import charts
 from app.dashboards.cache import FiguresCache
-from app.dashboards.service import grain_of, latest_comments, trend
+from app.dashboards.service import Point, grain_of, latest_comments, trend
 from app.exports.ballot_export import settled
 from app.models import Office, User
 from app.models.types import utcnow
@@ -160,6 +160,14 @@ def lobby_page(
     return {**context, "qr_svg": Markup(svg) if svg else None, "panel_url": None}  # noqa: S704
 
 
+def _trends(points: list[Point], grain: str) -> dict[str, charts.TrendChart]:
+    """The trend for a desk and for a phone, where the desk's would shrink its text to 5 px."""
+    return {
+        "chart": charts.trend_chart(points, grain),
+        "phone_chart": charts.trend_chart(points, grain, width=charts.NARROW),
+    }
+
+
 def _figures(
     session: Session,
     catalog: SurveyCatalog,
@@ -190,9 +198,7 @@ def _figures(
         "levels": LEVEL_LABELS,
         "bars": {c.key: charts.stacked_bar(c.shares.counts) for c in fig.criteria},
         "ballot_bar": charts.stacked_bar(fig.ballots.counts),
-        "chart": charts.trend_chart(
-            trend(session, office.id or 0, comparison, versions, period), grain_of(period)
-        ),
+        **_trends(trend(session, office.id or 0, comparison, versions, period), grain_of(period)),
         "comments": latest_comments(
             session, ids, names, period, comparison.surveys, limit=comments
         ),

@@ -130,12 +130,13 @@ def signed_in(  # type: ignore[no-untyped-def]
     username: str = "thanhtra",
     *,
     width: int = 1280,
+    height: int = 900,
     **options,
 ):
-    """A desk-sized page of ``path``, signed in on the way (staff pages send to the login);
-    ``options`` go to the browser context (``java_script_enabled``, ``bypass_csp``…)."""
+    """A desk-sized page of ``path`` (or ``width`` × ``height``), signed in on the way (staff
+    pages send to the login); ``options`` go to the browser context (``bypass_csp``…)."""
     desk = browser.new_context(  # type: ignore[attr-defined]
-        viewport={"width": width, "height": 900}, locale="vi-VN", **options
+        viewport={"width": width, "height": height}, locale="vi-VN", **options
     )
     page = desk.new_page()
     page.goto(f"{base}{path}")

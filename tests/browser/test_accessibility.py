@@ -104,7 +104,7 @@ def test_staff_pages(browser, live_server: LiveServer) -> None:  # type: ignore[
             page.goto(f"{base}/staff/offices/{OFFICE}?period=year")
             ticks = page.locator("svg.trend-chart text.tick").all_text_contents()
             assert ticks[:3] == ["Th 1", "Th 2", "Th 3"]
-            assert "theo tháng" in page.locator("svg.trend-chart desc").text_content()
+            assert "theo tháng" in page.locator("svg.trend-chart desc").first.text_content()
             page.goto(f"{base}/staff/offices/{OFFICE}/units")
             assert page.locator("details.comparison summary").is_visible()
         finally:

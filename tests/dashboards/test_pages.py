@@ -84,7 +84,7 @@ def test_children_table_sorts(client: TestClient, db: Session, registered: Surve
         "/staff/offices/D-P/children?period=month&sort=code", headers={"HX-Request": "true"}
     )
     assert partial.text.lstrip().startswith('<div class="table-scroll"')
-    assert '<table class="offices sortable">' in partial.text
+    assert '<table class="offices sortable cards">' in partial.text
 
 
 def test_periods_and_bad_parameters(
@@ -193,7 +193,7 @@ def test_a_units_ranking_tab_shows_its_place_in_the_provinces_ranking(
     sign_in(client, make_user(db, "officer", "R-U1"))
     page = client.get("/staff/offices/R-U1/units?period=month").text
     assert "các đơn vị được xếp hạng của Tỉnh Rạng" in page
-    assert re.search(r"<td>2/2</td>", page)
+    assert re.search(r'<td data-label="Hạng">2/2</td>', page)
     assert "Một cửa An" not in page
     dashboard = client.get("/staff/offices/R-U1?period=month").text
     assert "Xếp thứ <strong>2/2</strong> trong các đơn vị được xếp hạng của Tỉnh Rạng" in dashboard
@@ -221,10 +221,10 @@ def test_early_in_a_month_the_units_page_opens_on_the_last_complete_month(
     page = client.get("/staff/offices/E-P/units").text
     assert "Từ 01/11/2026 tới nay chưa đơn vị nào đủ 30 phiếu để xếp hạng" in page
     assert "bảng dưới là tháng 10/2026, tháng gần nhất đã trọn" in page
-    assert re.search(r"<td>1/2</td>\s*<td>E-A</td>", page)
+    assert re.search(r'<td data-label="Hạng">1/2</td>\s*<td data-label="Mã">E-A</td>', page)
     assert 'value="2026-10-01"' in page
     assert 'value="2026-10-31"' in page
     assert page.index("Bảng xếp hạng") < page.index('id="downloads"')
     asked = client.get("/staff/offices/E-P/units?period=month").text
     assert "tháng gần nhất đã trọn" not in asked
-    assert not re.search(r"<td>\d+/2</td>", asked)
+    assert not re.search(r'<td data-label="Hạng">\d+/2</td>', asked)
