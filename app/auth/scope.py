@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.core.errors import NotFound
+from app.core.errors import OutOfScope
 from app.models import Office, User
 from app.offices.tree import Tree, load_tree
 
@@ -28,10 +28,7 @@ def can_see(session: Session, user: User, office: Office) -> bool:
 def require_office(session: Session, user: User, office: Office) -> None:
     """Out of scope is indistinguishable from not found: no office's existence leaks."""
     if not can_see(session, user, office):
-        raise NotFound(
-            f"No office with code {office.code!r}",
-            message_vi="Không tìm thấy đơn vị này.",
-        )
+        raise OutOfScope(f"No office with code {office.code!r}")
 
 
 def can_inspect(user: User) -> bool:

@@ -38,6 +38,13 @@ class OfficeNotFound(NotFound):
         super().__init__(f"No office with code {code!r}")
 
 
+class OutOfScope(NotFound):
+    """An office outside the account's scope: the API answers as for an office that does not
+    exist (nothing leaks); a staff page says the account cannot see it."""
+
+    message_vi = "Không tìm thấy đơn vị này."
+
+
 class Forbidden(DomainError):
     """This account's role does not allow it."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import DatabaseUnavailable, DomainError
+from app.core.errors import DatabaseUnavailable, DomainError, OfficeNotFound, OutOfScope
 from app.stats.periods import DAYS_VI
 from app.web.params import LABELS_VI
 from app.web.rendering import render
@@ -25,12 +25,21 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
+# A staff page about an office the account may not see, or that does not exist: one answer
+# for both, so that nobody learns which offices exist outside their scope.
+UNSEEN_VI = "Tài khoản của Ông/Bà không xem được đơn vị này"
+UNSEEN_HINT_VI = (
+    "Đơn vị này nằm ngoài phạm vi được giao cho tài khoản, hoặc không có đơn vị nào mang mã "
+    "này. Nếu cần xem, xin liên hệ quản trị hệ thống."
+)
+
+
 def _page(
     request: Request,
     status: int,
     message_vi: str,
-    message_en: str,
     headers: dict[str, str] | None = None,
+    hint_vi: str = "",
 ) -> Response:
     if status == 429 and request.headers.get("HX-Request") == "true":
         # htmx swaps a 429 (``htmx-config``): the page explaining it replaces the whole page,
@@ -42,7 +51,13 @@ def _page(
     return render(
         request,
         "base/error.html",
-        {"status": status, "message_vi": message_vi, "message_en": message_en, "refresh": refresh},
+        {
+            "status": status,
+            "message_vi": message_vi,
+            "hint_vi": hint_vi,
+            "refresh": refresh,
+            "staff": request.url.path.startswith("/staff"),
+        },
         status_code=status,
         headers=headers,
     )
@@ -59,7 +74,7 @@ def _invalid_params_vi(exc: RequestValidationError) -> str:
             names.append(label)
     message = "Giá trị không hợp lệ" + (f": {', '.join(names)}." if names else ".")
     if any(n in ("Từ ngày", "Đến ngày") for n in names):
-        message += f" {DAYS_VI} (năm-tháng-ngày)"
+        message += f" Xin ghi ngày theo ngày/tháng/năm, ví dụ 01/12/2026. {DAYS_VI}"
     return message
 
 
@@ -79,7 +94,9 @@ def install_error_handlers(app: FastAPI) -> None:
             if request.headers.get("HX-Request") == "true":
                 return Response(status_code=204, headers={"HX-Redirect": login})
             return RedirectResponse(login, status_code=303)
-        return _page(request, exc.status_code, exc.message_vi, exc.message, exc.headers)
+        if request.url.path.startswith("/staff/") and isinstance(exc, OutOfScope | OfficeNotFound):
+            return _page(request, 403, UNSEEN_VI, hint_vi=UNSEEN_HINT_VI)
+        return _page(request, exc.status_code, exc.message_vi, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -88,7 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
             ]
             return JSONResponse({"detail": errors, "code": "invalid_request"}, status_code=422)
-        return _page(request, 400, _invalid_params_vi(exc), "The request is not valid.")
+        return _page(request, 400, _invalid_params_vi(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -104,7 +121,7 @@ def install_error_handlers(app: FastAPI) -> None:
         }
         vi = messages.get(exc.status_code, "Yêu cầu không hợp lệ.")
         headers = getattr(exc, "headers", None)
-        return _page(request, exc.status_code, vi, str(exc.detail), headers)
+        return _page(request, exc.status_code, vi, headers)
 
     async def _unreachable(request: Request, exc: Exception) -> Response:
         # The database refused or dropped the connection (a restart, a failover): nothing of
@@ -129,13 +146,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_json(request):
             body = {"detail": "The server is busy; retry shortly", "code": "busy"}
             return JSONResponse(body, status_code=503, headers=headers)
-        return _page(request, 503, "Hệ thống đang bận, xin thử lại sau giây lát.", "Busy.", headers)
+        return _page(request, 503, "Hệ thống đang bận, xin thử lại sau giây lát.", headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, _logged(request))
         if wants_json(request):
             return JSONResponse({"detail": "Internal error", "code": "internal"}, status_code=500)
-        return _page(
-            request, 500, "Hệ thống đang gặp sự cố, xin Ông/Bà thử lại sau.", "Internal error."
-        )
+        return _page(request, 500, "Hệ thống đang gặp sự cố, xin Ông/Bà thử lại sau.")

@@ -31,11 +31,37 @@ def _within(day: date) -> date:
     return day
 
 
+def _maybe_within(day: date | None) -> date | None:
+    return None if day is None else _within(day)
+
+
+VN_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
+def _typed_day(value: Any) -> Any:
+    """A day typed on a page: dd/mm/yyyy as Vietnamese write it (a text field, so no browser
+    shows mm/dd/yyyy and no script is needed), or YYYY-MM-DD from the page's own links; an
+    empty field is no day."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        found = VN_DAY.fullmatch(value)
+        if found:
+            day, month, year = (int(part) for part in found.groups())
+            return date(year, month, day)
+    return _a_day(value)
+
+
 Day = Annotated[date, BeforeValidator(_a_day), AfterValidator(_within)]
+TypedDay = Annotated[date | None, BeforeValidator(_typed_day), AfterValidator(_maybe_within)]
 FromDay = Annotated[
     Day | None, Query(alias="from", description="First day (YYYY-MM-DD, 2000-01-01 … 2099-12-31)")
 ]
 ToDay = Annotated[Day | None, Query(alias="to", description="Last day, inclusive (YYYY-MM-DD)")]
+# The same on staff pages, as typed in their date fields.
+PageFromDay = Annotated[TypedDay, Query(alias="from")]
+PageToDay = Annotated[TypedDay, Query(alias="to")]
 BeforeId = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="Paging: entries older than this id")
 ]

@@ -52,8 +52,11 @@ def test_unknown_office_is_a_vietnamese_404(client: TestClient) -> None:
     assert response.status_code == 404
     assert "Không tìm thấy đơn vị này" in response.text
     assert response.headers["content-type"].startswith("text/html")
-    # Vietnamese first, as the heading; English second.
-    assert response.text.index("<h1>Không tìm thấy") < response.text.index("No office with code")
+    # What a citizen reads: Vietnamese words, no status number, no code, no developer's English.
+    visible = re.sub(r"<[^>]+>", " ", response.text)
+    assert "No office" not in visible
+    assert "404" not in visible
+    assert "KHONG-CO" not in visible
 
 
 def test_submit_redirects_to_a_receipt(

@@ -72,3 +72,23 @@ def test_the_units_ranking_is_a_card_per_unit(  # type: ignore[no-untyped-def]
         assert card.locator('td[data-label="Hài lòng trở lên"]').is_visible()
     finally:
         desk.close()
+
+
+def test_days_are_typed_as_vietnamese_write_them_without_javascript(  # type: ignore[no-untyped-def]
+    browser, live_server: LiveServer, rated: None
+) -> None:
+    desk, page = signed_in(
+        browser, live_server.url, f"/staff/offices/{OFFICE}", java_script_enabled=False, **PHONE
+    )
+    try:
+        page.get_by_text("Chọn ngày khác hoặc một loại phiếu").click()
+        field = page.get_by_label("Từ ngày")
+        assert field.get_attribute("placeholder") == "ngày/tháng/năm"
+        field.fill("01/11/2026")
+        page.get_by_label("đến").fill("30/11/2026")
+        page.get_by_role("button", name="Xem").click()
+        page.wait_for_load_state("load")
+        assert page.locator(".period").first.inner_text() == "Từ 01/11/2026 đến 30/11/2026"
+        assert page.get_by_label("Từ ngày").input_value() == "01/11/2026"
+    finally:
+        desk.close()

@@ -95,7 +95,7 @@ def test_officer_sees_no_buttons_and_cannot_post(
     )
     assert refused.status_code == 403
     assert db.exec(select(Exclusion)).all() == []
-    assert client.get("/staff/offices/EX-B/ballots").status_code == 404
+    assert client.get("/staff/offices/EX-B/ballots").status_code == 403
 
 
 def test_redirect_stays_on_this_site(

@@ -83,3 +83,26 @@ def test_ids_beyond_any_integer_are_refused(client: TestClient, db: Session) -> 
         f"/api/v1/exports/ballots.csv.manifest.json?office=PR.1&snapshot={huge}", headers=token
     )
     assert manifest.status_code == 422
+
+
+def test_staff_pages_read_days_as_vietnamese_write_them(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    """Date fields are text fields in dd/mm/yyyy (a browser's date picker would show
+    mm/dd/yyyy, and needs nothing else to work); the API keeps YYYY-MM-DD."""
+
+    make_office(db, registered, code="DAYS")
+    sign_in(client, make_user(db, "inspector"))
+    page = client.get("/staff/offices/DAYS?from=1/11/2026&to=30/11/2026")
+    assert page.status_code == 200
+    assert "Từ 01/11/2026 đến 30/11/2026" in page.text
+    assert 'name="from" value="01/11/2026"' in page.text
+    assert 'type="date"' not in page.text
+    assert client.get("/staff/offices/DAYS?from=&to=").status_code == 200  # fields left empty
+    wrong = client.get("/staff/offices/DAYS?from=31/02/2026")
+    assert wrong.status_code == 400
+    assert "ngày/tháng/năm" in wrong.text
+    for page_path in ("/staff/audit", "/staff/offices/DAYS/ballots"):
+        assert client.get(f"{page_path}?from=01/11/2026").status_code == 200
+    api = client.get("/api/v1/offices/DAYS/summary?from=01/11/2026")
+    assert api.status_code == 422

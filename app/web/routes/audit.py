@@ -19,7 +19,7 @@ from app.offices.tree import load_tree
 from app.web.deps import SessionDep, writes
 from app.web.identity import CurrentUser, client_address
 from app.web.openapi import api_errors, file_responses
-from app.web.params import BeforeId, FromDay, ToDay
+from app.web.params import BeforeId, FromDay, PageFromDay, PageToDay, ToDay
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
 from app.web.state import state
@@ -29,17 +29,33 @@ router = APIRouter(
 )
 
 
+Action = Annotated[str | None, Query(max_length=32)]
+Username = Annotated[str, Query(max_length=64)]
+
+
 def audit_query(
     start: FromDay = None,
     end: ToDay = None,
-    action: Annotated[str | None, Query(max_length=32)] = None,
-    username: Annotated[str, Query(max_length=64)] = "",
+    action: Action = None,
+    username: Username = "",
     before: BeforeId = None,
 ) -> service.AuditQuery:
     return service.AuditQuery(start, end, action or None, username.strip(), before)
 
 
+def page_query(
+    start: PageFromDay = None,
+    end: PageToDay = None,
+    action: Action = None,
+    username: Username = "",
+    before: BeforeId = None,
+) -> service.AuditQuery:
+    """The log's page: its date fields as typed (dd/mm/yyyy)."""
+    return audit_query(start, end, action, username, before)
+
+
 AuditQueryDep = Annotated[service.AuditQuery, Depends(audit_query)]
+PageQueryDep = Annotated[service.AuditQuery, Depends(page_query)]
 
 
 def _reader(user: User) -> None:
@@ -52,7 +68,7 @@ def _reader(user: User) -> None:
 
 @router.get("/staff/audit", response_class=HTMLResponse, include_in_schema=False)
 def audit_log(
-    request: Request, session: SessionDep, user: CurrentUser, query: AuditQueryDep
+    request: Request, session: SessionDep, user: CurrentUser, query: PageQueryDep
 ) -> HTMLResponse:
     _reader(user)
     tree = load_tree(session)

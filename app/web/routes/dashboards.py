@@ -16,7 +16,7 @@ from app.stats.periods import Length
 from app.web import live
 from app.web.deps import CatalogDep, PublicUrl, SessionDep, SettingsDep
 from app.web.identity import CurrentUser
-from app.web.params import FromDay, ToDay
+from app.web.params import PageFromDay, PageToDay
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
 from app.web.state import state
@@ -35,8 +35,8 @@ Survey = Annotated[str | None, Query(max_length=64)]
 def dashboard_query(
     settings: SettingsDep,
     length: PeriodQuery = None,
-    start: FromDay = None,
-    end: ToDay = None,
+    start: PageFromDay = None,
+    end: PageToDay = None,
     survey: Survey = None,
 ) -> views.Query:
     return views.Query(

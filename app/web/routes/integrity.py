@@ -16,7 +16,7 @@ from app.models.sources import SOURCES
 from app.offices.tree import load_tree
 from app.web.deps import CatalogDep, SessionDep
 from app.web.identity import CsrfUser, CurrentUser, client_address, csrf_of
-from app.web.params import BeforeId, FromDay, ToDay
+from app.web.params import BeforeId, PageFromDay, PageToDay
 from app.web.rendering import is_htmx, render
 from app.web.routing import TransactionRoute
 
@@ -24,8 +24,8 @@ router = APIRouter(route_class=TransactionRoute, tags=["exclusions"], include_in
 
 
 def ballot_query(
-    start: FromDay = None,
-    end: ToDay = None,
+    start: PageFromDay = None,
+    end: PageToDay = None,
     survey: Annotated[str | None, Query(max_length=64)] = None,
     receipt: Annotated[str, Query(max_length=32)] = "",
     excluded: bool = False,
