@@ -25,6 +25,7 @@ from app.web.rendering import is_htmx, render
 from app.web.texts import texts
 
 MAX_FORM_FIELDS = 120
+LONG_WORD = 9  # letters; longer words do not fit a level's card side by side on a 360 px phone
 KIOSK_RESET_SECONDS = 8
 
 
@@ -65,8 +66,12 @@ def form_context(
     stamp: str = "",
     kiosk: Kiosk | None = None,
 ) -> dict[str, object]:
+    labels = [lv.label_en if lang == "en" else lv.label_vi for lv in office.survey.scale.levels]
     return {
         "kiosk": kiosk,
+        # A word too long for a narrow card ("Dissatisfied"): on a phone, the levels are listed
+        # one under another rather than side by side, so none is cut off.
+        "long_labels": any(len(word) > LONG_WORD for label in labels for word in label.split()),
         "office": office,
         "survey": office.survey,
         "numbers": {q.key: n for n, q in enumerate(office.survey.questions, start=1)},

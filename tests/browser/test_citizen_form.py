@@ -178,3 +178,33 @@ def test_a_second_person_on_the_same_phone_gets_their_own_ballot(
     assert second != first
     assert live_server.ballots(office) == 2
     context.close()
+
+
+# Each level's words as drawn: wider than their box means cut off.
+CLIPPED = """() => [...document.querySelectorAll('.choice span')]
+  .filter(s => s.scrollWidth > s.clientWidth + 1 || s.getBoundingClientRect().right >
+    s.closest('.choice').getBoundingClientRect().right + 1)
+  .map(s => s.textContent)"""
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_level_reads_whole_on_a_360_px_phone(  # type: ignore[no-untyped-def]
+    browser, live_server: LiveServer, lang: str
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="vi-VN"
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/s/E2E.25?lang={lang}")
+        assert page.evaluate(CLIPPED) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        word = "Dissatisfied" if lang == "en" else "Không hài lòng"
+        label = page.locator(f"#q-{SIX[0]}").get_by_text(word, exact=True)
+        box = label.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 360
+        answer_all(page, "Satisfied" if lang == "en" else "Hài lòng")  # every card still taps
+    finally:
+        context.close()
