@@ -234,6 +234,26 @@ def test_demo_loads_once(cli_db: str) -> None:
     assert run("demo")[0] == 1
 
 
+def test_serve_first_sends_a_newcomer_to_a_six_criteria_form(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's printed citizen form is the under-a-minute one, not SIPAS's 22 questions."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    assert run("demo", "--ballots", "10")[0] == 0
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    code, out = run("serve")
+    assert code == 0, out
+    form = re.search(r"citizen form: +\S+/s/(\S+)", out)
+    assert form is not None
+    with TestClient(create_app()) as client:
+        page = client.get(f"/s/{form.group(1)}").text
+    assert page.count('<fieldset class="q') == 6
+
+
 def test_stats_rebuild_recounts_what_the_writer_stored(cli_db: str) -> None:
     from tests.stats.recount import (
         recount_compared,

@@ -42,17 +42,18 @@ def serve(
     import uvicorn
 
     from app.offices.qr import survey_url
-    from app.offices.service import list_offices
+    from app.offices.tree import load_tree
 
     settings = get_settings()
-    _catalog()  # refuse to start on a broken survey file, before forking workers
+    catalog = _catalog()  # refuse to start on a broken survey file, before forking workers
     host, port = host or settings.host, port or settings.port
     base = f"http://{host}:{port}"
-    with session_scope(write=True) as session:
-        example = next((o for o in list_offices(session) if o.kind == "one-stop"), None)
+    questions = {key: len(survey.questions) for key, survey in catalog.surveys.items()}
+    with session_scope() as session:
+        example = load_tree(session).first_to_try(questions, catalog.default_key)
     typer.echo(f"hailong on {base}")
     if example:
-        typer.echo(f"  citizen form:  {survey_url(base, example.code)}")
+        typer.echo(f"  citizen form:  {survey_url(base, example)}")
         typer.echo(f"  staff sign-in: {base}/login")
     typer.echo(f"  API docs:      {base}/docs")
     typer.echo(f"  health:        {base}/healthz")

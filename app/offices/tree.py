@@ -85,6 +85,20 @@ class Tree:
             current = self.offices[current][2]
         return default
 
+    def first_to_try(self, questions: dict[str, int], default: str) -> str | None:
+        """The code of a graded unit (bottom of the tree) for a newcomer to try first: one on
+        the default survey (the six criteria), else the shortest form; ``questions`` counts
+        each survey's."""
+        units = [i for i in self.offices if not self.children.get(i)]
+        if not units:
+            return None
+
+        def order(office_id: int) -> tuple[bool, int, str]:
+            key = self.survey_key(office_id, set(questions), default)
+            return key != default, questions.get(key, 0), self.offices[office_id][0]
+
+        return self.offices[min(units, key=order)][0]
+
     def roots_over(self, office_id: int, roots: set[int]) -> list[int]:
         """Those of ``roots`` the office is or sits under (several when roots nest)."""
         found, seen = [], set()

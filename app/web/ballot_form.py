@@ -25,6 +25,7 @@ from app.web.rendering import is_htmx, render
 from app.web.texts import texts
 
 MAX_FORM_FIELDS = 120
+SHORT_FORM = 6  # questions: the six criteria need no count of how many are left
 LONG_WORD = 9  # letters; longer words do not fit a level's card side by side on a 360 px phone
 KIOSK_RESET_SECONDS = 8
 
@@ -72,6 +73,8 @@ def form_context(
         # A word too long for a narrow card ("Dissatisfied"): on a phone, the levels are listed
         # one under another rather than side by side, so none is cut off.
         "long_labels": any(len(word) > LONG_WORD for label in labels for word in label.split()),
+        # A long survey says where the citizen is in it ("Câu 7/22"), question by question.
+        "long_form": len(office.survey.questions) > SHORT_FORM,
         "office": office,
         "survey": office.survey,
         "numbers": {q.key: n for n, q in enumerate(office.survey.questions, start=1)},

@@ -409,3 +409,18 @@ def test_a_page_that_cannot_be_read_now_comes_back_by_itself(
     assert "thử lại sau ít giây" in page.text
     api = client.get(f"/api/v1/offices/{office.code}/survey")
     assert api.status_code == 200  # only what failed answers 503
+
+
+def test_a_long_survey_says_where_the_citizen_is(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    from tests.factories import make_office
+
+    make_office(db, registered, code="LONG", survey="sipas")
+    make_office(db, registered, code="SHORT")
+    page = client.get("/s/LONG").text
+    assert '<span class="num">Câu 7/22:</span>' in page
+    assert '<span class="num">Question 22/22:</span>' in client.get("/s/LONG?lang=en").text
+    short = client.get("/s/SHORT").text
+    assert '<span class="num">1.</span>' in short
+    assert "1/6" not in short
