@@ -168,8 +168,9 @@ def device_add(
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"device {ident} ({kind}) for {office}: keep its address secret", err=True)
-    if kind != "kiosk":
-        typer.echo(f"open on the screen: {device_url(get_settings().public_url, token)}")
+    typer.echo(f"open on the device: {device_url(get_settings().public_url, token)}")
+    if kind == "kiosk":
+        typer.echo("(software of its own sends ratings to the API with the token below instead)")
     typer.echo(token)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -59,6 +60,12 @@ def test_integrations_devices_and_dossiers_from_the_command_line(
         run("device", "add", "X", "--office", "38.TH", "--kind", "kiosk", "--counter", "9")[0] == 1
     )
     assert run("device", "add", "X", "--office", "38.TH", "--kind", "toaster")[0] == 1
+    # Every kind of device is told the address to open on it, a kiosk too.
+    for kind in ("kiosk", "display"):
+        code, out = run("device", "add", f"Máy {kind}", "--office", "38.TH", "--kind", kind)
+        assert code == 0, out
+        token = out.strip().splitlines()[-1]
+        assert re.search(rf"open on the device: http\S+/device/{re.escape(token)}\n", out)
 
     source = tmp_path / "hoso.csv"
     source.write_text(FILE, encoding="utf-8")
@@ -82,7 +89,7 @@ def test_integrations_devices_and_dossiers_from_the_command_line(
         assert len(session.exec(select(Dossier)).all()) == 2
         actions = [e.action for e in session.exec(select(AuditEvent)).scalars()]
     assert actions.count("integration_add") == 1
-    assert actions.count("device_add") == 1
+    assert actions.count("device_add") == 3
     assert actions.count("dossiers_import") == 1
 
     # The printed link works once, through the app.
