@@ -424,3 +424,23 @@ def test_a_long_survey_says_where_the_citizen_is(
     short = client.get("/s/SHORT").text
     assert '<span class="num">1.</span>' in short
     assert "1/6" not in short
+
+
+FORM_BUDGET = 32_000  # bytes over the wire, gzipped: the page, its style sheet and scripts
+
+
+def test_the_form_stays_within_its_size_budget(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    """A citizen on a slow phone connection loads the form, its CSS and its scripts (htmx and
+    form.js) within the budget (docs/ballots.md); a feature that grows them must pay for it."""
+    from tests.factories import make_office
+
+    make_office(db, registered, code="BUDGET")
+    page = client.get("/s/BUDGET").content
+    total = len(gzip.compress(page))
+    assets = re.findall(rb'(?:src|href)="(/static/[^"]+)"', page)
+    assert len(assets) == 3
+    for asset in assets:
+        total += len(gzip.compress(client.get(asset.decode()).content))
+    assert total <= FORM_BUDGET, total
