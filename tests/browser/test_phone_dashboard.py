@@ -16,8 +16,8 @@ from tests.factories import rate
 pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 OFFICE = "E2E.24"
 PHONE = {"width": 360, "height": 740}
-# Each text of the visible trend chart: its font size as drawn, in CSS pixels.
-DRAWN_SIZES = """() => [...document.querySelectorAll('svg.trend-chart')]
+# Each text of the visible charts: its font size as drawn, in CSS pixels.
+DRAWN_SIZES = """() => [...document.querySelectorAll('svg.trend-chart, svg.cmp-chart')]
   .filter(svg => svg.getBoundingClientRect().width > 0)
   .flatMap(svg => {
     const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
@@ -30,7 +30,7 @@ DRAWN_SIZES = """() => [...document.querySelectorAll('svg.trend-chart')]
 def rated(live_server: LiveServer, catalog: SurveyCatalog) -> None:
     now = datetime.now(VN_TZ)
     with Session(live_server.engine) as session:
-        for n in range(12):
+        for n in range(36):  # enough to be ranked, so the units page draws its chart
             at = now - timedelta(days=n % 3, minutes=n)
             rate(session, catalog, OFFICE, 4 if n % 3 else 2, at)
         session.commit()
@@ -70,6 +70,11 @@ def test_the_units_ranking_is_a_card_per_unit(  # type: ignore[no-untyped-def]
         # Every figure keeps its label beside it.
         card = page.locator("table.cards tbody tr").first
         assert card.locator('td[data-label="Hài lòng trở lên"]').is_visible()
+        # The comparison chart at its own width, scrolling in its box: text 11 px or more.
+        assert page.locator("svg.cmp-chart").is_visible()
+        sizes = page.evaluate(DRAWN_SIZES)
+        assert sizes
+        assert min(sizes) >= 11
     finally:
         desk.close()
 
