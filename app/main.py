@@ -24,6 +24,7 @@ from app.core.memory import settle_heap
 from app.dashboards.ballot_watch import BallotWatch
 from app.dashboards.cache import FiguresCache
 from app.dashboards.push import Fragments, on_arrival
+from app.notices.background import run_notices
 from app.signals.background import run_scans
 from app.signals.limiter import RatingLimits
 from app.sources.links import Keys
@@ -39,6 +40,8 @@ from app.web.routes import (
     audit,
     auth,
     ballots_api,
+    cases,
+    cases_api,
     citizen,
     dashboards,
     devices,
@@ -52,6 +55,7 @@ from app.web.routes import (
     integrity,
     links,
     offices,
+    outbox,
     sources_api,
 )
 from app.web.state import AppState
@@ -78,6 +82,9 @@ ROUTES = (
     audit,
     integrity,
     flags,
+    cases,
+    cases_api,
+    outbox,
     figures_api,
     exclusions_api,
     exports,
@@ -132,6 +139,11 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         scans = None
         if settings.signals_scan_seconds:
             scans = asyncio.create_task(run_scans(get_engine(), settings.signals_scan_seconds))
+        told = None
+        if settings.notices_seconds:
+            told = asyncio.create_task(
+                run_notices(get_engine(), catalog, settings, settings.notices_seconds)
+            )
         settle_heap()
         try:
             yield
@@ -139,6 +151,8 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
             checking.cancel()
             if scans is not None:
                 scans.cancel()
+            if told is not None:
+                told.cancel()
             await hailong.ballot_watch.stop()
             if writer is not None:
                 await run_in_threadpool(writer.stop)

@@ -22,6 +22,7 @@ os.environ.update(
     # Tests run at any hour: units are open all week unless a test says otherwise.
     HAILONG_OPENING_HOURS="T2-CN 00:00-24:00",
     HAILONG_SIGNALS_SCAN_SECONDS="0",
+    HAILONG_NOTICES_SECONDS="0",
 )
 
 import pytest  # noqa: E402

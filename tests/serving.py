@@ -32,6 +32,23 @@ def serve(
 ) -> Iterator[str]:
     """Serve the app on a free port (or ``port``) with ``database_url`` (and ``env``); yields
     the base URL."""
+    proc, base = launch(database_url, workers=workers, env=env, port=port)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def launch(
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the app in its own process and wait until it answers; the process (the caller
+    ends it, with a kill -9 if it likes) and the base URL."""
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -77,7 +94,8 @@ def serve(
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
-        yield base
-    finally:
+    except BaseException:
         proc.terminate()
         proc.wait(timeout=15)
+        raise
+    return proc, base

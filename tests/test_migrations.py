@@ -131,23 +131,28 @@ def test_dossier_counts_migration_counts_existing_dossiers(backend: str, catalog
     from app.models import Ballot, Dossier
     from app.stats import dossier_rollup
     from app.stats.periods import period_of
+    from app.surveys.service import register_catalog
     from tests.factories import make_office
 
     url = fresh_database(backend, "dossier_backfill")
-    downgrade(url, "0013")
+    # The offices as today's models write them, then the schema taken back to 0013.
     engine = build_engine(url, pool_size=1)
     with Session(engine) as session:
-        from app.surveys.service import register_catalog
-
         register_catalog(session, catalog)
         province = make_office(session, catalog, code="MD", kind="province")
         unit = make_office(session, catalog, code="MD.A", parent="MD")
+        ids = [province.id or 0, unit.id or 0]
+        session.commit()
+    engine.dispose()
+    downgrade(url, "0013")
+    engine = build_engine(url, pool_size=1)
+    with Session(engine) as session:
         conn = session.connection()
         for n in range(6):
             conn.execute(
                 insert(Dossier.__table__),  # type: ignore[attr-defined]
                 {
-                    "office_id": unit.id,
+                    "office_id": ids[1],
                     "code_hash": f"h{n}",
                     "received_at": datetime(2026, 3, 2, 2, tzinfo=UTC),
                     "due_at": datetime(2026, 3, 4, 2, tzinfo=UTC),
@@ -161,7 +166,7 @@ def test_dossier_counts_migration_counts_existing_dossiers(backend: str, catalog
                 insert(Ballot.__table__),  # type: ignore[attr-defined]
                 {
                     "receipt": f"DOS{n:07d}",
-                    "office_id": unit.id,
+                    "office_id": ids[1],
                     "survey_key": "cong-chuc",
                     "survey_version": 1,
                     "channel": "web",
@@ -174,7 +179,6 @@ def test_dossier_counts_migration_counts_existing_dossiers(backend: str, catalog
                 },
             )
         session.commit()
-        ids = [province.id or 0, unit.id or 0]
     engine.dispose()
     upgrade(url)
     engine = build_engine(url, pool_size=1)

@@ -35,6 +35,17 @@ ACTIONS = {
     "count_policy": "Đổi nguồn phiếu được tính",
     "staff_networks": "Đổi dải mạng nội bộ của cán bộ",
     "opening_hours": "Đổi giờ làm việc",
+    "case_open": "Mở phản ánh",
+    "case_answer": "Trả lời phản ánh",
+    "case_status": "Đổi trạng thái phản ánh",
+    "case_handling_rated": "Người dân đánh giá việc xử lý phản ánh",
+    "case_days": "Đổi thời hạn xử lý phản ánh",
+    "contacts_erased": "Xoá thông tin liên hệ đã hết hạn lưu",
+    "webhook_add": "Thêm địa chỉ nhận sự kiện (webhook)",
+    "webhook_revoke": "Thu hồi địa chỉ nhận sự kiện (webhook)",
+    "outbox_retry": "Gửi lại thư, sự kiện đã dừng gửi",
+    "alert_rule": "Đổi ngưỡng cảnh báo",
+    "user_email": "Đổi thư điện tử, bản tin tuần của tài khoản",
 }
 PAGE = 100
 BATCH = 2000

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.text import is_email
 from app.models import ApiToken, LoginSession, LoginThrottle, User, UserCreate
 from app.models.account import ROLES
 from app.models.types import utcnow
@@ -54,6 +55,30 @@ def create_user(session: Session, data: UserCreate) -> User:
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def set_mail(
+    session: Session, user: User, email: str | None, digest: bool | None, *, by: str
+) -> User:
+    """The account's address for mail about cases and alerts ("" removes it), and whether it
+    gets the weekly digest; logged."""
+    from app.audit import service as audit
+
+    if email is not None:
+        address = email.strip()
+        if address and not is_email(address):
+            raise InvalidInput(f"not an e-mail address: {email!r}")
+        user.email = address or None
+    if digest is not None:
+        user.digest = digest
+    if user.digest and not user.email:
+        raise InvalidInput("the weekly digest needs an e-mail address (--email ADDR)")
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, by, "user_email", user.username, f"{user.email or '-'}, digest={user.digest}"
+    )
     return user
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from app.cases.opening import DEFAULT_DAYS
 from app.core.config import get_settings
 from app.core.hours import DEFAULT_WEEK, Hours, parse_hours
 from app.core.networks import Network, parse_networks
@@ -31,6 +32,7 @@ class OfficeInfo:
     counts: frozenset[str] = ALL_SOURCES  # the ballot sources its figures count
     hours: Hours = DEFAULT_WEEK  # when it is open (its own, inherited, or the national hours)
     staff: tuple[Network, ...] = ()  # its staff's networks (its own or inherited)
+    case_days: int = DEFAULT_DAYS  # working days a case has (its own, inherited, or 10)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
 
     policy = nearest("count_sources")
     hours, staff = nearest("opening_hours"), nearest("staff_networks")
+    days = nearest("case_days")
     return OfficeInfo(
         id=office.id or 0,
         code=office.code,
@@ -71,4 +74,5 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
         counts=parse_sources(policy) if policy else ALL_SOURCES,
         hours=parse_hours(hours or get_settings().opening_hours),
         staff=parse_networks(staff) if staff else (),
+        case_days=int(days) if days else DEFAULT_DAYS,
     )

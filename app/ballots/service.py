@@ -17,11 +17,12 @@ from sqlmodel import Session
 
 from app.ballots import chain
 from app.ballots.office_info import OPEN, OfficeInfo, Provenance, load_office_info
-from app.ballots.receipts import new_receipt
 from app.ballots.validation import CleanBallot, Submission, validate
+from app.cases.opening import Opening, open_for_ballots, opens_case
 from app.core.bulk import bulk
 from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError
+from app.core.receipts import new_receipt
 from app.models import Answer, Ballot, BallotPublic
 from app.models.types import utcnow
 from app.signals.record import Observed, Taken
@@ -47,6 +48,7 @@ class PreparedBallot:
     satisfaction: tuple[tuple[str, int, int], ...] = ()
     compared: rollups.Compared | None = None
     observed: Observed | None = None  # what the request showed (signals), if it came by HTTP
+    opens_case: bool = False  # not satisfied somewhere: a case opens with it
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def prepare(
         satisfaction=rollups.satisfaction(office.survey, clean.answers, office.criteria),
         compared=rollups.compared(office.survey, clean.answers, office.criteria),
         observed=observed,
+        opens_case=opens_case(office.survey, clean.answers),
     )
 
 
@@ -237,6 +240,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     counted: list[rollups.Counted] = []
     bound: list[tuple[int, str, dossier_rollup.Rating]] = []
     taken: list[Taken] = []
+    openings: list[Opening] = []
     for i, item in enumerate(batch):
         j = first[(item.office.id, item.row["idempotency_key"])]
         ballot_id = ids.get(rows[j]["receipt"]) if j in rows else None
@@ -269,12 +273,29 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                 bound.append((item.office.id, key.removeprefix(dossier_rollup.BOUND), rating))
             if item.observed is not None:
                 taken.append(_taken(ballot_id, item, item.observed))
+            if item.opens_case:
+                openings.append(_opening(ballot_id, item, rows[j]["receipt"]))
     if answers:
         sql.copy(conn, ANSWER, ANSWER_COLUMNS, answers)
     rollups.add(conn, counted)
     dossier_rollup.rated(conn, bound)
     record_signals(conn, taken)
+    open_for_ballots(conn, openings)
     return outcomes
+
+
+def _opening(ballot_id: int, item: PreparedBallot, receipt: str) -> Opening:
+    return Opening(
+        office_id=item.office.id,
+        office_code=item.office.code,
+        office_name=item.office.name,
+        path=item.office.path,
+        ballot_id=ballot_id,
+        receipt=receipt,
+        comment=item.row["comment"],
+        at=item.row["submitted_at"],
+        days=item.office.case_days,
+    )
 
 
 def _taken(ballot_id: int, item: PreparedBallot, observed: Observed) -> Taken:

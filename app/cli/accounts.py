@@ -21,9 +21,13 @@ def user_add(
     head: Annotated[
         bool, typer.Option(help="An officer who heads the unit: sees per-officer figures")
     ] = False,
+    email: Annotated[
+        str | None, typer.Option(help="Where mail about cases and alerts goes")
+    ] = None,
+    digest: Annotated[bool, typer.Option(help="Mail the weekly digest (needs --email)")] = False,
 ) -> None:
     """Add a staff account (the password is asked for, or read from stdin)."""
-    from app.auth.service import create_user
+    from app.auth.service import create_user, set_mail
     from app.models import UserCreate
 
     if head and role != "officer":
@@ -37,9 +41,34 @@ def user_add(
             user = create_user(session, data)
             user.is_head = head
             session.add(user)
+            if email is not None or digest:
+                set_mail(session, user, email, digest, by="cli")
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"added {user.username} ({user.role})", err=True)
+
+
+@user_cli.command("update")
+def user_update(
+    username: str,
+    email: Annotated[
+        str | None, typer.Option(help='Where mail about cases and alerts goes ("" for none)')
+    ] = None,
+    digest: Annotated[
+        bool | None, typer.Option("--digest/--no-digest", help="Mail the weekly digest")
+    ] = None,
+) -> None:
+    """Change an account's e-mail address or its weekly digest (written in the audit log)."""
+    from app.auth.service import get_user, set_mail
+
+    if email is None and digest is None:
+        raise _fail("nothing to change: give --email or --digest/--no-digest", 2)
+    try:
+        with session_scope(write=True) as session:
+            user = set_mail(session, get_user(session, username), email, digest, by="cli")
+    except DomainError as exc:
+        raise _fail(exc.message) from exc
+    typer.echo(f"updated {user.username}: {user.email or 'no e-mail'}, digest {user.digest}")
 
 
 @user_cli.command("password")

@@ -171,10 +171,22 @@ def office_update(
             "inherit): a rating on the premises outside them is flagged"
         ),
     ] = None,
+    case_days: Annotated[
+        str | None,
+        typer.Option(help="Working days a case has before it is overdue (or inherit)"),
+    ] = None,
+    alert: Annotated[
+        str | None,
+        typer.Option(
+            help='When dissatisfied ballots alert: "50%% 60m 4" (half of at least 4 ballots in '
+            "60 minutes), off, or inherit"
+        ),
+    ] = None,
 ) -> None:
     """Change an office's name, kind, survey, parent, counters (ballots keep theirs), which
-    ballot sources count in its figures, its staff networks or its opening hours (these three
-    hold for its sub-tree, unless a unit below sets its own)."""
+    ballot sources count in its figures, its staff networks, its opening hours, its cases'
+    working days or its alert rule (these five hold for its sub-tree, unless a unit below sets
+    its own)."""
     from app.audit.service import record
     from app.offices.service import update_office
 
@@ -195,11 +207,15 @@ def office_update(
                 count_sources=count,
                 staff_networks=staff_network,
                 opening_hours=hours,
+                case_days=case_days,
+                alert_rule=alert,
             )
             for action, value in (
                 ("count_policy", count),
                 ("staff_networks", staff_network),
                 ("opening_hours", hours),
+                ("case_days", case_days),
+                ("alert_rule", alert),
             ):
                 if value is not None:
                     record(session, "cli", action, f"{code}: {value}"[:200], office_id=office.id)

@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.errors import DomainError
 from app.core.hours import DEFAULT_HOURS, parse_hours
+from app.core.smtp import parse_smtp_url
+from app.core.text import is_email
+from app.core.thresholds import parse_alert_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
@@ -65,6 +68,15 @@ class Settings(BaseSettings):
     opening_hours: str = DEFAULT_HOURS
     # The windowed detectors run this often (0: only `hailong signals scan`).
     signals_scan_seconds: float = Field(default=300.0, ge=0)
+    # Mail about cases and alerts (none is sent without it), and who it comes from.
+    smtp_url: str | None = None
+    mail_from: str = "hailong@hailong.local"
+    # How often each worker delivers due mails and webhooks and runs the timed notices
+    # (overdue cases, alerts, the weekly digest, erasing old contacts); 0: only the CLI does.
+    notices_seconds: float = Field(default=15.0, ge=0)
+    # When a run of dissatisfied ballots alerts: "50% 60m 4" (at least half of at least 4
+    # ballots in 60 minutes not satisfied) or "off"; each office may set its own.
+    alert_rule: str = "50% 60m 4"
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)
@@ -96,6 +108,26 @@ class Settings(BaseSettings):
         from app.core.networks import parse_networks
 
         return _checked(parse_networks, value)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_smtp_url(value)
+        return value.strip()
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        if not is_email(value.strip()):
+            raise ValueError("HAILONG_MAIL_FROM must be an e-mail address")
+        return value.strip()
+
+    @field_validator("alert_rule")
+    @classmethod
+    def _alert(cls, value: str) -> str:
+        return _checked(parse_alert_rule, value)
 
     @field_validator("opening_hours")
     @classmethod

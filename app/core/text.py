@@ -15,3 +15,11 @@ REPLACEMENT = "\ufffd"  # what a decoder leaves for bytes that were not UTF-8
 def clean_text(value: str) -> str:
     """NFC, Windows line ends made plain, invisible and direction-changing characters removed."""
     return INVISIBLE.sub("", unicodedata.normalize("NFC", value.replace("\r\n", "\n")))
+
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+")
+
+
+def is_email(text: str) -> bool:
+    """An address mail can be sent to (the common form; no quoted or IP-literal parts)."""
+    return len(text) <= 254 and EMAIL.fullmatch(text) is not None

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
+from app.cases import figures as case_figures
 from app.core.errors import NotFound
 from app.dashboards import charts
 from app.dashboards.cache import FiguresCache
@@ -98,7 +99,9 @@ def office_page(
     office = get_by_code(session, code)
     require_office(session, user, office)  # before anything cached is handed out
     shared = _shared(session, catalog, office, query, cache, comments)
-    return {**shared, "user": user, "may_inspect": can_inspect(user)}
+    # Outside the cached figures: answering a case changes these, not the ballots'.
+    cases = case_figures.of_subtrees(session, [office.id or 0], query.period())[office.id or 0]
+    return {**shared, "user": user, "may_inspect": can_inspect(user), "cases": cases}
 
 
 def _shared(
@@ -299,7 +302,9 @@ def children_page(
          for r in ranked]
     )  # fmt: skip
     rows.sort(key=keys[sort])
+    cases = case_figures.of_subtrees(session, [r.office_id for r in rows], period)
     return {
+        "cases": cases,
         "office": office,
         "survey": survey,
         "rows": rows,

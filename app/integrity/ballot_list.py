@@ -14,9 +14,9 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
-from app.ballots.receipts import normalise_receipt
 from app.core.bulk import any_of
 from app.core.errors import NotFound
+from app.core.receipts import normalise_receipt
 from app.models import Answer, Ballot, Exclusion, User
 from app.models.sources import SOURCES
 from app.offices.service import get_by_code

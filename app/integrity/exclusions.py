@@ -7,8 +7,8 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.auth.scope import can_inspect, can_see
-from app.ballots.receipts import normalise_receipt
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.receipts import normalise_receipt
 from app.core.text import CONTROL_CHARS, REPLACEMENT, clean_text
 from app.models import Answer, Ballot, Exclusion, Office, User
 from app.signals.reviews import settle

@@ -21,12 +21,19 @@ from app.models.account import (  # noqa: E402
 )
 from app.models.audit import AuditEvent, Exclusion  # noqa: E402
 from app.models.ballot import Answer, Ballot, BallotPublic, OfficeChain  # noqa: E402
+from app.models.cases import Case  # noqa: E402
 from app.models.office import (  # noqa: E402
     Counter,
     Office,
     OfficeCreate,
     OfficePublic,
     TreeVersion,
+)
+from app.models.outbox import (  # noqa: E402
+    OfficeAlert,
+    OutboxAttempt,
+    OutboxMessage,
+    Webhook,
 )
 from app.models.rollup import (  # noqa: E402
     AnswerRollup,
@@ -58,6 +65,7 @@ __all__ = [
     "BallotPublic",
     "BallotRollup",
     "BallotSignal",
+    "Case",
     "Counter",
     "CounterServing",
     "CriteriaRollup",
@@ -70,9 +78,12 @@ __all__ = [
     "LoginSession",
     "LoginThrottle",
     "Office",
+    "OfficeAlert",
     "OfficeChain",
     "OfficeCreate",
     "OfficePublic",
+    "OutboxAttempt",
+    "OutboxMessage",
     "SignalKey",
     "SignalScan",
     "SurveyVersion",
@@ -80,5 +91,6 @@ __all__ = [
     "User",
     "UserCreate",
     "UserPublic",
+    "Webhook",
     "metadata",
 ]

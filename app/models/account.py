@@ -33,6 +33,10 @@ class User(UserBase, table=True):
     is_active: bool = Field(default=True)
     # The head of the unit (an officer account): may see per-officer figures.
     is_head: bool = Field(default=False)
+    # Where mail about cases and alerts goes; None: no mail.
+    email: str | None = Field(default=None, max_length=254)
+    # Gets the weekly digest (Monday 07:00, Vietnam time) at ``email``.
+    digest: bool = Field(default=False)
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
     )

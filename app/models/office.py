@@ -46,6 +46,10 @@ class Office(OfficeBase, table=True):
     # a citizen's rating from the first, or outside the second, is flagged. None inherits.
     staff_networks: str | None = Field(default=None, max_length=500)
     opening_hours: str | None = Field(default=None, max_length=200)
+    # Working days a case has before it is overdue; None inherits (the root's None: 10).
+    case_days: int | None = Field(default=None)
+    # When to alert on a run of dissatisfied ballots ("50% 60m 4", "off"); None inherits.
+    alert_rule: str | None = Field(default=None, max_length=64)
 
 
 class OfficeCreate(OfficeBase):

@@ -90,7 +90,8 @@ class SignalKey(SQLModel, table=True):
 
 
 class SignalScan(SQLModel, table=True):
-    """When the windowed detectors last ran, so several workers take turns."""
+    """When a periodic job (the windowed detectors, the timed notices, the weekly digest) last
+    ran, so several workers take turns: the row is locked while one runs it."""
 
     __tablename__ = "signal_scan"
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import Conflict, InvalidInput, NotFound, OfficeNotFound
 from app.core.hours import parse_hours
 from app.core.networks import parse_networks
+from app.core.thresholds import parse_alert_rule
 from app.models import Counter, Office, OfficeCreate, OfficePublic
 from app.models.office import CODE_PATTERN, KINDS
 from app.models.sources import SOURCES
@@ -116,12 +117,15 @@ def update_office(
     count_sources: str | None = None,
     staff_networks: str | None = None,
     opening_hours: str | None = None,
+    case_days: str | None = None,
+    alert_rule: str | None = None,
 ) -> Office:
     """Change what may change about an office; its code, like its ballots, stays.
     ``count_sources``: which ballot sources its figures count ("open,counter,…"), or
     "inherit" for its parent's policy. ``staff_networks`` ("10.1.2.0/24,…") and
     ``opening_hours`` ("T2-T6 07:30-11:30,13:30-17:00; T7 07:30-11:30") likewise, "inherit"
-    to take the parent's (or the national default hours) again."""
+    to take the parent's (or the national default hours) again; ``case_days`` (the working
+    days a case has) and ``alert_rule`` ("50% 60m 4" or "off") too."""
     office = get_by_code(session, code)
     data = OfficeCreate.model_construct(
         code=office.code,
@@ -143,6 +147,10 @@ def update_office(
         office.staff_networks = _networks(staff_networks)
     if opening_hours is not None:
         office.opening_hours = _hours(opening_hours)
+    if case_days is not None:
+        office.case_days = _days(case_days)
+    if alert_rule is not None:
+        office.alert_rule = _alert_rule(alert_rule)
     if parent is not None:
         new_parent = get_by_code(session, parent)
         ancestor: Office | None = new_parent
@@ -193,6 +201,21 @@ def _hours(text: str) -> str | None:
     if len(text) > 200:
         raise InvalidInput("--hours: at most 200 characters")
     return text
+
+
+def _days(text: str) -> int | None:
+    if text.strip() == "inherit":
+        return None
+    if not text.strip().isdigit() or not 1 <= int(text) <= 60:
+        raise InvalidInput("--case-days: a number of working days from 1 to 60, or inherit")
+    return int(text)
+
+
+def _alert_rule(text: str) -> str | None:
+    if text.strip() == "inherit":
+        return None
+    rule = parse_alert_rule(text)
+    return "off" if rule is None else str(rule)
 
 
 def set_counters(session: Session, office: Office, count: int) -> list[Counter]:

@@ -53,6 +53,14 @@ class Tree:
             stack.extend(self.children.get(office_id, []))
         return found
 
+    def path(self, office_id: int) -> list[int]:
+        """The office's id and its ancestors', nearest first."""
+        path, parent = [office_id], self.offices[office_id][2]
+        while parent is not None and parent not in path:
+            path.append(parent)
+            parent = self.offices[parent][2]
+        return path
+
     def leaves(self, root: int) -> list[int]:
         """The offices at the bottom of ``root``'s sub-tree: the units that are graded."""
         return [i for i in self.subtree(root) if not self.children.get(i)]

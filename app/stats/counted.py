@@ -108,3 +108,17 @@ def _everywhere() -> sa.Select[Any]:
     return sa.select(flags.c.office_id, sa.func.count(sa.distinct(flags.c.ballot_id))).group_by(
         flags.c.office_id
     )
+
+
+def standing(session: Session, ballot_ids: Iterable[int]) -> dict[int, str]:
+    """Of these ballots, those excluded now ("excluded") or with a flag awaiting review
+    ("flagged"); the others are simply counted."""
+    ids = list(set(ballot_ids))
+    if not ids:
+        return {}
+    conn = session.connection()
+    flags = pending().where(any_of(session, FLAG.c.ballot_id, ids)).subquery()
+    out = {row[0]: "flagged" for row in conn.execute(sa.select(flags.c.ballot_id))}
+    excluded = excluded_ids().where(any_of(session, EXCLUSION.c.ballot_id, ids))
+    out.update({row[0]: "excluded" for row in conn.execute(excluded)})
+    return out

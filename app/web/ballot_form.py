@@ -12,12 +12,14 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from app.ballots import receipts, service
+from app.ballots import service
 from app.ballots.intake import Intake
 from app.ballots.office_info import OPEN, OfficeInfo, Provenance
 from app.ballots.validation import SINGLE_FIELDS, Problem, Submission, as_int
 from app.core.config import Settings
 from app.core.errors import DatabaseUnavailable, DomainError, InvalidBallot
+from app.core.receipts import format_receipt
+from app.core.workdays import due_after
 from app.models import BallotPublic, Office
 from app.signals.record import Observed
 from app.web import gate
@@ -162,6 +164,8 @@ async def take_ballot(
     )
     source = provenance.source
     context = {**thanks_context(office, ballot, lang, source), "replayed": outcome.replayed}
+    if prepared.opens_case and not outcome.replayed:
+        context["case_due"] = due_after(ballot.submitted_at, office.case_days)
     if kiosk:
         context |= {"next_url": action, "reset_after": KIOSK_RESET_SECONDS}
         block = "survey" if is_htmx(request) else None
@@ -194,7 +198,15 @@ def thanks_context(
         "ballot": ballot,
         "lang": lang,
         "t": texts(lang),
-        "format_receipt": receipts.format_receipt,
+        "format_receipt": format_receipt,
+        # The receipt's cases (``citizen/_cases.html``), filled where they are read.
+        "cases": [],
+        "case_due": None,
+        "feedback_due": None,
+        "handling_thanks": False,
+        "feedback_error": "",
+        "feedback_text": "",
+        "feedback_contact": "",
     }
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator
 
 from app.stats.periods import FIRST_DAY, LAST_DAY
@@ -65,6 +65,7 @@ PageToDay = Annotated[TypedDay, Query(alias="to")]
 BeforeId = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="Paging: entries older than this id")
 ]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id")]
 
 # Vietnamese names of query parameters, for the message a staff page shows about them.
 LABELS_VI = {
@@ -76,4 +77,5 @@ LABELS_VI = {
     "period": "Kỳ",
     "snapshot": "Thời điểm",
     "min_responses": "Số phiếu tối thiểu",
+    "case_id": "Số phản ánh",
 }

@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core.config import ROOT
-from app.core.locale import format_change, format_local, format_number, format_percent
+from app.core.locale import format_change, format_local, format_number, format_percent, to_local
+from app.core.workdays import last_day
 from app.models.sources import SOURCES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -46,6 +47,8 @@ def environment() -> Environment:
     env.filters["pct"] = format_percent
     env.filters["num"] = format_number
     env.filters["change"] = format_change
+    env.filters["vn_day"] = lambda moment: to_local(moment).strftime("%d/%m/%Y")
+    env.filters["due_day"] = lambda due: last_day(due).strftime("%d/%m/%Y")
     # The shared components, for every template and every block rendered on its own (a block
     # does not see its template's top-level imports).
     env.globals["ui"] = env.get_template("base/_ui.html").module
@@ -57,6 +60,7 @@ class SignedIn:
     username: str = ""
     csrf: str = ""
     inspects: bool = False
+    administers: bool = False
     # For inspectors and admins: the office whose flags page the header links, and how many
     # ratings await review there.
     awaiting: tuple[str, int] | None = None
@@ -72,6 +76,7 @@ def signed_in(request: Request | None) -> SignedIn:
         username=user.username,
         csrf=getattr(login, "csrf_token", ""),
         inspects=user.role in ("inspector", "admin"),
+        administers=user.role == "admin",
         awaiting=getattr(state, "awaiting", None),
     )
 

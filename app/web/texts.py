@@ -47,6 +47,36 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "new_rating": "Người khác muốn đánh giá? Mở phiếu mới",
         "replayed": "Phiếu này đã được ghi nhận trước đó; mỗi lượt chỉ tính một phiếu.",
+        "case_opened": (
+            "Ý kiến chưa hài lòng của Ông/Bà đã được chuyển tới lãnh đạo đơn vị. Đơn vị trả "
+            "lời ngay trên trang này, chậm nhất ngày {due}."
+        ),
+        "keep_page": (
+            "Trang này là cách để đơn vị trả lời Ông/Bà mà không cần biết Ông/Bà là ai: xin "
+            "lưu đường dẫn hoặc mã phiếu để xem lại."
+        ),
+        "cases_title": "Phản hồi của đơn vị",
+        "case_you_wrote": "Nội dung Ông/Bà gửi",
+        "case_ballot": "Phiếu chưa hài lòng",
+        "case_waiting": "Đơn vị chưa trả lời. Hạn trả lời: {due}.",
+        "case_overdue": "Đơn vị đã quá hạn trả lời ({due}).",
+        "case_answered": "Trả lời ngày {day}",
+        "rate_handling": "Ông/Bà có hài lòng với cách đơn vị xử lý không?",
+        "handling_yes": "Hài lòng",
+        "handling_no": "Không hài lòng",
+        "handling_rated": "Ông/Bà đã đánh giá việc xử lý: {verdict}.",
+        "handling_thanks": "Cảm ơn Ông/Bà đã đánh giá việc xử lý.",
+        "feedback_title": "Gửi phản ánh, kiến nghị",
+        "feedback_label": "Nội dung phản ánh, kiến nghị",
+        "feedback_hint": "Tối đa {n} ký tự. Không cần ghi họ tên.",
+        "contact_label": "Số điện thoại hoặc thư điện tử để đơn vị liên hệ lại (không bắt buộc)",
+        "consent_label": (
+            "Tôi đồng ý để đơn vị dùng thông tin liên hệ này chỉ để trả lời phản ánh này. "
+            "Thông tin được xoá 90 ngày sau khi phản ánh được đóng, và không hiện cho cán bộ "
+            "được đánh giá."
+        ),
+        "feedback_submit": "Gửi phản ánh",
+        "feedback_sent": "Đã gửi phản ánh. Đơn vị trả lời trên trang này, chậm nhất ngày {due}.",
         "dossier_notice": (
             "Đánh giá này gắn với hồ sơ của Ông/Bà: mỗi hồ sơ chỉ được đánh giá một lần, để "
             "không ai đánh giá thay Ông/Bà. Cán bộ không bao giờ biết hồ sơ nào đã đánh giá "
@@ -106,6 +136,36 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "new_rating": "Someone else wants to rate? Open a new form",
         "replayed": "This rating was already recorded; each visit counts once.",
+        "case_opened": (
+            "Your dissatisfaction has been passed to the unit's head. The unit replies on this "
+            "page, by {due} at the latest."
+        ),
+        "keep_page": (
+            "This page is how the unit replies to you without knowing who you are: please keep "
+            "its address or the receipt code."
+        ),
+        "cases_title": "The unit's reply",
+        "case_you_wrote": "What you sent",
+        "case_ballot": "A dissatisfied rating",
+        "case_waiting": "The unit has not replied yet. Reply due by {due}.",
+        "case_overdue": "The unit's reply is overdue (due {due}).",
+        "case_answered": "Replied on {day}",
+        "rate_handling": "Are you satisfied with how the unit handled it?",
+        "handling_yes": "Satisfied",
+        "handling_no": "Not satisfied",
+        "handling_rated": "You rated the handling: {verdict}.",
+        "handling_thanks": "Thank you for rating how it was handled.",
+        "feedback_title": "Send feedback or a request",
+        "feedback_label": "Your feedback or request",
+        "feedback_hint": "At most {n} characters. No need to give your name.",
+        "contact_label": "Phone number or e-mail address for a call back (optional)",
+        "consent_label": (
+            "I agree that the unit uses these contact details only to answer this feedback. "
+            "They are erased 90 days after the case is closed, and never shown to the officers "
+            "being rated."
+        ),
+        "feedback_submit": "Send feedback",
+        "feedback_sent": "Feedback sent. The unit replies on this page, by {due} at the latest.",
         "dossier_notice": (
             "This rating is tied to your dossier: each dossier can be rated once, so nobody can "
             "rate in your place. Officers never see which dossier gave which rating."

@@ -19,6 +19,9 @@ PUBLIC = {
     ("GET", "/s/{office_code}"),
     ("POST", "/s/{office_code}"),
     ("GET", "/s/{office_code}/r/{receipt}"),
+    # The receipt is the citizen's credential: feedback and a handling rating from its page.
+    ("POST", "/s/{office_code}/r/{receipt}/feedback"),
+    ("POST", "/s/{office_code}/r/{receipt}/cases/{case_id}/rating"),
     ("POST", "/api/v1/offices/{code}/responses"),
     ("GET", "/api/v1/offices/{code}"),
     ("GET", "/api/v1/offices/{code}/survey"),
@@ -46,10 +49,17 @@ OTHER_PARAMS = {
     "dossier_code": "HS-0001",
     "counter": "1",
     "decision": "review",
+    "case_id": "1",
+    "action": "answer",
 }
 FORMATS = {"/staff/": "png", "/api/v1/exports/": "csv", "/r/": "png"}
 # No office in the request: the role decides (inspectors and admins), and the rows are scoped.
-ROLE_ONLY = {"/api/v1/exports/audit.{fmt}", "/staff/audit", "/staff/offices/{code}/flags"}
+ROLE_ONLY = {
+    "/api/v1/exports/audit.{fmt}",
+    "/staff/audit",
+    "/staff/offices/{code}/flags",
+    "/staff/outbox",
+}
 
 
 def _api_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, Route]]:

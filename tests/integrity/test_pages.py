@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.ballots.receipts import format_receipt
+from app.core.receipts import format_receipt
 from app.models import AuditEvent, Exclusion
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import make_user, sign_in

@@ -7,13 +7,14 @@ import uuid
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from app.ballots import receipts, service
 from app.ballots.office_info import OfficeInfo, load_office_info
-from app.core.errors import DomainError
+from app.cases import citizen as citizen_cases
+from app.core.errors import Conflict, DomainError, InvalidInput
 from app.offices import service as offices
 from app.web import gate
 from app.web.ballot_form import (
@@ -24,6 +25,7 @@ from app.web.ballot_form import (
     thanks_context,
 )
 from app.web.deps import CatalogDep, IntakeDep, SessionDep
+from app.web.params import CaseId
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
 
@@ -131,8 +133,90 @@ def thanks(
     session: SessionDep,
     lang: Lang = "vi",
     again: Annotated[bool, Query()] = False,
+    sent: Annotated[int | None, Query(ge=1)] = None,
+    rated: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    """The receipt's page: the rating kept, the unit's replies to its cases, and the way to send
+    a phản ánh, kiến nghị (``sent``: the case just opened; ``rated``: a handling just rated)."""
+    return _receipt_page(
+        request, session, office_code, receipt, lang, again=again, sent=sent, rated=rated
+    )
+
+
+def _receipt_page(
+    request: Request,
+    session: SessionDep,
+    office_code: str,
+    receipt: str,
+    lang: str,
+    *,
+    again: bool = False,
+    sent: int | None = None,
+    rated: bool = False,
+    feedback: tuple[str, str, str] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     ballot, source = receipts.find_receipt(session, office_code, receipt)
     office = offices.get_by_code(session, office_code)
-    context = {**thanks_context(office, ballot, lang, source), "replayed": again}
-    return render(request, "citizen/thanks.html", context)
+    found = citizen_cases.cases_of_receipt(session, office_code, receipt)
+    just_sent = next((c for c in found if c.id == sent), None)
+    context = {
+        **thanks_context(office, ballot, lang, source),
+        "replayed": again,
+        "cases": found,
+        "feedback_due": just_sent.due_at if just_sent else None,
+        "handling_thanks": rated,
+    }
+    if feedback is not None:
+        context |= dict(
+            zip(("feedback_error", "feedback_text", "feedback_contact"), feedback, strict=True)
+        )
+    return render(request, "citizen/thanks.html", context, status_code=status_code)
+
+
+def _receipt_url(office_code: str, receipt: str, lang: str, query: str) -> str:
+    tail = "&lang=en" if lang == "en" else ""
+    return f"/s/{quote(office_code, safe='')}/r/{quote(receipt, safe='')}?{query}{tail}"
+
+
+@router.post("/s/{office_code}/r/{receipt}/feedback", response_class=HTMLResponse)
+def send_feedback(
+    request: Request,
+    office_code: str,
+    receipt: str,
+    session: SessionDep,
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    contact: Annotated[str, Form(max_length=1000)] = "",
+    consent: Annotated[bool, Form()] = False,
+    lang: Lang = "vi",
+) -> Response:
+    """A citizen's phản ánh, kiến nghị from their receipt: a case, answered on this page."""
+    try:
+        case_id = citizen_cases.send_feedback(session, office_code, receipt, text, contact, consent)
+    except (InvalidInput, Conflict) as exc:
+        message = exc.message if lang == "en" else exc.message_vi
+        return _receipt_page(
+            request,
+            session,
+            office_code,
+            receipt,
+            lang,
+            feedback=(message, text[:2000], contact[:254]),
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(_receipt_url(office_code, receipt, lang, f"sent={case_id}"), 303)
+
+
+@router.post("/s/{office_code}/r/{receipt}/cases/{case_id}/rating")
+def rate_handling(
+    office_code: str,
+    receipt: str,
+    case_id: CaseId,
+    session: SessionDep,
+    satisfied: Annotated[bool, Form()],
+    lang: Lang = "vi",
+) -> Response:
+    """The citizen's one verdict on how a case was handled."""
+    citizen_cases.rate_handling(session, office_code, receipt, case_id, satisfied)
+    url = _receipt_url(office_code, receipt, lang, "rated=1") + f"#case-{case_id}"
+    return RedirectResponse(url, status_code=303)

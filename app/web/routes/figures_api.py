@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from app.auth.scope import require_office
+from app.cases import figures as case_figures
 from app.offices.service import get_by_code
 from app.stats import officers, service
 from app.stats.maths import Figures
@@ -156,6 +157,7 @@ def office_summary(
         session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
     )
     previous = period.previous()
+    cases = case_figures.of_subtrees(session, [summary.office.office_id], period)
     return {
         "office": {"code": summary.office.code, "name": summary.office.name},
         "survey": {
@@ -169,6 +171,7 @@ def office_summary(
         **rank_json(summary.office),
         "ranked_among": summary.ranked_among or None,
         **dossiers_json(summary.office),
+        "cases": cases[summary.office.office_id].public(),
         "previous": {
             "period": {"from": previous.start, "to": previous.end},
             "ballots": summary.previous.ballot_count,
@@ -188,6 +191,7 @@ def office_children(
     found, comparison, children = service.children_figures(
         session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
     )
+    cases = case_figures.of_subtrees(session, [child.office_id for child in children], period)
     return {
         "office": {"code": code},
         "survey": {"key": found.key, "version": found.version},
@@ -201,6 +205,7 @@ def office_children(
                 **rank_json(child),
                 **figures_json(child.figures),
                 **dossiers_json(child),
+                "cases": cases[child.office_id].public(),
             }
             for child in children
         ],
