@@ -20,6 +20,7 @@ one-use check the batch already makes.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import subprocess
 import sys
@@ -48,11 +49,19 @@ QUESTIONS = [
 OFFICE = "BENCH.H56"
 
 
+DISSATISFIED = 0.2  # the share of ballots below "satisfied" somewhere: each opens a case
+
+
 def make_body(office_id: int = 1) -> bytes:
     """What a citizen's browser posts: the answers, and the form's signed serving time (here
-    40 s ago; the bench shares the server's secret, as it does to mint dossier links)."""
+    40 s ago; the bench shares the server's secret, as it does to mint dossier links). One in
+    five is not satisfied with one criterion, and says why: its case, and the case's notices,
+    are stored with it."""
     fields = {f"q.{key}": "5" if i % 2 else "4" for i, key in enumerate(QUESTIONS)}
-    fields.update(idem=uuid.uuid4().hex, survey="cong-chuc", comment="Cán bộ nhiệt tình")
+    comment = "Cán bộ nhiệt tình"
+    if random.random() < DISSATISFIED:
+        fields[f"q.{QUESTIONS[-1]}"], comment = "2", "Chờ quá lâu, cán bộ không hướng dẫn"
+    fields.update(idem=uuid.uuid4().hex, survey="cong-chuc", comment=comment)
     served = datetime.now(UTC) - timedelta(seconds=40)
     fields["stamp"] = form_stamp(_settings.secret_key.get_secret_value(), office_id, served)
     return urlencode(fields).encode()

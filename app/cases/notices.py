@@ -21,7 +21,16 @@ from app.models import Case
 from app.models.cases import ORIGINS
 from app.models.types import utcnow
 from app.offices.tree import Tree
-from app.outbox.queue import Event, Mail, enqueue, heads_of, inspectors_of
+from app.outbox.queue import (
+    Event,
+    Mail,
+    enqueue,
+    heads_of,
+    hooks_on,
+    inspectors_of,
+    messages,
+    store,
+)
 
 CASE = Case.__table__  # type: ignore[attr-defined]
 BRAND = "[Hài lòng]"
@@ -79,23 +88,33 @@ def _said(case: CaseNews) -> list[str]:
 
 
 def opened(conn: Connection, cases: list[CaseNews]) -> None:
-    """Tell the heads of each case's unit, and the webhooks above it, of new cases."""
+    """Tell the heads of each case's unit, and the webhooks above it, of new cases: a batch's
+    receivers read in two queries, its messages stored in one statement."""
     heads = heads_of(conn, {c.office_id for c in cases})
+    hooks = hooks_on(conn, {office for c in cases for office in c.path})
+    rows = []
     for case in cases:
-        notice = mail(
-            f"Phản ánh mới số {case.id} – {case.office_name}",
-            [
-                f"{case.office_name} có một phản ánh mới ({ORIGINS[case.origin][0].lower()}) "
-                f"lúc {format_local(case.opened_at)}, hạn trả lời hết ngày {_due(case)}.",
-                *_said(case),
-            ],
-            case.link,
-            "Xem và trả lời",
+        to = heads.get(case.office_id, [])
+        notice = (
+            mail(
+                f"Phản ánh mới số {case.id} – {case.office_name}",
+                [
+                    f"{case.office_name} có một phản ánh mới "
+                    f"({ORIGINS[case.origin][0].lower()}) lúc {format_local(case.opened_at)}, "
+                    f"hạn trả lời hết ngày {_due(case)}.",
+                    *_said(case),
+                ],
+                case.link,
+                "Xem và trả lời",
+            )
+            if to
+            else None
         )
         event = Event(
             "case.opened", f"case-{case.id}-opened", case.office_id, case.data(), case.opened_at
         )
-        enqueue(conn, event, mail=notice, to=heads.get(case.office_id, []), path=case.path)
+        rows += messages(event, mail=notice, to=to, path=case.path, hooks=hooks)
+    store(conn, rows)
 
 
 def answered(conn: Connection, case: CaseNews) -> None:

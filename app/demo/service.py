@@ -15,6 +15,7 @@ from app.ballots.service import submit
 from app.ballots.validation import Submission
 from app.core.config import get_settings
 from app.core.locale import VN_TZ
+from app.demo.cases import handle_demo_cases
 from app.demo.sources import create_sources, dossier, provenance
 from app.demo.stuffing import STUFFED, add_stuffing
 from app.models import Office, OfficeCreate
@@ -137,6 +138,7 @@ def load_demo(
     if stuffed:
         stored += add_stuffing(session, catalog, now)
     session.flush()
+    handle_demo_cases(session, rng, now)
     return Demo(ballots=stored, dossiers=sources.dossiers, screen_token=sources.screen_token)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
+from app.cases.service import handles
 from app.core.bulk import any_of
 from app.core.errors import NotFound
 from app.core.receipts import normalise_receipt
@@ -246,6 +247,7 @@ def ballots_page(
         "page": page,
         "user": user,
         "may_decide": can_inspect(user),
+        "opens_cases": handles(user),
         "base": f"/staff/offices/{quote(office.code, safe='')}",
         "surveys": catalog.surveys,
         "sources": SOURCES,

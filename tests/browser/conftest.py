@@ -24,7 +24,7 @@ from tests.serving import serve
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE = os.environ.get("HAILONG_REQUIRE_BROWSER") == "1"
-OFFICES = [f"E2E.{n:02d}" for n in range(1, 26)]
+OFFICES = [f"E2E.{n:02d}" for n in range(1, 27)]
 PASSWORD = "mat-khau-truong-bo-phan"
 COUNTER_QR_SECONDS = 10
 KIOSK_IDLE_SECONDS = 4

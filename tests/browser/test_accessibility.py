@@ -97,6 +97,7 @@ def test_staff_pages(browser, live_server: LiveServer) -> None:  # type: ignore[
                 f"/staff/offices/{OFFICE}/units/report",
                 f"/staff/offices/{OFFICE}/ballots",
                 f"/staff/offices/{OFFICE}/flags",
+                f"/staff/offices/{OFFICE}/cases",
                 "/staff/audit",
             ):
                 _check(page, base + path, found)
@@ -107,6 +108,33 @@ def test_staff_pages(browser, live_server: LiveServer) -> None:  # type: ignore[
             assert "theo tháng" in page.locator("svg.trend-chart desc").first.text_content()
             page.goto(f"{base}/staff/offices/{OFFICE}/units")
             assert page.locator("details.comparison summary").is_visible()
+        finally:
+            desk.close()
+    assert found == []
+
+
+def test_admin_pages(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    from app.auth.service import create_user
+    from app.models import UserCreate
+    from tests.browser.conftest import PASSWORD
+
+    with Session(live_server.engine) as session:
+        create_user(
+            session,
+            UserCreate.model_construct(
+                username="quantri", role="admin", office=None, password=PASSWORD
+            ),
+        )
+        session.commit()
+    found: list[str] = []
+    for width in (1280, 360):
+        desk, page = signed_in(
+            browser, live_server.url, "/staff/outbox", "quantri",
+            width=width, bypass_csp=True,
+        )  # fmt: skip
+        try:
+            for state in ("gave_up", "waiting", "delivered"):
+                _check(page, f"{live_server.url}/staff/outbox?state={state}", found)
         finally:
             desk.close()
     assert found == []

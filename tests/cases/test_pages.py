@@ -137,3 +137,20 @@ def test_case_figures_in_the_summary_and_children(
     }
     parent = client.get(f"/api/v1/offices/{unit.code}/children?{query}", headers=headers)
     assert parent.status_code == 200
+
+
+def test_a_head_opens_a_case_from_a_comment_on_the_ballots_page(
+    client: TestClient, db: Session, registered: SurveyCatalog, unit: Office
+) -> None:
+    _submit(client, unit, 5, "Nên có thêm ghế ngồi chờ")
+    csrf = sign_in(client, head_of(db, unit))
+    page = client.get(f"/staff/offices/{unit.code}/ballots").text
+    assert "Mở phản ánh" in page
+    receipt = page.split('action="/staff/ballots/', 1)[1].split("/case", 1)[0]
+    opened = client.post(
+        f"/staff/ballots/{receipt}/case", data={"csrf": csrf}, follow_redirects=False
+    )
+    assert opened.status_code == 303
+    assert opened.headers["location"].startswith(f"/staff/offices/{unit.code}/cases#case-")
+    case = db.exec(select(Case).where(Case.office_id == unit.id)).one()
+    assert (case.origin, case.text) == ("staff", "Nên có thêm ghế ngồi chờ")

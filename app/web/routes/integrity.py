@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.scope import can_inspect
+from app.cases.service import handles
 from app.core.errors import Conflict, InvalidInput
 from app.integrity import ballot_list as ballots
 from app.integrity.exclusions import decide, find
@@ -84,6 +85,7 @@ def _decision(
     context = {
         "row": row,
         "may_decide": can_inspect(user),
+        "opens_cases": handles(user),
         "csrf": csrf_of(request),
         "back": back,
         "sources": SOURCES,
