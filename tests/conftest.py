@@ -42,6 +42,8 @@ from app.surveys.service import register_catalog  # noqa: E402
 from app.web.deps import get_session, short_sessions  # noqa: E402
 
 PG_URL = os.environ.get("HAILONG_TEST_DATABASE_URL")
+# Under pytest-xdist (``make test`` runs two workers) each worker's databases are its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 REQUIRE_PG = os.environ.get("HAILONG_REQUIRE_POSTGRES") == "1"
 
 
@@ -87,7 +89,9 @@ def reset_postgres(url: str) -> None:
 
 
 def fresh_database(backend: str, name: str) -> str:
-    """A URL to an empty database migrated to head."""
+    """A URL to an empty database migrated to head; each pytest-xdist worker has its own."""
+    if WORKER:
+        name = f"{name}_{WORKER}"
     if backend == "sqlite":
         url = f"sqlite:///{_TMP / f'{name}.db'}"
         Path(_TMP / f"{name}.db").unlink(missing_ok=True)

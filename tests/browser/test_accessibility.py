@@ -17,16 +17,21 @@ from tests.browser.test_citizen_form import answer_all
 pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 AXE = (Path(__file__).parent / "assets" / "axe-core-4.14.1.min.js").read_text()
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Best practices every page keeps too: one h1, one main landmark, landmarks told apart.
+PRACTICES = ["page-has-heading-one", "landmark-one-main", "landmark-unique"]
 OFFICE = "E2E.23"
 
 
 def _violations(page) -> list[str]:  # type: ignore[no-untyped-def]
     page.add_script_tag(content=AXE)  # the context bypasses the page's CSP for this
-    found = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-        ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' | ')))",
-        TAGS,
-    )
+    found = []
+    for kind, values in (("tag", TAGS), ("rule", PRACTICES)):
+        found += page.evaluate(
+            "([kind, values]) => axe.run(document, {runOnly: {type: kind, values: values}})"
+            ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target)"
+            ".join(' | ')))",
+            [kind, values],
+        )
     return [f"{page.url}: {v}" for v in found]
 
 
