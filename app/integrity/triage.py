@@ -130,6 +130,17 @@ def pending_rows(session: Session, office_ids: list[int]) -> list[Any]:
     )
 
 
+def _group(row: Any) -> tuple[str, int, date]:
+    """A cluster: one rule's flags at one office on one day (Vietnam time)."""
+    return (row.rule, row.office_id, to_local(row.ballot_at).date())
+
+
+def awaiting(session: Session, office_ids: list[int]) -> tuple[int, int]:
+    """The ballots awaiting review in these offices, and the clusters they make."""
+    rows = pending_rows(session, office_ids)
+    return len({row.ballot_id for row in rows}), len({_group(row) for row in rows})
+
+
 def clusters(
     session: Session,
     catalog: SurveyCatalog,
@@ -144,7 +155,7 @@ def clusters(
     groups: dict[tuple[str, int, date], list[Any]] = defaultdict(list)
     ballots: set[int] = set()
     for row in pending_rows(session, scope.ids):
-        groups[(row.rule, row.office_id, to_local(row.ballot_at).date())].append(row)
+        groups[_group(row)].append(row)
         ballots.add(row.ballot_id)
     found = []
     for (rule, office_id, day), rows in list(groups.items())[:MAX_CLUSTERS]:

@@ -13,11 +13,11 @@ from app.cases.notices import mail
 from app.core.config import get_settings
 from app.core.errors import DomainError
 from app.core.locale import VN_TZ, format_change, format_number, format_percent, to_local
+from app.integrity import triage
 from app.models import User
 from app.offices.tree import Tree, load_tree
 from app.outbox.queue import Event, enqueue
 from app.stats import service as stats
-from app.stats.counted import pending_counts
 from app.stats.periods import date_range
 from app.surveys.catalog import SurveyCatalog
 
@@ -94,8 +94,9 @@ def _lines(
         f"{format_number(overdue)}.",
     ]
     if user.role in ("inspector", "admin"):
-        flagged = sum(
-            pending_counts(session, ids, datetime(2000, 1, 1, tzinfo=VN_TZ), now).values()
+        ballots, groups = triage.awaiting(session, ids)
+        lines.append(
+            f"Phiếu nghi vấn chờ xem xét: {format_number(ballots)}, trong "
+            f"{format_number(groups)} nhóm."
         )
-        lines.append(f"Phiếu nghi vấn chờ xem xét: {format_number(flagged)}.")
     return lines
