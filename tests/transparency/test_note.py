@@ -46,7 +46,9 @@ def test_go_checksum_database_vectors() -> None:
 
 def test_a_key_whose_base64_holds_a_plus() -> None:
     # transparency-dev/formats' note tests: the "+" of base64 is not a separator.
-    assert Verifier.parse("TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6").name == "TEST"
+    assert (
+        Verifier.parse("TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6").name == "TEST"
+    )
 
 
 def test_a_new_key_signs_what_it_verifies() -> None:
