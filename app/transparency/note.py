@@ -26,7 +26,8 @@ class NoteError(ValueError):
     """A key or a note that is malformed, or not signed by a trusted key."""
 
 
-def _key_hash(name: str, key: bytes) -> bytes:
+def key_hash(name: str, key: bytes) -> bytes:
+    """The 4 bytes naming a key: SHA-256(name ‖ newline ‖ type ‖ key), first four."""
     return hashlib.sha256(name.encode() + b"\n" + key).digest()[:4]
 
 
@@ -42,6 +43,22 @@ def _b64(text: str) -> bytes:
         raise NoteError("not base64") from exc
 
 
+def parse_key(vkey: str, kind: int) -> tuple[str, bytes, bytes]:
+    """A verifier key ``name+hash+base64(type ‖ key)`` of type ``kind``: its name, hash and
+    32-byte Ed25519 key."""
+    parts = vkey.split("+", 2)  # the base64 key may hold a "+" itself
+    if len(parts) != 3:
+        raise NoteError("a verifier key is name+hash+key")
+    name, hash_hex, blob = parts
+    _check_name(name)
+    key = _b64(blob)
+    if len(hash_hex) != 8 or len(key) != 33 or key[0] != kind:
+        raise NoteError(f"not a verifier key of type {kind:#04x}")
+    if key_hash(name, key).hex() != hash_hex.lower():
+        raise NoteError("the verifier key's hash does not match its name and key")
+    return name, bytes.fromhex(hash_hex), key[1:]
+
+
 @dataclass(frozen=True)
 class Verifier:
     name: str
@@ -51,17 +68,8 @@ class Verifier:
     @classmethod
     def parse(cls, vkey: str) -> Verifier:
         """A verifier key, ``name+hash+base64(0x01 ‖ public key)``."""
-        parts = vkey.split("+", 2)  # the base64 key may hold a "+" itself
-        if len(parts) != 3:
-            raise NoteError("a verifier key is name+hash+key")
-        name, hash_hex, blob = parts
-        _check_name(name)
-        key = _b64(blob)
-        if len(hash_hex) != 8 or len(key) != 33 or key[0] != ED25519:
-            raise NoteError("not an Ed25519 verifier key")
-        if _key_hash(name, key).hex() != hash_hex.lower():
-            raise NoteError("the verifier key's hash does not match its name and key")
-        return cls(name, bytes.fromhex(hash_hex), Ed25519PublicKey.from_public_bytes(key[1:]))
+        name, hash_bytes, key = parse_key(vkey, ED25519)
+        return cls(name, hash_bytes, Ed25519PublicKey.from_public_bytes(key))
 
     def verify(self, text: bytes, signature: bytes) -> bool:
         try:
@@ -90,7 +98,7 @@ class Signer:
             raise NoteError("not an Ed25519 signer key")
         private = Ed25519PrivateKey.from_private_bytes(seed[1:])
         public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        if _key_hash(name, bytes([ED25519]) + public).hex() != hash_hex.lower():
+        if key_hash(name, bytes([ED25519]) + public).hex() != hash_hex.lower():
             raise NoteError("the signer key's hash does not match its name and key")
         return cls(name, bytes.fromhex(hash_hex), private)
 
@@ -106,8 +114,8 @@ def generate(name: str) -> tuple[str, str]:
     private = Ed25519PrivateKey.generate()
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     seed = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    key_hash = _key_hash(name, bytes([ED25519]) + public).hex()
-    skey = f"PRIVATE+KEY+{name}+{key_hash}+{base64.b64encode(bytes([ED25519]) + seed).decode()}"
+    digest = key_hash(name, bytes([ED25519]) + public).hex()
+    skey = f"PRIVATE+KEY+{name}+{digest}+{base64.b64encode(bytes([ED25519]) + seed).decode()}"
     return skey, Signer.parse(skey).verifier_key()
 
 
@@ -126,17 +134,14 @@ def sign(text: str, *signers: Signer) -> str:
     return text + "\n" + "".join(lines)
 
 
-def open_note(note: str, verifiers: list[Verifier]) -> tuple[str, list[str]]:
-    """The note's text and the names of the ``verifiers`` whose signatures on it hold; a
-    signature by an unknown key is ignored, a bad one by a known key refuses the note, and a
-    note none of them signed is refused."""
+def split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """A note's text and its signature lines, each (key name, decoded blob)."""
     text, sep, signatures = note.rpartition("\n\n")
     if not sep or not signatures.endswith("\n"):
         raise NoteError("not a signed note")
     text += "\n"
     _check_text(text)
-    known = {(v.name, v.key_hash): v for v in verifiers}
-    verified: list[str] = []
+    lines = []
     for line in signatures[:-1].split("\n"):
         if not line.startswith(DASH):
             raise NoteError("a signature line begins with an em dash")
@@ -144,6 +149,18 @@ def open_note(note: str, verifiers: list[Verifier]) -> tuple[str, list[str]]:
         raw = _b64(blob)
         if len(raw) < 5:
             raise NoteError("a signature is too short")
+        lines.append((name, raw))
+    return text, lines
+
+
+def open_note(note: str, verifiers: list[Verifier]) -> tuple[str, list[str]]:
+    """The note's text and the names of the ``verifiers`` whose signatures on it hold; a
+    signature by an unknown key is ignored, a bad one by a known key refuses the note, and a
+    note none of them signed is refused."""
+    text, lines = split_note(note)
+    known = {(v.name, v.key_hash): v for v in verifiers}
+    verified: list[str] = []
+    for name, raw in lines:
         verifier = known.get((name, raw[:4]))
         if verifier is None:
             continue
