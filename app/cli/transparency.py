@@ -1,0 +1,85 @@
+"""Commands of the public record: the log's key, and checking a receipt's proof offline with
+nothing but the file and the keys."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli.common import _fail, cli
+
+log_cli = typer.Typer(no_args_is_help=True, help="The public log of ballots.")
+proof_cli = typer.Typer(no_args_is_help=True, help="Proofs that a ballot is in the public log.")
+cli.add_typer(log_cli, name="log")
+cli.add_typer(proof_cli, name="proof")
+
+
+@log_cli.command("keygen")
+def log_keygen(
+    origin: Annotated[str, typer.Option(help="The log's origin: its public host and path")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where the signing key goes")],
+) -> None:
+    """Make the log's signing key (written to --out, readable by its owner only, never
+    overwritten) and print its verifier key, in signed-note form, as the last line."""
+    from app.transparency.note import NoteError, generate
+
+    try:
+        skey, vkey = generate(origin)
+    except NoteError as exc:
+        raise _fail(f"--origin: {exc}", 2) from exc
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise _fail(f"{out} exists: a log's key is never replaced by accident") from exc
+    with os.fdopen(fd, "w") as file:
+        file.write(skey + "\n")
+    typer.echo(f"signing key written to {out} (keep it secret)", err=True)
+    typer.echo(vkey)
+
+
+@proof_cli.command("verify")
+def proof_verify(
+    file: Annotated[Path, typer.Argument(help="A .tlog-proof file")],
+    key: Annotated[str, typer.Option(help="The log's verifier key (name+hash+key)")],
+    witness: Annotated[
+        list[str] | None, typer.Option(help="A witness's verifier key (repeat for several)")
+    ] = None,
+    min_witnesses: Annotated[
+        int | None, typer.Option(help="Cosignatures needed (default: every --witness)")
+    ] = None,
+) -> None:
+    """Check offline that the entry the proof carries (its extra data) is in the log whose key
+    signed the proof's checkpoint, and that the witnesses cosigned that checkpoint. Exits 1 with
+    the reason when anything does not hold."""
+    from app.transparency.cosignature import Witness, cosigned_by
+    from app.transparency.merkle import ProofError, leaf_hash
+    from app.transparency.note import NoteError, Verifier
+    from app.transparency.proof import TlogProof, verify_proof
+
+    try:
+        log = Verifier.parse(key)
+        witnesses = [Witness.parse(w) for w in witness or []]
+    except NoteError as exc:
+        raise _fail(f"a key: {exc}", 2) from exc
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {file}: {exc}", 2) from exc
+    try:
+        proof = TlogProof.parse(text)
+        if not proof.extra:
+            raise ProofError("the proof carries no entry (its extra line)")
+        checkpoint = verify_proof(proof, leaf_hash(proof.extra), log, log.name)
+        signed = cosigned_by(proof.checkpoint, witnesses)
+    except (ProofError, NoteError) as exc:
+        raise _fail(f"not valid: {exc}") from exc
+    needed = len(witnesses) if min_witnesses is None else min_witnesses
+    if len(signed) < needed:
+        raise _fail(f"not valid: {len(signed)} of the {needed} cosignatures needed")
+    typer.echo(
+        f"valid: entry {proof.index} of {checkpoint.size} in {checkpoint.origin}"
+        + (f", cosigned by {', '.join(sorted(signed))}" if signed else "")
+    )
