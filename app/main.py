@@ -31,6 +31,7 @@ from app.sources.links import Keys
 from app.stats import changes
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
+from app.transparency.note import NoteError, load_signer
 from app.web.edge import EdgeGuard
 from app.web.errors import install_error_handlers
 from app.web.logs import Redactor, redact_access_log
@@ -56,6 +57,7 @@ from app.web.routes import (
     links,
     offices,
     outbox,
+    public_log,
     sources_api,
 )
 from app.web.state import AppState
@@ -90,7 +92,19 @@ ROUTES = (
     exports,
     health,
     docs,
+    public_log,
 )
+
+
+def _log_key(settings: Settings) -> str | None:
+    """The log's verifier key, from its signing key's file; a file that is not one stops the
+    app at start, naming the setting."""
+    if settings.log_key_file is None:
+        return None
+    try:
+        return load_signer(settings.log_key_file).verifier_key()
+    except NoteError as exc:
+        raise RuntimeError(f"HAILONG_LOG_KEY_FILE: {exc}") from exc
 
 
 def _register(catalog: SurveyCatalog) -> None:
@@ -185,6 +199,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         live_stream_seconds=settings.live_stream_seconds,
         export_connection=lambda: get_engine().connect(),
         redactor=redactor,
+        log_key=_log_key(settings),
     )
     changes.subscribe(hailong.figures_changed)
     install_error_handlers(app)

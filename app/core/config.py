@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     # When a run of dissatisfied ballots alerts: "50% 60m 4" (at least half of at least 4
     # ballots in 60 minutes not satisfied) or "off"; each office may set its own.
     alert_rule: str = "50% 60m 4"
+    # The public log's signing key (``hailong log keygen``); None: no log is kept yet.
+    log_key_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)

@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -170,3 +171,12 @@ def open_note(note: str, verifiers: list[Verifier]) -> tuple[str, list[str]]:
     if not verified:
         raise NoteError("the note is signed by no trusted key")
     return text, verified
+
+
+def load_signer(path: Path) -> Signer:
+    """The signing key in the file ``hailong log keygen`` wrote."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NoteError(f"cannot read {path}: {exc}") from exc
+    return Signer.parse(text)

@@ -36,6 +36,7 @@ class AppState:
     export_connection: Callable[[], AbstractContextManager[Connection]]
     redactor: Redactor  # paths as the logs write them
     intake: Intake | None = None  # set when the app starts (tests bring their own)
+    log_key: str | None = None  # the public log's verifier key, when it has one
 
     def figures_changed(self, offices: Collection[int]) -> None:
         """A decision changed these offices' figures (an exclusion, a cluster): drop what this

@@ -26,6 +26,7 @@ PUBLIC = {
     ("GET", "/api/v1/offices/{code}"),
     ("GET", "/api/v1/offices/{code}/survey"),
     ("GET", "/healthz"),
+    ("GET", "/log/key"),  # the public log's verifier key
     ("GET", "/docs"),
     ("GET", "/openapi.json"),
     ("GET", "/login"),
