@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
-from app.auth.scope import can_inspect, require_office, visible
+from app.auth.scope import require_office, visible
 from app.cases import notices
 from app.cases.opening import DEFAULT_DAYS
 from app.cases.texts import ANSWER_MAX, clean
@@ -24,6 +24,7 @@ from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.core.receipts import normalise_receipt
 from app.core.workdays import due_after
 from app.models import Ballot, Case, Office, User
+from app.models.account import judges_unit
 from app.models.cases import ORIGINS, STATUSES
 from app.models.types import utcnow
 from app.offices.service import get_by_code, office_path
@@ -85,11 +86,6 @@ class CaseView:
             "contact": self.contact,
             "officer": self.officer,
         }
-
-
-def handles(user: User) -> bool:
-    """Whether the account handles cases (in its scope): inspectors, admins, heads of unit."""
-    return can_inspect(user) or (user.role == "officer" and user.is_head)
 
 
 def is_overdue(case: Case, now: datetime) -> bool:
@@ -193,7 +189,7 @@ def set_status(
 def open_from_comment(session: Session, user: User, receipt: str, address: str = "") -> CaseView:
     """A head or inspector opens a case from a ballot's comment; the ballot's case if it has
     one already."""
-    if not handles(user):
+    if not judges_unit(user):
         raise _not_a_handler()
     ballot = session.exec(
         select(Ballot).where(Ballot.receipt == normalise_receipt(receipt))
@@ -245,7 +241,7 @@ def _visible_case(session: Session, user: User, case_id: int) -> Case:
 
 def _handled_case(session: Session, user: User, case_id: int) -> Case:
     case = _visible_case(session, user, case_id)
-    if not handles(user):
+    if not judges_unit(user):
         raise _not_a_handler()
     return case
 
@@ -254,7 +250,7 @@ def _views(session: Session, user: User, cases: list[Case], now: datetime) -> li
     tree = load_tree(session)
     ballots = [c.ballot_id for c in cases if c.ballot_id is not None]
     marks = standing(session, ballots)
-    head = handles(user)
+    head = judges_unit(user)
     officers: dict[int, str | None] = {}
     if head and ballots:
         rows = session.exec(

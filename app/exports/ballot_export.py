@@ -19,6 +19,7 @@ from app.auth.scope import can_inspect, require_office, visible
 from app.core.bulk import any_of
 from app.core.errors import InvalidInput
 from app.models import Ballot, BallotRollup, Exclusion, Office, User
+from app.models.account import judges_unit
 from app.models.types import utcnow
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
@@ -203,7 +204,7 @@ def for_user(
         survey_key,
         visible(load_tree(session), user),
         snapshot=newest if snapshot is None else min(snapshot, newest),
-        officers=can_inspect(user) or user.is_head,
+        officers=judges_unit(user),
         flags=can_inspect(user),
     )
     return export, office

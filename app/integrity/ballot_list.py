@@ -14,11 +14,11 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office
-from app.cases.service import handles
 from app.core.bulk import any_of
 from app.core.errors import NotFound
 from app.core.receipts import normalise_receipt
 from app.models import Answer, Ballot, Exclusion, User
+from app.models.account import judges_unit
 from app.models.sources import SOURCES
 from app.offices.service import get_by_code
 from app.offices.tree import Tree, load_tree
@@ -247,11 +247,11 @@ def ballots_page(
         "page": page,
         "user": user,
         "may_decide": can_inspect(user),
-        "opens_cases": handles(user),
+        "opens_cases": judges_unit(user),
         "base": f"/staff/offices/{quote(office.code, safe='')}",
         "surveys": catalog.surveys,
         "sources": SOURCES,
         # Which officer took the dossier, beside each rating, is for those who judge the unit
         # (inspectors, admins, its head), not for the officers being compared.
-        "show_officers": can_inspect(user) or user.is_head,
+        "show_officers": judges_unit(user),
     }

@@ -42,6 +42,12 @@ class User(UserBase, table=True):
     )
 
 
+def judges_unit(user: User) -> bool:
+    """Admins, inspectors and the heads of units: those who judge a unit, and so may see who
+    served whom and handle its cases, unlike the officers being compared."""
+    return user.role in ("admin", "inspector") or (user.role == "officer" and user.is_head)
+
+
 class UserCreate(UserBase):
     office: str | None = None
     password: str = Field(min_length=10, max_length=1024)

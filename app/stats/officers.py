@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app.core.bulk import any_of
 from app.core.errors import Forbidden
 from app.models import Answer, Ballot, User
+from app.models.account import judges_unit
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
 from app.stats import rollups
@@ -40,7 +41,7 @@ class OfficerFigures:
 def may_see_officers(user: User) -> None:
     """Admins, inspectors and the unit's head: those who judge the unit, not the officers
     being compared with each other."""
-    if user.role in ("admin", "inspector") or (user.role == "officer" and user.is_head):
+    if judges_unit(user):
         return
     raise Forbidden(
         "Per-officer figures are for admins, inspectors and the unit's head",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator
@@ -66,6 +66,10 @@ BeforeId = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="Paging: entries older than this id")
 ]
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id")]
+# The cases a list asks for: a state, or those not answered yet ("open") or overdue.
+CaseStatus = Annotated[
+    Literal["new", "in_progress", "answered", "closed", "open", "overdue"] | None, Query()
+]
 
 # Vietnamese names of query parameters, for the message a staff page shows about them.
 LABELS_VI = {

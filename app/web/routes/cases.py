@@ -6,24 +6,22 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.cases import service as cases
 from app.core.errors import Conflict, InvalidInput
+from app.models.account import judges_unit
 from app.models.cases import STATUSES
 from app.offices.service import get_by_code
 from app.web.deps import SessionDep
 from app.web.identity import CsrfUser, CurrentUser, client_address, csrf_of
-from app.web.params import BeforeId, CaseId
+from app.web.params import BeforeId, CaseId, CaseStatus
 from app.web.rendering import is_htmx, render
 from app.web.routing import TransactionRoute
 
 router = APIRouter(route_class=TransactionRoute, tags=["cases"], include_in_schema=False)
 
-Status = Annotated[
-    Literal["new", "in_progress", "answered", "closed", "open", "overdue"] | None, Query()
-]
 FILTERS = {
     None: "Tất cả",
     "open": "Chưa trả lời",
@@ -59,7 +57,7 @@ def _page(
         "status": status,
         "filters": FILTERS,
         "statuses": STATUSES,
-        "handles": cases.handles(user),
+        "handles": judges_unit(user),
         "csrf": csrf_of(request),
         "notice": notice,
         "error": error,
@@ -76,7 +74,7 @@ def cases_page(
     code: str,
     session: SessionDep,
     user: CurrentUser,
-    status: Status = None,
+    status: CaseStatus = None,
     before: BeforeId = None,
 ) -> HTMLResponse:
     return _page(request, session, user, code, status, before)

@@ -3,16 +3,16 @@ from a ballot's comment (session or bearer token)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.cases import service as cases
 from app.web.deps import SessionDep
 from app.web.identity import CsrfUser, CurrentUser, client_address
 from app.web.openapi import api_errors
-from app.web.params import BeforeId, CaseId
+from app.web.params import BeforeId, CaseId, CaseStatus
 from app.web.routing import TransactionRoute
 
 router = APIRouter(
@@ -21,10 +21,6 @@ router = APIRouter(
     tags=["cases"],
     responses=api_errors(400, 401, 403, 404, 409, 413, 422, 431),
 )
-
-Status = Annotated[
-    Literal["new", "in_progress", "answered", "closed", "open", "overdue"] | None, Query()
-]
 
 
 class AnswerBody(BaseModel):
@@ -40,7 +36,7 @@ def office_cases(
     code: str,
     session: SessionDep,
     user: CurrentUser,
-    status: Status = None,
+    status: CaseStatus = None,
     before: BeforeId = None,
 ) -> dict[str, Any]:
     """The sub-tree's cases, newest first, a page of 100 (``before``: the last id seen). An

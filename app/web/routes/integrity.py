@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth.scope import can_inspect
-from app.cases.service import handles
 from app.core.errors import Conflict, InvalidInput
 from app.integrity import ballot_list as ballots
 from app.integrity.exclusions import decide, find
+from app.models.account import judges_unit
 from app.models.sources import SOURCES
 from app.offices.tree import load_tree
 from app.web.deps import CatalogDep, SessionDep
@@ -85,11 +85,11 @@ def _decision(
     context = {
         "row": row,
         "may_decide": can_inspect(user),
-        "opens_cases": handles(user),
+        "opens_cases": judges_unit(user),
         "csrf": csrf_of(request),
         "back": back,
         "sources": SOURCES,
-        "show_officers": can_inspect(user) or user.is_head,
+        "show_officers": judges_unit(user),
     }
     context["error"] = error
     return render(request, "integrity/_ballot.html", context, status_code=422 if error else 200)
