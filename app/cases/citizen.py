@@ -18,7 +18,7 @@ from app.cases.texts import FEEDBACK_MAX, clean, clean_contact
 from app.core.errors import Conflict, NotFound
 from app.core.receipts import normalise_receipt
 from app.core.workdays import due_after
-from app.models import Ballot, Case
+from app.models import Ballot, Case, Office
 from app.models.types import utcnow
 from app.offices.service import get_by_code
 from app.offices.tree import load_tree
@@ -50,7 +50,7 @@ class ReceiptCase:
         return self.answer is not None and self.handling_satisfied is None
 
 
-def _ballot(session: Session, office_code: str, receipt: str) -> Ballot:
+def _ballot(session: Session, office_code: str, receipt: str) -> tuple[Office, Ballot]:
     office = get_by_code(session, office_code)
     ballot = session.exec(
         select(Ballot).where(
@@ -62,15 +62,15 @@ def _ballot(session: Session, office_code: str, receipt: str) -> Ballot:
             f"no receipt {receipt!r} at this office",
             message_vi="Không tìm thấy mã phiếu này tại đơn vị.",
         )
-    return ballot
+    return office, ballot
 
 
-def cases_of_receipt(session: Session, office_code: str, receipt: str) -> list[ReceiptCase]:
-    ballot = _ballot(session, office_code, receipt)
+def cases_of_receipt(session: Session, office_id: int, receipt: str) -> list[ReceiptCase]:
+    """The cases of a stored ballot's receipt (as the ballot holds it), oldest first."""
     now = utcnow()
     cases = session.exec(
         select(Case)
-        .where(Case.office_id == ballot.office_id, Case.receipt == ballot.receipt)
+        .where(Case.office_id == office_id, Case.receipt == receipt)
         .order_by(col(Case.id))
     )
     return [
@@ -101,7 +101,7 @@ def send_feedback(
     """A citizen's phản ánh, kiến nghị from their receipt page; the new case's id."""
     body = clean(text, "Nội dung phản ánh", FEEDBACK_MAX)
     kept = clean_contact(contact, consent)
-    ballot = _ballot(session, office_code, receipt)
+    office, ballot = _ballot(session, office_code, receipt)
     waiting = session.exec(
         select(sa.func.count())
         .select_from(Case)
@@ -121,7 +121,6 @@ def send_feedback(
             ),
         )
     now = utcnow()
-    office = get_by_code(session, office_code)
     case = Case(
         office_id=ballot.office_id,
         ballot_id=ballot.id,
@@ -143,7 +142,7 @@ def rate_handling(
     session: Session, office_code: str, receipt: str, case_id: int, satisfied: bool
 ) -> None:
     """The citizen's one verdict on how their case was handled, once it is answered."""
-    ballot = _ballot(session, office_code, receipt)
+    _, ballot = _ballot(session, office_code, receipt)
     case = session.get(Case, case_id)
     if case is None or case.receipt != ballot.receipt or case.office_id != ballot.office_id:
         raise NotFound(f"no case {case_id} on this receipt", message_vi="Không tìm thấy phản ánh.")

@@ -30,7 +30,7 @@ def test_the_head_answers_and_the_citizen_reads_it_on_the_receipt(
     first_answer_at = answered.answered_at
     again = service.answer(db, head, case.id or 0, "Đã sửa máy và nhắc nhở cán bộ.")
     assert again.answered_at == first_answer_at  # on time or not is judged by the first
-    [seen] = citizen.cases_of_receipt(db, unit.code, case.receipt or "")
+    [seen] = citizen.cases_of_receipt(db, unit.id or 0, case.receipt or "")
     assert seen.answer == "Đã sửa máy và nhắc nhở cán bộ."
     assert seen.may_rate
     service.set_status(db, head, case.id or 0, "closed")

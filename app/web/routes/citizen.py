@@ -158,7 +158,7 @@ def _receipt_page(
 ) -> HTMLResponse:
     ballot, source = receipts.find_receipt(session, office_code, receipt)
     office = offices.get_by_code(session, office_code)
-    found = citizen_cases.cases_of_receipt(session, office_code, receipt)
+    found = citizen_cases.cases_of_receipt(session, office.id or 0, ballot.receipt)
     just_sent = next((c for c in found if c.id == sent), None)
     context = {
         **thanks_context(office, ballot, lang, source),
