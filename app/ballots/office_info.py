@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.cases.opening import DEFAULT_DAYS
 from app.core.config import get_settings
 from app.core.hours import DEFAULT_WEEK, Hours, parse_hours
 from app.core.networks import Network, parse_networks
-from app.models import Counter, Office
-from app.offices.service import get_by_code, office_path
+from app.models import Counter
+from app.offices.service import get_by_code, lineage
 from app.offices.tree import ALL_SOURCES, parse_sources
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import CriteriaSet, SurveyDefinition
@@ -53,16 +53,10 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
     office = get_by_code(session, code)
     counters = session.exec(select(Counter.number).where(Counter.office_id == office.id)).all()
     survey = survey_for_office(session, catalog, office)
-    path = office_path(session, office)
-    by_id = {o.id: o for o in session.exec(select(Office).where(col(Office.id).in_(path)))}
-
-    def nearest(setting: str) -> str | None:  # its own setting, else the nearest ancestor's
-        found = (getattr(by_id[i], setting) for i in path if i in by_id)
-        return next((str(value) for value in found if value), None)
-
-    policy = nearest("count_sources")
-    hours, staff = nearest("opening_hours"), nearest("staff_networks")
-    days = nearest("case_days")
+    line = lineage(session, office)
+    policy = line.nearest("count_sources")
+    hours, staff = line.nearest("opening_hours"), line.nearest("staff_networks")
+    days = line.nearest("case_days")
     return OfficeInfo(
         id=office.id or 0,
         code=office.code,
@@ -70,7 +64,7 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
         survey=survey,
         counters=frozenset(counters),
         criteria=catalog.criteria_of(survey.key),
-        path=tuple(path),
+        path=line.path,
         counts=parse_sources(policy) if policy else ALL_SOURCES,
         hours=parse_hours(hours or get_settings().opening_hours),
         staff=parse_networks(staff) if staff else (),

@@ -27,7 +27,7 @@ from app.models import Ballot, Case, Office, User
 from app.models.account import judges_unit
 from app.models.cases import ORIGINS, STATUSES
 from app.models.types import utcnow
-from app.offices.service import get_by_code, office_path
+from app.offices.service import get_by_code, lineage
 from app.offices.tree import load_tree
 from app.stats.counted import standing
 
@@ -94,11 +94,8 @@ def is_overdue(case: Case, now: datetime) -> bool:
 
 def days_for(session: Session, office: Office) -> int:
     """The working days an office's cases have: its own setting, inherited, or 10."""
-    path = office_path(session, office)
-    rows = dict(
-        session.exec(select(Office.id, Office.case_days).where(col(Office.id).in_(path))).all()
-    )
-    return next((int(d) for d in (rows.get(i) for i in path) if d), DEFAULT_DAYS)
+    days = lineage(session, office).nearest("case_days")
+    return int(days) if days else DEFAULT_DAYS
 
 
 def list_cases(

@@ -33,6 +33,25 @@ def get_by_code(session: Session, code: str) -> Office:
     return office
 
 
+@dataclass(frozen=True)
+class Lineage:
+    """An office with its ancestors, for the settings an office inherits (its own, else the
+    nearest ancestor's): sources counted, hours, staff networks, a case's working days."""
+
+    path: tuple[int, ...]  # the office's id and its ancestors', nearest first
+    offices: dict[int, Office]
+
+    def nearest(self, setting: str) -> str | None:
+        found = (getattr(self.offices[i], setting) for i in self.path if i in self.offices)
+        return next((str(value) for value in found if value), None)
+
+
+def lineage(session: Session, office: Office) -> Lineage:
+    path = office_path(session, office)
+    rows = session.exec(select(Office).where(col(Office.id).in_(path)))
+    return Lineage(tuple(path), {row.id or 0: row for row in rows})
+
+
 def office_path(session: Session, office: Office) -> list[int]:
     """The office's id and its ancestors', nearest first."""
     path, parent = [office.id or 0], office.parent_id
