@@ -31,7 +31,8 @@ from app.sources.links import Keys
 from app.stats import changes
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
-from app.transparency.note import NoteError, load_signer
+from app.transparency.note import NoteError, Signer, load_signer
+from app.transparency.sequencer import run_log
 from app.web.edge import EdgeGuard
 from app.web.errors import install_error_handlers
 from app.web.logs import Redactor, redact_access_log
@@ -96,13 +97,13 @@ ROUTES = (
 )
 
 
-def _log_key(settings: Settings) -> str | None:
-    """The log's verifier key, from its signing key's file; a file that is not one stops the
-    app at start, naming the setting."""
+def _log_signer(settings: Settings) -> Signer | None:
+    """The log's signing key, from its file; a file that is not one stops the app at start,
+    naming the setting."""
     if settings.log_key_file is None:
         return None
     try:
-        return load_signer(settings.log_key_file).verifier_key()
+        return load_signer(settings.log_key_file)
     except NoteError as exc:
         raise RuntimeError(f"HAILONG_LOG_KEY_FILE: {exc}") from exc
 
@@ -124,6 +125,7 @@ def _register(catalog: SurveyCatalog) -> None:
 def create_app(settings: Settings | None = None, *, register_surveys: bool = True) -> FastAPI:
     settings = settings or get_settings()
     catalog = load_catalog(settings.surveys_dir, settings.default_survey)
+    signer = _log_signer(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -153,6 +155,9 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         scans = None
         if settings.signals_scan_seconds:
             scans = asyncio.create_task(run_scans(get_engine(), settings.signals_scan_seconds))
+        logging_task = None
+        if settings.log_seconds:
+            logging_task = asyncio.create_task(run_log(get_engine(), signer, settings.log_seconds))
         told = None
         if settings.notices_seconds:
             told = asyncio.create_task(
@@ -167,6 +172,8 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
                 scans.cancel()
             if told is not None:
                 told.cancel()
+            if logging_task is not None:
+                logging_task.cancel()
             await hailong.ballot_watch.stop()
             if writer is not None:
                 await run_in_threadpool(writer.stop)
@@ -199,7 +206,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         live_stream_seconds=settings.live_stream_seconds,
         export_connection=lambda: get_engine().connect(),
         redactor=redactor,
-        log_key=_log_key(settings),
+        log_key=signer.verifier_key() if signer else None,
     )
     changes.subscribe(hailong.figures_changed)
     install_error_handlers(app)

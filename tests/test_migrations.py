@@ -246,3 +246,47 @@ def test_compared_questions_migration_sums_the_sources(backend: str, catalog) ->
     assert question_sources() == {"*"}
     assert agrees()
     engine.dispose()
+
+
+def test_log_migration_queues_existing_ballots_then_decisions_in_id_order(
+    backend: str, catalog
+) -> None:  # type: ignore[no-untyped-def]
+    """0018: every ballot stored before the log, then every decision, waits for its place in id
+    order, and the sequencer gives them the log's first indexes."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from app.integrity.exclusions import decide
+    from app.models import Ballot, LogEntry
+    from app.surveys.service import register_catalog
+    from app.transparency import sequencer
+    from app.transparency.entries import Entry, receipt_hash
+    from tests.factories import make_office, make_user, rate
+
+    url = fresh_database(backend, "log_backfill")
+    engine = build_engine(url, pool_size=1)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        make_office(session, catalog, code="LM")
+        at = datetime(2026, 3, 2, 3, tzinfo=UTC)
+        ids = [rate(session, catalog, "LM", v, at) for v in (5, 1, 4)]
+        receipts = [session.get(Ballot, i).receipt for i in ids]  # type: ignore[union-attr]
+        decide(
+            session, catalog, make_user(session, "inspector"), receipts[1], "Lỗi nhập", exclude=True
+        )
+        session.commit()
+    engine.dispose()
+    downgrade(url, "0017")
+    upgrade(url)
+    engine = build_engine(url, pool_size=1)
+    with engine.begin() as conn:
+        assert sequencer.append(conn) == 4
+    with Session(engine) as session:
+        entries = [
+            Entry.decode(e.data) for e in session.exec(select(LogEntry).order_by(LogEntry.idx))
+        ]
+    engine.dispose()
+    assert [e.receipt for e in entries] == [receipt_hash(r) for r in [*receipts, receipts[1]]]
+    assert [e.kind for e in entries] == ["ballot", "ballot", "ballot", "exclude"]
+    assert entries[3].category == "unrecorded"  # 0017 kept no kind of decision

@@ -31,6 +31,7 @@ from app.stats import dossier_rollup, rollups
 from app.stats.dossier_rollup import dossier_key
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import SurveyDefinition
+from app.transparency import sequencer
 
 IDEMPOTENCY_KEY_MAX = 128
 
@@ -241,6 +242,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     bound: list[tuple[int, str, dossier_rollup.Rating]] = []
     taken: list[Taken] = []
     openings: list[Opening] = []
+    new_ids: list[int] = []  # in the batch's order: the order they wait for the log in
     for i, item in enumerate(batch):
         j = first[(item.office.id, item.row["idempotency_key"])]
         ballot_id = ids.get(rows[j]["receipt"]) if j in rows else None
@@ -252,6 +254,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
         elif i != j:  # a repeat of a ballot earlier in this batch
             outcomes.append(_replay(item, rows[j]))
         else:
+            new_ids.append(ballot_id)
             answers += [[ballot_id, k, v] for k, v in item.answers.items()]
             counted.append(
                 rollups.Counted(
@@ -277,6 +280,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                 openings.append(_opening(ballot_id, item, rows[j]["receipt"]))
     if answers:
         sql.copy(conn, ANSWER, ANSWER_COLUMNS, answers)
+    sequencer.wait(conn, ballot_ids=new_ids)
     rollups.add(conn, counted)
     dossier_rollup.rated(conn, bound)
     record_signals(conn, taken)

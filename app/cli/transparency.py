@@ -40,6 +40,25 @@ def log_keygen(
     typer.echo(vkey)
 
 
+@log_cli.command("sequence")
+def log_sequence() -> None:
+    """Give every waiting ballot and decision its place in the log now, and sign a checkpoint
+    (with HAILONG_LOG_KEY_FILE), as the server does every HAILONG_LOG_SECONDS."""
+    from app.core.config import get_settings
+    from app.core.db import get_engine
+    from app.transparency.note import NoteError, load_signer
+    from app.transparency.sequencer import run_once
+
+    key_file = get_settings().log_key_file
+    try:
+        signer = load_signer(key_file) if key_file else None
+    except NoteError as exc:
+        raise _fail(f"HAILONG_LOG_KEY_FILE: {exc}", 2) from exc
+    done = run_once(get_engine(), signer)
+    signed = f"; checkpoint of {done.signed.size} signed" if done.signed else ""
+    typer.echo(f"{done.appended} entries appended{signed}")
+
+
 @proof_cli.command("verify")
 def proof_verify(
     file: Annotated[Path, typer.Argument(help="A .tlog-proof file")],

@@ -26,7 +26,7 @@ class Bulk:
     def __init__(self, conn: Connection) -> None:
         self.dialect = conn.dialect
         self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
-        self._statements: dict[tuple[str, int, str], str] = {}
+        self._statements: dict[tuple[str, tuple[str, ...], int, str], str] = {}
         self._processors: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
         self._unnest_statements: dict[tuple[str, tuple[str, ...], str], str] = {}
 
@@ -64,7 +64,7 @@ class Bulk:
         return out
 
     def statement(self, table: str, columns: tuple[str, ...], rows: int, suffix: str) -> str:
-        key = (table, rows, suffix)
+        key = (table, columns, rows, suffix)
         sql = self._statements.get(key)
         if sql is None:
             one = f"({', '.join([self.mark] * len(columns))})"

@@ -77,8 +77,11 @@ class Settings(BaseSettings):
     # When a run of dissatisfied ballots alerts: "50% 60m 4" (at least half of at least 4
     # ballots in 60 minutes not satisfied) or "off"; each office may set its own.
     alert_rule: str = "50% 60m 4"
-    # The public log's signing key (``hailong log keygen``); None: no log is kept yet.
+    # The public log's signing key (``hailong log keygen``); None: the log grows, unsigned.
     log_key_file: Path | None = None
+    # How often one worker gives waiting ballots their place in the public log and signs a
+    # checkpoint of it (a ballot is covered within about this time); 0: only the CLI does.
+    log_seconds: float = Field(default=20.0, ge=0)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)

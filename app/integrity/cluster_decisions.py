@@ -115,7 +115,7 @@ def decide(
     if decision == "exclude":
         settle(session, ids, "excluded", key, reason, user.username)
         ballots = list(session.exec(select(Ballot).where(col(Ballot.id).in_(ids))))
-        move(session, catalog, user, ballots, reason, exclude=True)
+        move(session, catalog, user, ballots, reason, exclude=True, category=f"cluster:{rule}")
         action = "exclude_cluster"
     else:
         settle(session, ids, "legitimate", key, reason, user.username, rule=rule)
@@ -207,7 +207,15 @@ def reinstate(
     ids = sorted(cluster.ballot_ids)
     _confirmed(len(ids), confirmed, "khôi phục phiếu")
     ballots = list(session.exec(select(Ballot).where(col(Ballot.id).in_(ids))))
-    move(session, catalog, user, ballots, reason, exclude=False)
+    move(
+        session,
+        catalog,
+        user,
+        ballots,
+        reason,
+        exclude=False,
+        category=f"cluster:{cluster.rule.name}",
+    )
     flags = sa.select(FLAG.c.id).where(FLAG.c.ballot_id.in_(ids), FLAG.c.rule == cluster.rule.name)
     session.connection().execute(
         REVIEW.update()

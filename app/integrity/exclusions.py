@@ -16,6 +16,7 @@ from app.stats import changes, rollups
 from app.stats.counted import is_excluded
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import survey_version
+from app.transparency import sequencer
 
 EXCLUSION = Exclusion.__table__  # type: ignore[attr-defined]
 
@@ -100,10 +101,12 @@ def move(
     reason: str,
     *,
     exclude: bool,
+    category: str = "ballot",
 ) -> None:
     """Record one decision per ballot and move them out of (or back into) the figures, which
     count what is not excluded. The caller checked the role, the scope and each ballot's state.
-    Excluding also settles the ballots' flags awaiting review: the inspector has decided."""
+    Excluding also settles the ballots' flags awaiting review: the inspector has decided.
+    ``category`` is what the public log says of the decision ("ballot", "cluster:<rule>")."""
     ids = [b.id or 0 for b in ballots]
     answers = answers_of(session, ids)
     counted = []
@@ -126,10 +129,20 @@ def move(
             )
         )
     rollups.add(session.connection(), counted, sign=-1 if exclude else 1)
-    for ballot_id in ids:
-        session.add(
-            Exclusion(ballot_id=ballot_id, excluded=exclude, reason=reason, user_id=user.id or 0)
+    decisions = [
+        Exclusion(
+            ballot_id=ballot_id,
+            excluded=exclude,
+            reason=reason,
+            category=category,
+            user_id=user.id or 0,
         )
+        for ballot_id in ids
+    ]
+    session.add_all(decisions)
+    session.flush()
+    # In the decision's transaction: the public log shows every decision, or none was taken.
+    sequencer.wait(session.connection(), exclusion_ids=[d.id or 0 for d in decisions])
     if exclude:
         settle(session, ids, "excluded", "", reason, user.username)
     changes.changed(session, {ballot.office_id for ballot in ballots})

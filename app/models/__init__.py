@@ -22,6 +22,7 @@ from app.models.account import (  # noqa: E402
 from app.models.audit import AuditEvent, Exclusion  # noqa: E402
 from app.models.ballot import Answer, Ballot, BallotPublic, OfficeChain  # noqa: E402
 from app.models.cases import Case  # noqa: E402
+from app.models.log import LogCheckpoint, LogEntry, LogNode, LogPending  # noqa: E402
 from app.models.office import (  # noqa: E402
     Counter,
     Office,
@@ -75,6 +76,10 @@ __all__ = [
     "Exclusion",
     "FlagReview",
     "Integration",
+    "LogCheckpoint",
+    "LogEntry",
+    "LogNode",
+    "LogPending",
     "LoginSession",
     "LoginThrottle",
     "Office",

@@ -22,6 +22,9 @@ class Exclusion(SQLModel, table=True):
     )
     excluded: bool
     reason: str = Field(sa_type=Text)
+    # What kind of decision, as the public log shows it (the reason itself is never public):
+    # "ballot" (one ballot, by its receipt) or "cluster:<rule>" (a cluster of flagged ballots).
+    category: str | None = Field(default=None, max_length=64)
     user_id: int = Field(foreign_key="app_user.id")
     at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}

@@ -50,6 +50,8 @@ class Office(OfficeBase, table=True):
     case_days: int | None = Field(default=None)
     # When to alert on a run of dissatisfied ballots ("50% 60m 4", "off"); None inherits.
     alert_rule: str | None = Field(default=None, max_length=64)
+    # Whether its results are published at /cong-khai; None inherits (the root's None: not).
+    public: bool | None = Field(default=None)
 
 
 class OfficeCreate(OfficeBase):

@@ -10,7 +10,7 @@ against the RFC line by line.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -45,34 +45,57 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return node_hash(root(leaves[:k]), root(leaves[k:]))
 
 
+Heads = Callable[[int, int], bytes]  # the head of the leaves [start, end) of some tree
+
+
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of ``leaves`` (PATH, section 2.1.3.1)."""
-    if not 0 <= index < len(leaves):
-        raise ProofError(f"leaf {index} is not in a tree of {len(leaves)}")
-    if len(leaves) == 1:
-        return []
-    k = _split(len(leaves))
-    if index < k:
-        return [*inclusion_proof(leaves[:k], index), root(leaves[k:])]
-    return [*inclusion_proof(leaves[k:], index - k), root(leaves[:k])]
+    return inclusion_path(lambda a, b: root(leaves[a:b]), index, len(leaves))
 
 
 def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     """The proof that the tree of the first ``old_size`` leaves is a prefix of the tree of all
     ``leaves`` (PROOF, section 2.1.4.1)."""
-    if not 0 < old_size <= len(leaves):
-        raise ProofError(f"no consistency proof from {old_size} to {len(leaves)}")
-    return _subproof(old_size, leaves, True)
+    return consistency_path(lambda a, b: root(leaves[a:b]), old_size, len(leaves))
 
 
-def _subproof(m: int, leaves: Sequence[bytes], whole: bool) -> list[bytes]:
-    n = len(leaves)
-    if m == n:
-        return [] if whole else [root(leaves)]
-    k = _split(n)
-    if m <= k:
-        return [*_subproof(m, leaves[:k], whole), root(leaves[k:])]
-    return [*_subproof(m - k, leaves[k:], False), root(leaves[:k])]
+def inclusion_path(heads: Heads, index: int, size: int) -> list[bytes]:
+    """PATH(index, D[size]) where ``heads(a, b)`` is MTH(D[a:b]): the stored log asks its own
+    subtree heads instead of rehashing the leaves."""
+    if not 0 <= index < size:
+        raise ProofError(f"leaf {index} is not in a tree of {size}")
+    path: list[bytes] = []
+    start, end = 0, size
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            path.append(heads(start + k, end))
+            end = start + k
+        else:
+            path.append(heads(start, start + k))
+            start += k
+    path.reverse()
+    return path
+
+
+def consistency_path(heads: Heads, old_size: int, size: int) -> list[bytes]:
+    """PROOF(old_size, D[size]), with ``heads`` as for ``inclusion_path``."""
+    if not 0 < old_size <= size:
+        raise ProofError(f"no consistency proof from {old_size} to {size}")
+    path: list[bytes] = []
+    start, end, m, whole = 0, size, old_size, True
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            path.append(heads(start + k, end))
+            end = start + k
+        else:
+            path.append(heads(start, start + k))
+            start, m, whole = start + k, m - k, False
+    if not whole:
+        path.append(heads(start, end))
+    path.reverse()
+    return path
 
 
 def verify_inclusion(

@@ -163,7 +163,10 @@ async def take_ballot(
         f"?{query}" if query else ""
     )
     source = provenance.source
-    context = {**thanks_context(office, ballot, lang, source), "replayed": outcome.replayed}
+    context = {
+        **thanks_context(office, ballot, lang, source, log=keeps_log(request)),
+        "replayed": outcome.replayed,
+    }
     if prepared.opens_case and not outcome.replayed:
         context["case_due"] = due_after(ballot.submitted_at, office.case_days)
     if kiosk:
@@ -187,8 +190,11 @@ async def take_ballot(
 
 
 def thanks_context(
-    office: OfficeInfo | Office, ballot: BallotPublic, lang: str, source: str
+    office: OfficeInfo | Office, ballot: BallotPublic, lang: str, source: str, *, log: bool
 ) -> dict[str, object]:
+    """What the thank-you (receipt) page shows; ``log``: the deployment keeps a signed log, so
+    the receipt's proof can be downloaded."""
+    proof = f"/s/{quote(office.code, safe='')}/r/{quote(ballot.receipt, safe='')}/proof"
     return {
         "next_url": _next_form(office.code, ballot, lang) if source == "open" else None,
         "reset_after": None,
@@ -207,6 +213,7 @@ def thanks_context(
         "feedback_error": "",
         "feedback_text": "",
         "feedback_contact": "",
+        "proof_url": proof if log else None,
     }
 
 
@@ -250,3 +257,7 @@ def submission_from_form(form: FormData) -> Submission:
         survey=text("survey"),
         parse_errors=errors,
     )
+
+
+def keeps_log(request: Request) -> bool:
+    return request.app.state.hailong.log_key is not None

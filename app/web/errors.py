@@ -22,7 +22,9 @@ log = logging.getLogger("hailong")
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    path = request.url.path
+    # The log's resources are read by programs (monitors, witnesses, verifiers), not people.
+    return path.startswith(("/api/", "/log/")) or path == "/healthz"
 
 
 # A staff page about an office the account may not see, or that does not exist: one answer

@@ -37,6 +37,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "thanks_body": "Ý kiến của Ông/Bà đã được ghi nhận.",
         "receipt": "Mã phiếu",
         "receipt_hint": "Ông/Bà có thể giữ mã này để đối chiếu khi cần.",
+        "proof_download": "Tải bằng chứng",
+        "proof_check": "Kiểm tra phiếu của tôi",
+        "proof_hint": (
+            "Bằng chứng cho thấy phiếu đã vào sổ công khai và được tính; có sau khoảng hai phút."
+        ),
         "time": "Thời gian",
         "other_lang": "English",
         "other_lang_code": "en",
@@ -126,6 +131,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "thanks_body": "Your answers have been recorded.",
         "receipt": "Receipt",
         "receipt_hint": "You may keep this code to refer to your rating.",
+        "proof_download": "Download the proof",
+        "proof_check": "Check my rating",
+        "proof_hint": (
+            "The proof shows your rating is in the public log and counted; ready in about two "
+            "minutes."
+        ),
         "time": "Time",
         "other_lang": "Tiếng Việt",
         "other_lang_code": "vi",

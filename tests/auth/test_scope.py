@@ -26,7 +26,13 @@ PUBLIC = {
     ("GET", "/api/v1/offices/{code}"),
     ("GET", "/api/v1/offices/{code}/survey"),
     ("GET", "/healthz"),
-    ("GET", "/log/key"),  # the public log's verifier key
+    # The public log, read by anyone: its key, checkpoint and tiles; the page that checks a
+    # proof; a receipt's proof (the receipt is the credential, as for its page).
+    ("GET", "/log/key"),
+    ("GET", "/log/checkpoint"),
+    ("GET", "/log/tile/{path:path}"),
+    ("GET", "/kiem-tra"),
+    ("GET", "/s/{office_code}/r/{receipt}/proof"),
     ("GET", "/docs"),
     ("GET", "/openapi.json"),
     ("GET", "/login"),

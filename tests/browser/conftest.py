@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -18,6 +20,7 @@ from app.core.db import build_engine
 from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
+from app.transparency.note import generate
 from tests.conftest import fresh_database
 from tests.factories import make_office
 from tests.serving import serve
@@ -82,10 +85,15 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
             ),
         )
         session.commit()
+    keys = tempfile.TemporaryDirectory()
+    key_file = Path(keys.name) / "log.key"
+    key_file.write_text(generate("hailong.test/log")[0] + "\n")
     try:
         # Counter QRs change every 10 s here, and a kiosk asks after 4 s without a touch, so a
-        # test sees each within seconds.
+        # test sees each within seconds; the log signs a checkpoint every second.
         env = {
+            "HAILONG_LOG_KEY_FILE": str(key_file),
+            "HAILONG_LOG_SECONDS": "1",
             "HAILONG_COUNTER_QR_SECONDS": str(COUNTER_QR_SECONDS),
             "HAILONG_KIOSK_IDLE_SECONDS": str(KIOSK_IDLE_SECONDS),
             "HAILONG_KIOSK_PROMPT_SECONDS": str(KIOSK_PROMPT_SECONDS),
@@ -94,6 +102,7 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
             yield LiveServer(url=base, database_url=url, engine=engine)
     finally:
         engine.dispose()
+        keys.cleanup()
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,7 @@ def test_citizen_device_and_lobby_pages(browser, live_server: LiveServer) -> Non
     context = phone(browser, bypass_csp=True)
     try:
         page = context.new_page()
-        for url in (f"/s/{OFFICE}", f"/s/{OFFICE}?lang=en", "/s/KHONG-CO", "/login"):
+        for url in (f"/s/{OFFICE}", f"/s/{OFFICE}?lang=en", "/s/KHONG-CO", "/login", "/kiem-tra"):
             _check(page, base + url, found)
         page.goto(f"{base}/s/{OFFICE}")
         page.get_by_role("button", name="Gửi đánh giá").click()  # the form with its errors

@@ -19,6 +19,7 @@ from app.offices import service as offices
 from app.web import gate
 from app.web.ballot_form import (
     form_context,
+    keeps_log,
     read_form,
     submission_from_form,
     take_ballot,
@@ -161,7 +162,7 @@ def _receipt_page(
     found = citizen_cases.cases_of_receipt(session, office.id or 0, ballot.receipt)
     just_sent = next((c for c in found if c.id == sent), None)
     context = {
-        **thanks_context(office, ballot, lang, source),
+        **thanks_context(office, ballot, lang, source, log=keeps_log(request)),
         "replayed": again,
         "cases": found,
         "feedback_due": just_sent.due_at if just_sent else None,

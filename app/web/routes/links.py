@@ -20,6 +20,7 @@ from app.sources.links import Keys, Verified
 from app.web import gate
 from app.web.ballot_form import (
     form_context,
+    keeps_log,
     read_form,
     submission_from_form,
     take_ballot,
@@ -56,7 +57,10 @@ def link_form(
     if verified.dossier is not None:
         earlier = dossiers.rating_of(session, office.id, _dossier_hash(keys, office, verified))
         if earlier is not None:
-            context = {**thanks_context(office, earlier, lang, "dossier"), "rated_before": True}
+            context = {
+                **thanks_context(office, earlier, lang, "dossier", log=keeps_log(request)),
+                "rated_before": True,
+            }
             return render(request, "citizen/thanks.html", context, headers=headers)
     context = form_context(
         office,
