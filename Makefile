@@ -21,10 +21,13 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.dev-installed
 
+# The demo signs its public log with a key of its own, made once (docs/transparency.md).
+LOG_KEY ?= var/log.key
 run: install
 	$(BIN)/hailong migrate
 	$(BIN)/hailong demo --if-empty
-	$(BIN)/hailong serve
+	test -f $(LOG_KEY) || $(BIN)/hailong log keygen --origin 127.0.0.1:8000/log -o $(LOG_KEY)
+	HAILONG_LOG_KEY_FILE=$${HAILONG_LOG_KEY_FILE:-$(LOG_KEY)} $(BIN)/hailong serve
 
 # ruff, mypy strict, and the import contracts in pyproject.toml (docs/architecture.md).
 lint: dev

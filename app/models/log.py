@@ -24,13 +24,13 @@ class LogPending(SQLModel, table=True):
 
 
 class LogEntry(SQLModel, table=True):
-    """A leaf: its index in the tree, the entry as published and its leaf hash."""
+    """A leaf: its index in the tree, the ballot or decision it is, and its leaf hash (the
+    entry itself is derived from their rows when read: app/transparency/ballot_entries.py)."""
 
     __tablename__ = "log_entry"
     __table_args__ = (Index("ix_log_entry_ballot_id", "ballot_id"),)
 
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     ballot_id: int | None = Field(default=None, sa_type=BigInteger)
     exclusion_id: int | None = Field(default=None)

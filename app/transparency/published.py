@@ -39,14 +39,15 @@ def tile(conn: Connection, path: str) -> tuple[bytes, bool]:
 def ballot_proof(conn: Connection, ballot_id: int) -> TlogProof:
     """The proof that the ballot's entry is in the tree of the latest checkpoint, with the
     entry itself as the proof's extra data, so the file is all a verifier needs."""
-    entry = conn.execute(
-        sa.select(tree.ENTRY.c.idx, tree.ENTRY.c.data).where(tree.ENTRY.c.ballot_id == ballot_id)
-    ).first()
+    index = conn.execute(
+        sa.select(tree.ENTRY.c.idx).where(tree.ENTRY.c.ballot_id == ballot_id)
+    ).scalar()
     signed = tree.latest(conn)
-    if entry is None or signed is None or entry.idx >= signed.size:
+    if index is None or signed is None or index >= signed.size:
         raise NotPublished("no checkpoint covers this ballot yet")
-    hashes = tree.Heads(conn).inclusion(entry.idx, signed.size)
-    return TlogProof(entry.idx, tuple(hashes), signed.note, bytes(entry.data))
+    [data] = tree.entries(conn, index, index + 1)
+    hashes = tree.Heads(conn).inclusion(index, signed.size)
+    return TlogProof(index, tuple(hashes), signed.note, data)
 
 
 __all__ = ["NotPublished", "TileError", "ballot_proof", "checkpoint", "tile"]

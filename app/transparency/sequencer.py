@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import anyio
 import sqlalchemy as sa
@@ -21,21 +21,16 @@ from sqlalchemy import Connection, Engine
 
 from app.core.bulk import any_of, bulk
 from app.core.db import WRITE
-from app.core.locale import to_local
-from app.models import Answer, Ballot, Exclusion, LogPending, Office
+from app.models import LogPending
 from app.models.types import utcnow
 from app.transparency import tree
+from app.transparency.ballot_entries import entries_of
 from app.transparency.checkpoint import Checkpoint
-from app.transparency.entries import BALLOT, EXCLUDE, REINSTATE, Entry, receipt_hash
 from app.transparency.merkle import leaf_hash
 from app.transparency.note import Signer
 
 log = logging.getLogger("hailong.log")
 PENDING = LogPending.__table__  # type: ignore[attr-defined]
-BALLOTS = Ballot.__table__  # type: ignore[attr-defined]
-ANSWERS = Answer.__table__  # type: ignore[attr-defined]
-EXCLUSIONS = Exclusion.__table__  # type: ignore[attr-defined]
-OFFICES = Office.__table__  # type: ignore[attr-defined]
 LOG_LOCK = 8_405_003  # the advisory lock one sequencer at a time holds (PostgreSQL)
 CHUNK = 5_000  # entries a transaction appends: a migrated log of millions goes in steps
 
@@ -57,64 +52,6 @@ def _lock(conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK})
 
 
-def _ballot_entries(conn: Connection, ids: list[int]) -> dict[int, Entry]:
-    if not ids:
-        return {}
-    b, o = BALLOTS, OFFICES
-    answers: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for row in conn.execute(
-        sa.select(ANSWERS.c.ballot_id, ANSWERS.c.question_key, ANSWERS.c.value).where(
-            any_of(conn, ANSWERS.c.ballot_id, ids)
-        )
-    ):
-        answers[row.ballot_id][row.question_key] = row.value
-    columns = (b.c.id, b.c.receipt, b.c.survey_key, b.c.survey_version, b.c.source)
-    query = (
-        sa.select(*columns, b.c.submitted_at, o.c.code)
-        .join(o, o.c.id == b.c.office_id)
-        .where(any_of(conn, b.c.id, ids))
-    )
-    return {
-        row.id: Entry(
-            kind=BALLOT,
-            office=row.code,
-            day=_day(row.submitted_at),
-            receipt=receipt_hash(row.receipt),
-            survey=row.survey_key,
-            version=row.survey_version,
-            source=row.source or "open",
-            answers=dict(sorted(answers[row.id].items())),
-        )
-        for row in conn.execute(query)
-    }
-
-
-def _decision_entries(conn: Connection, ids: list[int]) -> dict[int, Entry]:
-    if not ids:
-        return {}
-    e, b, o = EXCLUSIONS, BALLOTS, OFFICES
-    query = (
-        sa.select(e.c.id, e.c.excluded, e.c.category, e.c.at, b.c.receipt, o.c.code)
-        .join(b, b.c.id == e.c.ballot_id)
-        .join(o, o.c.id == b.c.office_id)
-        .where(any_of(conn, e.c.id, ids))
-    )
-    return {
-        row.id: Entry(
-            kind=EXCLUDE if row.excluded else REINSTATE,
-            office=row.code,
-            day=_day(row.at),
-            receipt=receipt_hash(row.receipt),
-            category=row.category or "unrecorded",
-        )
-        for row in conn.execute(query)
-    }
-
-
-def _day(moment: datetime) -> date:
-    return to_local(moment).date()
-
-
 def append(conn: Connection, limit: int = CHUNK) -> int:
     """Append up to ``limit`` waiting entries, in the caller's (writing) transaction; how
     many."""
@@ -126,25 +63,15 @@ def append(conn: Connection, limit: int = CHUNK) -> int:
     ).all()
     if not waiting:
         return 0
-    ballots = _ballot_entries(conn, [r.ballot_id for r in waiting if r.ballot_id is not None])
-    decisions = _decision_entries(
-        conn, [r.exclusion_id for r in waiting if r.exclusion_id is not None]
-    )
+    found = entries_of(conn, [(r.ballot_id, r.exclusion_id) for r in waiting])
     start = tree.size(conn)
     rows = []
-    for offset, item in enumerate(waiting):
-        found = (
-            ballots.get(item.ballot_id)
-            if item.ballot_id is not None
-            else decisions.get(item.exclusion_id)
-        )
-        if found is None:  # a foreign key in all but name: the rows are never deleted
+    for offset, (item, data) in enumerate(zip(waiting, found, strict=True)):
+        if data is None:  # a foreign key in all but name: the rows are never deleted
             raise LookupError(f"the log waits for a row that is gone: {item}")
-        data = found.encode()
         rows.append(
             {
                 "idx": start + offset,
-                "data": data,
                 "hash": leaf_hash(data),
                 "ballot_id": item.ballot_id,
                 "exclusion_id": item.exclusion_id,

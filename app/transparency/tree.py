@@ -1,7 +1,8 @@
-"""The log's tree as the database keeps it: each leaf's hash beside its entry, and the head of
-every full subtree of 2^8, 2^16, 2^24 … leaves (``log_node``). Those are exactly the hashes the
-C2SP tiles hold, so a tile is one range read, and any subtree's head (for a tree head or a
-proof) is at most 128 stored hashes folded together, never the leaves below rehashed."""
+"""The log's tree as the database keeps it: each leaf's hash beside its ballot or decision,
+and the head of every full subtree of 2^8, 2^16, 2^24 … leaves (``log_node``). Those are
+exactly the hashes the C2SP tiles hold, so a tile is one range read, and any subtree's head
+(for a tree head or a proof) is at most 128 stored hashes folded together, never the leaves
+below rehashed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from app.models import LogCheckpoint, LogEntry, LogNode
+from app.transparency.ballot_entries import entries_of
 from app.transparency.merkle import consistency_path, inclusion_path, node_hash, root
 from app.transparency.tiles import WIDTH, Tile, bundle
 
@@ -122,7 +124,15 @@ def tile(conn: Connection, wanted: Tile, signed: int) -> bytes:
 
 
 def entries(conn: Connection, start: int, end: int) -> list[bytes]:
-    rows = conn.execute(
-        sa.select(ENTRY.c.data).where(ENTRY.c.idx >= start, ENTRY.c.idx < end).order_by(ENTRY.c.idx)
-    ).scalars()
-    return [bytes(data) for data in rows]
+    """The entries [start, end), each derived from its rows now (``ballot_entries``);
+    ``LookupError`` naming the first whose row is gone."""
+    refs = conn.execute(
+        sa.select(ENTRY.c.idx, ENTRY.c.ballot_id, ENTRY.c.exclusion_id)
+        .where(ENTRY.c.idx >= start, ENTRY.c.idx < end)
+        .order_by(ENTRY.c.idx)
+    ).all()
+    found = entries_of(conn, [(r.ballot_id, r.exclusion_id) for r in refs])
+    missing = next((r.idx for r, data in zip(refs, found, strict=True) if data is None), None)
+    if missing is not None or len(found) != end - start:
+        raise LookupError(f"the database no longer holds the rows of entry {missing}")
+    return [data for data in found if data is not None]

@@ -38,7 +38,6 @@ def upgrade() -> None:
     op.create_table(
         "log_entry",
         sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("ballot_id", sa.BigInteger(), nullable=True),
         sa.Column("exclusion_id", sa.Integer(), nullable=True),
