@@ -59,6 +59,37 @@ def log_sequence() -> None:
     typer.echo(f"{done.appended} entries appended{signed}")
 
 
+@log_cli.command("audit")
+def log_audit(
+    url: Annotated[str, typer.Argument(help="The log's address, e.g. https://host/log")],
+    key: Annotated[str, typer.Option(help="The log's verifier key (name+hash+key)")],
+    state: Annotated[Path, typer.Option(help="What the last run saw; kept between runs")] = Path(
+        "hailong-log-audit.json"
+    ),
+) -> None:
+    """Check a running log from outside: its checkpoint is signed by --key, consistent with the
+    one seen last time, and made by the entries it serves, every one read again. Prints the
+    ballots counted per office and month; exits 1 with the first disagreement."""
+    from app.transparency.monitor import Disagreement, audit
+    from app.transparency.note import NoteError, Verifier
+
+    try:
+        log = Verifier.parse(key)
+    except NoteError as exc:
+        raise _fail(f"--key: {exc}", 2) from exc
+    try:
+        done = audit(url, log, state, progress=lambda n: typer.echo(f"{n:,} entries…", err=True))
+    except Disagreement as exc:
+        raise _fail(f"disagreement: {exc}") from exc
+    months: dict[tuple[str, str], int] = {}
+    for (office, month, _source), n in done.counted.items():
+        months[(office, month)] = months.get((office, month), 0) + n
+    for (office, month), n in sorted(months.items()):
+        typer.echo(f"{office}\t{month}\t{n}")
+    since = "" if done.previous is None else f", consistent with the {done.previous:,} seen before"
+    typer.echo(f"ok: {done.checkpoint.size:,} entries make the signed tree{since}")
+
+
 @proof_cli.command("verify")
 def proof_verify(
     file: Annotated[Path, typer.Argument(help="A .tlog-proof file")],

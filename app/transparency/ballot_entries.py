@@ -71,6 +71,7 @@ def _decision_entries(conn: Connection, ids: list[int]) -> dict[int, Entry]:
     e, b, o = EXCLUSIONS, BALLOTS, OFFICES
     query = (
         sa.select(e.c.id, e.c.excluded, e.c.category, e.c.at, b.c.receipt, o.c.code)
+        .add_columns(b.c.submitted_at, b.c.source)
         .join(b, b.c.id == e.c.ballot_id)
         .join(o, o.c.id == b.c.office_id)
         .where(any_of(conn, e.c.id, ids))
@@ -82,6 +83,8 @@ def _decision_entries(conn: Connection, ids: list[int]) -> dict[int, Entry]:
             day=_day(row.at),
             receipt=receipt_hash(row.receipt),
             category=row.category or "unrecorded",
+            cast=_day(row.submitted_at),
+            source=row.source or "open",
         )
         for row in conn.execute(query)
     }

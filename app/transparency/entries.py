@@ -4,9 +4,9 @@ An entry holds only what anyone may see: the office, the survey and its version,
 the source the figures count it under, the day (in Vietnam's time) and a hash of the receipt,
 so the citizen who holds the receipt can find their ballot and nobody else can name it. Never a
 device, an address hash, an officer, a dossier or a comment. A decision (excluding a ballot from
-the figures, or reinstating it) names the ballot by the same receipt hash and says what kind of
-decision it was, never its written reason. From the entries alone anyone can count what the
-published figures count.
+the figures, or reinstating it) names the ballot by the same receipt hash, its day and source
+(where the figures move) and says what kind of decision it was, never its written reason. From
+the entries alone anyone can count what the published figures count.
 
 The encoding is JSON with its keys sorted, no spaces, UTF-8 in NFC: one byte string per entry,
 which the log hashes as its leaf (docs/transparency.md).
@@ -48,6 +48,7 @@ class Entry:
     source: str = ""
     answers: dict[str, int] = field(default_factory=dict)
     category: str = ""  # a decision's kind: "ballot" or "cluster:<rule>"
+    cast: date | None = None  # a decision's ballot's day: the month its figures move in
 
     def encode(self) -> bytes:
         body: dict[str, Any] = {
@@ -65,7 +66,8 @@ class Entry:
                 "answers": self.answers,
             }
         else:
-            body["category"] = self.category
+            cast = self.cast.isoformat() if self.cast else ""
+            body |= {"category": self.category, "cast": cast, "source": self.source}
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return unicodedata.normalize("NFC", text).encode()
 
@@ -85,11 +87,14 @@ class Entry:
                 source=body.get("source", ""),
                 answers=body.get("answers", {}),
                 category=body.get("category", ""),
+                cast=date.fromisoformat(body["cast"]) if kind != BALLOT else None,
             )
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise EntryError(f"not an entry: {exc}") from exc
         if not isinstance(body, dict) or body.get("v") != VERSION or kind not in KINDS:
             raise EntryError("not an entry of this log's version")
+        if not all(isinstance(v, int) for v in entry.answers.values()):
+            raise EntryError("an answer that is not a number")
         if entry.encode() != data:
             raise EntryError("an entry not in its canonical form")
         return entry

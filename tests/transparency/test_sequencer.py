@@ -117,7 +117,15 @@ def test_the_stored_tree_gives_the_rfc_heads_and_proofs(db: Session) -> None:
 
 
 def test_an_entry_not_in_canonical_form_is_refused() -> None:
-    good = Entry(kind="exclude", office="A", day=date(2026, 1, 2), receipt="ab", category="x")
+    good = Entry(
+        kind="exclude",
+        office="A",
+        day=date(2026, 1, 2),
+        receipt="ab",
+        category="x",
+        cast=date(2026, 1, 1),
+        source="open",
+    )
     assert Entry.decode(good.encode()) == good
     for bad in (
         b"not json",
@@ -125,6 +133,7 @@ def test_an_entry_not_in_canonical_form_is_refused() -> None:
         good.encode().replace(b'"v":1', b'"v":2'),
         good.encode().replace(b",", b", "),
         b'{"kind":"ballot"}',
+        good.encode().replace(b'"cast":"2026-01-01",', b""),
         b'{"v":1}',
     ):
         with pytest.raises(EntryError):

@@ -1,0 +1,191 @@
+"""The monitor trusts nothing but the log's key: it accepts a log that grew honestly, and
+catches a ballot row edited or deleted after it was signed, and a tree re-signed as a fork."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.core.db import build_engine
+from app.core.locale import VN_TZ
+from app.integrity.exclusions import decide
+from app.models import Ballot
+from app.surveys.catalog import SurveyCatalog
+from app.surveys.service import register_catalog
+from app.transparency import merkle, sequencer, tree
+from app.transparency.checkpoint import Checkpoint
+from app.transparency.monitor import Disagreement, Frontier, audit
+from app.transparency.note import Signer, Verifier, generate
+from tests.conftest import fresh_database
+from tests.factories import make_office, make_user, rate
+from tests.serving import serve
+
+BASE = "http://testserver/log"
+NOV, DEC = datetime(2026, 11, 20, 9, tzinfo=VN_TZ), datetime(2026, 12, 1, 9, tzinfo=VN_TZ)
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer.parse(generate("hailong.example/log")[0])
+
+
+def _run(client: TestClient, signer: Signer, state: Path):  # type: ignore[no-untyped-def]
+    return audit(BASE, Verifier.parse(signer.verifier_key()), state, client, parallel=1)
+
+
+def _grow(
+    db: Session, registered: SurveyCatalog, signer: Signer, n: int, at: datetime
+) -> list[int]:
+    ids = [rate(db, registered, "MO-A", 1 + i % 5, at) for i in range(n)]
+    sequencer.append(db.connection())
+    sequencer.sign(db.connection(), signer)
+    return ids
+
+
+def test_the_frontier_gives_every_rfc_head() -> None:
+    leaves = [merkle.leaf_hash(str(i).encode()) for i in range(300)]
+    frontier = Frontier()
+    assert frontier.root() == merkle.EMPTY_ROOT
+    for n, leaf in enumerate(leaves, 1):
+        frontier.add(leaf)
+        assert frontier.root() == merkle.root(leaves[:n])
+
+
+def test_an_honest_log_passes_and_its_counts_are_a_recount(
+    client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
+) -> None:
+    make_office(db, registered, code="MO-A")
+    ids = _grow(db, registered, signer, 300, NOV)  # more than one bundle
+    state = tmp_path / "seen.json"
+    first = _run(client, signer, state)
+    assert first.checkpoint.size == 300
+    assert first.previous is None
+    assert first.counted == {("MO-A", "2026-11", "open"): 300}
+    receipt = db.get(Ballot, ids[7]).receipt  # type: ignore[union-attr]
+    decide(db, registered, make_user(db, "inspector"), receipt, "Phiếu trùng lặp", exclude=True)
+    _grow(db, registered, signer, 4, DEC)
+    second = _run(client, signer, state)
+    assert second.previous == 300
+    assert second.checkpoint.size == 305
+    assert second.counted == {("MO-A", "2026-11", "open"): 299, ("MO-A", "2026-12", "open"): 4}
+
+
+def test_a_ballot_row_edited_after_it_was_signed_is_caught(
+    client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
+) -> None:
+    make_office(db, registered, code="MO-A")
+    ids = _grow(db, registered, signer, 10, NOV)
+    state = tmp_path / "seen.json"
+    _run(client, signer, state)
+    db.exec(sa.text("UPDATE answer SET value = 5 WHERE ballot_id = :id"), params={"id": ids[3]})  # type: ignore[call-overload]
+    with pytest.raises(Disagreement, match="changed or removed after it was signed"):
+        _run(client, signer, state)
+
+
+def test_a_ballot_row_deleted_after_it_was_signed_is_caught(
+    client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
+) -> None:
+    make_office(db, registered, code="MO-A")
+    ids = _grow(db, registered, signer, 10, NOV)
+    state = tmp_path / "seen.json"
+    _run(client, signer, state)
+    for table in ("answer", "ballot_signal", "ballot"):
+        column = "id" if table == "ballot" else "ballot_id"
+        db.exec(sa.text(f"DELETE FROM {table} WHERE {column} = :id"), params={"id": ids[3]})  # type: ignore[call-overload]
+    with pytest.raises(Disagreement, match="HTTP 404"):
+        _run(client, signer, state)
+
+
+def test_a_forked_tree_re_signed_with_the_key_is_caught(
+    client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
+) -> None:
+    make_office(db, registered, code="MO-A")
+    _grow(db, registered, signer, 10, NOV)
+    state = tmp_path / "seen.json"
+    _run(client, signer, state)
+    # The operator rewrites history: a ballot row changed, its leaf and every head above it
+    # recomputed, and a bigger tree signed with the log's own key.
+    conn = db.connection()
+    entry = "SELECT ballot_id FROM log_entry WHERE idx = 2"
+    db.exec(sa.text(f"UPDATE answer SET value = 1 WHERE ballot_id = ({entry})"))  # type: ignore[call-overload]
+    [data] = tree.entries(conn, 2, 3)
+    conn.execute(
+        tree.ENTRY.update().where(tree.ENTRY.c.idx == 2).values(hash=merkle.leaf_hash(data))
+    )
+    _grow(db, registered, signer, 2, NOV)
+    conn.execute(tree.CHECKPOINT.delete())
+    head = tree.Heads(conn).root(12)
+    note = Checkpoint(signer.name, 12, head).signed(signer)
+    conn.execute(tree.CHECKPOINT.insert().values(size=12, root=head, note=note, issued_at=NOV))
+    with pytest.raises(Disagreement, match="forked or rewrote its history"):
+        _run(client, signer, state)
+
+
+def test_a_log_that_shrank_or_another_key_is_refused(
+    client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
+) -> None:
+    make_office(db, registered, code="MO-A")
+    _grow(db, registered, signer, 5, NOV)
+    state = tmp_path / "seen.json"
+    _run(client, signer, state)
+    other = Signer.parse(generate("hailong.example/log")[0])
+    with pytest.raises(Disagreement, match="checkpoint"):
+        _run(client, other, state)
+    conn = db.connection()
+    conn.execute(tree.CHECKPOINT.delete())
+    head = tree.Heads(conn).root(3)
+    note = Checkpoint(signer.name, 3, head).signed(signer)
+    conn.execute(tree.CHECKPOINT.insert().values(size=3, root=head, note=note, issued_at=NOV))
+    with pytest.raises(Disagreement, match="shrank"):
+        _run(client, signer, state)
+
+
+def test_hailong_log_audit_watches_a_running_server(
+    backend: str, catalog: SurveyCatalog, tmp_path: Path
+) -> None:
+    """The whole way: a real server signs its log by itself every second; the command reads it
+    over HTTP, bundles in parallel, and exits 1 once a signed ballot's row is changed."""
+    key_file = tmp_path / "log.key"
+    skey, vkey = generate("127.0.0.1/log")
+    key_file.write_text(skey + "\n")
+    url = fresh_database(backend, "monitor")
+    engine = build_engine(url, pool_size=1)
+    with Session(engine) as session:
+        register_catalog(session, catalog)
+        make_office(session, catalog, code="MO-L")
+        ids = [rate(session, catalog, "MO-L", 4, NOV) for _ in range(600)]
+        session.commit()
+    env = {"HAILONG_LOG_KEY_FILE": str(key_file), "HAILONG_LOG_SECONDS": "1"}
+    try:
+        with serve(url, env=env) as base:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                got = httpx.get(f"{base}/log/checkpoint")
+                if got.status_code == 200 and got.text.split("\n")[1] == "600":
+                    break
+                time.sleep(0.3)
+            state = tmp_path / "seen.json"
+            command = [sys.executable, "-m", "app", "log", "audit", f"{base}/log"]
+            command += ["--key", vkey, "--state", str(state)]
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            assert done.returncode == 0, done.stderr
+            assert "MO-L\t2026-11\t600" in done.stdout
+            assert done.stdout.strip().endswith("ok: 600 entries make the signed tree")
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text("UPDATE answer SET value = 1 WHERE ballot_id = :id"), {"id": ids[500]}
+                )
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            assert done.returncode == 1
+            assert "disagreement: the entries served do not make the signed tree" in done.stderr
+    finally:
+        engine.dispose()
