@@ -31,6 +31,7 @@ from app.sources.links import Keys
 from app.stats import changes
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
+from app.transparency.cosigning import Peer
 from app.transparency.note import NoteError, Signer, load_signer
 from app.transparency.sequencer import run_log
 from app.web.edge import EdgeGuard
@@ -97,6 +98,13 @@ ROUTES = (
 )
 
 
+def _log_peers(settings: Settings) -> list[Peer]:
+    try:
+        return [Peer.parse(setting) for setting in settings.log_witnesses]
+    except NoteError as exc:
+        raise RuntimeError(f"HAILONG_LOG_WITNESSES: {exc}") from exc
+
+
 def _log_signer(settings: Settings) -> Signer | None:
     """The log's signing key, from its file; a file that is not one stops the app at start,
     naming the setting."""
@@ -125,7 +133,7 @@ def _register(catalog: SurveyCatalog) -> None:
 def create_app(settings: Settings | None = None, *, register_surveys: bool = True) -> FastAPI:
     settings = settings or get_settings()
     catalog = load_catalog(settings.surveys_dir, settings.default_survey)
-    signer = _log_signer(settings)
+    signer, peers = _log_signer(settings), _log_peers(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -157,7 +165,9 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
             scans = asyncio.create_task(run_scans(get_engine(), settings.signals_scan_seconds))
         logging_task = None
         if settings.log_seconds:
-            logging_task = asyncio.create_task(run_log(get_engine(), signer, settings.log_seconds))
+            logging_task = asyncio.create_task(
+                run_log(get_engine(), signer, settings.log_seconds, peers)
+            )
         told = None
         if settings.notices_seconds:
             told = asyncio.create_task(

@@ -13,8 +13,29 @@ from app.cli.common import _fail, cli
 
 log_cli = typer.Typer(no_args_is_help=True, help="The public log of ballots.")
 proof_cli = typer.Typer(no_args_is_help=True, help="Proofs that a ballot is in the public log.")
+witness_cli = typer.Typer(no_args_is_help=True, help="A witness for another party's log.")
 cli.add_typer(log_cli, name="log")
+cli.add_typer(witness_cli, name="witness")
 cli.add_typer(proof_cli, name="proof")
+
+
+def _new_key(name: str, out: Path, option: str) -> tuple[str, str]:
+    """A new signing key for ``name``, written to ``out`` (readable by its owner only, never
+    overwritten): the signer and verifier keys."""
+    from app.transparency.note import NoteError, generate
+
+    try:
+        skey, vkey = generate(name)
+    except NoteError as exc:
+        raise _fail(f"{option}: {exc}", 2) from exc
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise _fail(f"{out} exists: a signing key is never replaced by accident") from exc
+    with os.fdopen(fd, "w") as file:
+        file.write(skey + "\n")
+    typer.echo(f"signing key written to {out} (keep it secret)", err=True)
+    return skey, vkey
 
 
 @log_cli.command("keygen")
@@ -24,37 +45,69 @@ def log_keygen(
 ) -> None:
     """Make the log's signing key (written to --out, readable by its owner only, never
     overwritten) and print its verifier key, in signed-note form, as the last line."""
-    from app.transparency.note import NoteError, generate
+    typer.echo(_new_key(origin, out, "--origin")[1])
+
+
+@witness_cli.command("keygen")
+def witness_keygen(
+    name: Annotated[str, typer.Option(help="The witness's name, e.g. thanhtra.example/w1")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where the signing key goes")],
+) -> None:
+    """Make a witness's signing key and print its cosignature verifier key (type 0x04) as the
+    last line: the log's operator adds it to HAILONG_LOG_WITNESSES."""
+    from app.transparency.cosignature import witness_key
+    from app.transparency.note import Signer
+
+    signer = Signer.parse(_new_key(name, out, "--name")[0])
+    typer.echo(witness_key(signer.name, signer.private))
+
+
+@witness_cli.command("serve")
+def witness_serve(
+    log_key: Annotated[
+        list[str], typer.Option(help="A log's verifier key it witnesses (repeat for several)")
+    ],
+    key: Annotated[Path, typer.Option(help="The witness's signing key (witness keygen)")],
+    state: Annotated[Path, typer.Option(help="Each log's latest cosigned checkpoint")],
+    host: str = "127.0.0.1",
+    port: int = 8100,
+) -> None:
+    """Cosign the logs' checkpoints (C2SP tlog-witness: POST /add-checkpoint), each only if it
+    is consistent with the last one cosigned."""
+    import uvicorn
+
+    from app.transparency.note import NoteError, Verifier, load_signer
+    from app.transparency.witness import Witness
+    from app.web.witness import witness_app
 
     try:
-        skey, vkey = generate(origin)
+        logs = [Verifier.parse(k) for k in log_key]
+        signer = load_signer(key)
     except NoteError as exc:
-        raise _fail(f"--origin: {exc}", 2) from exc
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise _fail(f"{out} exists: a log's key is never replaced by accident") from exc
-    with os.fdopen(fd, "w") as file:
-        file.write(skey + "\n")
-    typer.echo(f"signing key written to {out} (keep it secret)", err=True)
-    typer.echo(vkey)
+        raise _fail(f"a key: {exc}", 2) from exc
+    witness = Witness(signer, logs, state)
+    typer.echo(witness.verifier_key, err=True)
+    uvicorn.run(witness_app(witness), host=host, port=port, log_level="warning")
 
 
 @log_cli.command("sequence")
 def log_sequence() -> None:
     """Give every waiting ballot and decision its place in the log now, and sign a checkpoint
-    (with HAILONG_LOG_KEY_FILE), as the server does every HAILONG_LOG_SECONDS."""
+    (with HAILONG_LOG_KEY_FILE) that the witnesses cosign, as the server does every
+    HAILONG_LOG_SECONDS."""
     from app.core.config import get_settings
     from app.core.db import get_engine
+    from app.transparency.cosigning import Peer
     from app.transparency.note import NoteError, load_signer
     from app.transparency.sequencer import run_once
 
-    key_file = get_settings().log_key_file
+    settings = get_settings()
     try:
-        signer = load_signer(key_file) if key_file else None
+        signer = load_signer(settings.log_key_file) if settings.log_key_file else None
+        peers = [Peer.parse(setting) for setting in settings.log_witnesses]
     except NoteError as exc:
-        raise _fail(f"HAILONG_LOG_KEY_FILE: {exc}", 2) from exc
-    done = run_once(get_engine(), signer)
+        raise _fail(f"HAILONG_LOG_KEY_FILE or HAILONG_LOG_WITNESSES: {exc}", 2) from exc
+    done = run_once(get_engine(), signer, peers)
     signed = f"; checkpoint of {done.signed.size} signed" if done.signed else ""
     typer.echo(f"{done.appended} entries appended{signed}")
 

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # How often one worker gives waiting ballots their place in the public log and signs a
     # checkpoint of it (a ballot is covered within about this time); 0: only the CLI does.
     log_seconds: float = Field(default=20.0, ge=0)
+    # Witnesses asked to cosign each checkpoint: a JSON list of "URL KEY" (the witness's
+    # submission prefix and its cosignature key, as `hailong witness keygen` printed it).
+    log_witnesses: list[str] = []
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import anyio
+import httpx
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
@@ -26,6 +27,7 @@ from app.models.types import utcnow
 from app.transparency import tree
 from app.transparency.ballot_entries import entries_of
 from app.transparency.checkpoint import Checkpoint
+from app.transparency.cosigning import TIMEOUT, Peer, cosignatures
 from app.transparency.merkle import leaf_hash
 from app.transparency.note import Signer
 
@@ -83,19 +85,36 @@ def append(conn: Connection, limit: int = CHUNK) -> int:
     return len(rows)
 
 
-def sign(conn: Connection, signer: Signer, now: datetime | None = None) -> tree.Signed | None:
-    """A checkpoint of the tree as it is, unless the latest already covers it (or it is the
-    first, of the empty tree)."""
+def draft(conn: Connection, signer: Signer) -> tree.Signed | None:
+    """A checkpoint of the tree as it is, signed but not yet published, unless the latest
+    already covers it (the first is of the empty tree)."""
     size = tree.size(conn)
     last = tree.latest(conn)
     if last is not None and last.size >= size:
         return None
     head = tree.Heads(conn).root(size)
-    note = Checkpoint(signer.name, size, head).signed(signer)
-    conn.execute(
-        tree.CHECKPOINT.insert().values(size=size, root=head, note=note, issued_at=now or utcnow())
-    )
-    return tree.Signed(size, head, note)
+    return tree.Signed(size, head, Checkpoint(signer.name, size, head).signed(signer))
+
+
+def publish(conn: Connection, signed: tree.Signed, now: datetime | None = None) -> bool:
+    """Serve ``signed`` from now on (with the cosignatures added to its note); False if a
+    checkpoint of that size is published already (another worker's round)."""
+    _lock(conn)
+    if conn.execute(
+        sa.select(tree.CHECKPOINT.c.size).where(tree.CHECKPOINT.c.size == signed.size)
+    ).first():
+        return False
+    values = {"size": signed.size, "root": signed.root, "note": signed.note}
+    conn.execute(tree.CHECKPOINT.insert().values(**values, issued_at=now or utcnow()))
+    return True
+
+
+def sign(conn: Connection, signer: Signer, now: datetime | None = None) -> tree.Signed | None:
+    """``draft`` and ``publish`` in one transaction, with no witness."""
+    signed = draft(conn, signer)
+    if signed is not None:
+        publish(conn, signed, now)
+    return signed
 
 
 @dataclass(frozen=True)
@@ -104,25 +123,52 @@ class Round:
     signed: tree.Signed | None
 
 
-def run_once(engine: Engine, signer: Signer | None) -> Round:
-    """Append everything waiting (a transaction per ``CHUNK``), then sign the new head."""
+def run_once(
+    engine: Engine,
+    signer: Signer | None,
+    peers: Sequence[Peer] = (),
+    client: httpx.Client | None = None,
+) -> Round:
+    """Append everything waiting (a transaction per ``CHUNK``), sign the new head, have the
+    witnesses cosign it (outside any transaction: a slow witness must not hold the database's
+    write lock) and publish it."""
     appended = 0
     while True:
         with engine.connect().execution_options(**WRITE) as conn, conn.begin():
             done = append(conn)
             appended += done
-            signed = sign(conn, signer) if signer is not None and done < CHUNK else None
         if done < CHUNK:
-            return Round(appended, signed)
+            break
+    if signer is None:
+        return Round(appended, None)
+    with engine.connect() as conn:
+        signed = draft(conn, signer)
+        if signed is None:
+            return Round(appended, None)
+        if peers:
+            heads, size = tree.Heads(conn), signed.size
+            with client or httpx.Client(timeout=TIMEOUT) as http:
+                lines = cosignatures(
+                    list(peers),
+                    signed.note,
+                    signed.size,
+                    lambda old: heads.consistency(old, size),
+                    http,
+                )
+            signed = tree.Signed(signed.size, signed.root, signed.note + lines)
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        return Round(appended, signed if publish(conn, signed) else None)
 
 
-async def run_log(engine: Engine, signer: Signer | None, every: float) -> None:
+async def run_log(
+    engine: Engine, signer: Signer | None, every: float, peers: Sequence[Peer] = ()
+) -> None:
     """Until cancelled (the app's shutdown): a round every ``every`` seconds. Workers take
     turns through the lock; a worker that finds nothing waiting signs nothing."""
     while True:
         await asyncio.sleep(every)
         try:
-            done = await anyio.to_thread.run_sync(run_once, engine, signer)
+            done = await anyio.to_thread.run_sync(run_once, engine, signer, peers)
             if done.appended or done.signed:
                 size = done.signed.size if done.signed else None
                 log.info("log: %d entries appended; checkpoint %s", done.appended, size)
