@@ -60,6 +60,7 @@ from app.web.routes import (
     offices,
     outbox,
     public_log,
+    public_results,
     sources_api,
 )
 from app.web.state import AppState
@@ -95,6 +96,7 @@ ROUTES = (
     health,
     docs,
     public_log,
+    public_results,
 )
 
 

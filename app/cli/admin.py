@@ -182,11 +182,15 @@ def office_update(
             "60 minutes), off, or inherit"
         ),
     ] = None,
+    public: Annotated[
+        str | None,
+        typer.Option(help="Publish its results at /cong-khai: on, off, or inherit"),
+    ] = None,
 ) -> None:
     """Change an office's name, kind, survey, parent, counters (ballots keep theirs), which
     ballot sources count in its figures, its staff networks, its opening hours, its cases'
-    working days or its alert rule (these five hold for its sub-tree, unless a unit below sets
-    its own)."""
+    working days, its alert rule or whether its results are public (these six hold for its
+    sub-tree, unless a unit below sets its own)."""
     from app.audit.service import record
     from app.offices.service import update_office
 
@@ -209,6 +213,7 @@ def office_update(
                 opening_hours=hours,
                 case_days=case_days,
                 alert_rule=alert,
+                public=public,
             )
             for action, value in (
                 ("count_policy", count),
@@ -216,6 +221,7 @@ def office_update(
                 ("opening_hours", hours),
                 ("case_days", case_days),
                 ("alert_rule", alert),
+                ("public", public),
             ):
                 if value is not None:
                     record(session, "cli", action, f"{code}: {value}"[:200], office_id=office.id)

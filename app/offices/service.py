@@ -138,13 +138,15 @@ def update_office(
     opening_hours: str | None = None,
     case_days: str | None = None,
     alert_rule: str | None = None,
+    public: str | None = None,
 ) -> Office:
     """Change what may change about an office; its code, like its ballots, stays.
     ``count_sources``: which ballot sources its figures count ("open,counter,…"), or
     "inherit" for its parent's policy. ``staff_networks`` ("10.1.2.0/24,…") and
     ``opening_hours`` ("T2-T6 07:30-11:30,13:30-17:00; T7 07:30-11:30") likewise, "inherit"
     to take the parent's (or the national default hours) again; ``case_days`` (the working
-    days a case has) and ``alert_rule`` ("50% 60m 4" or "off") too."""
+    days a case has), ``alert_rule`` ("50% 60m 4" or "off") and ``public`` ("on", "off": whether
+    its results are published at /cong-khai) too."""
     office = get_by_code(session, code)
     data = OfficeCreate.model_construct(
         code=office.code,
@@ -170,6 +172,8 @@ def update_office(
         office.case_days = _days(case_days)
     if alert_rule is not None:
         office.alert_rule = _alert_rule(alert_rule)
+    if public is not None:
+        office.public = _public(public)
     if parent is not None:
         new_parent = get_by_code(session, parent)
         ancestor: Office | None = new_parent
@@ -366,3 +370,13 @@ def check_counter(code: str, counters: Collection[int], counter: int | None) -> 
             f"Office {code!r} has no counter {counter}",
             message_vi=f"Đơn vị này không có quầy số {counter}.",
         )
+
+
+def _public(value: str) -> bool | None:
+    choices = {"on": True, "off": False, "inherit": None}
+    if value.strip().lower() not in choices:
+        raise InvalidInput(
+            f"public: on, off or inherit, not {value!r}",
+            message_vi="Công khai kết quả: chọn bật (on), tắt (off) hoặc theo cấp trên (inherit).",
+        )
+    return choices[value.strip().lower()]

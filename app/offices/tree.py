@@ -34,6 +34,7 @@ class Tree:
     survey_keys: dict[int, str | None] = field(default_factory=dict)  # as set on each office
     count_sources: dict[int, str | None] = field(default_factory=dict)  # as set on each office
     kinds: dict[int, str] = field(default_factory=dict)  # province, commune, one-stop, …
+    public: dict[int, bool | None] = field(default_factory=dict)  # as set on each office
     _counted: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +65,24 @@ class Tree:
     def leaves(self, root: int) -> list[int]:
         """The offices at the bottom of ``root``'s sub-tree: the units that are graded."""
         return [i for i in self.subtree(root) if not self.children.get(i)]
+
+    def publishes(self, office_id: int) -> bool:
+        """Whether the office's results are public: its own setting, else its nearest
+        ancestor's; nobody's set means not."""
+        for current in self.path(office_id):
+            if self.public.get(current) is not None:
+                return bool(self.public[current])
+        return False
+
+    def published_roots(self) -> list[int]:
+        """The offices that publish while their parent does not: the tops of the public
+        sub-trees, by code."""
+        found = [
+            i
+            for i, (_, _, parent) in self.offices.items()
+            if self.publishes(i) and (parent is None or not self.publishes(parent))
+        ]
+        return sorted(found, key=lambda i: self.offices[i][0])
 
     def published_ranking(self, office_id: int) -> int | None:
         """The office whose ranking of its units places ``office_id``: its nearest province
@@ -225,6 +244,7 @@ def _read(conn: sa.Connection) -> Tree:
                 table.c.survey_key,
                 table.c.count_sources,
                 table.c.kind,
+                table.c.public,
             )
         )
     )
@@ -233,4 +253,5 @@ def _read(conn: sa.Connection) -> Tree:
         survey_keys={row.id: row.survey_key for row in rows},
         count_sources={row.id: row.count_sources for row in rows},
         kinds={row.id: row.kind for row in rows},
+        public={row.id: row.public for row in rows},
     )

@@ -1,9 +1,10 @@
 """Watching a running log from outside (``hailong log audit``), trusting nothing but its key.
 
-Each run fetches the latest checkpoint and checks its signature; refuses a log that shrank or
-whose tree no longer has the head it had at the size seen last time (a fork, or history
-rewritten); then reads every entry, bundle by bundle, rebuilds the tree from them and requires
-the signed head. Every entry is read again each run: a ballot row edited or deleted in the
+Each run reads the open data files, then fetches the latest checkpoint and checks its
+signature; refuses a log that shrank or whose tree no longer has the head it had at the size
+seen last time (a fork, or history rewritten); then reads every entry, bundle by bundle, rebuilds the tree from them and requires
+the signed head; and recounts, from the entries, the ballots each open data file says its
+checkpoint holds. Every entry is read again each run: a ballot row edited or deleted in the
 database, long after it was signed, shows as an entry that no longer makes the signed tree.
 What was seen is kept in a small state file, so the next run can tell.
 """
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -28,6 +30,7 @@ from app.transparency.note import Verifier
 from app.transparency.tiles import WIDTH, Tile, TileError, unbundle
 
 PARALLEL = 8  # bundles in flight: the server derives each from its rows
+PREFIX = "so_phieu_trong_so_"  # the open data's columns the log's entries recount
 
 
 class Disagreement(Exception):
@@ -94,6 +97,7 @@ class Audit:
     previous: int | None
     # Ballots counted per office, month ("yyyy-mm") and source, as the entries say.
     counted: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    files: int = 0  # open data files checked against the entries
 
 
 def _get(client: httpx.Client, url: str) -> httpx.Response:
@@ -147,6 +151,9 @@ def audit(
         with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=parallel)) as own:
             return audit(base, log, state, own, parallel=parallel, progress=progress)
     base, http = base.rstrip("/"), client
+    # The open data first: every file's counts are of a checkpoint no later than the one read
+    # next, so the entries read after hold all they count.
+    files = _open_data(http, base.removesuffix("/log"))
     note = _get(http, f"{base}/checkpoint").text
     try:
         checkpoint = open_checkpoint(note, log, log.name)
@@ -158,6 +165,10 @@ def audit(
     if seen is not None and checkpoint.size < seen.size:
         raise Disagreement(f"the log shrank: {checkpoint.size} entries, {seen.size} before")
     frontier, counted = Frontier(), _Counts()
+    wanted = {f["so_cong_khai"]["diem_kiem"] for f in files} - {None}
+    if any(size > checkpoint.size for size in wanted):
+        raise Disagreement("the open data counts a checkpoint the log does not serve")
+    at: dict[int, dict[tuple[str, str, str], int]] = {0: {}} if 0 in wanted else {}
     before = frontier.root() if seen is not None and seen.size == 0 else None
     for index, data in enumerate(entries(http, base, checkpoint.size, parallel)):
         if seen is not None and index == seen.size:
@@ -167,6 +178,8 @@ def audit(
         except EntryError as exc:
             raise Disagreement(f"entry {index}: {exc}") from exc
         frontier.add(leaf_hash(data))
+        if index + 1 in wanted:
+            at[index + 1] = counted.result()
         if progress is not None and index % 100_000 == 0:
             progress(index)
     if frontier.root() != checkpoint.root:
@@ -181,8 +194,38 @@ def audit(
             f"the tree of {seen.size} entries seen before is not the start of this one: "
             "the log forked or rewrote its history"
         )
+    for file in files:
+        _compare(file, at)
     Seen(log.name, checkpoint.size, checkpoint.root).save(state)
-    return Audit(checkpoint, seen.size if seen else None, counted.result())
+    return Audit(checkpoint, seen.size if seen else None, counted.result(), len(files))
+
+
+def _open_data(http: httpx.Client, site: str) -> list[dict[str, Any]]:
+    try:
+        index = _get(http, f"{site}/cong-khai/du-lieu.json").json()
+        return [_get(http, f"{site}{path}").json() for path in index["tep"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Disagreement(f"the open data is not as documented: {exc}") from exc
+
+
+def _compare(file: dict[str, Any], at: dict[int, dict[tuple[str, str, str], int]]) -> None:
+    """Each row's ``so_phieu_trong_so_*`` against the entries' count at its checkpoint."""
+    size = file["so_cong_khai"]["diem_kiem"]
+    if size is None:
+        return
+    counts = at[size]
+    for row in file["dong"]:
+        for column, published in row.items():
+            if not column.startswith(PREFIX) or published is None:
+                continue
+            source = column.removeprefix(PREFIX)
+            recounted = counts.get((row["ma_don_vi"], row["thang"], source), 0)
+            if recounted != published:
+                raise Disagreement(
+                    f"the open data of {file['don_vi']} for {row['thang']} says {published} "
+                    f"ballots of {row['ma_don_vi']} from {source!r} at checkpoint {size}; "
+                    f"its entries count {recounted}"
+                )
 
 
 class _Counts:

@@ -16,6 +16,19 @@ class NotPublished(LookupError):
     a ballot not yet covered."""
 
 
+def checkpoint_size(conn: Connection) -> int | None:
+    """The size of the latest checkpoint, if any."""
+    size = conn.execute(sa.select(sa.func.max(tree.CHECKPOINT.c.size))).scalar()
+    return None if size is None else int(size)
+
+
+def version(conn: Connection) -> int | None:
+    """What changes whenever a ballot or a decision enters the log: the latest checkpoint's
+    size, or without signed checkpoints the log's size."""
+    signed = checkpoint_size(conn)
+    return tree.size(conn) if signed is None else signed
+
+
 def checkpoint(conn: Connection) -> str:
     signed = tree.latest(conn)
     if signed is None:
@@ -50,4 +63,12 @@ def ballot_proof(conn: Connection, ballot_id: int) -> TlogProof:
     return TlogProof(index, tuple(hashes), signed.note, data)
 
 
-__all__ = ["NotPublished", "TileError", "ballot_proof", "checkpoint", "tile"]
+__all__ = [
+    "NotPublished",
+    "TileError",
+    "ballot_proof",
+    "checkpoint",
+    "checkpoint_size",
+    "tile",
+    "version",
+]

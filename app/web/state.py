@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 from starlette.requests import HTTPConnection
@@ -19,6 +21,22 @@ from app.signals.limiter import RatingLimits
 from app.sources.links import Keys
 from app.surveys.catalog import SurveyCatalog
 from app.web.logs import Redactor
+
+
+class Memo:
+    """A value read at most once every ``seconds`` (per process), whoever asks meanwhile."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._at = -float("inf")
+        self._value: int | None = None
+
+    def get(self, read: Callable[[], int | None]) -> int | None:
+        with self._lock:
+            if time.monotonic() - self._at >= self.seconds:
+                self._value, self._at = read(), time.monotonic()
+            return self._value
 
 
 @dataclass
@@ -37,6 +55,13 @@ class AppState:
     redactor: Redactor  # paths as the logs write them
     intake: Intake | None = None  # set when the app starts (tests bring their own)
     log_key: str | None = None  # the public log's verifier key, when it has one
+    # Public pages and open data, rendered once per log size (app/web/routes/public_results.py).
+    public_cache: FiguresCache = field(default_factory=lambda: FiguresCache(seconds=60.0))
+    log_version: Memo = field(default_factory=lambda: Memo(1.0))  # the log's size, as they read it
+
+    @property
+    def log_origin(self) -> str | None:
+        return self.log_key.split("+", 1)[0] if self.log_key else None
 
     def figures_changed(self, offices: Collection[int]) -> None:
         """A decision changed these offices' figures (an exclusion, a cluster): drop what this

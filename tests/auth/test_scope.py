@@ -32,6 +32,12 @@ PUBLIC = {
     ("GET", "/log/checkpoint"),
     ("GET", "/log/tile/{path:path}"),
     ("GET", "/kiem-tra"),
+    # Public results and open data: offices that publish, for anyone.
+    ("GET", "/cong-khai"),
+    ("GET", "/cong-khai/du-lieu"),
+    ("GET", "/cong-khai/du-lieu.json"),
+    ("GET", "/cong-khai/{office_code}"),
+    ("GET", "/cong-khai/{office_code}/du-lieu/{month}.{fmt}"),
     ("GET", "/s/{office_code}/r/{receipt}/proof"),
     ("GET", "/docs"),
     ("GET", "/openapi.json"),

@@ -189,3 +189,34 @@ def test_hailong_log_audit_watches_a_running_server(
             assert "disagreement: the entries served do not make the signed tree" in done.stderr
     finally:
         engine.dispose()
+
+
+def test_open_data_is_recounted_from_the_entries(
+    client: TestClient,
+    db: Session,
+    registered: SurveyCatalog,
+    signer: Signer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.offices.service import update_office
+    from app.publication import open_data
+
+    make_office(db, registered, code="MO-A")
+    update_office(db, "MO-A", registered, public="on")
+    now = datetime.now(VN_TZ).replace(hour=9)
+    _grow(db, registered, signer, 12, now)
+    done = _run(client, signer, tmp_path / "seen.json")
+    assert done.files == 12  # twelve months of the one public office
+    counted = open_data.logged_counts
+
+    def one_more(*args):  # type: ignore[no-untyped-def]
+        found = counted(*args)
+        for by_source in found.values():
+            by_source["open"] += 1
+        return found
+
+    monkeypatch.setattr(open_data, "logged_counts", one_more)
+    client.app.state.hailong.public_cache = type(client.app.state.hailong.public_cache)()  # type: ignore[attr-defined]
+    with pytest.raises(Disagreement, match="says 13 ballots of MO-A from 'open'.*count 12"):
+        _run(client, signer, tmp_path / "seen.json")
