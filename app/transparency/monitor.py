@@ -2,11 +2,12 @@
 
 Each run reads the open data files, then fetches the latest checkpoint and checks its
 signature; refuses a log that shrank or whose tree no longer has the head it had at the size
-seen last time (a fork, or history rewritten); then reads every entry, bundle by bundle, rebuilds the tree from them and requires
-the signed head; and recounts, from the entries, the ballots each open data file says its
-checkpoint holds. Every entry is read again each run: a ballot row edited or deleted in the
-database, long after it was signed, shows as an entry that no longer makes the signed tree.
-What was seen is kept in a small state file, so the next run can tell.
+seen last time (a fork, or history rewritten); then reads every entry, bundle by bundle,
+rebuilds the tree from them and requires the signed head; and recounts, from the entries, the
+ballots each open data file says its checkpoint holds. Every entry is read again each run: a
+ballot row edited or deleted in the database, long after it was signed, shows as an entry that
+no longer makes the signed tree. What was seen is kept in a small state file, so the next run
+can tell.
 """
 
 from __future__ import annotations

@@ -218,5 +218,5 @@ def test_open_data_is_recounted_from_the_entries(
 
     monkeypatch.setattr(open_data, "logged_counts", one_more)
     client.app.state.hailong.public_cache = type(client.app.state.hailong.public_cache)()  # type: ignore[attr-defined]
-    with pytest.raises(Disagreement, match="says 13 ballots of MO-A from 'open'.*count 12"):
+    with pytest.raises(Disagreement, match=r"says 13 ballots of MO-A from 'open'.*count 12"):
         _run(client, signer, tmp_path / "seen.json")
