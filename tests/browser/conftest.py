@@ -28,6 +28,7 @@ from tests.serving import serve
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE = os.environ.get("HAILONG_REQUIRE_BROWSER") == "1"
 OFFICES = [f"E2E.{n:02d}" for n in range(1, 27)]
+PUBLIC_OFFICE = "E2E.22"
 PASSWORD = "mat-khau-truong-bo-phan"
 COUNTER_QR_SECONDS = 10
 KIOSK_IDLE_SECONDS = 4
@@ -69,9 +70,11 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
     with Session(engine) as session:
         register_catalog(session, catalog)
         for code in OFFICES:
-            make_office(
+            office = make_office(
                 session, catalog, code=code, name="Bộ phận một cửa xã Thiệu Hóa", counters=2
             )
+            office.public = code == PUBLIC_OFFICE or None  # its results at /cong-khai
+            session.add(office)
         create_user(
             session,
             UserCreate.model_construct(
