@@ -226,8 +226,11 @@ def test_demo_loads_once(cli_db: str) -> None:
 
     with TestClient(create_app()) as client:
         page = client.get(f"/device/{screen.group(1)}")
+        public = client.get("/cong-khai/38")  # the demo province publishes its results
     assert page.status_code == 200
     assert "Quầy" in page.text
+    assert public.status_code == 200
+    assert "Tỉnh Thanh Hóa (dữ liệu mẫu)" in public.text
     code, out = run("demo", "--if-empty")
     assert code == 0
     assert "not loaded" in out

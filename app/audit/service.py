@@ -45,6 +45,7 @@ ACTIONS = {
     "webhook_revoke": "Thu hồi địa chỉ nhận sự kiện (webhook)",
     "outbox_retry": "Gửi lại thư, sự kiện đã dừng gửi",
     "alert_rule": "Đổi ngưỡng cảnh báo",
+    "public": "Đổi việc công khai kết quả",
     "user_email": "Đổi thư điện tử, bản tin tuần của tài khoản",
 }
 PAGE = 100

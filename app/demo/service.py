@@ -93,6 +93,9 @@ def load_demo(
         )
         if counters:
             set_counters(session, office, counters)
+        if parent is None:  # the demo province publishes its results (/cong-khai)
+            office.public = True
+            session.add(office)
         if kind == "one-stop":
             offices.append(office)
     now = now or datetime.now(UTC)
