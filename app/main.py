@@ -38,6 +38,7 @@ from app.web.edge import EdgeGuard
 from app.web.errors import install_error_handlers
 from app.web.logs import Redactor, redact_access_log
 from app.web.middleware import CachedStatic, GZipPages, SecurityHeaders
+from app.web.public_replay import PublicReplay
 from app.web.rendering import STATIC_DIR
 from app.web.routes import (
     audit,
@@ -228,4 +229,5 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.add_middleware(GZipPages)
     app.add_middleware(EdgeGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(PublicReplay, state=hailong)
     return app

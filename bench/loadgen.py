@@ -31,12 +31,37 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
+class _Pace:
+    """Requests offered at ``rate`` a second in all, whatever the server answers: an open load,
+    so what it costs others is measured at that rate, not at the server's limit."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.rate = rate
+        self.start = time.perf_counter()
+        self.slots = 0
+
+    async def wait(self) -> None:
+        if self.rate is None:
+            return
+        slot, self.slots = self.slots, self.slots + 1
+        delay = self.start + slot / self.rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
 async def _worker(
-    host: str, port: int, make: Callable[[], bytes], deadline: float, limit: int, out: Result
+    host: str,
+    port: int,
+    make: Callable[[], bytes],
+    deadline: float,
+    limit: int,
+    out: Result,
+    pace: _Pace,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < deadline and out.requests < limit:
+            await pace.wait()
             started = time.perf_counter()
             writer.write(make())
             await writer.drain()
@@ -79,14 +104,18 @@ def run(
     seconds: float,
     concurrency: int,
     limit: int = 1_000_000,
+    rate: float | None = None,
 ) -> Result:
+    """Requests on ``concurrency`` connections for ``seconds``, as fast as answered or, with
+    ``rate``, offered at that many a second in all."""
     out = Result()
 
     async def main() -> None:
         deadline = time.perf_counter() + seconds
         started = time.perf_counter()
+        pace = _Pace(rate)
         await asyncio.gather(
-            *(_worker(host, port, make, deadline, limit, out) for _ in range(concurrency))
+            *(_worker(host, port, make, deadline, limit, out, pace) for _ in range(concurrency))
         )
         out.seconds = time.perf_counter() - started
 

@@ -15,6 +15,10 @@ dossier's rating link (``/r/{token}``, minted as the server mints them), so ever
 checked for its signature and bound to its dossier (one rating per dossier). Target: at least
 0.9 of the open form's rate, since verifying a link costs no database round trip beyond the
 one-use check the batch already makes.
+
+The public log's cost is measured in the same rounds too: the app as served (every ballot
+queued for the log in its own transaction, and the log signing a checkpoint every 2 s meanwhile)
+against the same app whose ballots skip the log (bench/unlogged_app.py). Target: at least 0.95.
 """
 
 from __future__ import annotations
@@ -132,10 +136,18 @@ def main() -> None:
     prepare(url, env)
     office = office_id(url)
 
-    app_port, bare_port = free_port(), free_port()
+    key = Path(tmp) / "log.key"
+    subprocess.run(
+        [sys.executable, "-m", "app", "log", "keygen", "--origin", "bench.example/log",
+         "-o", str(key)],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    logged = {**env, "HAILONG_LOG_KEY_FILE": str(key), "HAILONG_LOG_SECONDS": "2"}
+    app_port, bare_port, unlogged_port = free_port(), free_port(), free_port()
     servers = [
-        start(["--factory", "app.main:create_app"], app_port, env),
+        start(["--factory", "app.main:create_app"], app_port, logged),
         start(["bench.bare_app:app"], bare_port, env),
+        start(["--factory", "bench.unlogged_app:create_app"], unlogged_port, env),
     ]
     ctype = "application/x-www-form-urlencoded"
 
@@ -159,6 +171,7 @@ def main() -> None:
         "bare-raw": (bare_port, maker(f"/raw/s/{OFFICE}")),
         "hailong": (app_port, maker(f"/s/{OFFICE}")),
         "links": (app_port, link_request),
+        "unlogged": (unlogged_port, maker(f"/s/{OFFICE}")),
     }
     rates: dict[str, list[float]] = {name: [] for name in targets}
     acknowledged = 0
@@ -173,7 +186,7 @@ def main() -> None:
                 )
                 if set(result.statuses) != {303}:
                     raise SystemExit(f"{name}: unexpected statuses {dict(result.statuses)}")
-                if name in ("hailong", "links"):
+                if name in ("hailong", "links", "unlogged"):
                     acknowledged += result.statuses[303]
                 rates[name].append(result.rate)
                 print(
@@ -187,8 +200,8 @@ def main() -> None:
             proc.wait(timeout=10)
 
     stored = stored_ballots(url)
-    bare, raw, ours, linked = (
-        statistics.median(rates[n]) for n in ("bare", "bare-raw", "hailong", "links")
+    bare, raw, ours, linked, unlogged = (
+        statistics.median(rates[n]) for n in ("bare", "bare-raw", "hailong", "links", "unlogged")
     )
     backend = url.split(":", 1)[0].split("+")[0]
     print(
@@ -204,6 +217,8 @@ def main() -> None:
     print(
         f"  links to the open form                          {linked / ours:7.2f}  (target >= 0.90)"
     )
+    print(f"  the same app, ballots skipping the public log   {unlogged:7.0f} req/s")
+    print(f"  with the log to without it                      {ours / unlogged:7.2f}  (>= 0.95)")
     print(
         f"  acknowledged {acknowledged}, stored {stored}: "
         f"{'every acknowledged ballot is stored' if stored == acknowledged else 'MISMATCH'}"

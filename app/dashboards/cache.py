@@ -84,6 +84,12 @@ class FiguresCache:
                 self._pending.pop(key, None)
             return value
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """Whether ``key`` holds a current value, and the value: what a handler on the event
+        loop serves without a thread, computing (``get``) in one only when it must."""
+        found = self._fresh(key)
+        return (True, found.value) if found is not None else (False, None)
+
     def _fresh(self, key: Hashable) -> _Entry | None:
         entry = self._entries.get(key)
         return entry if entry is not None and entry.expires > time.monotonic() else None

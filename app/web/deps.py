@@ -57,7 +57,7 @@ def get_session(request: Request) -> Iterator[Session]:
 ShortSession = Callable[[], AbstractContextManager[Session]]
 
 
-def short_sessions() -> ShortSession:
+async def short_sessions() -> ShortSession:
     """Opens sessions that last one thread job: for dependencies, such as signing the user in,
     that run in their own job before the handler's (tests replace it with their session); each
     is closed, its connection back in the pool, when the job's ``with`` block ends."""

@@ -32,6 +32,10 @@ class Memo:
         self._at = -float("inf")
         self._value: int | None = None
 
+    def peek(self) -> tuple[bool, int | None]:
+        """Whether the value is current, and the value."""
+        return time.monotonic() - self._at < self.seconds, self._value
+
     def get(self, read: Callable[[], int | None]) -> int | None:
         with self._lock:
             if time.monotonic() - self._at >= self.seconds:
@@ -58,6 +62,8 @@ class AppState:
     # Public pages and open data, rendered once per log size (app/web/routes/public_results.py).
     public_cache: FiguresCache = field(default_factory=lambda: FiguresCache(seconds=60.0))
     log_version: Memo = field(default_factory=lambda: Memo(1.0))  # the log's size, as they read it
+    # Their whole responses, as they went out (app/web/public_replay.py).
+    public_replay: FiguresCache = field(default_factory=lambda: FiguresCache(seconds=60.0))
 
     @property
     def log_origin(self) -> str | None:

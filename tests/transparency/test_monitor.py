@@ -217,6 +217,7 @@ def test_open_data_is_recounted_from_the_entries(
         return found
 
     monkeypatch.setattr(open_data, "logged_counts", one_more)
-    client.app.state.hailong.public_cache = type(client.app.state.hailong.public_cache)()  # type: ignore[attr-defined]
+    kept = client.app.state.hailong  # type: ignore[attr-defined]
+    kept.public_cache, kept.public_replay = type(kept.public_cache)(), type(kept.public_cache)()
     with pytest.raises(Disagreement, match=r"says 13 ballots of MO-A from 'open'.*count 12"):
         _run(client, signer, tmp_path / "seen.json")
