@@ -170,8 +170,8 @@ def main() -> None:
         "bare": (bare_port, maker(f"/s/{OFFICE}")),
         "bare-raw": (bare_port, maker(f"/raw/s/{OFFICE}")),
         "hailong": (app_port, maker(f"/s/{OFFICE}")),
-        "links": (app_port, link_request),
         "unlogged": (unlogged_port, maker(f"/s/{OFFICE}")),
+        "links": (app_port, link_request),
     }
     rates: dict[str, list[float]] = {name: [] for name in targets}
     acknowledged = 0
@@ -218,7 +218,11 @@ def main() -> None:
         f"  links to the open form                          {linked / ours:7.2f}  (target >= 0.90)"
     )
     print(f"  the same app, ballots skipping the public log   {unlogged:7.0f} req/s")
-    print(f"  with the log to without it                      {ours / unlogged:7.2f}  (>= 0.95)")
+    # Round by round: the two run one after the other, so a drift of the machine hits both.
+    logged = statistics.median(
+        a / b for a, b in zip(rates["hailong"], rates["unlogged"], strict=True)
+    )
+    print(f"  with the log to without it, round by round      {logged:7.2f}  (>= 0.95)")
     print(
         f"  acknowledged {acknowledged}, stored {stored}: "
         f"{'every acknowledged ballot is stored' if stored == acknowledged else 'MISMATCH'}"

@@ -28,7 +28,10 @@ class LogEntry(SQLModel, table=True):
     entry itself is derived from their rows when read: app/transparency/ballot_entries.py)."""
 
     __tablename__ = "log_entry"
-    __table_args__ = (Index("ix_log_entry_ballot_id", "ballot_id"),)
+    __table_args__ = (
+        Index("ix_log_entry_ballot_id", "ballot_id"),
+        Index("ix_log_entry_exclusion_id", "exclusion_id"),
+    )
 
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))

@@ -72,31 +72,35 @@ def logged_counts(
     conn: Connection, office_ids: list[int], period: Period, size: int
 ) -> dict[int, dict[str, int]]:
     """Each office's own ballots of ``period`` among the log's first ``size`` entries, not
-    excluded by a decision among them, by source."""
+    excluded by a decision among them, by source. The decisions are few: the latest of each
+    ballot is found here, not by a subquery per ballot."""
     start, end = period.bounds_utc()
-    decided = (
-        sa.select(EXCLUSION.c.excluded)
-        .join(ENTRY, ENTRY.c.exclusion_id == EXCLUSION.c.id)
-        .where(EXCLUSION.c.ballot_id == BALLOT.c.id, ENTRY.c.idx < size)
-        .order_by(ENTRY.c.idx.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    query = (
-        sa.select(BALLOT.c.office_id, BALLOT.c.source, sa.func.count())
-        .join(ENTRY, ENTRY.c.ballot_id == BALLOT.c.id)
-        .where(
-            BALLOT.c.office_id.in_(office_ids),
-            BALLOT.c.submitted_at >= start,
-            BALLOT.c.submitted_at < end,
-            ENTRY.c.idx < size,
-            sa.func.coalesce(decided, sa.false()).is_(sa.false()),
-        )
-        .group_by(BALLOT.c.office_id, BALLOT.c.source)
+    in_month = (
+        BALLOT.c.office_id.in_(office_ids),
+        BALLOT.c.submitted_at >= start,
+        BALLOT.c.submitted_at < end,
     )
     found: dict[int, dict[str, int]] = defaultdict(dict)
-    for office_id, source, n in conn.execute(query):
+    logged = (
+        sa.select(BALLOT.c.office_id, BALLOT.c.source, sa.func.count())
+        .join(ENTRY, ENTRY.c.ballot_id == BALLOT.c.id)
+        .where(*in_month, ENTRY.c.idx < size)
+        .group_by(BALLOT.c.office_id, BALLOT.c.source)
+    )
+    for office_id, source, n in conn.execute(logged):
         found[office_id][source or "open"] = found[office_id].get(source or "open", 0) + n
+    decisions = (
+        sa.select(BALLOT.c.id, BALLOT.c.office_id, BALLOT.c.source, EXCLUSION.c.excluded)
+        .join(EXCLUSION, EXCLUSION.c.ballot_id == BALLOT.c.id)
+        .join(ENTRY, ENTRY.c.exclusion_id == EXCLUSION.c.id)
+        .where(*in_month, ENTRY.c.idx < size)
+        .order_by(ENTRY.c.idx)
+    )
+    latest = {row.id: row for row in conn.execute(decisions)}  # the last one stands
+    for row in latest.values():
+        source = row.source or "open"
+        if row.excluded and found[row.office_id].get(source):
+            found[row.office_id][source] -= 1
     return found
 
 

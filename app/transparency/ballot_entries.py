@@ -12,13 +12,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from app.core.bulk import any_of
+from app.core.bulk import any_of, bulk
 from app.core.locale import to_local
-from app.models import Answer, Ballot, Exclusion, Office
+from app.models import Ballot, Exclusion, Office
 from app.transparency.entries import BALLOT, EXCLUDE, REINSTATE, Entry, receipt_hash
 
 BALLOTS = Ballot.__table__  # type: ignore[attr-defined]
-ANSWERS = Answer.__table__  # type: ignore[attr-defined]
 EXCLUSIONS = Exclusion.__table__  # type: ignore[attr-defined]
 OFFICES = Office.__table__  # type: ignore[attr-defined]
 
@@ -38,12 +37,13 @@ def _ballot_entries(conn: Connection, ids: list[int]) -> dict[int, Entry]:
         return {}
     b, o = BALLOTS, OFFICES
     answers: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for row in conn.execute(
-        sa.select(ANSWERS.c.ballot_id, ANSWERS.c.question_key, ANSWERS.c.value).where(
-            any_of(conn, ANSWERS.c.ballot_id, ids)
-        )
-    ):
-        answers[row.ballot_id][row.question_key] = row.value
+    # Six rows or more a ballot, read straight from the cursor: through SQLAlchemy's rows they
+    # were half the sequencer's time (bench/public_log.py; the log's cost on intake).
+    sql = bulk(conn)
+    match, params = sql.one_of("ballot_id", ids)
+    read = f"SELECT ballot_id, question_key, value FROM answer WHERE {match}"  # noqa: S608
+    for ballot_id, key, value in sql.fetch(conn, read, params):
+        answers[ballot_id][key] = value
     columns = (b.c.id, b.c.receipt, b.c.survey_key, b.c.survey_version, b.c.source)
     query = (
         sa.select(*columns, b.c.submitted_at, o.c.code)

@@ -34,6 +34,7 @@ from app.transparency.note import Signer
 log = logging.getLogger("hailong.log")
 PENDING = LogPending.__table__  # type: ignore[attr-defined]
 LOG_LOCK = 8_405_003  # the advisory lock one sequencer at a time holds (PostgreSQL)
+ENTRY_COLUMNS = ("idx", "hash", "ballot_id", "exclusion_id")
 CHUNK = 5_000  # entries a transaction appends: a migrated log of millions goes in steps
 
 
@@ -71,15 +72,8 @@ def append(conn: Connection, limit: int = CHUNK) -> int:
     for offset, (item, data) in enumerate(zip(waiting, found, strict=True)):
         if data is None:  # a foreign key in all but name: the rows are never deleted
             raise LookupError(f"the log waits for a row that is gone: {item}")
-        rows.append(
-            {
-                "idx": start + offset,
-                "hash": leaf_hash(data),
-                "ballot_id": item.ballot_id,
-                "exclusion_id": item.exclusion_id,
-            }
-        )
-    conn.execute(tree.ENTRY.insert(), rows)
+        rows.append([start + offset, leaf_hash(data), item.ballot_id, item.exclusion_id])
+    bulk(conn).copy(conn, tree.ENTRY, ENTRY_COLUMNS, rows)
     conn.execute(PENDING.delete().where(any_of(conn, PENDING.c.id, [r.id for r in waiting])))
     tree.add_nodes(conn, start, start + len(rows))
     return len(rows)

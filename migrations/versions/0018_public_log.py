@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("idx", name=op.f("pk_log_entry")),
     )
     op.create_index("ix_log_entry_ballot_id", "log_entry", ["ballot_id"])
+    op.create_index("ix_log_entry_exclusion_id", "log_entry", ["exclusion_id"])
     op.create_table(
         "log_node",
         sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
@@ -66,6 +67,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("log_checkpoint")
     op.drop_table("log_node")
+    op.drop_index("ix_log_entry_exclusion_id", table_name="log_entry")
     op.drop_index("ix_log_entry_ballot_id", table_name="log_entry")
     op.drop_table("log_entry")
     op.drop_table("log_pending")

@@ -221,3 +221,25 @@ def test_open_data_is_recounted_from_the_entries(
     kept.public_cache, kept.public_replay = type(kept.public_cache)(), type(kept.public_cache)()
     with pytest.raises(Disagreement, match=r"says 13 ballots of MO-A from 'open'.*count 12"):
         _run(client, signer, tmp_path / "seen.json")
+
+
+def test_truncated_or_broken_bundles_are_disagreements() -> None:
+    from app.transparency.monitor import entries
+    from app.transparency.tiles import bundle
+
+    whole = bundle([b"one", b"two", b"three"])
+    for served, reason in (
+        (whole[:-2], "ends inside an entry"),
+        (bundle([b"one", b"two"]), "2 entries, not 3"),
+        (b"", "0 entries, not 3"),
+    ):
+
+        def answer(request: httpx.Request, body: bytes = served) -> httpx.Response:
+            return httpx.Response(200, content=body)
+
+        client = httpx.Client(transport=httpx.MockTransport(answer))
+        with client, pytest.raises(Disagreement, match=reason):
+            list(entries(client, "http://log.example/log", 3, parallel=1))
+    missing = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
+    with missing, pytest.raises(Disagreement, match="HTTP 404"):
+        list(entries(missing, "http://log.example/log", 3, parallel=1))
