@@ -51,6 +51,31 @@ def _grow(
     return ids
 
 
+def _watched(
+    client: TestClient,
+    db: Session,
+    registered: SurveyCatalog,
+    signer: Signer,
+    tmp_path: Path,
+    n: int,
+) -> tuple[list[int], Path]:
+    """A log of ``n`` ballots the monitor has seen once: their ids, and its state file."""
+    make_office(db, registered, code="MO-A")
+    ids = _grow(db, registered, signer, n, NOV)
+    state = tmp_path / "seen.json"
+    _run(client, signer, state)
+    return ids, state
+
+
+def _resign(db: Session, signer: Signer, size: int) -> None:
+    """The operator replaces every checkpoint by one of ``size``, signed with the log's key."""
+    conn = db.connection()
+    conn.execute(tree.CHECKPOINT.delete())
+    head = tree.Heads(conn).root(size)
+    note = Checkpoint(signer.name, size, head).signed(signer)
+    conn.execute(tree.CHECKPOINT.insert().values(size=size, root=head, note=note, issued_at=NOV))
+
+
 def test_the_frontier_gives_every_rfc_head() -> None:
     leaves = [merkle.leaf_hash(str(i).encode()) for i in range(300)]
     frontier = Frontier()
@@ -82,10 +107,7 @@ def test_an_honest_log_passes_and_its_counts_are_a_recount(
 def test_a_ballot_row_edited_after_it_was_signed_is_caught(
     client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
 ) -> None:
-    make_office(db, registered, code="MO-A")
-    ids = _grow(db, registered, signer, 10, NOV)
-    state = tmp_path / "seen.json"
-    _run(client, signer, state)
+    ids, state = _watched(client, db, registered, signer, tmp_path, 10)
     db.exec(sa.text("UPDATE answer SET value = 5 WHERE ballot_id = :id"), params={"id": ids[3]})  # type: ignore[call-overload]
     with pytest.raises(Disagreement, match="changed or removed after it was signed"):
         _run(client, signer, state)
@@ -94,10 +116,7 @@ def test_a_ballot_row_edited_after_it_was_signed_is_caught(
 def test_a_ballot_row_deleted_after_it_was_signed_is_caught(
     client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
 ) -> None:
-    make_office(db, registered, code="MO-A")
-    ids = _grow(db, registered, signer, 10, NOV)
-    state = tmp_path / "seen.json"
-    _run(client, signer, state)
+    ids, state = _watched(client, db, registered, signer, tmp_path, 10)
     for table in ("answer", "ballot_signal", "ballot"):
         column = "id" if table == "ballot" else "ballot_id"
         db.exec(sa.text(f"DELETE FROM {table} WHERE {column} = :id"), params={"id": ids[3]})  # type: ignore[call-overload]
@@ -108,10 +127,7 @@ def test_a_ballot_row_deleted_after_it_was_signed_is_caught(
 def test_a_forked_tree_re_signed_with_the_key_is_caught(
     client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
 ) -> None:
-    make_office(db, registered, code="MO-A")
-    _grow(db, registered, signer, 10, NOV)
-    state = tmp_path / "seen.json"
-    _run(client, signer, state)
+    _, state = _watched(client, db, registered, signer, tmp_path, 10)
     # The operator rewrites history: a ballot row changed, its leaf and every head above it
     # recomputed, and a bigger tree signed with the log's own key.
     conn = db.connection()
@@ -122,10 +138,7 @@ def test_a_forked_tree_re_signed_with_the_key_is_caught(
         tree.ENTRY.update().where(tree.ENTRY.c.idx == 2).values(hash=merkle.leaf_hash(data))
     )
     _grow(db, registered, signer, 2, NOV)
-    conn.execute(tree.CHECKPOINT.delete())
-    head = tree.Heads(conn).root(12)
-    note = Checkpoint(signer.name, 12, head).signed(signer)
-    conn.execute(tree.CHECKPOINT.insert().values(size=12, root=head, note=note, issued_at=NOV))
+    _resign(db, signer, 12)
     with pytest.raises(Disagreement, match="forked or rewrote its history"):
         _run(client, signer, state)
 
@@ -133,18 +146,11 @@ def test_a_forked_tree_re_signed_with_the_key_is_caught(
 def test_a_log_that_shrank_or_another_key_is_refused(
     client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
 ) -> None:
-    make_office(db, registered, code="MO-A")
-    _grow(db, registered, signer, 5, NOV)
-    state = tmp_path / "seen.json"
-    _run(client, signer, state)
+    _, state = _watched(client, db, registered, signer, tmp_path, 5)
     other = Signer.parse(generate("hailong.example/log")[0])
     with pytest.raises(Disagreement, match="checkpoint"):
         _run(client, other, state)
-    conn = db.connection()
-    conn.execute(tree.CHECKPOINT.delete())
-    head = tree.Heads(conn).root(3)
-    note = Checkpoint(signer.name, 3, head).signed(signer)
-    conn.execute(tree.CHECKPOINT.insert().values(size=3, root=head, note=note, issued_at=NOV))
+    _resign(db, signer, 3)
     with pytest.raises(Disagreement, match="shrank"):
         _run(client, signer, state)
 

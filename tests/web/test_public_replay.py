@@ -3,35 +3,23 @@ log's size changes; then made anew."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.ballots.service import submit
-from app.ballots.validation import Submission
 from app.core.locale import VN_TZ
 from app.offices.service import update_office
 from app.stats.periods import today
 from app.surveys.catalog import SurveyCatalog
 from app.transparency import sequencer
-from tests.factories import make_office, six_answers
+from tests.factories import make_office, rate
 
 
 def _rate(db: Session, catalog: SurveyCatalog) -> None:
     day = today()
-    submit(
-        db,
-        catalog,
-        "RP.A",
-        Submission(answers=six_answers(4)),
-        channel="web",
-        idempotency_key=uuid.uuid4().hex,
-        strict_replay=True,
-        submitted_at=datetime(day.year, day.month, 1, 8, tzinfo=VN_TZ),
-    )
+    rate(db, catalog, "RP.A", 4, datetime(day.year, day.month, 1, 8, tzinfo=VN_TZ))
 
 
 def test_a_kept_page_is_replayed_until_the_log_grows(
