@@ -26,6 +26,7 @@ LOG_KEY ?= var/log.key
 run: install
 	$(BIN)/hailong migrate
 	$(BIN)/hailong demo --if-empty
+	mkdir -p $(dir $(LOG_KEY))
 	test -f $(LOG_KEY) || $(BIN)/hailong log keygen --origin 127.0.0.1:8000/log -o $(LOG_KEY)
 	HAILONG_LOG_KEY_FILE=$${HAILONG_LOG_KEY_FILE:-$(LOG_KEY)} $(BIN)/hailong serve
 

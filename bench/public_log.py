@@ -2,7 +2,6 @@
 
     python bench/public_log.py proof [--leaves 10000000]
     python bench/public_log.py serve [--ballots 100000] [--database-url URL]
-    python bench/public_log.py audit --database-url POSTGRESQL-URL [--ballots 10000000]
 
 ``proof``: a tree of ``--leaves`` leaves stored as the log stores it (leaf hashes and subtree
 heads, in a SQLite file); a receipt's proof made from it, its size, and the time to verify it
@@ -17,10 +16,7 @@ ballot waits for the checkpoint that covers it, with the default HAILONG_LOG_SEC
 with the ballots' latency against the same ballots without the page load (target: 1,000 pages
 a second, ballots' median within 10 %).
 
-``audit``: the monitor over a month of ``--ballots`` ballots (PostgreSQL only: they are written
-by SQL, ten million in minutes, each with its six answers), sequenced by ``hailong log
-sequence`` and served by one worker; the minutes ``hailong log audit`` takes over it, every
-entry fetched and rehashed and the month's open data recounted (target: minutes, not hours).
+The monitor over ten million entries: bench/log_audit.py.
 """
 
 from __future__ import annotations
@@ -283,96 +279,6 @@ def _pages(port: int, url: str) -> None:
           f"to beside a static file: {median / with_static.percentile(0.5):.2f}")  # fmt: skip
 
 
-def _sql_seed(url: str, ballots: int) -> None:
-    """A month of ballots, each with its six answers, waiting for the log: by SQL."""
-    from app.core.config import Settings
-    from app.surveys.catalog import load_catalog
-
-    settings = Settings()
-    keys = [
-        q.key
-        for q in load_catalog(settings.surveys_dir, settings.default_survey).default().questions
-    ]
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        offices = [
-            conn.execute(
-                sa.text("SELECT id FROM office WHERE code = :c"), {"c": f"BENCH.{n}"}
-            ).scalar_one()
-            for n in range(4)
-        ]
-        conn.execute(
-            sa.text(
-                "INSERT INTO ballot (receipt, office_id, survey_key, survey_version, channel, "
-                "idempotency_key, request_hash, submitted_at, is_demo, source, level) "
-                "SELECT 'B' || lpad(g::text, 9, '0'), (:offices)[g % 4 + 1], 'cong-chuc', 1, "
-                "'web', 'k' || g, 'x', timestamptz '2026-11-01 00:00+07' "
-                "+ (g % 2592000) * interval '1 second', false, 'open', 4 "
-                "FROM generate_series(1, :n) g"
-            ),
-            {"offices": offices, "n": ballots},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO answer (ballot_id, question_key, value) "
-                "SELECT b.id, q, 4 + (b.id % 2)::int FROM ballot b, unnest(CAST(:keys AS text[])) q"
-            ),
-            {"keys": keys},
-        )
-        conn.execute(
-            sa.text("INSERT INTO log_pending (ballot_id) SELECT id FROM ballot ORDER BY id")
-        )
-    engine.dispose()
-
-
-def audit(ballots: int, url: str) -> None:
-    if not url.startswith("postgresql"):
-        raise SystemExit("audit: give a PostgreSQL --database-url")
-    tmp = tempfile.mkdtemp(prefix="hailong-bench-")
-    env = app_env(url, **UNLIMITED)
-
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, check=True,
-            capture_output=True, text=True,
-        )  # fmt: skip
-        return done.stdout
-
-    reset_schema(url)
-    cli("migrate")
-    cli("office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province")
-    cli("office", "update", "BENCH-P", "--public", "on")
-    for n in range(4):
-        cli("office", "add", f"BENCH.{n}", f"Bộ phận một cửa số {n}", "--parent", "BENCH-P")
-    key = Path(tmp) / "log.key"
-    vkey = cli("log", "keygen", "--origin", "bench.example/log", "-o", str(key)).split()[-1]
-    env["HAILONG_LOG_KEY_FILE"] = str(key)
-    started = time.perf_counter()
-    _sql_seed(url, ballots)
-    print(f"{ballots:,} ballots of November 2026 written in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    cli("log", "sequence")
-    took = time.perf_counter() - started
-    print(f"sequenced and signed in {took:.0f} s ({ballots / took:,.0f} entries/s)")
-    port = free_port()
-    server = start(["--factory", "app.main:create_app"], port, env)
-    try:
-        command = [sys.executable, "-m", "app", "log", "audit", f"http://127.0.0.1:{port}/log"]
-        command += ["--key", vkey, "--state", str(Path(tmp) / "audit.json")]
-        started = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-        took = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(30)
-    if done.returncode != 0:
-        raise SystemExit(f"the audit failed: {done.stderr[-2000:]}")
-    lines = done.stdout.strip().splitlines()
-    print("\n".join(lines[-6:]))
-    rate = ballots / took
-    print(f"monitor: {ballots:,} entries audited in {took / 60:.1f} min ({rate:,.0f} entries/s)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -381,15 +287,10 @@ def main() -> None:
     serve_cmd = commands.add_parser("serve")
     serve_cmd.add_argument("--ballots", type=int, default=100_000)
     serve_cmd.add_argument("--database-url", default=None)
-    audit_cmd = commands.add_parser("audit")
-    audit_cmd.add_argument("--ballots", type=int, default=10_000_000)
-    audit_cmd.add_argument("--database-url", required=True)
     args = parser.parse_args()
     os.environ.setdefault("HAILONG_ENV", "development")
     if args.command == "proof":
         proof(args.leaves)
-    elif args.command == "audit":
-        audit(args.ballots, args.database_url)
     else:
         serve(args.ballots, args.database_url)
 
