@@ -69,9 +69,9 @@ def _sql_seed(url: str, ballots: int) -> None:
     engine.dispose()
 
 
-def audit(ballots: int, url: str) -> None:
+def audit(ballots: int, url: str, keep: bool) -> None:
     if not url.startswith("postgresql"):
-        raise SystemExit("audit: give a PostgreSQL --database-url")
+        raise SystemExit("give a PostgreSQL --database-url")
     tmp = tempfile.mkdtemp(prefix="hailong-bench-")
     env = app_env(url, **UNLIMITED)
 
@@ -82,22 +82,25 @@ def audit(ballots: int, url: str) -> None:
         )  # fmt: skip
         return done.stdout
 
-    reset_schema(url)
-    cli("migrate")
-    cli("office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province")
-    cli("office", "update", "BENCH-P", "--public", "on")
-    for n in range(4):
-        cli("office", "add", f"BENCH.{n}", f"Bộ phận một cửa số {n}", "--parent", "BENCH-P")
+    if not keep:
+        reset_schema(url)
+        cli("migrate")
+        cli("office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province")
+        cli("office", "update", "BENCH-P", "--public", "on")
+        for n in range(4):
+            cli("office", "add", f"BENCH.{n}", f"Bộ phận một cửa số {n}", "--parent", "BENCH-P")
+        started = time.perf_counter()
+        _sql_seed(url, ballots)
+        took = time.perf_counter() - started
+        print(f"{ballots:,} ballots of November 2026 written in {took:.0f} s")
     key = Path(tmp) / "log.key"
     vkey = cli("log", "keygen", "--origin", "bench.example/log", "-o", str(key)).split()[-1]
     env["HAILONG_LOG_KEY_FILE"] = str(key)
     started = time.perf_counter()
-    _sql_seed(url, ballots)
-    print(f"{ballots:,} ballots of November 2026 written in {time.perf_counter() - started:.0f} s")
-    started = time.perf_counter()
-    cli("log", "sequence")
+    said = cli("log", "sequence").strip()
     took = time.perf_counter() - started
-    print(f"sequenced and signed in {took:.0f} s ({ballots / took:,.0f} entries/s)")
+    appended = int(said.split()[0])
+    print(f"{said} in {took:.0f} s ({appended / took:,.0f} entries/s)")
     port = free_port()
     server = start(["--factory", "app.main:create_app"], port, env)
     try:
@@ -121,9 +124,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ballots", type=int, default=10_000_000)
     parser.add_argument("--database-url", required=True)
+    parser.add_argument(
+        "--keep", action="store_true", help="the ballots an earlier run wrote (and ANALYZEd)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("HAILONG_ENV", "development")
-    audit(args.ballots, args.database_url)
+    audit(args.ballots, args.database_url, args.keep)
 
 
 if __name__ == "__main__":
