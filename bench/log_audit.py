@@ -93,6 +93,11 @@ def audit(ballots: int, url: str, keep: bool) -> None:
         _sql_seed(url, ballots)
         took = time.perf_counter() - started
         print(f"{ballots:,} ballots of November 2026 written in {took:.0f} s")
+    if keep:  # this run's key signs the log anew
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM log_checkpoint"))
+        engine.dispose()
     key = Path(tmp) / "log.key"
     vkey = cli("log", "keygen", "--origin", "bench.example/log", "-o", str(key)).split()[-1]
     env["HAILONG_LOG_KEY_FILE"] = str(key)

@@ -3,11 +3,11 @@
 Each run reads the open data files, then fetches the latest checkpoint and checks its
 signature; refuses a log that shrank or whose tree no longer has the head it had at the size
 seen last time (a fork, or history rewritten); then reads every entry, bundle by bundle,
-rebuilds the tree from them and requires the signed head; and recounts, from the entries, the
-ballots each open data file says its checkpoint holds. Every entry is read again each run: a
-ballot row edited or deleted in the database, long after it was signed, shows as an entry that
-no longer makes the signed tree. What was seen is kept in a small state file, so the next run
-can tell.
+rebuilds the tree from them and requires the signed head, and the hash tiles receipts' proofs
+are made from; and recounts, from the entries, the ballots each open data file says its
+checkpoint holds. Every entry is read again each run: a ballot row edited or deleted in the
+database, long after it was signed, shows as an entry that no longer makes the signed tree.
+What was seen is kept in a small state file, so the next run can tell.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import httpx
 
 from app.transparency.checkpoint import Checkpoint, CheckpointError, open_checkpoint
 from app.transparency.entries import BALLOT, EXCLUDE, Entry, EntryError
-from app.transparency.merkle import EMPTY_ROOT, leaf_hash, node_hash
+from app.transparency.merkle import EMPTY_ROOT, leaf_hash, node_hash, root
 from app.transparency.note import Verifier
-from app.transparency.tiles import WIDTH, Tile, TileError, unbundle
+from app.transparency.tiles import WIDTH, Tile, TileError, tiles_of, unbundle
 
 PARALLEL = 8  # bundles in flight: the server derives each from its rows
 PREFIX = "so_phieu_trong_so_"  # the open data's columns the log's entries recount
@@ -118,10 +118,11 @@ def _bundles(size: int) -> list[Tile]:
 
 def entries(
     client: httpx.Client, base: str, size: int, parallel: int = PARALLEL
-) -> Iterator[bytes]:
-    """Every entry of the tree of ``size``, in order, fetched ``parallel`` bundles at once."""
+) -> Iterator[tuple[bytes, bytes]]:
+    """Every entry of the tree of ``size`` with its leaf hash, in order, fetched ``parallel``
+    bundles at once; each bundle's level-0 hash tile must hold those leaf hashes."""
 
-    def fetch(tile: Tile) -> list[bytes]:
+    def fetch(tile: Tile) -> list[tuple[bytes, bytes]]:
         data = _get(client, f"{base}/{tile.path}").content
         try:
             found = unbundle(data)
@@ -129,11 +130,36 @@ def entries(
             raise Disagreement(f"{tile.path}: {exc}") from exc
         if len(found) != tile.width:
             raise Disagreement(f"{tile.path}: {len(found)} entries, not {tile.width}")
-        return found
+        leaves = [leaf_hash(entry) for entry in found]
+        hashes = Tile(0, tile.index, tile.width)
+        if _get(client, f"{base}/{hashes.path}").content != b"".join(leaves):
+            raise Disagreement(
+                f"{hashes.path}: the entries served no longer hash to its leaves: an entry was "
+                "changed or removed after it was signed"
+            )
+        return list(zip(found, leaves, strict=True))
 
     with ThreadPoolExecutor(parallel) as pool:
         for bundle in pool.map(fetch, _bundles(size)):
             yield from bundle
+
+
+def _hash_tiles(http: httpx.Client, base: str, size: int, full: list[bytes]) -> None:
+    """The tiles above level 0 hold the heads of the full subtrees the entries make (``full``:
+    those of 256 leaves, in order): what a receipt's proof is made from."""
+    heads = {1: full}
+    for tile in tiles_of(size):
+        if tile.level < 1:
+            continue
+        while tile.level not in heads:
+            below = heads[max(heads)]
+            heads[max(heads) + 1] = [
+                root(below[i : i + WIDTH]) for i in range(0, len(below) - WIDTH + 1, WIDTH)
+            ]
+        start = tile.index * WIDTH
+        expected = b"".join(heads[tile.level][start : start + tile.width])
+        if _get(http, f"{base}/{tile.path}").content != expected:
+            raise Disagreement(f"{tile.path}: not the heads of the subtrees its entries make")
 
 
 def audit(
@@ -171,14 +197,20 @@ def audit(
         raise Disagreement("the open data counts a checkpoint the log does not serve")
     at: dict[int, dict[tuple[str, str, str], int]] = {0: {}} if 0 in wanted else {}
     before = frontier.root() if seen is not None and seen.size == 0 else None
-    for index, data in enumerate(entries(http, base, checkpoint.size, parallel)):
+    block: list[bytes] = []  # the leaves of the current 256, whose head level-1 tiles hold
+    full: list[bytes] = []
+    for index, (data, leaf) in enumerate(entries(http, base, checkpoint.size, parallel)):
         if seen is not None and index == seen.size:
             before = frontier.root()
         try:
             counted.add(Entry.decode(data))
         except EntryError as exc:
             raise Disagreement(f"entry {index}: {exc}") from exc
-        frontier.add(leaf_hash(data))
+        frontier.add(leaf)
+        block.append(leaf)
+        if len(block) == WIDTH:
+            full.append(root(block))
+            block = []
         if index + 1 in wanted:
             at[index + 1] = counted.result()
         if progress is not None and index % 100_000 == 0:
@@ -188,6 +220,7 @@ def audit(
             f"the entries served do not make the signed tree of {checkpoint.size}: an entry was "
             "changed or removed after it was signed"
         )
+    _hash_tiles(http, base, checkpoint.size, full)
     if seen is not None and seen.size == checkpoint.size:
         before = frontier.root()
     if seen is not None and before != seen.root:

@@ -192,7 +192,7 @@ def test_hailong_log_audit_watches_a_running_server(
                 )
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             assert done.returncode == 1
-            assert "disagreement: the entries served do not make the signed tree" in done.stderr
+            assert "changed or removed after it was signed" in done.stderr
     finally:
         engine.dispose()
 
@@ -249,3 +249,16 @@ def test_truncated_or_broken_bundles_are_disagreements() -> None:
     missing = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
     with missing, pytest.raises(Disagreement, match="HTTP 404"):
         list(entries(missing, "http://log.example/log", 3, parallel=1))
+
+
+def test_hash_tiles_that_do_not_match_the_entries_are_caught(
+    client: TestClient, db: Session, registered: SurveyCatalog, signer: Signer, tmp_path: Path
+) -> None:
+    """The tiles receipts' proofs are made from: a head above the leaves changed is caught."""
+    _, state = _watched(client, db, registered, signer, tmp_path, 300)
+    db.exec(
+        sa.text("UPDATE log_node SET hash = :h WHERE level = 8 AND idx = 0"),
+        params={"h": bytes(32)},
+    )  # type: ignore[call-overload]
+    with pytest.raises(Disagreement, match=r"tile/1/000\.p/1: not the heads"):
+        _run(client, signer, state)
