@@ -30,7 +30,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def _split(n: int) -> int:
+def split(n: int) -> int:
     """The largest power of two smaller than ``n`` (n > 1): where RFC 6962 splits a tree."""
     return 1 << ((n - 1).bit_length() - 1)
 
@@ -41,7 +41,7 @@ def root(leaves: Sequence[bytes]) -> bytes:
         return EMPTY_ROOT
     if len(leaves) == 1:
         return leaves[0]
-    k = _split(len(leaves))
+    k = split(len(leaves))
     return node_hash(root(leaves[:k]), root(leaves[k:]))
 
 
@@ -67,7 +67,7 @@ def inclusion_path(heads: Heads, index: int, size: int) -> list[bytes]:
     path: list[bytes] = []
     start, end = 0, size
     while end - start > 1:
-        k = _split(end - start)
+        k = split(end - start)
         if index < start + k:
             path.append(heads(start + k, end))
             end = start + k
@@ -85,7 +85,7 @@ def consistency_path(heads: Heads, old_size: int, size: int) -> list[bytes]:
     path: list[bytes] = []
     start, end, m, whole = 0, size, old_size, True
     while m != end - start:
-        k = _split(end - start)
+        k = split(end - start)
         if m <= k:
             path.append(heads(start + k, end))
             end = start + k

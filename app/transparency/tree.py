@@ -13,17 +13,13 @@ from sqlalchemy import Connection
 
 from app.models import LogCheckpoint, LogEntry, LogNode
 from app.transparency.ballot_entries import entries_of
-from app.transparency.merkle import consistency_path, inclusion_path, node_hash, root
+from app.transparency.merkle import consistency_path, inclusion_path, node_hash, root, split
 from app.transparency.tiles import WIDTH, Tile, bundle
 
 ENTRY = LogEntry.__table__  # type: ignore[attr-defined]
 NODE = LogNode.__table__  # type: ignore[attr-defined]
 CHECKPOINT = LogCheckpoint.__table__  # type: ignore[attr-defined]
 STEP = 8  # tree levels per tile level: a tile is 2^8 = 256 hashes
-
-
-def _split(n: int) -> int:
-    return 1 << ((n - 1).bit_length() - 1)
 
 
 def size(conn: Connection) -> int:
@@ -65,7 +61,7 @@ class Heads:
             level = (n.bit_length() - 1) // STEP * STEP
             head = root(hashes(self.conn, level, start >> level, end >> level))
         else:
-            k = _split(n)
+            k = split(n)
             head = node_hash(self(start, start + k), self(start + k, end))
         self._known[(start, end)] = head
         return head
