@@ -32,8 +32,8 @@ from app.stats import changes
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
 from app.transparency.cosigning import Peer
-from app.transparency.note import NoteError, Signer, load_signer
-from app.transparency.sequencer import run_log
+from app.transparency.note import NoteError, Signer
+from app.transparency.sequencer import log_keys, run_log
 from app.web.edge import EdgeGuard
 from app.web.errors import install_error_handlers
 from app.web.logs import Redactor, redact_access_log
@@ -101,22 +101,12 @@ ROUTES = (
 )
 
 
-def _log_peers(settings: Settings) -> list[Peer]:
+def _log_keys(settings: Settings) -> tuple[Signer | None, list[Peer]]:
+    """A key file or witness that is not one stops the app at start, naming the setting."""
     try:
-        return [Peer.parse(setting) for setting in settings.log_witnesses]
+        return log_keys(settings)
     except NoteError as exc:
-        raise RuntimeError(f"HAILONG_LOG_WITNESSES: {exc}") from exc
-
-
-def _log_signer(settings: Settings) -> Signer | None:
-    """The log's signing key, from its file; a file that is not one stops the app at start,
-    naming the setting."""
-    if settings.log_key_file is None:
-        return None
-    try:
-        return load_signer(settings.log_key_file)
-    except NoteError as exc:
-        raise RuntimeError(f"HAILONG_LOG_KEY_FILE: {exc}") from exc
+        raise RuntimeError(str(exc)) from exc
 
 
 def _register(catalog: SurveyCatalog) -> None:
@@ -136,7 +126,7 @@ def _register(catalog: SurveyCatalog) -> None:
 def create_app(settings: Settings | None = None, *, register_surveys: bool = True) -> FastAPI:
     settings = settings or get_settings()
     catalog = load_catalog(settings.surveys_dir, settings.default_survey)
-    signer, peers = _log_signer(settings), _log_peers(settings)
+    signer, peers = _log_keys(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

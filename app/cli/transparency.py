@@ -97,16 +97,13 @@ def log_sequence() -> None:
     HAILONG_LOG_SECONDS."""
     from app.core.config import get_settings
     from app.core.db import get_engine
-    from app.transparency.cosigning import Peer
-    from app.transparency.note import NoteError, load_signer
-    from app.transparency.sequencer import run_once
+    from app.transparency.note import NoteError
+    from app.transparency.sequencer import log_keys, run_once
 
-    settings = get_settings()
     try:
-        signer = load_signer(settings.log_key_file) if settings.log_key_file else None
-        peers = [Peer.parse(setting) for setting in settings.log_witnesses]
+        signer, peers = log_keys(get_settings())
     except NoteError as exc:
-        raise _fail(f"HAILONG_LOG_KEY_FILE or HAILONG_LOG_WITNESSES: {exc}", 2) from exc
+        raise _fail(str(exc), 2) from exc
     done = run_once(get_engine(), signer, peers)
     signed = f"; checkpoint of {done.signed.size} signed" if done.signed else ""
     typer.echo(f"{done.appended} entries appended{signed}")

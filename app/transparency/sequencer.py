@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from app.core.bulk import any_of, bulk
+from app.core.config import Settings
 from app.core.db import WRITE
 from app.models import LogPending
 from app.models.types import utcnow
@@ -29,7 +30,7 @@ from app.transparency.ballot_entries import entries_of
 from app.transparency.checkpoint import Checkpoint
 from app.transparency.cosigning import TIMEOUT, Peer, cosignatures
 from app.transparency.merkle import leaf_hash
-from app.transparency.note import Signer
+from app.transparency.note import NoteError, Signer, load_signer
 
 log = logging.getLogger("hailong.log")
 PENDING = LogPending.__table__  # type: ignore[attr-defined]
@@ -109,6 +110,19 @@ def sign(conn: Connection, signer: Signer, now: datetime | None = None) -> tree.
     if signed is not None:
         publish(conn, signed, now)
     return signed
+
+
+def log_keys(settings: Settings) -> tuple[Signer | None, list[Peer]]:
+    """The log's signing key (``HAILONG_LOG_KEY_FILE``) and its witnesses
+    (``HAILONG_LOG_WITNESSES``); ``NoteError`` naming the setting that does not hold one."""
+    try:
+        signer = load_signer(settings.log_key_file) if settings.log_key_file else None
+    except NoteError as exc:
+        raise NoteError(f"HAILONG_LOG_KEY_FILE: {exc}") from exc
+    try:
+        return signer, [Peer.parse(setting) for setting in settings.log_witnesses]
+    except NoteError as exc:
+        raise NoteError(f"HAILONG_LOG_WITNESSES: {exc}") from exc
 
 
 @dataclass(frozen=True)
