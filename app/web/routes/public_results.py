@@ -71,10 +71,14 @@ def data_index(session: SessionDep) -> Response:
 
 
 async def _kept(
-    state: AppState, sessions: ShortSession, key: tuple[Any, ...], make: Callable[[Session], str]
-) -> tuple[str, int | None]:
-    """The rendered page or file for ``key`` (the log's size is added to it) and that size:
-    from the event loop when kept, else made in a thread, once however many ask."""
+    state: AppState,
+    sessions: ShortSession,
+    key: tuple[Any, ...],
+    make: Callable[[Session, int | None], str],
+) -> str:
+    """The rendered page or file for ``key`` (the log's size is added to it): from the event
+    loop when kept, else made in a thread (``make`` is given the size it is kept under), once
+    however many ask."""
     fresh, version = state.log_version.peek()
     if not fresh:
 
@@ -86,14 +90,14 @@ async def _kept(
     full = (*key, version)
     kept, value = state.public_cache.peek(full)
     if kept:
-        return str(value), version
+        return str(value)
 
     def compute() -> str:
         with sessions() as session:
-            return make(session)
+            return make(session, version)
 
     made = await anyio.to_thread.run_sync(lambda: state.public_cache.get(full, (), compute))
-    return str(made), version
+    return str(made)
 
 
 @router.get("/cong-khai/{office_code}", response_class=HTMLResponse)
@@ -104,13 +108,12 @@ async def public_office(
     day = today()
     settings, catalog = state.settings, state.catalog
 
-    def page(session: Session) -> str:
-        version = state.log_version.peek()[1]
+    def page(session: Session, version: int | None) -> str:
         found = results.public_office(session, catalog, office_code, day, settings.min_responses)
         context = {"lang": "vi", "page": found, "checkpoint": version}
         return render_string("public/office.html", context)
 
-    html, _ = await _kept(state, sessions, ("page", office_code, day), page)
+    html = await _kept(state, sessions, ("page", office_code, day), page)
     return HTMLResponse(html, headers={"Cache-Control": PAGE_CACHE})
 
 
@@ -125,14 +128,15 @@ async def public_data(
         raise NotFound(f"no open data {month}.{fmt}", message_vi="Không có tệp dữ liệu này.")
     settings, catalog = state.settings, state.catalog
 
-    def file(session: Session) -> str:
+    def file(session: Session, _version: int | None) -> str:
+        # The counts are of the latest checkpoint itself, which the log's size need not be.
         checkpoint = published.checkpoint_size(session.connection())
         data = open_data.open_data(
             session, catalog, office_code, first, settings.min_responses, checkpoint
         )
         return open_data.as_csv(data) if fmt == "csv" else open_data.as_json(data, state.log_origin)
 
-    body, _ = await _kept(state, sessions, ("data", office_code, first, fmt), file)
+    body = await _kept(state, sessions, ("data", office_code, first, fmt), file)
     kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     name = f"hai-long-{office_code}-{month}.{fmt}"
     return Response(
