@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.serving import UNLIMITED, app_env, free_port, reset_schema, start  # noqa: E402
+from bench.serving import UNLIMITED, app_env, cli, free_port, log_key, public_province, start  # noqa: E402
 
 
 def _sql_seed(url: str, ballots: int) -> None:
@@ -74,21 +74,8 @@ def audit(ballots: int, url: str, keep: bool) -> None:
         raise SystemExit("give a PostgreSQL --database-url")
     tmp = tempfile.mkdtemp(prefix="hailong-bench-")
     env = app_env(url, **UNLIMITED)
-
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, check=True,
-            capture_output=True, text=True,
-        )  # fmt: skip
-        return done.stdout
-
     if not keep:
-        reset_schema(url)
-        cli("migrate")
-        cli("office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province")
-        cli("office", "update", "BENCH-P", "--public", "on")
-        for n in range(4):
-            cli("office", "add", f"BENCH.{n}", f"Bộ phận một cửa số {n}", "--parent", "BENCH-P")
+        public_province(url, env)
         started = time.perf_counter()
         _sql_seed(url, ballots)
         took = time.perf_counter() - started
@@ -98,11 +85,9 @@ def audit(ballots: int, url: str, keep: bool) -> None:
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM log_checkpoint"))
         engine.dispose()
-    key = Path(tmp) / "log.key"
-    vkey = cli("log", "keygen", "--origin", "bench.example/log", "-o", str(key)).split()[-1]
-    env["HAILONG_LOG_KEY_FILE"] = str(key)
+    vkey = log_key(env, tmp)
     started = time.perf_counter()
-    said = cli("log", "sequence").strip()
+    said = cli(env, "log", "sequence").strip()
     took = time.perf_counter() - started
     appended = int(said.split()[0])
     print(f"{said} in {took:.0f} s ({appended / took:,.0f} entries/s)")

@@ -40,7 +40,7 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bench import loadgen  # noqa: E402
-from bench.serving import UNLIMITED, app_env, free_port, reset_schema, start  # noqa: E402
+from bench.serving import UNLIMITED, app_env, cli, free_port, log_key, public_province, start  # noqa: E402
 
 
 def _timed(action, repeat: int = 20) -> float:  # type: ignore[no-untyped-def]
@@ -149,29 +149,14 @@ def serve(ballots: int, url: str | None) -> None:
     tmp = tempfile.mkdtemp(prefix="hailong-bench-")
     url = url or f"sqlite:///{tmp}/bench.db"
     env = app_env(url, **UNLIMITED)
-
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, check=True,
-            capture_output=True, text=True,
-        )  # fmt: skip
-        return done.stdout
-
-    reset_schema(url)
-    cli("migrate")
-    cli("office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province")
-    cli("office", "update", "BENCH-P", "--public", "on")
-    for n in range(4):
-        cli("office", "add", f"BENCH.{n}", f"Bộ phận một cửa số {n}", "--parent", "BENCH-P")
-    key = Path(tmp) / "log.key"
-    vkey = cli("log", "keygen", "--origin", "bench.example/log", "-o", str(key)).split()[-1]
-    env["HAILONG_LOG_KEY_FILE"] = str(key)
+    public_province(url, env)
+    vkey = log_key(env, tmp)
 
     started = time.perf_counter()
     _seed(url, ballots)
     seeded = time.perf_counter() - started
     started = time.perf_counter()
-    cli("log", "sequence")
+    cli(env, "log", "sequence")
     sequenced = time.perf_counter() - started
     print(f"{ballots:,} ballots stored in {seeded:.0f} s; sequenced and signed in "
           f"{sequenced:.1f} s ({ballots / sequenced:,.0f} entries/s)")  # fmt: skip

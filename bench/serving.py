@@ -73,3 +73,31 @@ def start(
             time.sleep(0.05)
     proc.kill()
     raise SystemExit(f"server {target} did not start")
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """``hailong ARGS`` in that environment; what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, check=True,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+def public_province(url: str, env: dict[str, str]) -> None:
+    """A clean database with a province that publishes (BENCH-P) and its four units
+    (BENCH.0 … BENCH.3), as the public log's benchmarks use."""
+    reset_schema(url)
+    cli(env, "migrate")
+    cli(env, "office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province")
+    cli(env, "office", "update", "BENCH-P", "--public", "on")
+    for n in range(4):
+        cli(env, "office", "add", f"BENCH.{n}", f"Bộ phận một cửa số {n}", "--parent", "BENCH-P")
+
+
+def log_key(env: dict[str, str], folder: str) -> str:
+    """A new log key in ``folder``, named in ``env`` for the server; its verifier key."""
+    key = Path(folder) / "log.key"
+    vkey = cli(env, "log", "keygen", "--origin", "bench.example/log", "-o", str(key)).split()[-1]
+    env["HAILONG_LOG_KEY_FILE"] = str(key)
+    return vkey

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -42,7 +41,7 @@ from app.core.config import Settings  # noqa: E402
 from app.signals.keys import form_stamp  # noqa: E402
 from app.surveys.catalog import load_catalog  # noqa: E402
 from bench import loadgen  # noqa: E402
-from bench.serving import UNLIMITED, app_env, free_port, reset_schema, start  # noqa: E402
+from bench.serving import UNLIMITED, app_env, cli, free_port, log_key, reset_schema, start  # noqa: E402
 
 # The default survey's questions, as the citizen form posts them.
 _settings = Settings()
@@ -77,23 +76,13 @@ def device_cookie() -> str:
 
 
 def prepare(url: str, env: dict[str, str]) -> None:
-    def cli(*args: str) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "app", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-
     reset_schema(url)
-    cli("migrate")
+    cli(env, "migrate")
     # A unit where units are: under a province, under the nation (its ballots count in both).
-    cli("office", "add", "BENCH-VN", "Cả nước (benchmark)", "--kind", "other")
-    cli(
-        "office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province", "--parent", "BENCH-VN"
-    )
-    cli("office", "add", OFFICE, "Bộ phận một cửa (benchmark)", "--parent", "BENCH-P")
+    cli(env, "office", "add", "BENCH-VN", "Cả nước (benchmark)", "--kind", "other")
+    cli(env, "office", "add", "BENCH-P", "Tỉnh (benchmark)", "--kind", "province",
+        "--parent", "BENCH-VN")  # fmt: skip
+    cli(env, "office", "add", OFFICE, "Bộ phận một cửa (benchmark)", "--parent", "BENCH-P")
 
 
 def office_id(url: str) -> int:
@@ -136,13 +125,8 @@ def main() -> None:
     prepare(url, env)
     office = office_id(url)
 
-    key = Path(tmp) / "log.key"
-    subprocess.run(
-        [sys.executable, "-m", "app", "log", "keygen", "--origin", "bench.example/log",
-         "-o", str(key)],
-        cwd=ROOT, env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    logged = {**env, "HAILONG_LOG_KEY_FILE": str(key), "HAILONG_LOG_SECONDS": "2"}
+    logged = {**env, "HAILONG_LOG_SECONDS": "2"}
+    log_key(logged, tmp)
     app_port, bare_port, unlogged_port = free_port(), free_port(), free_port()
     servers = [
         start(["--factory", "app.main:create_app"], app_port, logged),
