@@ -18,7 +18,8 @@ from app.core.errors import NotFound
 from app.offices.tree import Tree, load_tree
 from app.stats.periods import Period, period_of
 from app.stats.service import OfficeFigures, figures_by_subtree, peers_of, placed
-from app.surveys.catalog import SurveyCatalog
+from app.surveys.catalog import Comparison, SurveyCatalog
+from app.surveys.definition import SurveyDefinition
 
 MONTHS = 12
 
@@ -68,14 +69,16 @@ def month_figures(
     its siblings): one computation per peer group and survey, however many offices ask."""
     groups: dict[tuple[tuple[int, ...], str], list[int]] = defaultdict(list)
     among: dict[tuple[int, ...], str] = {}
+    chosen: dict[str, tuple[SurveyDefinition, Comparison]] = {}
     for office_id in office_ids:
         group, words = peers_of(tree, office_id)
-        survey = placed(tree, catalog, tree.offices[office_id][0], None)[2]
+        _, _, survey, comparison = placed(tree, catalog, tree.offices[office_id][0], None)
+        chosen[survey.key] = (survey, comparison)
         groups[(tuple(group), survey.key)].append(office_id)
         among[tuple(group)] = words
     found: dict[int, Month] = {}
-    for (peers, _survey), wanted in groups.items():
-        _, _, survey, comparison = placed(tree, catalog, tree.offices[wanted[0]][0], None)
+    for (peers, survey_key), wanted in groups.items():
+        survey, comparison = chosen[survey_key]
         entries = figures_by_subtree(
             session,
             catalog,
