@@ -25,7 +25,7 @@ from sqlmodel import Session
 from app.models import Ballot, Exclusion, LogEntry
 from app.models.sources import SOURCES
 from app.offices.tree import Tree, load_tree
-from app.publication.results import NotPublic, month_figures
+from app.publication.results import Month, NotPublic, month_figures
 from app.stats.periods import Period, period_of
 from app.surveys.catalog import SurveyCatalog
 
@@ -131,7 +131,9 @@ def open_data(
     return OpenData(code, period.start, checkpoint, rows)
 
 
-def _row(tree: Tree, month: Any, logged: dict[str, int], checkpoint: int | None) -> dict[str, Any]:
+def _row(
+    tree: Tree, month: Month, logged: dict[str, int], checkpoint: int | None
+) -> dict[str, Any]:
     entry = month.entry
     figures = entry.figures
     enough = figures.enough_responses

@@ -135,7 +135,6 @@ def run_once(
     engine: Engine,
     signer: Signer | None,
     peers: Sequence[Peer] = (),
-    client: httpx.Client | None = None,
 ) -> Round:
     """Append everything waiting (a transaction per ``CHUNK``), sign the new head, have the
     witnesses cosign it (outside any transaction: a slow witness must not hold the database's
@@ -155,7 +154,7 @@ def run_once(
             return Round(appended, None)
         if peers:
             heads, size = tree.Heads(conn), signed.size
-            with client or httpx.Client(timeout=TIMEOUT) as http:
+            with httpx.Client(timeout=TIMEOUT) as http:
                 lines = cosignatures(
                     list(peers),
                     signed.note,
