@@ -20,8 +20,10 @@ from app.ballots.service import Outcome, PreparedBallot, store_ballots
 from app.ballots.writer import GroupCommitWriter
 from app.core.db import build_engine
 from app.sources import service as credentials
-from app.sources.service import Credential, Serving
+from app.sources.service import Credential, ScreenClock, Serving
 from app.surveys.catalog import SurveyCatalog
+from app.surveys.definition import SurveyDefinition
+from app.surveys.service import survey_version
 
 # An office's survey or counters changed from the CLI reach a running server within this time.
 OFFICE_CACHE_SECONDS = 10.0
@@ -43,6 +45,10 @@ class Intake(Protocol):
     async def integration(self, integration_id: int) -> Credential | None: ...
 
     async def serving(self, office_id: int, counter: int) -> Serving | None: ...
+
+    async def screen(self, device_id: int) -> ScreenClock | None: ...
+
+    async def survey(self, key: str, version: int) -> SurveyDefinition | None: ...
 
 
 K = TypeVar("K")
@@ -82,6 +88,7 @@ class WriterIntake:
         self._offices: _Cache[str, OfficeInfo] = _Cache()
         self._credentials: _Cache[str, Credential | None] = _Cache()
         self._integrations: _Cache[int, Credential | None] = _Cache()
+        self._screens: _Cache[int, ScreenClock | None] = _Cache()
         self._limiter = anyio.CapacityLimiter(LOOKUP_THREADS)
 
     async def _read(self, read: Callable[[Session], T]) -> T:
@@ -117,6 +124,20 @@ class WriterIntake:
         # Not cached: the dossier being served changes from one citizen to the next.
         return await self._read(lambda s: credentials.serving(s, office_id, counter))
 
+    async def screen(self, device_id: int) -> ScreenClock | None:
+        # Cached as tokens are: a revoked screen, or its clock learnt anew, within seconds.
+        hit, found = self._screens.get(device_id)
+        if hit:
+            return found
+        found = await self._read(lambda s: credentials.screen_clock(s, device_id))
+        return self._screens.put(device_id, found)
+
+    async def survey(self, key: str, version: int) -> SurveyDefinition | None:
+        found = self.catalog.version(key, version)
+        if found is not None:
+            return found
+        return await self._read(lambda s: survey_version(s, self.catalog, key, version))
+
     async def store(self, prepared: PreparedBallot) -> Outcome:
         return await self.writer.store(prepared)
 
@@ -148,3 +169,11 @@ class SessionIntake:
 
     async def serving(self, office_id: int, counter: int) -> Serving | None:
         return await anyio.to_thread.run_sync(credentials.serving, self.session, office_id, counter)
+
+    async def screen(self, device_id: int) -> ScreenClock | None:
+        return await anyio.to_thread.run_sync(credentials.screen_clock, self.session, device_id)
+
+    async def survey(self, key: str, version: int) -> SurveyDefinition | None:
+        return await anyio.to_thread.run_sync(
+            survey_version, self.session, self.catalog, key, version
+        )

@@ -158,17 +158,20 @@ def device_add(
     counter: Annotated[int | None, typer.Option(help="The counter (a counter screen's)")] = None,
 ) -> None:
     """Print the device's page and, on the last line, its token (not shown again)."""
-    from app.sources.issuing import device_url
+    from app.sources.issuing import device_secret, device_url
     from app.sources.service import add_device
 
     try:
         with session_scope(write=True) as session:
             token, row = add_device(session, name, office, kind, counter, by=CLI_USER)
-            ident = row.id
+            ident, salt = row.id or 0, row.secret_salt
     except DomainError as exc:
         raise _fail(exc.message) from exc
     typer.echo(f"device {ident} ({kind}) for {office}: keep its address secret", err=True)
-    typer.echo(f"open on the device: {device_url(get_settings().public_url, token)}")
+    url = device_url(get_settings().public_url, token, device_secret(_keys(), ident, salt))
+    typer.echo(f"open on the device: {url}")
+    if salt:
+        typer.echo("(open it once: the device keeps its secret, after '#k=', and works offline)")
     if kind == "kiosk":
         typer.echo("(software of its own sends ratings to the API with the token below instead)")
     typer.echo(token)

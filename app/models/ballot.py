@@ -65,6 +65,9 @@ class Ballot(SQLModel, table=True):
     # Derived, not chained: the ballot's level under its survey version's ballot rule (0:
     # unclassified), so a dossier's rating is read without its answers.
     level: int | None = Field(default=None, sa_type=SmallInteger)
+    # A ballot cast on a kiosk while offline and sent later from its queue: when it arrived
+    # (``submitted_at`` is when it was cast, so it counts in that period). Chained when set.
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OfficeChain(SQLModel, table=True):

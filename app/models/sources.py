@@ -71,6 +71,13 @@ class Device(SQLModel, table=True):
     )
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # With the deployment's key, makes the device's own secret (``app/sources/device_keys.py``),
+    # which lets a counter screen mint its QR and a kiosk sign its queue while offline. None:
+    # added before devices had secrets (a screen then asks the server for each QR).
+    secret_salt: str | None = Field(default=None, max_length=32)
+    # How far the screen's clock is ahead of the server's, as last seen while it was online.
+    clock_offset_ms: int | None = Field(default=None)
+    clock_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Dossier(SQLModel, table=True):

@@ -13,6 +13,7 @@ from app.models import User
 from app.offices.service import counters_of, get_by_code
 from app.offices.tree import load_tree
 from app.sources import service
+from app.sources.device_keys import secret_text
 from app.sources.links import Keys, check_dossier_code
 
 
@@ -25,8 +26,15 @@ class Issued(BaseModel):
     url: str | None = Field(default=None, description="A device's page (counter screen, display)")
 
 
-def device_url(public_url: str, token: str) -> str:
-    return f"{public_url}/device/{token}"
+def device_url(public_url: str, token: str, secret: bytes | None = None) -> str:
+    """A device's page; with the device's own secret in the fragment, which the browser keeps
+    to itself (``static/js/device-keys.js``) and never sends to a server."""
+    url = f"{public_url}/device/{token}"
+    return f"{url}#k={secret_text(secret)}" if secret else url
+
+
+def device_secret(keys: Keys, device_id: int, salt: str | None) -> bytes | None:
+    return keys.device_secret(device_id, salt) if salt else None
 
 
 def may_issue(session: Session, user: User, office_code: str) -> None:
@@ -58,6 +66,7 @@ def issue_integration(
 def issue_device(
     session: Session,
     user: User,
+    keys: Keys,
     public_url: str,
     name: str,
     office_code: str,
@@ -72,7 +81,7 @@ def issue_device(
         office=office_code,
         kind=kind,
         token=token,
-        url=device_url(public_url, token),
+        url=device_url(public_url, token, device_secret(keys, row.id or 0, row.secret_salt)),
     )
 
 

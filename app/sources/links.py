@@ -5,6 +5,7 @@ hash, so two submissions of one link at once store one ballot."""
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from collections.abc import Callable, Collection
@@ -17,8 +18,8 @@ from pydantic import SecretStr
 from app.core.errors import DomainError
 from app.core.locale import to_local
 from app.models.types import utcnow
-from app.sources import tokens
-from app.sources.service import Credential
+from app.sources import device_keys, tokens
+from app.sources.service import Credential, ScreenClock
 from app.sources.tokens import BadToken, CounterClaims, LinkClaims
 
 DOSSIER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_/]{2,63}$")
@@ -75,6 +76,7 @@ class Keys:
     link: bytes
     counter: bytes
     dossier: bytes
+    device: bytes = b""  # makes each device's own secret (``device_keys.py``)
     counter_seconds: int = 30
     # How long a citizen may take over a form opened from a counter's QR: the code had to be
     # fresh when scanned, not when the answers are sent.
@@ -89,12 +91,16 @@ class Keys:
             link=tokens.derive(value, "link/v1"),
             counter=tokens.derive(value, "counter/v1"),
             dossier=tokens.derive(value, "dossier/v1"),
+            device=tokens.derive(value, "device/v1"),
             counter_seconds=counter_seconds,
             form_seconds=form_minutes * 60,
         )
 
     def dossier_hash(self, office_id: int, dossier_code: str) -> str:
         return tokens.keyed_hash(self.dossier, str(office_id), dossier_code)
+
+    def device_secret(self, device_id: int, salt: str) -> bytes:
+        return device_keys.device_secret(self.device, device_id, salt)
 
 
 def check_dossier_code(code: str) -> str:
@@ -151,6 +157,20 @@ def mint_counter(keys: Keys, office_code: str, counter: int, device: int, window
     return tokens.sign_hmac(keys.counter, tokens.counter_payload(claims))
 
 
+def mint_screen(keys: Keys, clock: ScreenClock, window: int) -> str:
+    """What the screen itself draws for ``window`` (by its own clock): the same bytes as its
+    script makes (``static/js/screen.js``)."""
+    claims = CounterClaims(
+        office=clock.office_code,
+        counter=clock.counter,
+        device=clock.device_id,
+        window=window,
+        kind=tokens.SCREEN,
+    )
+    secret = keys.device_secret(clock.device_id, clock.salt)
+    return tokens.with_code(tokens.counter_payload(claims), device_keys.window_code(secret, window))
+
+
 def rating_url(public_url: str, token: str) -> str:
     return f"{public_url}/r/{quote(token, safe='')}"
 
@@ -183,6 +203,7 @@ def verify(
     keys: Keys,
     integration: Callable[[int], Credential | None],
     *,
+    screen: ScreenClock | None = None,
     on: date | None = None,
     now: float | None = None,
     served_at: float | None = None,
@@ -191,11 +212,14 @@ def verify(
     an integration's link, lies in its sub-tree (``in_scope``). ``served_at``: when the form
     sending it was served (its signed time), if the form carried one: a counter's code is
     checked against that moment, so a citizen who takes a few minutes over the questions is
-    not refused, while an old photo of the screen still is."""
+    not refused, while an old photo of the screen still is. ``screen``: the live screen a
+    screen's own code names (``screen_of``), None if it is unknown or revoked."""
     issuer = None
     try:
         found = tokens.decode(token)
-        if isinstance(found.claims, CounterClaims):
+        if isinstance(found.claims, CounterClaims) and found.kind == tokens.SCREEN:
+            _check_screen_code(keys, found, screen)
+        elif isinstance(found.claims, CounterClaims):
             tokens.check_hmac(keys.counter, found)
         else:
             if found.kind == tokens.LINK_HMAC:  # our own signature first: no lookup for forgeries
@@ -215,8 +239,15 @@ def verify(
         moment = time.time() if now is None else now
         if served_at is not None and 0 <= moment - served_at <= keys.form_seconds:
             moment = served_at
-        current = counter_window(keys, moment)
-        if not current - 1 <= claims.window <= current:  # this window and the one before
+        if claims.kind == tokens.SCREEN and screen is not None:
+            # The screen's own clock, as learnt while it was online; one window either side
+            # for what drifted since.
+            current = counter_window(keys, moment + (screen.offset_ms or 0) / 1000)
+            fresh = current - 1 <= claims.window <= current + 1
+        else:  # drawn by the server: this window and the one before
+            current = counter_window(keys, moment)
+            fresh = current - 1 <= claims.window <= current
+        if not fresh:
             raise CounterQrExpired()
         return Verified(
             office_code=claims.office,
@@ -240,6 +271,30 @@ def verify(
         integration=issuer,
         expires=claims.expires,
     )
+
+
+def _check_screen_code(keys: Keys, found: tokens.Unverified, screen: ScreenClock | None) -> None:
+    claims = found.claims
+    assert isinstance(claims, CounterClaims)
+    if screen is None or screen.device_id != claims.device:
+        raise BadToken("no live screen with a secret of its own")
+    if (screen.office_code, screen.counter) != (claims.office, claims.counter):
+        raise BadToken("the screen is set up for another counter")
+    secret = keys.device_secret(screen.device_id, screen.salt)
+    expected = device_keys.window_code(secret, claims.window)
+    if not hmac.compare_digest(expected.to_bytes(4, "big"), found.mac):
+        raise BadToken("the code does not match")
+
+
+def screen_of(token: str) -> int:
+    """The screen that drew a token itself (0: none, or not a token at all), so the caller can
+    look its secret and clock up before ``verify``."""
+    try:
+        found = tokens.decode(token)
+    except BadToken:
+        return 0
+    claims = found.claims
+    return claims.device if isinstance(claims, CounterClaims) and found.kind == tokens.SCREEN else 0
 
 
 def office_of(token: str) -> str:

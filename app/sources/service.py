@@ -22,8 +22,13 @@ from app.models import CounterServing, Device, Integration, Office
 from app.models.sources import DEVICE_KINDS
 from app.models.types import utcnow
 from app.offices.service import counters_of, get_by_code, office_path
+from app.sources.device_keys import new_salt
 
 INTEGRATION_PREFIX = "hli_"
+OFFLINE_KINDS = ("counter-screen", "kiosk")
+# A screen's clock offset is written again when it moved this much, or this long after.
+CLOCK_STEP_MS = 1000
+CLOCK_REFRESH = timedelta(minutes=10)
 Holder = TypeVar("Holder", Integration, Device)
 DEVICE_PREFIX = "hld_"
 
@@ -47,6 +52,19 @@ class Credential:
     counter: int | None = None
     public_key: bytes | None = None
     office_code: str = ""  # a device's office (a kiosk posts to its own address, not the code)
+    salt: str | None = None  # a device's: makes its own secret (``device_keys.py``)
+
+
+@dataclass(frozen=True)
+class ScreenClock:
+    """What checking a code that a counter screen drew itself needs: the makings of its secret
+    and how far its clock runs ahead of the server's (None: not seen online yet)."""
+
+    device_id: int
+    office_code: str
+    counter: int
+    salt: str
+    offset_ms: int | None
 
 
 def parse_public_key(text: str) -> str:
@@ -108,6 +126,8 @@ def add_device(
         token_hash=digest(token),
         prefix=token[:10],
         created_by=by,
+        # The screens and kiosks that work offline; a lobby display needs the network anyway.
+        secret_salt=new_salt() if kind in OFFLINE_KINDS else None,
     )
     session.add(row)
     session.flush()
@@ -177,8 +197,46 @@ def credential(session: Session, token: str) -> Credential | None:
             device.kind,
             device.counter,
             office_code=office.code if office is not None else "",
+            salt=device.secret_salt,
         )
     return None
+
+
+def screen_clock(session: Session, device_id: int) -> ScreenClock | None:
+    """A live counter screen with a secret of its own."""
+    device = session.get(Device, device_id)
+    if (
+        device is None
+        or device.revoked_at is not None
+        or device.secret_salt is None
+        or device.counter is None
+    ):
+        return None
+    office = session.get(Office, device.office_id)
+    return ScreenClock(
+        device_id=device_id,
+        office_code=office.code if office is not None else "",
+        counter=device.counter,
+        salt=device.secret_salt,
+        offset_ms=device.clock_offset_ms,
+    )
+
+
+def learn_clock(session: Session, device_id: int, screen_ms: int) -> int:
+    """Note how far a screen's clock (``screen_ms``, Unix milliseconds, read as it asked) runs
+    ahead of the server's; written only when it moved or is getting old, so that thousands
+    of screens reporting each minute cost few writes. Returns the offset."""
+    now = utcnow()
+    offset = screen_ms - int(now.timestamp() * 1000)
+    device = session.get(Device, device_id)
+    if device is None:
+        raise DeviceNotFound("No such device")
+    stale = device.clock_seen_at is None or now - device.clock_seen_at > CLOCK_REFRESH
+    if stale or abs(offset - (device.clock_offset_ms or 0)) > CLOCK_STEP_MS:
+        device.clock_offset_ms, device.clock_seen_at = offset, now
+        session.add(device)
+        session.flush()
+    return offset
 
 
 def integration_by_id(session: Session, integration_id: int) -> Credential | None:

@@ -4,7 +4,11 @@ A token is ``base64url(payload ‖ signature)`` (no padding). The payload is byt
 
     kind      1 byte    1 = dossier link minted by hailong (HMAC-SHA256, first 16 bytes)
                         2 = dossier link minted offline by an integration (Ed25519, 64 bytes)
-                        3 = a counter screen's rotating QR (HMAC-SHA256, first 12 bytes)
+                        3 = a counter screen's rotating QR drawn by the server
+                            (HMAC-SHA256 with the deployment's key, first 12 bytes)
+                        4 = a counter screen's rotating QR drawn by the screen itself: the
+                            RFC 6238 code (HMAC-SHA256, 8 digits, as a 4-byte number) of the
+                            window under the screen's own secret (``device_keys.py``)
     kinds 1 and 2:
       issuer    varint  the integration's id (0: hailong itself)
       issued    varint  the day it was issued, in days since 2024-01-01 (Vietnam's calendar)
@@ -13,9 +17,9 @@ A token is ``base64url(payload ‖ signature)`` (no padding). The payload is byt
       office    str     the office's code
       dossier   str     the dossier code (mã hồ sơ)
       officer   str     the receiving officer's staff code ("" if unknown)
-    kind 3:
+    kinds 3 and 4:
       office    str; counter varint; device varint (the screen showing it);
-      window    varint  (Unix time // window seconds)
+      window    varint  (Unix time // window seconds, by the clock of whoever drew it)
 
 ``str`` is one length byte then UTF-8 (at most 64 bytes); ``varint`` is unsigned LEB128. An
 Ed25519 link for a typical office and dossier code is about 110 bytes, a URL of about 180
@@ -38,7 +42,8 @@ EPOCH = date(2024, 1, 1)
 LINK_HMAC = 1
 LINK_ED25519 = 2
 COUNTER = 3
-MAC_SIZES = {LINK_HMAC: 16, LINK_ED25519: 64, COUNTER: 12}
+SCREEN = 4
+MAC_SIZES = {LINK_HMAC: 16, LINK_ED25519: 64, COUNTER: 12, SCREEN: 4}
 MAX_TOKEN = 400  # characters; anything longer is not a token of ours
 MAX_FIELD = 64
 
@@ -70,6 +75,7 @@ class CounterClaims:
     counter: int
     device: int
     window: int
+    kind: int = COUNTER  # or SCREEN: drawn by the screen with its own secret
 
 
 @dataclass(frozen=True)
@@ -165,13 +171,22 @@ def link_payload(claims: LinkClaims) -> bytes:
 def counter_payload(claims: CounterClaims) -> bytes:
     return b"".join(
         [
-            bytes([COUNTER]),
+            bytes([claims.kind]),
             _text(claims.office),
             _varint(claims.counter),
             _varint(claims.device),
             _varint(claims.window),
         ]
     )
+
+
+def with_code(payload: bytes, code: int) -> str:
+    """A screen's token: its payload and the window's code (``SCREEN``)."""
+    return _b64(payload + code.to_bytes(MAC_SIZES[SCREEN], "big"))
+
+
+def code_of(token: Unverified) -> int:
+    return int.from_bytes(token.mac, "big")
 
 
 def sign_hmac(key: bytes, payload: bytes) -> str:
@@ -206,10 +221,12 @@ def decode(token: str) -> Unverified:
     reader = _Reader(payload)
     reader.at = 1
     claims: LinkClaims | CounterClaims
-    if kind == COUNTER:
+    if kind in (COUNTER, SCREEN):
         office = reader.text()
         counter, device, window = reader.varint(), reader.varint(), reader.varint()
-        claims = CounterClaims(office=office, counter=counter, device=device, window=window)
+        claims = CounterClaims(
+            office=office, counter=counter, device=device, window=window, kind=kind
+        )
     else:
         issuer, issued, valid, counter = (reader.varint() for _ in range(4))
         if issued > 50_000 or valid > 50_000:

@@ -27,7 +27,7 @@ from tests.serving import serve
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE = os.environ.get("HAILONG_REQUIRE_BROWSER") == "1"
-OFFICES = [f"E2E.{n:02d}" for n in range(1, 27)]
+OFFICES = [f"E2E.{n:02d}" for n in range(1, 31)]
 PUBLIC_OFFICE = "E2E.22"
 PASSWORD = "mat-khau-truong-bo-phan"
 COUNTER_QR_SECONDS = 10

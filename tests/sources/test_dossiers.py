@@ -177,7 +177,9 @@ def test_issuing_is_for_admins_and_inspectors_in_scope(
     assert client.post("/api/v1/integrations", json=integration, headers=officer).status_code == 403
     made = client.post("/api/v1/devices", json=device, headers=inspector)
     assert made.status_code == 201, made.text
-    assert made.json()["url"].endswith(made.json()["token"])
+    address, secret = made.json()["url"].split("#k=")  # the screen's own secret, for its QR
+    assert address.endswith(made.json()["token"])
+    assert len(secret) == 43
     elsewhere = {**integration, "office": "S2"}
     assert client.post("/api/v1/integrations", json=elsewhere, headers=inspector).status_code == 404
     assert client.post("/api/v1/integrations", json=elsewhere, headers=admin).status_code == 201

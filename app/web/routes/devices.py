@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from markupsafe import Markup
 from sqlmodel import Session
@@ -72,7 +72,13 @@ def _panel(
     if office is None:
         raise service.DeviceNotFound("The device's office is gone")
     now = time.time()
-    if device.counter is not None:  # a counter screen, or a lobby display showing its counter
+    clock = service.screen_clock(session, device.id) if device.salt else None
+    if clock is not None:  # a screen that draws its own QR: the same code its script draws
+        window = links.counter_window(keys, now + (clock.offset_ms or 0) / 1000)
+        url = links.rating_url(public_url, links.mint_screen(keys, clock, window))
+        officer = service.officer_on_duty(session, office.id or 0, clock.counter)
+        next_in = ((window + 1) * keys.counter_seconds - now) * 1000
+    elif device.counter is not None:  # a counter screen, or a lobby display with a counter
         window = links.counter_window(keys, now)
         token = links.mint_counter(keys, office.code, device.counter, device.id, window)
         url = links.rating_url(public_url, token)
@@ -82,6 +88,10 @@ def _panel(
         window, url, officer, next_in = 0, survey_url(public_url, office.code), None, 300_000
     return {
         "office_name": office.name,
+        "office_code": office.code,
+        "device_id": device.id,
+        "public_url": public_url,
+        "keyed": clock is not None,
         "counter": device.counter,
         "qr_svg": Markup(qr_svg_inline(url)),  # noqa: S704 - drawn here, no user text in it
         "officer": officer,
@@ -118,13 +128,30 @@ def device_page(
         figures_only = block == "figures"
         return _lobby(request, session, catalog, keys, public_url, device, base, figures_only)
     context = _panel(session, keys, public_url, device)
-    context |= {"panel_url": f"{base}?block=panel", "events_url": f"{base}/events"}
+    context |= {
+        "panel_url": f"{base}?block=panel",
+        "events_url": f"{base}/events",
+        "clock_url": f"{base}/clock",
+    }
     headers = {**DEVICE_PAGE, "X-Next-In": str(context["next_in_ms"])}
     if device.kind == "display":  # its rotating counter QR, redrawn each window
         return render(request, "dashboards/lobby.html", context, block="qr", headers=headers)
     return render(
         request, "devices/screen.html", context, block="panel" if panel else None, headers=headers
     )
+
+
+@router.post("/device/{token}/clock", status_code=204)
+def device_clock(
+    token: str, session: SessionDep, t: Annotated[int, Form(ge=0, le=2**53)]
+) -> Response:
+    """A screen says what its clock reads (Unix milliseconds): its offset from the server's is
+    kept, so the codes it draws while offline are checked against its own clock."""
+    device = _device(session, token)
+    if device.salt is None or device.counter is None:
+        raise service.DeviceNotFound("This device draws no QR of its own")
+    offset = service.learn_clock(session, device.id, t)
+    return Response(status_code=204, headers={"X-Clock-Offset": str(offset)})
 
 
 def _lobby(
@@ -191,7 +218,14 @@ async def device_events(
         async with watch.listen(wants, seconds=seconds, quiet=KEEPALIVE_SECONDS) as listener:
             yield "retry: 3000\n\n"
             while (due := await listener.next()) != "end":
-                yield "event: ballot\ndata: {}\n\n" if due == "event" else ": keep-alive\n\n"
+                # The keep-alive is an event the screen sees (a comment would not reach its
+                # script): a connection the office's router dropped without a word is told
+                # from a quiet one by its silence.
+                yield (
+                    "event: ballot\ndata: {}\n\n"
+                    if due == "event"
+                    else "event: alive\ndata: {}\n\n"
+                )
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 

@@ -124,10 +124,11 @@ def create_integration(body: IntegrationCreate, session: SessionDep, user: CsrfU
 
 @router.post("/devices", status_code=201, response_model=Issued, responses=api_errors(404, 409))
 def create_device(
-    body: DeviceCreate, session: SessionDep, user: CsrfUser, public_url: PublicUrl
+    body: DeviceCreate, session: SessionDep, user: CsrfUser, keys: KeysDep, public_url: PublicUrl
 ) -> Issued:
     """Issue a device: a counter screen, a kiosk or a lobby display (admins; inspectors in
-    their scope)."""
+    their scope). A counter screen's or kiosk's ``url`` carries its own secret after ``#k=``:
+    open that address once on the device."""
     return issuing.issue_device(
-        session, user, public_url, body.name, body.office, body.kind, body.counter
+        session, user, keys, public_url, body.name, body.office, body.kind, body.counter
     )
