@@ -3,7 +3,8 @@
 ``chain_hash = SHA-256(prev_hash + canonical content)``, where the content is everything the
 ballot says (office code, receipt, counter, survey and version, channel, time, comment, demo
 flag and every answer, then, for ballots stored since provenance is recorded, where it came
-from: source, device, integration, officer code and dossier hash) and ``prev_hash`` is the
+from: source, device, integration, officer code and dossier hash, and for a kiosk's ballot sent
+late from its queue, when it arrived) and ``prev_hash`` is the
 previous ballot's ``chain_hash`` in the same office (64 zeros for the first). Each ballot also
 stores its position ``chain_seq`` and its ``prev_hash``, and ``office_chain`` keeps each
 chain's head. One chain per office, not one for the country: offices append in parallel, and
@@ -37,7 +38,7 @@ def content(office_code: str, row: Mapping[str, Any], answers: Mapping[str, int]
         row["survey_key"],
         row["survey_version"],
         row["channel"],
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        _utc(moment),
         row["comment"] or "",
         bool(row["is_demo"]),
         sorted(answers.items()),
@@ -50,7 +51,13 @@ def content(office_code: str, row: Mapping[str, Any], answers: Mapping[str, int]
             row.get("officer_code"),
             row.get("dossier_hash"),
         ]
+    if row.get("received_at") is not None:  # version 3: a kiosk's late ballot, and when it came
+        fields.append(_utc(row["received_at"]))
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def link(prev_hash: str, body: bytes) -> str:

@@ -81,6 +81,7 @@ def prepare(
     key_covers_answers: bool = False,
     provenance: Provenance = OPEN,
     observed: Observed | None = None,
+    received_at: datetime | None = None,
 ) -> PreparedBallot:
     """Validate (raising ``InvalidBallot`` with every problem) and build the rows to store.
 
@@ -117,6 +118,7 @@ def prepare(
         "officer_code": provenance.officer_code,
         "dossier_hash": provenance.dossier_hash,
         "level": level,
+        "received_at": received_at,
     }
     return PreparedBallot(
         office=office,
@@ -152,6 +154,7 @@ BALLOT_COLUMNS = (
     "officer_code",
     "dossier_hash",
     "level",
+    "received_at",
 )
 ANSWER_COLUMNS = ("ballot_id", "question_key", "value")
 STORED_COLUMNS = (

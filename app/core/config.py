@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # whether the person is still there, and clears the form ``kiosk_prompt_seconds`` later.
     kiosk_idle_seconds: int = Field(default=60, ge=3, le=3600)
     kiosk_prompt_seconds: int = Field(default=15, ge=2, le=120)
+    # A rating a kiosk queued while offline is taken up to this many days after it was cast.
+    late_ballot_days: int = Field(default=7, ge=1, le=60)
     # Shared state for several workers or hosts (rate limits); optional for one process.
     redis_url: str | None = None
     redis_prefix: str = "hailong"  # keys' prefix, so one Redis can serve several deployments

@@ -19,7 +19,7 @@ class DomainError(Exception):
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
-        return {"detail": self.message, "code": self.code}
+        return {"detail": self.message, "code": self.code, "detail_vi": self.message_vi}
 
 
 class NotFound(DomainError):

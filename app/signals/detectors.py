@@ -21,6 +21,10 @@ from app.core.locale import to_local
 from app.signals import rules
 
 Flag = tuple[int, str, dict[str, Any]]
+# A kiosk is one device at one address rated on by one citizen after another, and sends what it
+# queued offline all at once when the network returns: its ballots carry its device's id, and
+# many from its browser and address are what it is for, not stuffing.
+SHARED_DEVICES = frozenset({"kiosk"})
 Share = Callable[[int, Any], float]  # (office, value) -> the office's usual share or rate
 
 
@@ -115,7 +119,7 @@ def poisson_tail(k: int, mean: float) -> float:
 def same_device(rows: Iterable[Seen]) -> list[Flag]:
     groups: dict[tuple[int, str, str], list[Seen]] = defaultdict(list)
     for row in rows:
-        if row.device:
+        if row.device and row.source not in SHARED_DEVICES:
             groups[(row.office_id, day_of(row.at), row.device)].append(row)
     flags = []
     for (_, day, _), seen in groups.items():
@@ -129,7 +133,7 @@ def same_address(rows: Iterable[Seen], level_share: Share) -> list[Flag]:
     """``level_share(office, level)``: the office's usual share of ballots at that level."""
     groups: dict[tuple[int, str, str], list[Seen]] = defaultdict(list)
     for row in rows:
-        if row.address:
+        if row.address and row.source not in SHARED_DEVICES:
             groups[(row.office_id, day_of(row.at), row.address)].append(row)
     flags = []
     for (office, day, _), seen in groups.items():

@@ -24,6 +24,9 @@ class ErrorBody(BaseModel):
 
     detail: str | list[Problem] = Field(description="What went wrong")
     code: str = Field(description="Stable machine-readable code, e.g. office_not_found")
+    detail_vi: str | None = Field(
+        default=None, description="The same in Vietnamese, for a person to read (a kiosk's staff)"
+    )
 
 
 _DESCRIPTIONS = {

@@ -36,3 +36,20 @@ class ResponseCreate(BaseModel):
     survey: str | None = Field(
         default=None, description="The survey key the client rendered; checked if given."
     )
+    cast_at_ms: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        description="A kiosk's rating sent late from its offline queue: when it was cast "
+        "(Unix milliseconds, the kiosk's clock). Needs the kiosk's token, an Idempotency-Key, "
+        "`survey`, `survey_version` and `signature`; the ballot counts in the period it was cast.",
+    )
+    survey_version: StrictInt | None = Field(
+        default=None, ge=1, description="A queued rating: the survey version it was cast on."
+    )
+    signature: str | None = Field(
+        default=None,
+        max_length=64,
+        description="A queued rating: HMAC-SHA-256 under the kiosk's own secret (base64url) "
+        'of the JSON array ["hailong kiosk ballot v1", key, cast_at_ms, survey, '
+        'survey_version, [[question, value]… sorted], comment or ""].',
+    )

@@ -48,6 +48,14 @@
   function failed(event) {
     var form = survey(event.target);
     if (!form) { return; }
+    var xhr0 = event.detail && event.detail.xhr;
+    var unreachable = event.type !== "htmx:responseError" || (xhr0 && xhr0.status >= 500);
+    if (form.dataset.kioskOffice && window.hailongKiosk && unreachable) {
+      // A kiosk does not make the citizen wait for the network: the rating waits on the kiosk
+      // (kiosk.js), under the same key, so one that did get through is not stored twice.
+      window.hailongKiosk.queue();
+      return;
+    }
     var box = form.querySelector("[data-send-failed]");
     if (!box) { return; }
     var reason = box.querySelector("[data-reason]");

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 
-from app.ballots import service
+from app.ballots import late, service
 from app.ballots.intake import Intake
 from app.ballots.office_info import OPEN, OfficeInfo, Provenance
 from app.ballots.validation import Submission
+from app.core.config import Settings
 from app.core.errors import DomainError, Forbidden, InvalidInput
 from app.models import BallotPublic, OfficePublic
+from app.models.types import utcnow
 from app.offices import service as offices
+from app.signals.record import Observed
+from app.sources.links import Keys
+from app.sources.service import Credential
 from app.surveys.service import survey_for_office
 from app.web import gate
-from app.web.deps import CatalogDep, IntakeDep, SessionDep
+from app.web.deps import CatalogDep, IntakeDep, KeysDep, SessionDep, SettingsDep
 from app.web.identity import NotAuthenticated, bearer_token
 from app.web.openapi import api_errors
 from app.web.routing import TransactionRoute
@@ -52,6 +58,8 @@ async def create_response(
     body: ResponseCreate,
     intake: IntakeDep,
     response: Response,
+    keys: KeysDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
     authorization: Annotated[
         str | None,
@@ -66,18 +74,24 @@ async def create_response(
         answers=body.answers, comment=body.comment, counter=body.counter, survey=body.survey
     )
     office = await intake.office(code)
-    provenance = await _provenance(intake, authorization, office)
+    kiosk = await _kiosk(intake, authorization, office)
+    provenance = Provenance(source="kiosk", device_id=kiosk.id) if kiosk else OPEN
     # A kiosk is one device rated on by many citizens: only anonymous senders are limited.
-    observed = await gate.admit(request, office.id, limited=provenance.source != "kiosk")
-    prepared = service.prepare(
-        office,
-        submission,
-        channel="api",
-        idempotency_key=key,
-        strict_replay=True,
-        provenance=provenance,
-        observed=observed,
-    )
+    observed = await gate.admit(request, office.id, limited=kiosk is None)
+    if body.cast_at_ms is None:
+        prepared = service.prepare(
+            office,
+            submission,
+            channel="api",
+            idempotency_key=key,
+            strict_replay=True,
+            provenance=provenance,
+            observed=observed,
+        )
+    else:
+        if kiosk is None or idempotency_key is None:
+            raise InvalidInput("Only a kiosk's queue, with its Idempotency-Key, sends cast_at_ms")
+        prepared = await _queued(intake, keys, settings, office, kiosk, body, key, observed)
     outcome = await intake.store(prepared)
     if isinstance(outcome, DomainError):
         raise outcome
@@ -87,9 +101,51 @@ async def create_response(
     return outcome.ballot
 
 
-async def _provenance(intake: Intake, authorization: str | None, office: OfficeInfo) -> Provenance:
+async def _queued(
+    intake: Intake,
+    keys: Keys,
+    settings: Settings,
+    office: OfficeInfo,
+    kiosk: Credential,
+    body: ResponseCreate,
+    key: str,
+    observed: Observed,
+) -> service.PreparedBallot:
+    """A rating the kiosk queued while offline: stored with when it was cast, on the survey
+    version it was cast on. Its key covers its answers, as the kiosk's form's does: a rating
+    whose form post did get through before the network went is not stored twice."""
+    if body.survey is None or body.survey_version is None or body.signature is None:
+        raise InvalidInput("A queued rating needs survey, survey_version and signature")
+    queued = late.Queued(body.cast_at_ms or 0, body.survey_version, body.signature)
+    secret = keys.device_secret(kiosk.id, kiosk.salt) if kiosk.salt else None
+    late.check_signature(
+        secret, queued, idem=key, survey_key=body.survey, answers=body.answers, comment=body.comment
+    )
+    now = utcnow()
+    cast = late.cast_time(queued, now=now, max_days=settings.late_ballot_days)
+    found = await intake.survey(body.survey, body.survey_version)
+    survey = late.survey_as_cast(found, office.survey)
+    if survey is not office.survey:  # the same survey, so the same shared criteria
+        office = replace(office, survey=survey)
+    return service.prepare(
+        office,
+        Submission(answers=body.answers, comment=body.comment, counter=body.counter),
+        channel="api",
+        idempotency_key=key,
+        strict_replay=False,
+        key_covers_answers=True,
+        submitted_at=cast,
+        received_at=now,
+        provenance=Provenance(source="kiosk", device_id=kiosk.id),
+        observed=observed,
+    )
+
+
+async def _kiosk(
+    intake: Intake, authorization: str | None, office: OfficeInfo
+) -> Credential | None:
     if authorization is None:
-        return OPEN
+        return None
     token = bearer_token(authorization)
     if token is None:
         raise NotAuthenticated("Send a kiosk's token as Authorization: Bearer …")
@@ -101,7 +157,7 @@ async def _provenance(intake: Intake, authorization: str | None, office: OfficeI
             "Only a kiosk of this office, or an anonymous citizen, may cast a ballot",
             message_vi="Chỉ người dân, hoặc máy đánh giá của đơn vị, mới được gửi phiếu.",
         )
-    return Provenance(source="kiosk", device_id=found.id)
+    return found
 
 
 def _check_key(key: str) -> str:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import FormData
@@ -49,7 +49,7 @@ from app.web.deps import (
     ShortSessionsDep,
 )
 from app.web.live import lobby_watched
-from app.web.rendering import is_htmx, render
+from app.web.rendering import STATIC_DIR, is_htmx, render
 from app.web.routing import TransactionRoute
 from app.web.state import state
 from app.web.texts import texts
@@ -101,6 +101,43 @@ def _panel(
         "t": texts("vi"),
         "lang": "vi",
     }
+
+
+@router.get("/device/sw.js")
+def kiosk_service_worker() -> FileResponse:
+    """The kiosk's service worker, served from /device/ so that its scope covers the kiosks'
+    pages (``static/js/kiosk-sw.js`` says what it keeps)."""
+    return FileResponse(
+        STATIC_DIR / "js" / "kiosk-sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/device/{token}/manifest.webmanifest")
+def kiosk_manifest(token: str, session: SessionDep) -> JSONResponse:
+    """What makes the kiosk's page an installable app: it opens full screen on its own form."""
+    device = _device(session, token)
+    if device.kind != "kiosk":
+        raise service.DeviceNotFound("Only a kiosk installs as an app")
+    office = session.get(Office, device.office_id)
+    address = _address(token)
+    icons = [
+        {"src": f"/static/icons/kiosk-{size}.png", "sizes": f"{size}x{size}", "type": "image/png"}
+        for size in (192, 512)
+    ]
+    manifest = {
+        "name": f"Đánh giá sự hài lòng – {office.name if office else device.name}",
+        "short_name": "Đánh giá",
+        "lang": "vi",
+        "start_url": address,
+        "scope": address,
+        "display": "fullscreen",
+        "background_color": "#ffffff",
+        "theme_color": "#7a1f1f",
+        "icons": icons,
+    }
+    return JSONResponse(manifest, media_type="application/manifest+json", headers=DEVICE_PAGE)
 
 
 @router.get("/device/{token}", response_class=HTMLResponse)
