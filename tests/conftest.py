@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -183,6 +184,21 @@ def app(db: Session, registered: SurveyCatalog) -> FastAPI:
     application.state.hailong.live_stream_seconds = 0.05
     application.state.hailong.export_connection = lambda: nullcontext(db.connection())
     return application
+
+
+@pytest.fixture
+def limited(app: FastAPI) -> FastAPI:
+    """The app with small limits per sender: 3 ratings a minute per device, 5 per address."""
+    from app.core.config import Settings
+    from app.signals.limiter import RatingLimits
+
+    settings = Settings(
+        limit_device="3 per minute",
+        limit_address="5 per minute",
+        redis_prefix=f"test-{uuid.uuid4().hex}",
+    )
+    app.state.hailong.rating_limits = RatingLimits(settings)
+    return app
 
 
 @pytest.fixture

@@ -218,7 +218,8 @@ def test_demo_loads_once(cli_db: str) -> None:
     assert sources == {"open", "counter", "dossier", "kiosk"}
     assert dossiers > 30
     assert 0 < late < dossiers
-    screen = re.search(r"/device/(hld_\S+)", out)
+    # The demo screen's address carries its own secret, to draw its QR offline.
+    screen = re.search(r"/device/(hld_[A-Za-z0-9_-]+)#k=[A-Za-z0-9_-]{43}\s", out)
     assert screen is not None
     from fastapi.testclient import TestClient
 
@@ -229,6 +230,7 @@ def test_demo_loads_once(cli_db: str) -> None:
         public = client.get("/cong-khai/38")  # the demo province publishes its results
     assert page.status_code == 200
     assert "Quầy" in page.text
+    assert 'data-keyed="1"' in page.text
     assert public.status_code == 200
     assert "Tỉnh Thanh Hóa (dữ liệu mẫu)" in public.text
     code, out = run("demo", "--if-empty")

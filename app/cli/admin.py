@@ -87,6 +87,7 @@ def demo(
 ) -> None:
     """Load a small demo province and a few hundred ballots (all marked as demo data)."""
     from app.demo.service import create_demo_accounts, has_data, load_demo
+    from app.sources.issuing import device_url
 
     with session_scope(write=True) as session:
         catalog = _registered_catalog(session)
@@ -104,7 +105,8 @@ def demo(
     settings = get_settings()
     typer.echo(
         "demo counter screen (Bộ phận một cửa xã Thiệu Hóa, quầy 1; open it full-screen, scan its"
-        f" QR with a phone): {settings.public_url}/device/{demo_data.screen_token}"
+        " QR with a phone): "
+        + device_url(settings.public_url, demo_data.screen_token, demo_data.screen_secret)
     )
     typer.echo("demo staff accounts (sign in at /login; the passwords are shown only now):")
     for username, role, password in accounts:

@@ -142,7 +142,12 @@ def load_demo(
         stored += add_stuffing(session, catalog, now)
     session.flush()
     handle_demo_cases(session, rng, now)
-    return Demo(ballots=stored, dossiers=sources.dossiers, screen_token=sources.screen_token)
+    return Demo(
+        ballots=stored,
+        dossiers=sources.dossiers,
+        screen_token=sources.screen_token,
+        screen_secret=sources.screen_secret,
+    )
 
 
 @dataclass
@@ -150,6 +155,7 @@ class Demo:
     ballots: int
     dossiers: int
     screen_token: str  # the demo counter screen's credential, shown once
+    screen_secret: bytes | None = None  # its own secret, for drawing its QR offline
 
 
 def _counter(office: Office, rng: random.Random) -> int | None:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.ballots.office_info import OPEN, Provenance
 from app.models import Dossier, Office
+from app.sources.issuing import device_secret
 from app.sources.links import Keys
 from app.sources.service import add_device, add_integration
 from app.stats import dossier_rollup
@@ -27,6 +28,7 @@ class DemoSources:
     integration_id: int
     screen_id: int
     screen_token: str
+    screen_secret: bytes | None  # handed to the screen in its address's fragment
     kiosk_id: int
     dossiers: int = 0
 
@@ -41,7 +43,10 @@ def create_sources(session: Session, keys: Keys) -> DemoSources:
     _, kiosk = add_device(
         session, "Máy đánh giá sảnh (mẫu)", KIOSK_OFFICE, "kiosk", None, by="demo"
     )
-    return DemoSources(keys, integration.id or 0, screen.id or 0, screen_token, kiosk.id or 0)
+    secret = device_secret(keys, screen.id or 0, screen.secret_salt)
+    return DemoSources(
+        keys, integration.id or 0, screen.id or 0, screen_token, secret, kiosk.id or 0
+    )
 
 
 def provenance(

@@ -57,6 +57,7 @@ def layout(conn: Connection, export: Export, style: Style) -> Layout:
     # Counted rather than tested row by row (a third less time over 300,000 ballots).
     filled = {
         "counter": sa.func.count(b.c.counter),
+        "received": sa.func.count(b.c.received_at),
         "device": sa.func.count(b.c.device_id),
         "integration": sa.func.count(b.c.integration_id),
         "officer": sa.func.count(b.c.officer_code),
@@ -224,6 +225,7 @@ def _query(
         "receipt": b.c.receipt,
         **dict(zip(layout.answers, answers, strict=True)),
         "source": _words(source_code, SOURCES) if sheet else source_code,
+        "received": _time(dialect, b.c.received_at, seconds=style == "xlsx"),
         "device": b.c.device_id,
         "integration": b.c.integration_id,
         "officer": text(b.c.officer_code) if export.officers else sa.null(),

@@ -30,6 +30,7 @@ HEAD = (
 )
 TAIL = (
     "source",
+    "received",
     "device",
     "integration",
     "officer",
@@ -51,6 +52,7 @@ TITLES = {
     "scale": "Thang đo",
     "receipt": "Mã phiếu",
     "source": "Nguồn",
+    "received": "Nhận lúc (máy đánh giá gửi muộn)",
     "device": "Thiết bị",
     "integration": "Phần mềm một cửa",
     "officer": "Cán bộ tiếp nhận",
@@ -63,7 +65,17 @@ TITLES = {
 }
 # Columns a spreadsheet leaves out when no ballot of the file has anything in them.
 OPTIONAL = frozenset(
-    {"counter", "device", "integration", "officer", "comment", "demo", "excluded", "flags"}
+    {
+        "counter",
+        "received",
+        "device",
+        "integration",
+        "officer",
+        "comment",
+        "demo",
+        "excluded",
+        "flags",
+    }
 )
 # What each column holds: ``text`` anyone may have typed, or words of ours that may hold a
 # comma (quoted in CSV, escaped in XLSX); ``plain`` text of a known alphabet (codes, receipts,
@@ -79,6 +91,7 @@ KINDS: dict[str, Kind] = {
     "scale": "text",
     "receipt": "plain",
     "source": "text",
+    "received": "time",
     "device": "int",
     "integration": "int",
     "officer": "text",
@@ -94,7 +107,7 @@ KINDS: dict[str, Kind] = {
 WIDTHS = {"office": 14, "office_name": 32, "counter": 7, "time": 19, "channel": 16}
 WIDTHS |= {"survey": 28, "version": 9, "scale": 24, "receipt": 13, "source": 16}
 WIDTHS |= {"comment": 30, "exclusion_reason": 24, "flags": 30, "chain_hash": 24}
-WIDTHS |= {"officer": 14, "device": 9, "integration": 11, "demo": 9, "excluded": 10}
+WIDTHS |= {"received": 19, "officer": 14, "device": 9, "integration": 11, "demo": 9, "excluded": 10}
 ANSWER_WIDTH = 18
 
 

@@ -66,6 +66,7 @@ def _renamed(record: dict[str, Any]) -> dict[str, Any]:
         "receipt": record["receipt"],
         "answers": record["answers"],
         "source": record["source"],
+        "received": record["received"],  # a kiosk's ballot sent late: when it arrived
         "device": record["device"],
         "integration": record["integration"],
         "officer": record["officer"],

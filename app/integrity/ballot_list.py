@@ -57,6 +57,7 @@ class BallotRow:
     answers: list[int | None]
     comment: str | None
     decision: Decision | None  # the latest one; None when never excluded
+    received_at: datetime | None = None  # a kiosk's ballot sent late: when it arrived
 
     @property
     def excluded(self) -> bool:
@@ -176,6 +177,7 @@ def _rows(
             answers=[given[row.id].get(k) for k in keys],
             comment=row.comment,
             decision=decisions.get(row.id),
+            received_at=row.received_at,
         )
         for row in found
     ]

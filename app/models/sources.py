@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.types import UTCDateTime, utcnow
@@ -76,7 +76,7 @@ class Device(SQLModel, table=True):
     # added before devices had secrets (a screen then asks the server for each QR).
     secret_salt: str | None = Field(default=None, max_length=32)
     # How far the screen's clock is ahead of the server's, as last seen while it was online.
-    clock_offset_ms: int | None = Field(default=None)
+    clock_offset_ms: int | None = Field(default=None, sa_type=BigInteger)
     clock_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

@@ -39,12 +39,16 @@ class ResponseCreate(BaseModel):
     cast_at_ms: StrictInt | None = Field(
         default=None,
         ge=0,
+        le=2**53,
         description="A kiosk's rating sent late from its offline queue: when it was cast "
         "(Unix milliseconds, the kiosk's clock). Needs the kiosk's token, an Idempotency-Key, "
         "`survey`, `survey_version` and `signature`; the ballot counts in the period it was cast.",
     )
     survey_version: StrictInt | None = Field(
-        default=None, ge=1, description="A queued rating: the survey version it was cast on."
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="A queued rating: the survey version it was cast on.",
     )
     signature: str | None = Field(
         default=None,

@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Plain ALTER TABLE … ADD COLUMN: nullable columns need no copy of either table.
     op.add_column("device", sa.Column("secret_salt", sa.String(length=32), nullable=True))
-    op.add_column("device", sa.Column("clock_offset_ms", sa.Integer(), nullable=True))
+    op.add_column("device", sa.Column("clock_offset_ms", sa.BigInteger(), nullable=True))
     op.add_column("device", sa.Column("clock_seen_at", UTCDateTime(), nullable=True))
     op.add_column("ballot", sa.Column("received_at", UTCDateTime(), nullable=True))
 

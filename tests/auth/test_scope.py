@@ -47,12 +47,16 @@ PUBLIC = {
     ("GET", "/r/{token}"),
     ("POST", "/r/{token}"),
     ("GET", "/r/{token}/qr.{fmt}"),
+    # The kiosks' service worker: the same file for every kiosk, nothing of any device in it.
+    ("GET", "/device/sw.js"),
 }
 # A device's pages: its token in the URL is its credential, and a wrong one is not found.
 DEVICE = {
     ("GET", "/device/{token}"),
     ("GET", "/device/{token}/events"),
     ("POST", "/device/{token}"),  # a kiosk casting a ballot
+    ("POST", "/device/{token}/clock"),  # a counter screen telling the time its clock reads
+    ("GET", "/device/{token}/manifest.webmanifest"),  # a kiosk installed as an app
 }
 # What to put in each path parameter; a route with a parameter missing here fails the test.
 OFFICE_PARAMS = {"code", "office_code"}

@@ -25,7 +25,7 @@ from app.sources import device_keys
 from app.sources.links import Keys
 from app.sources.service import add_device, revoke_device
 from app.stats.periods import period_of
-from app.stats.service import summarize
+from app.stats.service import children_figures, summarize
 from app.surveys.catalog import SurveyCatalog, load_catalog
 from app.surveys.service import register_catalog
 from tests.factories import make_office, six_answers
@@ -205,9 +205,58 @@ def test_late_ratings_count_in_the_period_they_were_cast_and_are_not_stuffing(
         dict(zip(("s", "e"), then.bounds_utc(), strict=True)) | {"d": kiosk.id},
     ).scalar_one()
     assert recount == expected
+    # The province's ranking of that month places the unit on them.
+    _, _, units = children_figures(db, registered, "KP", then, min_responses=1)
+    assert [(u.code, u.figures.ballot_count, u.rank) for u in units] == [("KP.1", expected, (1, 1))]
     if then != this:
         now_figures = summarize(db, registered, "KP.1", this, min_responses=1).office.figures
         assert now_figures.ballot_count == 1
     # One kiosk, one address, 200 ballots arriving in one burst: one sync, no flag.
     scan(db.connection(), cast - timedelta(days=1))
     assert not db.exec(select(BallotFlag)).all()
+
+
+def test_the_ballots_page_says_a_rating_arrived_late_and_when(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    from tests.factories import make_user, sign_in
+
+    make_office(db, registered, code="K5")
+    kiosk = Kiosk(db, "K5")
+    idem, body = kiosk.entry(_now_ms() - 90_000)
+    assert kiosk.send(client, idem, body).status_code == 201
+    sign_in(client, make_user(db, "inspector", "K5"))
+    page = client.get("/staff/offices/K5/ballots").text
+    assert "Máy đánh giá tại chỗ" in page
+    assert "mất mạng, gửi muộn: nhận lúc" in page
+
+
+def test_ballot_files_say_when_a_late_rating_arrived(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    import csv
+    import io
+    import json
+
+    from tests.factories import bearer, make_user
+
+    make_office(db, registered, code="K6")
+    kiosk = Kiosk(db, "K6")
+    cast_ms = _now_ms() - 2 * 3_600_000
+    idem, body = kiosk.entry(cast_ms)
+    assert kiosk.send(client, idem, body).status_code == 201
+    day = to_local(datetime.fromtimestamp(cast_ms / 1000, UTC)).date().isoformat()
+    today = to_local(datetime.now(UTC)).date().isoformat()
+    headers = bearer(db, make_user(db, "inspector", "K6"))
+    params = f"office=K6&from={day}&to={today}"
+    sheet = client.get(f"/api/v1/exports/ballots.csv?{params}", headers=headers)
+    rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert len(rows) == 2
+    received = rows[1][rows[0].index("Nhận lúc (máy đánh giá gửi muộn)")]
+    cast = rows[1][rows[0].index("Thời gian")]
+    assert received.endswith("+07:00")
+    assert received > cast
+    lines = client.get(f"/api/v1/exports/ballots.jsonl?{params}", headers=headers).text
+    record = json.loads(lines.splitlines()[0])
+    assert record["received"] == received
+    assert record["source"] == "kiosk"

@@ -65,12 +65,6 @@ def _settings(**values: str) -> Settings:
     )
 
 
-@pytest.fixture
-def limited(app: FastAPI) -> FastAPI:
-    app.state.hailong.rating_limits = RatingLimits(_settings())
-    return app
-
-
 def _count(db: Session, office_id: int | None) -> int:
     return db.exec(select(func.count()).where(Ballot.office_id == office_id)).one()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -152,3 +153,34 @@ def test_the_secret_is_handed_over_once_in_the_fragment(
     assert display.secret_salt is None
     assert kiosk.secret_salt is not None
     assert device_url("https://hl.example", token, None) == address
+
+
+def test_a_fresh_code_keeps_the_limits_of_one_sender(
+    limited: FastAPI, db: Session, registered: SurveyCatalog
+) -> None:
+    _, screen = _screen(db, registered, "T5")
+    keys = _keys()
+    clock = screen_clock(db, screen.id or 0)
+    assert clock is not None
+    token = links.mint_screen(keys, clock, links.counter_window(keys))
+    with TestClient(limited, raise_server_exceptions=False) as phone:
+        phone.get(f"/r/{token}")  # the device cookie
+        sent = [_post(phone, token) for _ in range(4)]
+    assert sent == [303, 303, 303, 429]  # as for the open QR: 3 per phone in these tests
+    assert len(db.exec(select(Ballot).where(Ballot.device_id == screen.id)).all()) == 3
+
+
+def test_a_clock_that_is_nonsense_is_refused_or_kept_without_harm(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    token, screen = _screen(db, registered, "T6")
+    url = f"/device/{token}/clock"
+    for bad in ("abc", "-5", str(2**60), ""):
+        assert client.post(url, data={"t": bad}).status_code in (400, 422), bad
+    # A screen whose clock says 1970: decades off, kept as it is (a 64-bit offset).
+    assert client.post(url, data={"t": "0"}).status_code == 204
+    db.refresh(screen)
+    assert screen.clock_offset_ms is not None
+    assert screen.clock_offset_ms < -1_700_000_000_000
+    display_token, _ = add_device(db, "TV", "T6", "display", None, by="test")
+    assert client.post(f"/device/{display_token}/clock", data={"t": "1"}).status_code == 404

@@ -178,15 +178,23 @@ def device_page(
     )
 
 
-@router.post("/device/{token}/clock", status_code=204)
-def device_clock(
-    token: str, session: SessionDep, t: Annotated[int, Form(ge=0, le=2**53)]
-) -> Response:
-    """A screen says what its clock reads (Unix milliseconds): its offset from the server's is
-    kept, so the codes it draws while offline are checked against its own clock."""
+def drawing_screen(token: str, session: SessionDep) -> service.Credential:
+    """A live screen that draws its own QR; looked up before the request's fields are read,
+    so that a wrong address is not found whatever it sends."""
     device = _device(session, token)
     if device.salt is None or device.counter is None:
         raise service.DeviceNotFound("This device draws no QR of its own")
+    return device
+
+
+@router.post("/device/{token}/clock", status_code=204)
+def device_clock(
+    session: SessionDep,
+    device: Annotated[service.Credential, Depends(drawing_screen)],
+    t: Annotated[int, Form(ge=0, le=2**53)],
+) -> Response:
+    """A screen says what its clock reads (Unix milliseconds): its offset from the server's is
+    kept, so the codes it draws while offline are checked against its own clock."""
     offset = service.learn_clock(session, device.id, t)
     return Response(status_code=204, headers={"X-Clock-Offset": str(offset)})
 
