@@ -8,10 +8,16 @@ the signature fails, when it claims to come from the future or from longer ago t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from app.ballots.intake import Intake
+from app.ballots.office_info import OfficeInfo, Provenance
+from app.ballots.service import PreparedBallot, prepare
+from app.ballots.validation import Submission
 from app.core.errors import InvalidInput
+from app.models.types import utcnow
+from app.signals.record import Observed
 from app.sources import device_keys
 from app.surveys.definition import SurveyDefinition
 
@@ -80,3 +86,47 @@ def survey_as_cast(found: SurveyDefinition | None, current: SurveyDefinition) ->
             message_vi="Phiếu được đánh giá theo một mẫu phiếu mà đơn vị không dùng.",
         )
     return found
+
+
+async def prepare_queued(
+    intake: Intake,
+    office: OfficeInfo,
+    queued: Queued,
+    submission: Submission,
+    *,
+    key: str,
+    device_id: int,
+    secret: bytes | None,
+    observed: Observed,
+    max_days: int,
+) -> PreparedBallot:
+    """A kiosk's queued rating, checked and ready for the writer: its time is when it was cast,
+    its survey the version it was cast on. Its key covers its answers, as the kiosk's form's
+    does: a rating whose form post did get through before the network went is not stored
+    twice."""
+    survey_key = submission.survey or ""
+    check_signature(
+        secret,
+        queued,
+        idem=key,
+        survey_key=survey_key,
+        answers=submission.answers,  # type: ignore[arg-type]
+        comment=submission.comment,
+    )
+    now = utcnow()
+    cast = cast_time(queued, now=now, max_days=max_days)
+    survey = survey_as_cast(await intake.survey(survey_key, queued.survey_version), office.survey)
+    if survey is not office.survey:  # the same survey, so the same shared criteria
+        office = replace(office, survey=survey)
+    return prepare(
+        office,
+        submission,
+        channel="api",
+        idempotency_key=key,
+        strict_replay=False,
+        key_covers_answers=True,
+        submitted_at=cast,
+        received_at=now,
+        provenance=Provenance(source="kiosk", device_id=device_id),
+        observed=observed,
+    )

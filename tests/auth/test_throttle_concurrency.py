@@ -4,6 +4,8 @@ checked, on both databases."""
 
 from __future__ import annotations
 
+import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -44,7 +46,13 @@ def test_twenty_parallel_guesses_check_at_most_the_free_ones(
         serve(url, env={"HAILONG_TRUSTED_PROXIES": "127.0.0.1"}) as base,
         ThreadPoolExecutor(20) as pool,
     ):
+        started = time.monotonic()
         answers = list(pool.map(guess, range(20)))
+        elapsed = time.monotonic() - started
+    # One guesser after another is checked FREE_FAILURES times, then once more after each wait
+    # (1 s, 2 s, 4 s …): in ``elapsed`` seconds, at most this many times. On a loaded machine a
+    # burst can outlast the first wait, and a sixth check is then what a lone guesser gets too.
+    waits = math.floor(math.log2(elapsed + 1))
     assert set(answers) <= {401, 429}, answers
-    assert answers.count(401) <= service.FREE_FAILURES, answers
-    assert answers.count(429) >= 20 - service.FREE_FAILURES, answers
+    assert answers.count(401) <= service.FREE_FAILURES + waits, (answers, elapsed)
+    assert answers.count(429) >= 20 - service.FREE_FAILURES - waits, (answers, elapsed)

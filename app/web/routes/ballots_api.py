@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
@@ -12,13 +11,9 @@ from app.ballots import late, service
 from app.ballots.intake import Intake
 from app.ballots.office_info import OPEN, OfficeInfo, Provenance
 from app.ballots.validation import Submission
-from app.core.config import Settings
 from app.core.errors import DomainError, Forbidden, InvalidInput
 from app.models import BallotPublic, OfficePublic
-from app.models.types import utcnow
 from app.offices import service as offices
-from app.signals.record import Observed
-from app.sources.links import Keys
 from app.sources.service import Credential
 from app.surveys.service import survey_for_office
 from app.web import gate
@@ -91,7 +86,19 @@ async def create_response(
     else:
         if kiosk is None or idempotency_key is None:
             raise InvalidInput("Only a kiosk's queue, with its Idempotency-Key, sends cast_at_ms")
-        prepared = await _queued(intake, keys, settings, office, kiosk, body, key, observed)
+        if body.survey_version is None or body.signature is None:
+            raise InvalidInput("A queued rating needs survey, survey_version and signature")
+        prepared = await late.prepare_queued(
+            intake,
+            office,
+            late.Queued(body.cast_at_ms, body.survey_version, body.signature),
+            submission,
+            key=key,
+            device_id=kiosk.id,
+            secret=keys.device_secret(kiosk.id, kiosk.salt) if kiosk.salt else None,
+            observed=observed,
+            max_days=settings.late_ballot_days,
+        )
     outcome = await intake.store(prepared)
     if isinstance(outcome, DomainError):
         raise outcome
@@ -99,46 +106,6 @@ async def create_response(
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return outcome.ballot
-
-
-async def _queued(
-    intake: Intake,
-    keys: Keys,
-    settings: Settings,
-    office: OfficeInfo,
-    kiosk: Credential,
-    body: ResponseCreate,
-    key: str,
-    observed: Observed,
-) -> service.PreparedBallot:
-    """A rating the kiosk queued while offline: stored with when it was cast, on the survey
-    version it was cast on. Its key covers its answers, as the kiosk's form's does: a rating
-    whose form post did get through before the network went is not stored twice."""
-    if body.survey is None or body.survey_version is None or body.signature is None:
-        raise InvalidInput("A queued rating needs survey, survey_version and signature")
-    queued = late.Queued(body.cast_at_ms or 0, body.survey_version, body.signature)
-    secret = keys.device_secret(kiosk.id, kiosk.salt) if kiosk.salt else None
-    late.check_signature(
-        secret, queued, idem=key, survey_key=body.survey, answers=body.answers, comment=body.comment
-    )
-    now = utcnow()
-    cast = late.cast_time(queued, now=now, max_days=settings.late_ballot_days)
-    found = await intake.survey(body.survey, body.survey_version)
-    survey = late.survey_as_cast(found, office.survey)
-    if survey is not office.survey:  # the same survey, so the same shared criteria
-        office = replace(office, survey=survey)
-    return service.prepare(
-        office,
-        Submission(answers=body.answers, comment=body.comment, counter=body.counter),
-        channel="api",
-        idempotency_key=key,
-        strict_replay=False,
-        key_covers_answers=True,
-        submitted_at=cast,
-        received_at=now,
-        provenance=Provenance(source="kiosk", device_id=kiosk.id),
-        observed=observed,
-    )
 
 
 async def _kiosk(
