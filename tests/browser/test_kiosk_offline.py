@@ -27,6 +27,19 @@ FILL = """level => {
     choices[level % choices.length].click();
   });
 }"""
+# Many ratings in a row inside the page, each as a citizen gives it: the choices clicked, the
+# send button pressed, the thank-you waited for, "Mở phiếu mới" pressed (one round trip to the
+# browser for all of them, not five for each).
+MANY = """async ([first, last]) => {
+  const until = async test => { while (!test()) { await new Promise(r => setTimeout(r, 2)); } };
+  for (let n = first; n < last; n++) {
+    (""" + FILL + """)(n);
+    document.querySelector("form#survey button.submit[type=submit]").click();
+    await until(() => document.querySelector("[data-offline-thanks-shown]"));
+    document.querySelector("[data-offline-thanks-shown] [data-kiosk-next]").click();
+    await until(() => !document.querySelector("[data-offline-thanks-shown]"));
+  }
+}"""
 
 
 def _kiosk(live_server: LiveServer) -> tuple[str, str]:
@@ -102,8 +115,8 @@ def test_two_hundred_ratings_taken_offline_are_stored_once_each(  # type: ignore
     expect(page.locator("[data-kiosk-queue] [data-waiting]")).to_have_text("1 phiếu chờ gửi")
     # Then the line is down altogether.
     kiosk.set_offline(True)
-    for n in range(1, RATINGS):
-        _rate(page, n)
+    _rate(page, 1)
+    page.evaluate(MANY, [2, RATINGS])
     expect(page.locator("[data-waiting]")).to_have_text(f"{RATINGS} phiếu chờ gửi")
     assert live_server.ballots(OFFICE) == 0
 
