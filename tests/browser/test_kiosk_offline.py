@@ -30,16 +30,20 @@ FILL = """level => {
 # Many ratings in a row inside the page, each as a citizen gives it: the choices clicked, the
 # send button pressed, the thank-you waited for, "Mở phiếu mới" pressed (one round trip to the
 # browser for all of them, not five for each).
-MANY = """async ([first, last]) => {
+MANY = (
+    """async ([first, last]) => {
   const until = async test => { while (!test()) { await new Promise(r => setTimeout(r, 2)); } };
   for (let n = first; n < last; n++) {
-    (""" + FILL + """)(n);
+    ("""
+    + FILL
+    + """)(n);
     document.querySelector("form#survey button.submit[type=submit]").click();
     await until(() => document.querySelector("[data-offline-thanks-shown]"));
     document.querySelector("[data-offline-thanks-shown] [data-kiosk-next]").click();
     await until(() => !document.querySelector("[data-offline-thanks-shown]"));
   }
 }"""
+)
 
 
 def _kiosk(live_server: LiveServer) -> tuple[str, str]:

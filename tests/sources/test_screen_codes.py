@@ -15,7 +15,7 @@ from app.models import Ballot, Device
 from app.sources import device_keys, links, tokens
 from app.sources.issuing import device_secret, device_url
 from app.sources.links import Keys
-from app.sources.service import add_device, revoke_device, screen_clock
+from app.sources.service import ScreenClock, add_device, revoke_device, screen_clock
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import form_fields, make_office, six_answers
 
@@ -41,10 +41,14 @@ def test_window_codes_are_rfc6238_totp(at: int, code: int) -> None:
     assert device_keys.window_code(RFC6238_SEED, at // 30) == code
 
 
-def _screen(db: Session, catalog: SurveyCatalog, code: str) -> tuple[str, Device]:
+def _screen(db: Session, catalog: SurveyCatalog, code: str) -> tuple[str, Device, ScreenClock]:
+    """A counter screen of a new office with two counters: its address's token, its row, and
+    what the server checks its codes with."""
     make_office(db, catalog, code=code, counters=2)
     token, row = add_device(db, "Màn hình quầy 2", code, "counter-screen", 2, by="test")
-    return token, row
+    clock = screen_clock(db, row.id or 0)
+    assert clock is not None
+    return token, row, clock
 
 
 def _post(client: TestClient, token: str) -> int:
@@ -55,10 +59,8 @@ def _post(client: TestClient, token: str) -> int:
 def test_a_code_the_screen_drew_is_taken_within_a_window_either_side(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
-    _, screen = _screen(db, registered, "T1")
+    _, screen, clock = _screen(db, registered, "T1")
     keys = _keys()
-    clock = screen_clock(db, screen.id or 0)
-    assert clock is not None
     assert clock.salt == screen.secret_salt
     now = links.counter_window(keys)
     for shift, status in [(-1, 303), (0, 303), (1, 303), (-2, 410), (2, 410), (-3, 410)]:
@@ -74,10 +76,8 @@ def test_a_code_the_screen_drew_is_taken_within_a_window_either_side(
 def test_the_server_learns_a_screen_clock_that_runs_minutes_off(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
-    token, screen = _screen(db, registered, "T2")
+    token, screen, clock = _screen(db, registered, "T2")
     keys = _keys()
-    clock = screen_clock(db, screen.id or 0)
-    assert clock is not None
     ahead = 150_000  # the screen's clock runs 2½ minutes ahead
     drawn = links.counter_window(keys, time.time() + ahead / 1000)
     assert _post(client, links.mint_screen(keys, clock, drawn)) == 410  # not learnt yet
@@ -97,11 +97,9 @@ def test_the_server_learns_a_screen_clock_that_runs_minutes_off(
 def test_forged_replayed_and_revoked_codes_are_refused(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
-    token, screen = _screen(db, registered, "T3")
+    token, screen, clock = _screen(db, registered, "T3")
     other_token, other = add_device(db, "Quầy 1", "T3", "counter-screen", 1, by="test")
     keys = _keys()
-    clock = screen_clock(db, screen.id or 0)
-    assert clock is not None
     window = links.counter_window(keys)
     good = links.mint_screen(keys, clock, window)
     found = tokens.decode(good)
@@ -137,7 +135,7 @@ def test_forged_replayed_and_revoked_codes_are_refused(
 def test_the_secret_is_handed_over_once_in_the_fragment(
     db: Session, registered: SurveyCatalog
 ) -> None:
-    token, screen = _screen(db, registered, "T4")
+    token, screen, _ = _screen(db, registered, "T4")
     keys = _keys()
     url = device_url(
         "https://hl.example", token, device_secret(keys, screen.id or 0, screen.secret_salt)
@@ -158,10 +156,8 @@ def test_the_secret_is_handed_over_once_in_the_fragment(
 def test_a_fresh_code_keeps_the_limits_of_one_sender(
     limited: FastAPI, db: Session, registered: SurveyCatalog
 ) -> None:
-    _, screen = _screen(db, registered, "T5")
+    _, screen, clock = _screen(db, registered, "T5")
     keys = _keys()
-    clock = screen_clock(db, screen.id or 0)
-    assert clock is not None
     token = links.mint_screen(keys, clock, links.counter_window(keys))
     with TestClient(limited, raise_server_exceptions=False) as phone:
         phone.get(f"/r/{token}")  # the device cookie
@@ -173,7 +169,7 @@ def test_a_fresh_code_keeps_the_limits_of_one_sender(
 def test_a_clock_that_is_nonsense_is_refused_or_kept_without_harm(
     client: TestClient, db: Session, registered: SurveyCatalog
 ) -> None:
-    token, screen = _screen(db, registered, "T6")
+    token, screen, _ = _screen(db, registered, "T6")
     url = f"/device/{token}/clock"
     for bad in ("abc", "-5", str(2**60), ""):
         assert client.post(url, data={"t": bad}).status_code in (400, 422), bad
