@@ -109,8 +109,11 @@ def test_a_screen_clock_two_minutes_off_is_learnt_while_online(  # type: ignore[
             page.goto(address)
         assert told.value.status == 204
         url = _decode(page)
+        expect(page.locator("[data-screen][data-live]")).to_have_count(1)
         assert _rate(citizen, url) == 200
         assert live_server.ballots(office) == 1
+        # Online, the screen that draws its own QR still thanks the citizen who used it.
+        expect(page.locator("#thanks")).to_be_visible(timeout=5000)
     finally:
         citizen_context.close()
         tv.close()
