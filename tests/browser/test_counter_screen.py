@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlmodel import Session
 
@@ -22,10 +23,17 @@ from tests.browser.test_citizen_form import answer_all
 pytestmark = pytest.mark.browser
 
 
-def _decode(page) -> str:  # type: ignore[no-untyped-def]
-    # The panel is redrawn each window: a screenshot taken during the swap may catch none.
-    for _ in range(5):
-        png = page.locator(".screen-qr svg").screenshot()
+def decode(page) -> str:  # type: ignore[no-untyped-def]
+    """The URL in the QR on the screen. The QR is redrawn each window (by the server's panel or
+    by the screen's own script): a screenshot taken during the swap may catch none, or lose its
+    element, so it is taken again."""
+    png = b""
+    for _ in range(10):
+        try:
+            png = page.locator(".screen-qr").screenshot()
+        except PlaywrightError:  # the element was replaced while it was being taken
+            page.wait_for_timeout(100)
+            continue
         found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
         if len(found) == 1:
             return str(found[0].text)
@@ -59,7 +67,7 @@ def _scan_rate_and_refuse(  # type: ignore[no-untyped-def]
     office = "E2E.13"
     page.goto(f"{live_server.url}/device/{token}")
     expect(page.locator(".screen-counter")).to_contain_text("Quầy 1")
-    url = _decode(page)
+    url = decode(page)
     assert url.startswith(f"{live_server.url}/r/")
 
     citizen.goto(url)
@@ -77,7 +85,7 @@ def _scan_rate_and_refuse(  # type: ignore[no-untyped-def]
         1, timeout=(COUNTER_QR_SECONDS + 3) * 1000
     )
     expect(page.locator("#thanks")).to_be_hidden(timeout=10_000)  # the thanks, then the QR
-    assert _decode(page) != url
+    assert decode(page) != url
 
     # A QR from three windows ago (a photo sent to friends) is refused, and nothing is stored.
     keys = Keys.from_secret(get_settings().secret_key, COUNTER_QR_SECONDS)

@@ -3,13 +3,10 @@ and clock; the server checks them against the screen's clock as learnt while it 
 
 from __future__ import annotations
 
-import io
 import time
 from datetime import UTC, datetime
 
 import pytest
-import zxingcpp
-from PIL import Image
 from playwright.sync_api import expect
 from sqlmodel import Session
 
@@ -20,6 +17,7 @@ from app.sources.links import Keys
 from app.sources.service import add_device
 from tests.browser.conftest import COUNTER_QR_SECONDS, LiveServer, phone
 from tests.browser.test_citizen_form import answer_all
+from tests.browser.test_counter_screen import decode
 
 pytestmark = pytest.mark.browser
 
@@ -37,18 +35,6 @@ def _screen(live_server: LiveServer, office: str, counter: int) -> str:
         secret = device_secret(keys, screen.id or 0, screen.secret_salt)
         session.commit()
     return device_url(live_server.url, token, secret)
-
-
-def _decode(page) -> str:  # type: ignore[no-untyped-def]
-    """The URL in the QR on the screen, read off a screenshot of its box (which stays while
-    the code inside is redrawn each window)."""
-    for _ in range(10):
-        png = page.locator(".screen-qr").screenshot()
-        found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-        if len(found) == 1:
-            return str(found[0].text)
-        page.wait_for_timeout(300)
-    raise AssertionError("no QR code could be read off the screen")
 
 
 def _wait_on_screen(page, selector: str) -> None:  # type: ignore[no-untyped-def]
@@ -103,14 +89,14 @@ def test_eight_hours_offline_the_screen_keeps_drawing_codes_that_are_taken(  # t
             page.clock.fast_forward(HOUR_MS)
             seen.add(page.locator(".screen-qr").get_attribute("data-window"))
             if hour == 6:
-                hour_old = _decode(page)  # drawn an hour before the end
+                hour_old = decode(page)  # drawn an hour before the end
         assert len(seen) == 8  # it kept rotating, with no network at all
         # And the seconds this test took for real: the screen's clock reads the true time.
         behind = time.time() * 1000 - page.evaluate("Date.now()")
         assert 0 < behind < 600_000
         page.clock.fast_forward(int(behind))
         expect(page.locator(".screen-qr[data-window]")).to_have_count(1)
-        fresh = _decode(page)
+        fresh = decode(page)
         assert fresh.startswith(f"{live_server.url}/r/")
         assert fresh != hour_old
         # The citizens' phones have 4G: the code on the screen now is taken, an hour-old one
@@ -140,7 +126,7 @@ def test_a_screen_clock_two_minutes_off_is_learnt_while_online(  # type: ignore[
         with page.expect_response("**/clock") as told:
             page.goto(address)
         assert told.value.status == 204
-        url = _decode(page)
+        url = decode(page)
         expect(page.locator("[data-screen][data-live]")).to_have_count(1)
         assert _rate(citizen, url) == 200
         assert live_server.ballots(office) == 1

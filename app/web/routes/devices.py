@@ -72,13 +72,9 @@ def _panel(
     if office is None:
         raise service.DeviceNotFound("The device's office is gone")
     now = time.time()
-    clock = service.screen_clock(session, device.id) if device.salt else None
-    if clock is not None:  # a screen that draws its own QR: the same code its script draws
-        window = links.counter_window(keys, now + (clock.offset_ms or 0) / 1000)
-        url = links.rating_url(public_url, links.mint_screen(keys, clock, window))
-        officer = service.officer_on_duty(session, office.id or 0, clock.counter)
-        next_in = ((window + 1) * keys.counter_seconds - now) * 1000
-    elif device.counter is not None:  # a counter screen, or a lobby display with a counter
+    # Drawn here, the QR is the server's code, even for a screen that draws its own (its script
+    # replaces it, and asks for none after that): no lookup of the screen's clock per drawing.
+    if device.counter is not None:  # a counter screen, or a lobby display with a counter
         window = links.counter_window(keys, now)
         token = links.mint_counter(keys, office.code, device.counter, device.id, window)
         url = links.rating_url(public_url, token)
@@ -91,7 +87,7 @@ def _panel(
         "office_code": office.code,
         "device_id": device.id,
         "public_url": public_url,
-        "keyed": clock is not None,
+        "keyed": device.kind == "counter-screen" and device.salt is not None,
         "counter": device.counter,
         "qr_svg": Markup(qr_svg_inline(url)),  # noqa: S704 - drawn here, no user text in it
         "officer": officer,
