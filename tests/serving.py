@@ -9,11 +9,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
 
-from app.core.config import ROOT
+# Where the test servers run: a checkout keeps its own var/ (the default database's folder).
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -74,7 +76,7 @@ def launch(
             "--timeout-graceful-shutdown",
             "3",
         ],
-        cwd=ROOT,
+        cwd=CHECKOUT,
         env=env,
     )
     try:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.core.config import ROOT, get_settings
+from app.core.config import BUILTIN_SURVEYS, get_settings
 from app.core.db import get_engine
 from app.models import Ballot, Dossier, Office
 from tests.conftest import fresh_database
@@ -297,7 +297,7 @@ def test_surveys_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "sipas@1" in out
     broken = tmp_path / "surveys"
     broken.mkdir()
-    text = (ROOT / "surveys" / "cong-chuc.toml").read_text(encoding="utf-8")
+    text = (BUILTIN_SURVEYS / "cong-chuc.toml").read_text(encoding="utf-8")
     (broken / "cong-chuc.toml").write_text(text.replace('scale = "5-muc"', "scale = 5"))
     monkeypatch.setenv("HAILONG_SURVEYS_DIR", str(broken))
     get_settings.cache_clear()

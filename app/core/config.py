@@ -16,7 +16,10 @@ from app.core.smtp import parse_smtp_url
 from app.core.text import is_email
 from app.core.thresholds import parse_alert_rule
 
-ROOT = Path(__file__).resolve().parents[2]
+# Everything the app reads at run time ships inside the package (migrations, the built-in
+# surveys, templates, static files), so an installed wheel finds it wherever it was installed.
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+BUILTIN_SURVEYS = PACKAGE_DIR / "surveys" / "builtin"
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
 
 
@@ -24,10 +27,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HAILONG_", extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
-    database_url: str = f"sqlite:///{ROOT / 'var' / 'hailong.db'}"
+    # Relative to the directory hailong runs in: a checkout keeps its data in its own var/.
+    database_url: str = "sqlite:///var/hailong.db"
     public_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEV_SECRET)
-    surveys_dir: Path = ROOT / "surveys"
+    surveys_dir: Path = BUILTIN_SURVEYS
     default_survey: str = "cong-chuc"
     # A ballot is a few hundred bytes; anything near this limit is not a ballot.
     max_body_bytes: int = Field(default=16_384, ge=1024)

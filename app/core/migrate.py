@@ -6,12 +6,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
-from app.core.config import ROOT
+from app.core.config import PACKAGE_DIR
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    # No alembic.ini: an installed package has none, and the logging it would configure is the
+    # app's own (the checkout's alembic.ini is for running `alembic` by hand).
+    config = Config()
+    config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
     config.attributes["configure_logger"] = False
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -15,13 +15,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.core.config import ROOT
 from app.core.locale import format_change, format_local, format_number, format_percent, to_local
 from app.core.workdays import last_day
 from app.models.sources import SOURCES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-STATIC_DIR = ROOT / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 @lru_cache

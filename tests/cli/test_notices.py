@@ -10,9 +10,9 @@ import sys
 from sqlmodel import Session, select
 
 from app.cli import cli
-from app.core.config import ROOT
 from app.core.db import get_engine
 from app.models import User
+from tests.serving import CHECKOUT
 from tests.test_cli import cli_db, run, runner
 
 __all__ = ["cli_db"]
@@ -62,7 +62,7 @@ def test_a_malformed_smtp_url_stops_start_up_naming_it() -> None:
     env = {**os.environ, "HAILONG_SMTP_URL": "mail.tinh.gov.vn:25"}
     done = subprocess.run(
         [sys.executable, "-m", "app", "outbox", "list"],
-        cwd=ROOT,
+        cwd=CHECKOUT,
         env=env,
         capture_output=True,
         text=True,
@@ -76,7 +76,7 @@ def test_a_sender_that_is_not_an_address_stops_start_up() -> None:
     env = {**os.environ, "HAILONG_MAIL_FROM": "hailong"}
     done = subprocess.run(
         [sys.executable, "-m", "app", "outbox", "list"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=CHECKOUT, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 2
     assert "HAILONG_MAIL_FROM" in done.stderr

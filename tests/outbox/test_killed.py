@@ -11,13 +11,12 @@ import sys
 import httpx
 from sqlalchemy import Engine
 
-from app.core.config import ROOT
 from app.core.smtp import SmtpTarget
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import six_answers
 from tests.outbox.conftest import Inbox, Receiver
 from tests.outbox.test_delivery import _setup, _states
-from tests.serving import launch
+from tests.serving import CHECKOUT, launch
 
 
 def test_what_a_killed_server_acknowledged_is_delivered_by_the_next(
@@ -48,7 +47,7 @@ def test_what_a_killed_server_acknowledged_is_delivered_by_the_next(
     env = {**os.environ, "HAILONG_DATABASE_URL": outbox_url, "HAILONG_SMTP_URL": smtp_url}
     done = subprocess.run(
         [sys.executable, "-m", "app", "notices", "run"],
-        cwd=ROOT,
+        cwd=CHECKOUT,
         env=env,
         capture_output=True,
         text=True,

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.ballots.service import submit
 from app.ballots.validation import Submission
-from app.core.config import ROOT, Settings
+from app.core.config import BUILTIN_SURVEYS, Settings
 from app.main import create_app
 from app.models import SurveyVersion
 from app.surveys.catalog import SurveyCatalog, SurveyFileError, load_catalog, parse_file
@@ -83,7 +83,7 @@ def test_ballot_rules(catalog: SurveyCatalog) -> None:
 
 def _copy_surveys(tmp_path: Path) -> Path:
     target = tmp_path / "surveys"
-    shutil.copytree(ROOT / "surveys", target)
+    shutil.copytree(BUILTIN_SURVEYS, target)
     return target
 
 

@@ -11,10 +11,9 @@ import time
 import httpx
 import pytest
 
-from app.core.config import ROOT
 from app.web.logs import Redactor
 from tests.conftest import fresh_database
-from tests.serving import free_port
+from tests.serving import CHECKOUT, free_port
 
 DEVICE = "hld_" + "k" * 40
 LINK = "AQ" + "x" * 100
@@ -43,7 +42,7 @@ def test_hailong_serve_keeps_tokens_out_of_its_access_log(backend: str, tmp_path
     log = (tmp_path / "serve.log").open("w")
     env = {**os.environ, "HAILONG_DATABASE_URL": url, "HAILONG_PORT": str(port)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "app", "serve"], cwd=CHECKOUT, env=env, stdout=log, stderr=log
     )
     try:
         base = f"http://127.0.0.1:{port}"
