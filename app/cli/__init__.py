@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import accounts, admin, files, notices, signals, sources, transparency  # noqa: F401  (their commands register on `cli`)
+from app.cli import accounts, admin, backup, files, notices, signals, sources, transparency  # noqa: F401  (their commands register on `cli`)
 from app.cli.common import cli
 from app.core.config import get_settings
 
