@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app import __version__
 from app.ballots.intake import WriterIntake, intake_engine
 from app.ballots.writer import GroupCommitWriter
+from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.db import get_engine
 from app.core.memory import settle_heap
@@ -38,6 +39,7 @@ from app.web.edge import EdgeGuard
 from app.web.errors import install_error_handlers
 from app.web.logs import Redactor, redact_access_log
 from app.web.middleware import CachedStatic, GZipPages, SecurityHeaders
+from app.web.monitoring import RequestTiming
 from app.web.public_replay import PublicReplay
 from app.web.rendering import STATIC_DIR
 from app.web.routes import (
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         hailong: AppState = app.state.hailong
         if hailong.intake is None:  # tests bring their own
             engine = intake_engine(settings.database_url, settings.writer_threads)
+            metrics.watch_pool(engine, "ballots")
             writer = GroupCommitWriter(engine, threads=settings.writer_threads)
             writer.start()
             hailong.intake = WriterIntake(engine, catalog, writer)
@@ -181,6 +184,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
             if writer is not None:
                 await run_in_threadpool(writer.stop)
                 writer.engine.dispose()
+            metrics.forget_this_process()
 
     app = FastAPI(
         **FRAMEWORK_OPTIONS,
@@ -191,6 +195,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         docs_url=None,
         redoc_url=None,
     )
+    metrics.watch_pool(get_engine(), "pages")
     redactor = Redactor(settings.secret_key.get_secret_value())
     redact_access_log(redactor)
     figures_cache, fragments = FiguresCache(), Fragments()
@@ -220,4 +225,5 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.add_middleware(EdgeGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(PublicReplay, state=hailong)
+    app.add_middleware(RequestTiming)
     return app

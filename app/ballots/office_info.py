@@ -33,6 +33,7 @@ class OfficeInfo:
     hours: Hours = DEFAULT_WEEK  # when it is open (its own, inherited, or the national hours)
     staff: tuple[Network, ...] = ()  # its staff's networks (its own or inherited)
     case_days: int = DEFAULT_DAYS  # working days a case has (its own, inherited, or 10)
+    kind: str = ""  # the office's kind (one-stop, department…): a label of the metrics
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def load_office_info(session: Session, catalog: SurveyCatalog, code: str) -> Off
         code=office.code,
         name=office.name,
         survey=survey,
+        kind=office.kind,
         counters=frozenset(counters),
         criteria=catalog.criteria_of(survey.key),
         path=line.path,

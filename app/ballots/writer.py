@@ -23,7 +23,8 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
-from app.ballots.service import Outcome, PreparedBallot, store_ballots
+from app.ballots.service import Outcome, PreparedBallot, Stored, store_ballots
+from app.core import metrics
 from app.core.db import WRITE
 from app.core.errors import DatabaseUnavailable, DomainError
 
@@ -124,6 +125,7 @@ class GroupCommitWriter:
             open_conn.close()
 
     def _commit(self, conn: list[Connection], batch: list[tuple[PreparedBallot, Reply]]) -> None:
+        started = time.perf_counter()
         try:
             outcomes = self._store(conn, [prepared for prepared, _ in batch])
         except DatabaseUnavailable as exc:
@@ -139,10 +141,16 @@ class GroupCommitWriter:
             for item in batch:
                 self._commit(conn, [item])
             return
+        metrics.writer_commit.observe(time.perf_counter() - started)
+        metrics.writer_batch.observe(len(batch))
         with self._stats:
             self.batches += 1
             self.ballots += len(batch)
-        for (_, reply), outcome in zip(batch, outcomes, strict=True):
+        for (prepared, reply), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, Stored) and not outcome.replayed:
+                metrics.ballots_stored.labels(
+                    source=prepared.row["source"], office_kind=prepared.office.kind
+                ).inc()
             reply(outcome)
 
     def _store(self, conn: list[Connection], batch: list[PreparedBallot]) -> list[Outcome]:

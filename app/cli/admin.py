@@ -3,7 +3,12 @@ codes (accounts and tokens: ``accounts.py``)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -65,18 +70,39 @@ def serve(
             bold=True,
             err=True,
         )
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers or settings.workers,
-        # X-Forwarded-For and -Proto only from the proxies named in HAILONG_TRUSTED_PROXIES:
-        # anyone else could claim any address and slip past the per-address limits.
-        proxy_headers=bool(settings.trusted_proxies.strip()),
-        forwarded_allow_ips=settings.trusted_proxies.strip() or None,
-        log_level="info",
-    )
+    with metrics_files():
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers or settings.workers,
+            # X-Forwarded-For and -Proto only from the proxies named in HAILONG_TRUSTED_PROXIES:
+            # anyone else could claim any address and slip past the per-address limits.
+            proxy_headers=bool(settings.trusted_proxies.strip()),
+            forwarded_allow_ips=settings.trusted_proxies.strip() or None,
+            log_level="info",
+        )
+
+
+@contextmanager
+def metrics_files() -> Iterator[None]:
+    """Every worker writes its metrics to files in one folder that ``/metrics`` adds up
+    (prometheus-client's multiprocess mode). The operator's ``PROMETHEUS_MULTIPROC_DIR`` is
+    emptied first, as the library asks; without one, a folder of this run's own."""
+    from app.core.metrics import MULTIPROCESS_DIR
+
+    given = os.environ.get(MULTIPROCESS_DIR)
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="hailong-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_DIR] = str(folder)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @cli.command()

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # Witnesses asked to cosign each checkpoint: a JSON list of "URL KEY" (the witness's
     # submission prefix and its cosignature key, as `hailong witness keygen` printed it).
     log_witnesses: list[str] = []
+    # Who may read /metrics without an admin's API token: addresses or networks, as the
+    # client's address is resolved (after HAILONG_TRUSTED_PROXIES).
+    metrics_networks: str = "127.0.0.1/32,::1/128"
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)
@@ -116,9 +119,9 @@ class Settings(BaseSettings):
             ) from exc
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_networks")
     @classmethod
-    def _proxies(cls, value: str) -> str:
+    def _networks(cls, value: str) -> str:
         from app.core.networks import parse_networks
 
         return _checked(parse_networks, value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
@@ -30,10 +32,16 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def is_current(connection: Connection) -> bool:
-    """Whether the database's schema is at the migrations' head (what this code expects)."""
-    from alembic.runtime.migration import MigrationContext
+@lru_cache
+def heads() -> frozenset[str]:
+    """The migrations' heads: what this code expects the schema to be at."""
     from alembic.script import ScriptDirectory
 
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-    return set(MigrationContext.configure(connection).get_current_heads()) == heads
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def is_current(connection: Connection) -> bool:
+    """Whether the database's schema is at the migrations' head."""
+    from alembic.runtime.migration import MigrationContext
+
+    return set(MigrationContext.configure(connection).get_current_heads()) == heads()

@@ -25,6 +25,7 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from app.core import metrics
 from app.core.errors import DomainError
 from app.models import Ballot
 
@@ -219,6 +220,7 @@ class BallotWatch:
         """A stream's listener (``Listener`` says what ``timing`` holds), heard while open."""
         listener = Listener(wants, **timing)
         self._listeners.add(listener)
+        metrics.live_streams.inc()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
         try:
@@ -226,6 +228,7 @@ class BallotWatch:
         finally:
             listener.close()
             self._listeners.discard(listener)
+            metrics.live_streams.dec()
             if not self._listeners and self._task is not None:
                 self._task.cancel()
                 self._task = None

@@ -61,6 +61,13 @@ def counts(session: Session) -> Counter[str]:
     return found
 
 
+def waiting(session: Session) -> tuple[int, datetime | None]:
+    """How many messages wait to be delivered, and since when the oldest has."""
+    query = select(sa.func.count(), sa.func.min(OutboxMessage.created_at)).where(_where("waiting"))
+    depth, oldest = session.exec(query).one()
+    return int(depth), oldest
+
+
 def lines(session: Session, state: State, limit: int = 100) -> list[Line]:
     found = session.exec(
         select(OutboxMessage)

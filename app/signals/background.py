@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 import anyio
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.core import metrics
 from app.core.bulk import bulk
 from app.core.db import begin_write
 from app.models import BallotSignal, SignalScan
@@ -65,6 +67,8 @@ async def run_scans(engine: Engine, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await anyio.to_thread.run_sync(scan_due, engine, every)
+            started = time.perf_counter()
+            if await anyio.to_thread.run_sync(scan_due, engine, every) is not None:
+                metrics.signals_scan.observe(time.perf_counter() - started)
         except Exception:  # a scan that failed is tried again next time; the app goes on
             log.exception("signals scan failed")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import metrics
 from app.core.errors import DatabaseUnavailable, DomainError, OfficeNotFound, OutOfScope
 from app.stats.periods import DAYS_VI
 from app.web.params import LABELS_VI
@@ -24,7 +25,7 @@ log = logging.getLogger("hailong")
 def wants_json(request: Request) -> bool:
     path = request.url.path
     # The log's resources are read by programs (monitors, witnesses, verifiers), not people.
-    return path.startswith(("/api/", "/log/")) or path == "/healthz"
+    return path.startswith(("/api/", "/log/")) or path in ("/healthz", "/readyz", "/metrics")
 
 
 # A staff page about an office the account may not see, or that does not exist: one answer
@@ -87,6 +88,8 @@ def _logged(request: Request) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
+        if exc.status_code < 500:
+            metrics.refusals.labels(reason=exc.code).inc()
         if wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else exc.headers
             return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
@@ -102,6 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        metrics.refusals.labels(reason="validation").inc()
         if wants_json(request):
             errors = [
                 {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
@@ -111,6 +115,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code < 500:
+            metrics.refusals.labels(reason=f"http_{exc.status_code}").inc()
         if wants_json(request):
             return JSONResponse(
                 {"detail": exc.detail, "code": f"http_{exc.status_code}"},

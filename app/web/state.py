@@ -59,6 +59,7 @@ class AppState:
     redactor: Redactor  # paths as the logs write them
     intake: Intake | None = None  # set when the app starts (tests bring their own)
     log_key: str | None = None  # the public log's verifier key, when it has one
+    stopping: bool = False  # a SIGTERM came: finish what was taken, take nothing new
     # Public pages and open data, rendered once per log size (app/web/routes/public_results.py).
     public_cache: FiguresCache = field(default_factory=lambda: FiguresCache(seconds=60.0))
     log_version: Memo = field(default_factory=lambda: Memo(1.0))  # the log's size, as they read it

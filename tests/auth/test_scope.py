@@ -26,6 +26,10 @@ PUBLIC = {
     ("GET", "/api/v1/offices/{code}"),
     ("GET", "/api/v1/offices/{code}/survey"),
     ("GET", "/healthz"),
+    # Readiness for load balancers; /metrics checks its networks or an admin's token itself
+    # (tests/web/test_monitoring.py), and holds no office's figures.
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
     # The public log, read by anyone: its key, checkpoint and tiles; the page that checks a
     # proof; a receipt's proof (the receipt is the credential, as for its page).
     ("GET", "/log/key"),
