@@ -26,7 +26,7 @@ ballots_stored = Counter(
 )
 refusals = Counter(
     "hailong_refusals_total",
-    "Requests refused with a 4xx, by reason (the error's code: rate_limited, validation, "
+    "Requests refused with a 4xx, by reason (the error's code: too_many_ratings, validation, "
     "link_expired…).",
     ["reason"],
 )
