@@ -37,9 +37,8 @@ from app.transparency.note import NoteError, Signer
 from app.transparency.sequencer import log_keys, run_log
 from app.web.edge import EdgeGuard
 from app.web.errors import install_error_handlers
-from app.web.logs import Redactor, redact_access_log
+from app.web.logs import Redactor, RequestLog, silence_uvicorn_access
 from app.web.middleware import CachedStatic, GZipPages, SecurityHeaders
-from app.web.monitoring import RequestTiming
 from app.web.public_replay import PublicReplay
 from app.web.rendering import STATIC_DIR
 from app.web.routes import (
@@ -197,7 +196,7 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     )
     metrics.watch_pool(get_engine(), "pages")
     redactor = Redactor(settings.secret_key.get_secret_value())
-    redact_access_log(redactor)
+    silence_uvicorn_access()
     figures_cache, fragments = FiguresCache(), Fragments()
     watch = BallotWatch(get_engine(), on_arrival=on_arrival(figures_cache, fragments))
     watch.max_streams = settings.max_streams
@@ -225,5 +224,5 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
     app.add_middleware(EdgeGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(PublicReplay, state=hailong)
-    app.add_middleware(RequestTiming)
+    app.add_middleware(RequestLog)
     return app

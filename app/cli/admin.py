@@ -46,6 +46,7 @@ def serve(
     """Serve the web app and the API."""
     import uvicorn
 
+    from app.core.log_format import logging_config
     from app.offices.qr import survey_url
     from app.offices.tree import load_tree
 
@@ -81,7 +82,8 @@ def serve(
             # anyone else could claim any address and slip past the per-address limits.
             proxy_headers=bool(settings.trusted_proxies.strip()),
             forwarded_allow_ips=settings.trusted_proxies.strip() or None,
-            log_level="info",
+            log_config=logging_config(settings.log_format),
+            access_log=False,  # the app writes its own, without addresses (app/web/logs.py)
         )
 
 

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # Who may read /metrics without an admin's API token: addresses or networks, as the
     # client's address is resolved (after HAILONG_TRUSTED_PROXIES).
     metrics_networks: str = "127.0.0.1/32,::1/128"
+    # How log lines are written: "text" for people, "json" (one object per line) for a
+    # log collector.
+    log_format: Literal["text", "json"] = "text"
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)

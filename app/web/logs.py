@@ -1,4 +1,5 @@
-"""Paths as the logs write them: a device's page (`/device/{token}`, the token is the device's
+"""What the logs hold of a request: its id, and one access line (``RequestLog``); and paths as
+the error lines write them: a device's page (`/device/{token}`, the token is the device's
 whole credential) and a rating link (`/r/{token}`, which carries the office, the dossier code
 and the officer in clear) keep their kind and a short keyed fingerprint of the secret part,
 enough to tell two requests of one device apart while debugging, never the secret itself."""
@@ -9,7 +10,14 @@ import hashlib
 import hmac
 import logging
 import re
+import time
+import uuid
 from functools import lru_cache
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import log_format, metrics
 
 # The secret part of a path: a device's token, or a rating link's token, and what follows it.
 SECRET_PATHS = re.compile(r"^(/device/|/r/)([^/?#]+)")
@@ -32,24 +40,65 @@ class Redactor:
         return f"{prefix}{kind}…{mark}{path[found.end() :]}"
 
 
-class AccessLogRedaction(logging.Filter):
-    """For uvicorn's access log, whose records carry the request's path as their third
-    argument (client, method, path, HTTP version, status)."""
-
-    def __init__(self, redactor: Redactor) -> None:
-        super().__init__()
-        self.redactor = redactor
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], self.redactor.path(args[2]), *args[3:])
-        return True
+# A request id a client or proxy sends is kept if it looks like one (nginx's $request_id, a
+# UUID); anything else is replaced, so that no address or token rides into the logs in it.
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+access = logging.getLogger("hailong.access")
 
 
-def redact_access_log(redactor: Redactor) -> None:
-    """Install the redaction on uvicorn's access log (once per process, whatever the apps)."""
-    logger = logging.getLogger("uvicorn.access")
-    for old in [f for f in logger.filters if isinstance(f, AccessLogRedaction)]:
-        logger.removeFilter(old)
-    logger.addFilter(AccessLogRedaction(redactor))
+class RequestLog:
+    """Gives each request its id (``X-Request-ID`` from the client or the proxy, or a new one;
+    sent back in the answer and written on every log line of the request), times it for the
+    metrics, and writes one access line: method, route template, status, time. The path is
+    never written: it may hold a device's token, a rating link or a receipt."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        given = Headers(scope=scope).get("x-request-id", "")
+        rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = log_format.request_id.set(rid)
+
+        async def seen(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+                seconds = time.perf_counter() - started
+                route, method = route_of(scope), _method(scope)
+                metrics.request_duration.labels(route=route, method=method).observe(seconds)
+                status = int(message["status"])
+                access.info(
+                    "%s %s %d %.1f ms", method, route, status, seconds * 1000,
+                    extra={"method": method, "route": route, "status": status,
+                           "duration_ms": round(seconds * 1000, 1)},
+                )  # fmt: skip
+            await send(message)
+
+        try:
+            await self.app(scope, receive, seen)
+        finally:
+            log_format.request_id.reset(token)
+
+
+def route_of(scope: Scope) -> str:
+    """The matched route's template; ``/static`` for static files; ``unmatched`` otherwise."""
+    template = getattr(scope.get("route"), "path", None)
+    if isinstance(template, str):
+        return template
+    return "/static" if scope["path"].startswith("/static/") else "unmatched"
+
+
+def _method(scope: Scope) -> str:
+    method = str(scope["method"])
+    return method if method in METHODS else "other"
+
+
+def silence_uvicorn_access() -> None:
+    """uvicorn's own access line names the client's address and the raw path; the app writes
+    its own instead (``RequestLog``), however uvicorn was started."""
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,11 +1,10 @@
-"""What monitoring reads: the request timings, who may read ``/metrics``, and its text.
+"""Who may read ``/metrics``, and its text (requests are timed by ``app/web/logs.py``).
 
 The values come from ``app/core/metrics.py``; the outbox's depth is read from the database at
 each scrape, as it is the same for every worker."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 from fastapi import Request
@@ -17,7 +16,6 @@ from prometheus_client import (
     generate_latest,
 )
 from sqlmodel import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import service as auth
 from app.core import metrics
@@ -28,8 +26,7 @@ from app.outbox import admin as outbox
 from app.web.identity import bearer_token, client_address
 from app.web.state import state
 
-METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-__all__ = ["CONTENT_TYPE_LATEST", "MetricsRefused", "RequestTiming", "allowed", "scrape"]
+__all__ = ["CONTENT_TYPE_LATEST", "MetricsRefused", "allowed", "scrape"]
 
 
 class MetricsRefused(DomainError):
@@ -39,44 +36,6 @@ class MetricsRefused(DomainError):
     status_code = 403
     code = "metrics_refused"
     message_vi = "Chỉ hệ thống giám sát được đọc số liệu vận hành."
-
-
-class RequestTiming:
-    """Each request's time until its answer starts, by the template of the route it matched
-    (``/api/v1/offices/{code}/responses``): the paths themselves would be one series per office
-    and per token."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-
-        async def timed(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                metrics.request_duration.labels(
-                    route=route_of(scope), method=_method(scope)
-                ).observe(time.perf_counter() - started)
-            await send(message)
-
-        await self.app(scope, receive, timed)
-
-
-def route_of(scope: Scope) -> str:
-    """The matched route's template; ``/static`` for static files; ``unmatched`` otherwise."""
-    route = scope.get("route")
-    template = getattr(route, "path", None)
-    if isinstance(template, str):
-        return template
-    return "/static" if scope["path"].startswith("/static/") else "unmatched"
-
-
-def _method(scope: Scope) -> str:
-    method = str(scope["method"])
-    return method if method in METHODS else "other"
 
 
 def allowed(request: Request, session: Session) -> None:
