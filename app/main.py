@@ -66,6 +66,7 @@ from app.web.routes import (
     sources_api,
 )
 from app.web.state import AppState
+from app.web.stopping import on_stop
 
 log = logging.getLogger("hailong")
 
@@ -169,9 +170,11 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
                 run_notices(get_engine(), catalog, settings, settings.notices_seconds)
             )
         settle_heap()
+        restore_signals = on_stop(hailong)
         try:
             yield
         finally:
+            restore_signals()
             checking.cancel()
             if scans is not None:
                 scans.cancel()

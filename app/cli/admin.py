@@ -84,6 +84,9 @@ def serve(
             forwarded_allow_ips=settings.trusted_proxies.strip() or None,
             log_config=logging_config(settings.log_format),
             access_log=False,  # the app writes its own, without addresses (app/web/logs.py)
+            # On SIGTERM, requests in flight get this long to be answered (live streams end at
+            # once, app/web/stopping.py); then they are cut and the ballots queued are stored.
+            timeout_graceful_shutdown=30,
         )
 
 

@@ -119,6 +119,10 @@ class Listener:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def end(self) -> None:
+        """End the stream at once (the worker is stopping)."""
+        self._wake("end")
+
     async def next(self) -> Due:
         """What the stream sends next, once it is due ("end" first, then an event)."""
         while not self._due:
@@ -147,6 +151,7 @@ class BallotWatch:
     ) -> None:
         self.engine = engine
         self.max_streams: int | None = None
+        self.closing = False  # set when the worker stops: streams end, no new one starts
         # Told first of the offices that got ballots (the figures cache drops their entries),
         # so that the screens' re-fetches after the event find the new figures.
         self.on_arrival = on_arrival
@@ -209,9 +214,23 @@ class BallotWatch:
 
     def admit(self) -> None:
         """Before a stream starts (its status cannot change once it has): ``StreamsFull`` when
-        this worker already holds ``max_streams``."""
-        if self.max_streams is not None and len(self._listeners) >= self.max_streams:
+        this worker already holds ``max_streams``, or is stopping."""
+        if self.closing or (
+            self.max_streams is not None and len(self._listeners) >= self.max_streams
+        ):
             raise StreamsFull()
+
+    def end_all(self) -> None:
+        """The worker is stopping: every stream ends now, telling its browser to come back in a
+        few seconds (spread, so that they do not all land on the next worker in one instant);
+        none starts any more."""
+        self.closing = True
+        for listener in list(self._listeners):
+            listener.end()
+
+    def farewell(self) -> str:
+        """What a stream sends last: when the worker is stopping, the reconnect delay."""
+        return f"retry: {random.randint(1000, 5000)}\n\n" if self.closing else ""
 
     @contextlib.asynccontextmanager
     async def listen(

@@ -138,6 +138,7 @@ async def stream(
         yield RETRY
         while (due := await listener.next()) != "end":
             yield KEEPALIVE if due == "keepalive" else await _figures(fragments, watched)
+        yield watch.farewell().encode()
 
 
 async def _figures(fragments: Fragments, watched: Watched) -> bytes:

@@ -267,6 +267,7 @@ async def device_events(
                     if due == "event"
                     else "event: alive\ndata: {}\n\n"
                 )
+            yield watch.farewell()
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
