@@ -107,6 +107,7 @@ def metrics_files() -> Iterator[None]:
         yield
     finally:
         if not given:
+            os.environ.pop(MULTIPROCESS_DIR, None)
             shutil.rmtree(folder, ignore_errors=True)
 
 

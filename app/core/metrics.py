@@ -18,6 +18,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import Engine, event
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# The library chose where values live when it was imported, just above: so does this module.
+MULTIPROCESS = bool(os.environ.get(MULTIPROCESS_DIR))
 
 ballots_stored = Counter(
     "hailong_ballots_stored_total",
@@ -74,7 +76,7 @@ _watched: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def multiprocess() -> bool:
-    return bool(os.environ.get(MULTIPROCESS_DIR))
+    return MULTIPROCESS
 
 
 def watch_pool(engine: Engine, name: str) -> None:

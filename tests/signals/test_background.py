@@ -3,14 +3,17 @@ last scan, and the day keys deleted once their time is up."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
+from prometheus_client import REGISTRY
 from sqlmodel import Session, select
 
 from app.core.db import build_engine
 from app.core.locale import VN_TZ
 from app.models import SignalKey
-from app.signals.background import scan_due
+from app.signals.background import run_scans, scan_due
 from app.signals.record import DAY_KEYS
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
@@ -41,3 +44,20 @@ def test_one_scan_per_interval_and_old_keys_forgotten(backend: str, catalog: Sur
         assert days  # today's key stays
     finally:
         engine.dispose()
+
+
+def test_the_worker_loop_times_each_scan_it_runs(backend: str) -> None:
+    engine = build_engine(fresh_database(backend, "scan_timed"), pool_size=2)
+    before = REGISTRY.get_sample_value("hailong_signals_scan_seconds_count") or 0
+
+    async def a_few_rounds() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run_scans(engine, 0.1), timeout=0.55)
+
+    try:
+        asyncio.run(a_few_rounds())
+    finally:
+        engine.dispose()
+    # Rounds come every 0.1 s but a scan only when none ran within 0.1 s: a few, all timed.
+    ran = (REGISTRY.get_sample_value("hailong_signals_scan_seconds_count") or 0) - before
+    assert 1 <= ran <= 5

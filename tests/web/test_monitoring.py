@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,8 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from app.core.migrate import downgrade, is_current, upgrade
+from app.models import OutboxMessage
+from app.models.types import utcnow
 from tests.conftest import fresh_database
 from tests.factories import bearer, make_user, six_answers
 from tests.serving import CHECKOUT, free_port
@@ -67,6 +70,21 @@ def test_metrics_are_for_the_monitoring_networks_or_an_admins_token(
     assert found[("hailong_outbox_oldest_seconds", ())] == 0
     # The refusals above were counted by their reason.
     assert found[("hailong_refusals_total", (("reason", "metrics_refused"),))] >= 5
+
+    # Mail waiting for ten minutes, one already delivered and one given up: one waits.
+    now = utcnow()
+    for n, done in enumerate(({}, {"delivered_at": now}, {"gave_up_at": now})):
+        db.add(
+            OutboxMessage(
+                channel="mail", event_id=f"case-{n}-opened", event="case.opened",
+                recipient="truong@xa.gov.vn", body="x", next_at=now,
+                created_at=now - timedelta(minutes=10), **done,
+            )
+        )  # fmt: skip
+    db.flush()
+    found = samples(client_from(app, "10.9.4.2").get("/metrics").text)
+    assert found[("hailong_outbox_waiting", ())] == 1
+    assert 600 <= found[("hailong_outbox_oldest_seconds", ())] < 700
 
 
 def test_readyz_says_whether_this_worker_takes_ballots(client: TestClient, app: FastAPI) -> None:
