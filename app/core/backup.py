@@ -79,7 +79,12 @@ def backup(database_url: str, output: Path) -> str:
         raise BackupError(f"{output.parent} cannot be written")
     if database.kind == "postgresql":
         pg_dump = _program("pg_dump")  # before anything is written
-    partial = Path(tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)[1])
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    except OSError as exc:
+        raise BackupError(f"{output.parent} cannot be written: {exc.strerror}") from exc
+    os.close(handle)
+    partial = Path(name)
     try:
         if database.kind == "sqlite":
             _sqlite_backup(database.path, partial)
@@ -93,6 +98,8 @@ def backup(database_url: str, output: Path) -> str:
             _check_run([_program("pg_restore"), "--list", str(partial)], env, "pg_restore")
         _fsync(partial)
         os.replace(partial, output)
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a vanished folder
+        raise BackupError(f"the backup could not be written to {output}: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
     return database.kind
@@ -108,7 +115,12 @@ def restore(database_url: str, file: Path) -> str:
             f"{KINDS[database.kind]} database"
         )
     if database.kind == "sqlite":
-        _sqlite_restore(file, database.path)
+        try:
+            _sqlite_restore(file, database.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise BackupError(
+                f"the database at {database.path} could not be written: {exc}"
+            ) from exc
         return kind
     conninfo, env = database.libpq()
     pg_restore = _program("pg_restore")

@@ -229,8 +229,8 @@ class BallotWatch:
             listener.end()
 
     def farewell(self) -> str:
-        """What a stream sends last: when the worker is stopping, the reconnect delay."""
-        return f"retry: {random.randint(1000, 5000)}\n\n" if self.closing else ""
+        """What a stream ended by ``end_all`` sends last: the delay before it reconnects."""
+        return f"retry: {random.randint(1000, 5000)}\n\n"
 
     @contextlib.asynccontextmanager
     async def listen(

@@ -138,7 +138,8 @@ async def stream(
         yield RETRY
         while (due := await listener.next()) != "end":
             yield KEEPALIVE if due == "keepalive" else await _figures(fragments, watched)
-        yield watch.farewell().encode()
+        if watch.closing:
+            yield watch.farewell().encode()
 
 
 async def _figures(fragments: Fragments, watched: Watched) -> bytes:

@@ -165,6 +165,7 @@ def test_what_cannot_be_backed_up_or_restored_says_why_and_writes_nothing(
     cases = {
         ("backup", str(tmp_path / "missing" / "x")): "does not exist",
         ("backup", str(tmp_path)): "is a directory",
+        ("backup", "/sys/hailong.db"): "cannot be written",  # even for root
         ("restore", "/etc/hostname"): "is not a hailong backup",
         ("restore", str(tmp_path / "nothing")): "cannot be read",
         # Restoring into a database that has a schema, even one without a ballot.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from datetime import datetime, timedelta
 
 from prometheus_client import REGISTRY
@@ -54,8 +55,11 @@ def test_the_worker_loop_times_each_scan_it_runs(backend: str) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(run_scans(engine, 0.1), timeout=0.55)
 
+    # A thread of its own: the test's thread may already hold an event loop of another test's.
+    rounds = threading.Thread(target=asyncio.run, args=(a_few_rounds(),))
     try:
-        asyncio.run(a_few_rounds())
+        rounds.start()
+        rounds.join(timeout=30)
     finally:
         engine.dispose()
     # Rounds come every 0.1 s but a scan only when none ran within 0.1 s: a few, all timed.

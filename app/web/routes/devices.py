@@ -267,7 +267,8 @@ async def device_events(
                     if due == "event"
                     else "event: alive\ndata: {}\n\n"
                 )
-            yield watch.farewell()
+            if watch.closing:
+                yield watch.farewell()
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
