@@ -101,3 +101,29 @@ def launch(
         proc.wait(timeout=15)
         raise
     return proc, base
+
+
+def wait_until_answered(url: str, seconds: float = 60) -> None:
+    """Wait until ``url`` (a server's /healthz or /readyz) answers 200."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} did not answer in {seconds:.0f} s")
+        time.sleep(0.05)
+
+
+def load_demo(database_url: str, ballots: int = 0) -> str:
+    """``hailong demo`` into ``database_url`` (empty, migrated); what it printed (the staff's
+    passwords, the demo screen's address)."""
+    env = {**os.environ, "HAILONG_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "demo", "--ballots", str(ballots)],
+        cwd=CHECKOUT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout

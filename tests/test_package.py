@@ -9,14 +9,13 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.factories import six_answers
-from tests.serving import CHECKOUT, free_port
+from tests.serving import CHECKOUT, free_port, wait_until_answered
 
 # What a clean clone holds and a developer's checkout may add: none of it goes into the build.
 NOT_SOURCE = shutil.ignore_patterns(
@@ -90,12 +89,7 @@ def test_the_installed_wheel_migrates_loads_the_demo_serves_and_takes_a_ballot(
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until_answered(f"{base}/healthz")
         form = httpx.get(f"{base}/s/{code}", timeout=10)
         assert form.status_code == 200
         assert "Bộ phận một cửa xã Thiệu Hóa" in form.text

@@ -87,6 +87,9 @@ def serve(
             # On SIGTERM, requests in flight get this long to be answered (live streams end at
             # once, app/web/stopping.py); then they are cut and the ballots queued are stored.
             timeout_graceful_shutdown=30,
+            # A new worker may take more than uvicorn's 5 s to import and start on a busy
+            # machine; a rolling restart (SIGHUP) waits this long before giving up on it.
+            timeout_worker_healthcheck=60,
         )
 
 

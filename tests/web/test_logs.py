@@ -15,7 +15,7 @@ import pytest
 from app.web.logs import Redactor
 from tests.conftest import fresh_database
 from tests.factories import six_answers
-from tests.serving import CHECKOUT, free_port
+from tests.serving import CHECKOUT, free_port, load_demo, wait_until_answered
 
 DEVICE = "hld_" + "k" * 40
 LINK = "AQ" + "x" * 100
@@ -40,12 +40,8 @@ def test_secret_parts_become_a_kind_and_a_fingerprint() -> None:
 @pytest.mark.one_database
 def test_json_logs_carry_request_ids_and_nothing_personal(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = fresh_database("sqlite", "access_log")
+    load_demo(url)
     env = {**os.environ, "HAILONG_DATABASE_URL": url}
-    demo = subprocess.run(
-        [sys.executable, "-m", "app", "demo", "--ballots", "0"],
-        cwd=CHECKOUT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert demo.returncode == 0, demo.stderr
     token = subprocess.run(
         [sys.executable, "-m", "app", "token", "create", "demo.admin"],
         cwd=CHECKOUT, env=env, capture_output=True, text=True, check=False,
@@ -65,12 +61,7 @@ def test_json_logs_carry_request_ids_and_nothing_personal(backend: str, tmp_path
     comment = "Cán bộ Nguyễn Văn Bình hướng dẫn rất tận tình 4711"
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until_answered(f"{base}/healthz")
         with httpx.Client(base_url=base, headers={"X-Forwarded-For": citizen}) as http:
             http.cookies.set("hl_device", "d" * 32)
             for n in range(20):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from app.models import OutboxMessage
 from app.models.types import utcnow
 from tests.conftest import fresh_database
 from tests.factories import bearer, make_user, six_answers
-from tests.serving import CHECKOUT, free_port
+from tests.serving import CHECKOUT, free_port, load_demo, wait_until_answered
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -112,12 +111,8 @@ def test_a_schema_behind_the_code_is_not_current(backend: str) -> None:
 @pytest.mark.one_database
 def test_hailong_serve_adds_up_its_workers_metrics(backend: str, tmp_path: Path) -> None:
     url = fresh_database("sqlite", "metrics")
+    load_demo(url)
     env = {**os.environ, "HAILONG_DATABASE_URL": url}
-    demo = subprocess.run(
-        [sys.executable, "-m", "app", "demo", "--ballots", "0"],
-        cwd=CHECKOUT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert demo.returncode == 0, demo.stderr
     port = free_port()
     env |= {"HAILONG_PORT": str(port), "HAILONG_LIMIT_ADDRESS": "100000 per minute"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -128,7 +123,7 @@ def test_hailong_serve_adds_up_its_workers_metrics(backend: str, tmp_path: Path)
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base)
+        wait_until_answered(f"{base}/readyz")
         with httpx.Client(base_url=base, timeout=10) as http:
             for _ in range(40):
                 sent = http.post(
@@ -159,14 +154,3 @@ def test_hailong_serve_adds_up_its_workers_metrics(backend: str, tmp_path: Path)
         server.terminate()
         server.wait(timeout=20)
         log.close()
-
-
-def _wait_ready(base: str) -> None:
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    pytest.fail("the server did not become ready")

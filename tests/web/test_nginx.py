@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import fresh_database
 from tests.factories import login_form, six_answers
-from tests.serving import CHECKOUT, free_port
+from tests.serving import CHECKOUT, free_port, load_demo, wait_until_answered
 
 CONFIG = CHECKOUT / "deploy" / "nginx.conf"
 REQUIRED = os.environ.get("HAILONG_REQUIRE_NGINX") == "1"
@@ -39,18 +39,6 @@ def _nginx() -> str:
     return found
 
 
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"{url} did not answer"
-        time.sleep(0.05)
-
-
 def _from(address: str, base: str) -> httpx.Client:
     """A client whose connections come from ``address`` (any 127.x is this machine)."""
     return httpx.Client(
@@ -63,13 +51,9 @@ def deployment(backend: str, tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
     """nginx's address, the folder of the workers' logs, and the officer's password."""
     nginx = _nginx()
     url = fresh_database(backend, "nginx")
+    demo = load_demo(url)
     env = {**os.environ, "HAILONG_DATABASE_URL": url}
-    demo = subprocess.run(
-        [sys.executable, "-m", "app", "demo", "--ballots", "0"],
-        cwd=CHECKOUT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert demo.returncode == 0, demo.stderr
-    password = re.search(r"demo\.canbo\s+officer\s+(\S+)", demo.stdout).group(1)  # type: ignore[union-attr]
+    password = re.search(r"demo\.canbo\s+officer\s+(\S+)", demo).group(1)  # type: ignore[union-attr]
     env |= {
         "HAILONG_TRUSTED_PROXIES": "127.0.0.1",
         "HAILONG_REDIS_URL": os.environ.get("HAILONG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -117,9 +101,9 @@ http {{
     proxy = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
     try:
         for port in ports.values():
-            _wait(f"http://127.0.0.1:{port}/readyz")
+            wait_until_answered(f"http://127.0.0.1:{port}/readyz")
         base = f"http://127.0.0.1:{listen}"
-        _wait(f"{base}/healthz")
+        wait_until_answered(f"{base}/healthz")
         yield base, tmp_path, password
     finally:
         proxy.terminate()

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from app.models import Ballot
 from tests.conftest import fresh_database
 from tests.factories import six_answers
-from tests.serving import CHECKOUT, free_port
+from tests.serving import CHECKOUT, free_port, load_demo, wait_until_answered
 
 OFFICE = "16003.MC"
 
@@ -86,13 +86,9 @@ def _stored(url: str) -> tuple[set[str], int]:
 
 
 def _serve(url: str, tmp_path: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, str]:
+    demo = load_demo(url)
     env = {**os.environ, "HAILONG_DATABASE_URL": url}
-    demo = subprocess.run(
-        [sys.executable, "-m", "app", "demo", "--ballots", "0"],
-        cwd=CHECKOUT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert demo.returncode == 0, demo.stderr
-    screen = re.search(r"/device/(hld_[A-Za-z0-9_-]+)", demo.stdout)
+    screen = re.search(r"/device/(hld_[A-Za-z0-9_-]+)", demo)
     assert screen
     port = free_port()
     env |= {
@@ -107,15 +103,7 @@ def _serve(url: str, tmp_path: Path, workers: int) -> tuple[subprocess.Popen[byt
         cwd=CHECKOUT, env=env, stdout=log, stderr=log,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
+    wait_until_answered(f"{base}/readyz")
     return proc, base, screen.group(1)
 
 
