@@ -75,10 +75,6 @@ pool_size = Gauge(
 _watched: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def multiprocess() -> bool:
-    return MULTIPROCESS
-
-
 def watch_pool(engine: Engine, name: str) -> None:
     """Count ``engine``'s connections in use as they are checked out and back in (once per
     engine, however many apps a process builds on it)."""
@@ -102,7 +98,7 @@ def watch_pool(engine: Engine, name: str) -> None:
 
 def forget_this_process() -> None:
     """At a worker's clean exit: its live gauges (streams, connections) stop counting."""
-    if multiprocess():
+    if MULTIPROCESS:
         from prometheus_client import multiprocess as mp
 
         mp.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

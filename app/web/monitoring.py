@@ -53,7 +53,7 @@ def allowed(request: Request, session: Session) -> None:
 def scrape(session: Session) -> bytes:
     """The Prometheus text: every worker's values (multiprocess mode) or this process's, then
     the outbox as the database has it."""
-    if metrics.multiprocess():
+    if metrics.MULTIPROCESS:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()

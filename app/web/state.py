@@ -59,12 +59,17 @@ class AppState:
     redactor: Redactor  # paths as the logs write them
     intake: Intake | None = None  # set when the app starts (tests bring their own)
     log_key: str | None = None  # the public log's verifier key, when it has one
-    stopping: bool = False  # a SIGTERM came: finish what was taken, take nothing new
     # Public pages and open data, rendered once per log size (app/web/routes/public_results.py).
     public_cache: FiguresCache = field(default_factory=lambda: FiguresCache(seconds=60.0))
     log_version: Memo = field(default_factory=lambda: Memo(1.0))  # the log's size, as they read it
     # Their whole responses, as they went out (app/web/public_replay.py).
     public_replay: FiguresCache = field(default_factory=lambda: FiguresCache(seconds=60.0))
+
+    @property
+    def stopping(self) -> bool:
+        """A SIGTERM came (``app/web/stopping.py``): finish what was taken, take nothing new.
+        The live streams' watcher keeps the one flag, which it reads for its own streams."""
+        return self.ballot_watch.closing
 
     @property
     def log_origin(self) -> str | None:

@@ -4,7 +4,7 @@ stops taking new work and finishes what it took, losing nothing (docs/operations
 The server's own handler stays in charge: it stops accepting connections, lets every request
 in flight be answered (ballots already handed to the writer are committed and acknowledged),
 then runs the app's shutdown, which stores what the writer still holds. Chained in front of it,
-this handler makes ``/readyz`` answer 503 at once and ends the live streams, each with a hint
+this handler ends the live streams (and ``/readyz`` answers 503 from then on), each with a hint
 to reconnect in a few seconds: a stream never ends by itself for minutes, and the server would
 wait for it."""
 
@@ -30,8 +30,7 @@ def on_stop(hailong: AppState) -> Callable[[], None]:
     previous: dict[int, Any] = {}
 
     def stopping(signum: int, frame: FrameType | None) -> None:
-        hailong.stopping = True
-        loop.call_soon_threadsafe(hailong.ballot_watch.end_all)
+        loop.call_soon_threadsafe(hailong.ballot_watch.end_all)  # from here on, not ready
         before = previous.get(signum)
         if callable(before):
             before(signum, frame)

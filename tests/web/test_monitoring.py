@@ -88,7 +88,7 @@ def test_metrics_are_for_the_monitoring_networks_or_an_admins_token(
 
 def test_readyz_says_whether_this_worker_takes_ballots(client: TestClient, app: FastAPI) -> None:
     assert client.get("/readyz").json() == {"status": "ready"}
-    app.state.hailong.stopping = True
+    app.state.hailong.ballot_watch.end_all()  # what a SIGTERM does
     stopping = client.get("/readyz")
     assert stopping.status_code == 503
     assert stopping.json() == {"status": "not ready", "ballots": "stopping"}
