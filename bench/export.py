@@ -152,15 +152,18 @@ def _copy(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
             copy.write_row([row[c] for c in columns])
 
 
+INSPECTOR, PASSWORD = "bench.thanhtra", "x" * 12
+
+
 def inspector_token(engine: Any) -> str:
     with Session(engine) as session:
         create_user(
             session,
             UserCreate.model_construct(
-                username="bench.thanhtra", role="inspector", office=None, password="x" * 12
+                username=INSPECTOR, role="inspector", office=None, password=PASSWORD
             ),
         )
-        token, _ = create_token(session, "bench.thanhtra")
+        token, _ = create_token(session, INSPECTOR)
         session.commit()
     return token
 

@@ -18,7 +18,7 @@ The ratios, each None (shown as a dash) when nothing is under it yet:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +47,7 @@ class CaseFigures:
         return CaseFigures(*(a + b for a, b in zip(self.counts(), other.counts(), strict=True)))
 
     def counts(self) -> tuple[int, ...]:
-        return tuple(asdict(self).values())
+        return tuple(vars(self).values())
 
     @property
     def on_time_ratio(self) -> float | None:
@@ -61,7 +61,7 @@ class CaseFigures:
 
     def public(self) -> dict[str, Any]:
         return {
-            **asdict(self),
+            **vars(self),
             "on_time_ratio": self.on_time_ratio,
             "handling_satisfied_ratio": self.handling_ratio,
         }
@@ -98,19 +98,25 @@ def by_office(
     return {row[0]: CaseFigures(*(int(v) for v in row[1:])) for row in rows}
 
 
+# Up to this many offices, the sub-trees' cases are asked for by office id; beyond it (a
+# nation's provinces: 10,234 ids) sending the ids cost 8.5 ms, counting every office's cases
+# of the period and keeping the sub-trees' 0.8 ms (PostgreSQL 15).
+LISTED_OFFICES = 2000
+
+
 def of_subtrees(
     session: Session, roots: list[int], period: Period, now: datetime | None = None
 ) -> dict[int, CaseFigures]:
     """Each root office's figures with its whole sub-tree's, for the period's days."""
     tree = load_tree(session)
-    owners: dict[int, list[int]] = {}
-    for root in roots:
-        for office in tree.subtree(root):
-            owners.setdefault(office, []).append(root)
+    chosen = set(roots)
+    listed = None
+    if sum(tree.sizes.get(root, 1) for root in roots) <= LISTED_OFFICES:
+        listed = [office for root in roots for office in tree.subtree(root)]
     start, end = period.bounds_utc()
     out = {root: CaseFigures() for root in roots}
-    for office, figures in by_office(session, list(owners), start, end, now).items():
-        for root in owners[office]:
+    for office, figures in by_office(session, listed, start, end, now).items():
+        for root in tree.roots_over(office, chosen):
             out[root] += figures
     return out
 

@@ -54,6 +54,17 @@ class Tree:
             stack.extend(self.children.get(office_id, []))
         return found
 
+    @cached_property
+    def sizes(self) -> dict[int, int]:
+        """How many offices each office's sub-tree holds, itself included."""
+        order = [office for top in self.tops for office in self.subtree(top)]
+        sizes = dict.fromkeys(order, 1)
+        for office in reversed(order):  # every office after its parent: children first
+            parent = self.offices[office][2]
+            if parent is not None and parent in sizes:
+                sizes[parent] += sizes[office]
+        return sizes
+
     def path(self, office_id: int) -> list[int]:
         """The office's id and its ancestors', nearest first."""
         path, parent = [office_id], self.offices[office_id][2]

@@ -75,13 +75,21 @@ class Moments:
 
 @dataclass(slots=True)
 class Shares:
-    """Counts per category and what follows from them."""
+    """Counts per category and what follows from them. The counts are not changed once given:
+    the total is summed once (a ranking reads it from thousands of Shares, several times each)."""
 
     counts: dict[str, int]
+    total: int = field(init=False, compare=False)
+    good: int = field(init=False, compare=False)  # satisfied or better
+
+    def __post_init__(self) -> None:
+        self.total = sum(self.counts.values())
+        self.good = sum(self.counts.get(c, 0) for c in SATISFIED_OR_BETTER)
 
     @property
-    def total(self) -> int:
-        return sum(self.counts.values())
+    def headline(self) -> float | None:
+        """The share satisfied or better."""
+        return self.good / self.total if self.total else None
 
     def share(self, *categories: str) -> float | None:
         total = self.total
@@ -90,15 +98,18 @@ class Shares:
         return sum(self.counts.get(c, 0) for c in categories) / total
 
     def shares(self) -> dict[str, float | None]:
-        out = {c: self.share(c) for c in self.counts}
-        out["satisfied_or_better"] = self.share(*SATISFIED_OR_BETTER)
+        total = self.total
+        if not total:
+            return dict.fromkeys((*self.counts, "satisfied_or_better"))
+        out: dict[str, float | None] = {c: n / total for c, n in self.counts.items()}
+        out["satisfied_or_better"] = self.good / total
         return out
 
     def ci95(self, *categories: str) -> tuple[float, float] | None:
         return wilson(sum(self.counts.get(c, 0) for c in categories), self.total)
 
     def headline_ci95(self) -> tuple[float, float] | None:
-        return self.ci95(*SATISFIED_OR_BETTER)
+        return wilson(self.good, self.total)
 
 
 def empty_counts(survey: SurveyDefinition) -> dict[str, int]:
@@ -161,9 +172,7 @@ class Figures:
         if self.aspects:
             values = [v for v in self.aspects.values() if v is not None]
         else:
-            values = [
-                s for c in self.criteria if (s := c.shares.share(*SATISFIED_OR_BETTER)) is not None
-            ]
+            values = [s for c in self.criteria if (s := c.shares.headline) is not None]
         return sum(values) / len(values) if values else None
 
 
@@ -311,9 +320,7 @@ def assemble(
     aspects: dict[str, float | None] = {}
     for aspect in survey.aspects if questions is None else []:
         values = [
-            s
-            for c in criteria
-            if c.aspect == aspect.key and (s := c.shares.share(*SATISFIED_OR_BETTER)) is not None
+            s for c in criteria if c.aspect == aspect.key and (s := c.shares.headline) is not None
         ]
         aspects[aspect.key] = sum(values) / len(values) if values else None
     return Figures(

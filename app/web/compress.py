@@ -14,7 +14,7 @@ import anyio.to_thread
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-LEVEL = 6
+LEVEL = 5
 IN_THREAD = 64 * 1024
 SKIP_TYPES = ("text/event-stream", "image/png", "image/jpeg", "application/zip")
 

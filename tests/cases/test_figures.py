@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
@@ -33,13 +34,14 @@ def _recount(cases: list[Case]) -> CaseFigures:
 
 
 def test_figures_equal_a_recount(
-    client: TestClient, db: Session, registered: SurveyCatalog
+    client: TestClient, db: Session, registered: SurveyCatalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     province = make_office(db, registered, kind="province")
     a = make_office(db, registered, parent=province.code)
     b = make_office(db, registered, parent=province.code)
     b1 = make_office(db, registered, parent=b.code)
-    for office, n in ((a, 4), (b, 2), (b1, 3)):
+    elsewhere = make_office(db, registered)  # under none of the roots: in no figure
+    for office, n in ((a, 4), (b, 2), (b1, 3), (elsewhere, 2)):
         for i in range(n):
             dissatisfied(db, registered, office, MONDAY - timedelta(days=3 * i))
     cases = list(db.exec(select(Case)))
@@ -62,6 +64,9 @@ def test_figures_equal_a_recount(
     for root, members in subtree.items():
         ids = {m.id for m in members}
         assert got[root] == _recount([c for c in in_period if c.office_id in ids])  # type: ignore[index]
+    # A sub-tree too large to list by id (a nation's) is counted from every office's cases.
+    monkeypatch.setattr(figures, "LISTED_OFFICES", 1)
+    assert figures.of_subtrees(db, [province.id, a.id, b.id], period) == got  # type: ignore[list-item]
     whole = got[province.id]  # type: ignore[index]
     assert whole.on_time_ratio == whole.on_time / (whole.answered + whole.overdue)
     assert whole.handling_ratio == whole.handling_satisfied / whole.handling_rated

@@ -73,6 +73,25 @@ def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog
         ("API-A", 200, {"position": 1, "of": 1, "close_to_above": False}, None),
         ("API-B", 2, None, "too_few_ballots"),
     ]
+    # The wording once for every child; each child's shares as its summary's, headline alone.
+    assert [(c["key"], c["label"]) for c in children["criteria"]][0] == (
+        "polite",
+        "Công chức có thái độ giao tiếp lịch sự",
+    )
+    unit = children["children"][0]
+    assert unit["ballot_levels"]["counts"] == body["ballot_levels"]["counts"]
+    assert unit["ballot_levels"]["shares"] == {
+        "satisfied_or_better": body["ballot_levels"]["shares"]["satisfied_or_better"]
+    }
+    assert unit["ballot_levels"]["ci95"] == body["ballot_levels"]["ci95"]
+    for mine, full in zip(unit["criteria"], body["criteria"], strict=True):
+        assert mine == {
+            "key": full["key"],
+            "answered": full["answered"],
+            "counts": full["counts"],
+            "shares": {"satisfied_or_better": full["shares"]["satisfied_or_better"]},
+            "ci95": full["ci95"],
+        }
 
 
 def test_bad_parameters_are_422(client: TestClient, db: Session, registered: SurveyCatalog) -> None:

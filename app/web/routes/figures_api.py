@@ -12,7 +12,7 @@ from app.auth.scope import require_office
 from app.cases import figures as case_figures
 from app.offices.service import get_by_code
 from app.stats import officers, service
-from app.stats.maths import Figures
+from app.stats.maths import Criterion, Figures, Shares
 from app.stats.periods import Period, date_range, period_of, today
 from app.surveys.catalog import Comparison
 from app.web.deps import CatalogDep, SessionDep, SettingsDep
@@ -106,7 +106,11 @@ def dossiers_json(entry: service.OfficeFigures) -> dict[str, Any]:
     }
 
 
-def figures_json(fig: Figures) -> dict[str, Any]:
+def figures_json(fig: Figures, *, detail: bool = True) -> dict[str, Any]:
+    """``detail``: each criterion's wording, and each level's share and interval, as one office's
+    summary gives them. A ranking of hundreds of children gives the headline share alone (the
+    counts are there), and the wording once (its ``criteria``): it is the same for every child.
+    Each office's summary has the rest."""
     return {
         "ballots": fig.ballot_count,
         "excluded": fig.excluded,
@@ -125,24 +129,37 @@ def figures_json(fig: Figures) -> dict[str, Any]:
         "ballot_levels": {
             "counts": fig.ballots.counts,
             "unclassified": fig.unclassified,
-            "shares": {k: _ratio(v) for k, v in fig.ballots.shares().items()},
-            "ci95": fig.ballots.headline_ci95(),
-            "ci95_shares": {k: fig.ballots.ci95(k) for k in fig.ballots.counts},
+            **_levels(fig.ballots, detail),
         },
         "criteria": [
             {
                 "key": c.key,
-                "label": c.label_vi,
-                "label_en": c.label_en,
-                "aspect": c.aspect,
+                **(_wording(c) if detail else {}),
                 "answered": c.shares.total,
                 "counts": c.shares.counts,
-                "shares": {k: _ratio(v) for k, v in c.shares.shares().items()},
-                "ci95": c.shares.headline_ci95(),
-                "ci95_shares": {k: c.shares.ci95(k) for k in c.shares.counts},
+                **_levels(c.shares, detail),
             }
             for c in fig.criteria
         ],
+    }
+
+
+def _wording(criterion: Criterion) -> dict[str, Any]:
+    return {"label": criterion.label_vi, "label_en": criterion.label_en, "aspect": criterion.aspect}
+
+
+def _levels(shares: Shares, detail: bool) -> dict[str, Any]:
+    """The shares of each level, or in a ranking the headline's alone (each level's is its count
+    over the total)."""
+    if not detail:
+        return {
+            "shares": {"satisfied_or_better": _ratio(shares.headline)},
+            "ci95": shares.headline_ci95(),
+        }
+    return {
+        "shares": {k: _ratio(v) for k, v in shares.shares().items()},
+        "ci95": shares.headline_ci95(),
+        "ci95_shares": {k: shares.ci95(k) for k in shares.counts},
     }
 
 
@@ -185,7 +202,8 @@ def office_summary(
 def office_children(
     code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
 ) -> dict[str, Any]:
-    """Each child office's sub-tree figures, ranked among the children."""
+    """Each child office's sub-tree figures, ranked among the children. The criteria's wording
+    is given once (``criteria``); each office's intervals by level are in its summary."""
     require_office(session, user, get_by_code(session, code))
     period = q.period
     found, comparison, children = service.children_figures(
@@ -197,13 +215,17 @@ def office_children(
         "survey": {"key": found.key, "version": found.version},
         "compared": comparison_json(comparison),
         "period": {"from": period.start, "to": period.end},
+        "criteria": [
+            {"key": c.key, **_wording(c)}
+            for c in (children[0].figures.criteria if children else [])
+        ],
         "children": [
             {
                 "office": {"code": child.code, "name": child.name},
                 "survey": child.survey_key,
                 "comparable": child.comparable,
                 **rank_json(child),
-                **figures_json(child.figures),
+                **figures_json(child.figures, detail=False),
                 **dossiers_json(child),
                 "cases": cases[child.office_id].public(),
             }
