@@ -245,11 +245,17 @@ def create_token(session: Session, username: str, name: str = "") -> tuple[str, 
 
 
 def token_user(session: Session, token: str) -> User | None:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(token))).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.is_active else None
+    """The active user an unrevoked token belongs to: one query, as every API request asks."""
+    found = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)  # type: ignore[arg-type]
+        .where(
+            ApiToken.token_hash == digest(token),
+            ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            User.is_active,
+        )
+    )
+    return session.exec(found).first()
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:

@@ -88,12 +88,18 @@ def finish(session: Session) -> None:
         done()
 
 
+def open_session(*, write: bool = False) -> Session:
+    """A session whose transaction, and pooled connection, start at its first statement."""
+    engine = _writing(get_engine()) if write else get_engine()
+    session = Session(engine, expire_on_commit=False)
+    session.info[FINISH] = session.commit
+    return session
+
+
 @contextmanager
 def session_scope(*, write: bool = False) -> Iterator[Session]:
     """The transaction owner of a request or a CLI command: commit on success, else roll back."""
-    engine = _writing(get_engine()) if write else get_engine()
-    with Session(engine, expire_on_commit=False) as session:
-        session.info[FINISH] = session.commit
+    with open_session(write=write) as session:
         try:
             yield session
             session.commit()

@@ -15,7 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LEVEL = 5
-IN_THREAD = 64 * 1024
+IN_THREAD = 256 * 1024
 SKIP_TYPES = ("text/event-stream", "image/png", "image/jpeg", "application/zip")
 
 

@@ -74,7 +74,7 @@ def test_summary_json(client: TestClient, db: Session, registered: SurveyCatalog
         ("API-B", 2, None, "too_few_ballots"),
     ]
     # The wording once for every child; each child's shares as its summary's, headline alone.
-    assert [(c["key"], c["label"]) for c in children["criteria"]][0] == (
+    assert next((c["key"], c["label"]) for c in children["criteria"]) == (
         "polite",
         "Công chức có thái độ giao tiếp lịch sự",
     )

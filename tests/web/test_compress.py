@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from app.web import compress
 
-BIG = {"children": [{"code": f"P{i:03d}", "headline": i / 1000} for i in range(5000)]}
+BIG = {"children": [{"code": f"P{i:03d}", "headline": i / 1000} for i in range(10_000)]}
 
 
 def _app() -> Starlette:

@@ -19,6 +19,7 @@ from app.web.deps import CatalogDep, SessionDep, SettingsDep
 from app.web.identity import CurrentUser
 from app.web.openapi import api_errors
 from app.web.params import FromDay, ToDay
+from app.web.rendering import JSONBody
 from app.web.routing import TransactionRoute
 
 router = APIRouter(
@@ -39,7 +40,7 @@ class FiguresQuery:
     min_responses: int
 
 
-def figures_query(
+async def figures_query(
     settings: SettingsDep,
     start: FromDay = None,
     end: ToDay = None,
@@ -163,10 +164,10 @@ def _levels(shares: Shares, detail: bool) -> dict[str, Any]:
     }
 
 
-@router.get("/offices/{code}/summary")
+@router.get("/offices/{code}/summary", response_class=JSONBody)
 def office_summary(
     code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
-) -> dict[str, Any]:
+) -> JSONBody:
     """Figures for the office and its whole sub-tree. Shares are fractions from 0 to 1."""
     require_office(session, user, get_by_code(session, code))
     period = q.period
@@ -175,33 +176,35 @@ def office_summary(
     )
     previous = period.previous()
     cases = case_figures.of_subtrees(session, [summary.office.office_id], period)
-    return {
-        "office": {"code": summary.office.code, "name": summary.office.name},
-        "survey": {
-            "key": summary.survey.key,
-            "version": summary.survey.version,
-            "title": summary.survey.title_vi,
-        },
-        "compared": comparison_json(summary.comparison),
-        "period": {"from": period.start, "to": period.end},
-        **figures_json(summary.office.figures),
-        **rank_json(summary.office),
-        "ranked_among": summary.ranked_among or None,
-        **dossiers_json(summary.office),
-        "cases": cases[summary.office.office_id].public(),
-        "previous": {
-            "period": {"from": previous.start, "to": previous.end},
-            "ballots": summary.previous.ballot_count,
-            "headline": _ratio(summary.previous.headline),
-            "change": _ratio(summary.change),
-        },
-    }
+    return JSONBody(
+        {
+            "office": {"code": summary.office.code, "name": summary.office.name},
+            "survey": {
+                "key": summary.survey.key,
+                "version": summary.survey.version,
+                "title": summary.survey.title_vi,
+            },
+            "compared": comparison_json(summary.comparison),
+            "period": {"from": period.start, "to": period.end},
+            **figures_json(summary.office.figures),
+            **rank_json(summary.office),
+            "ranked_among": summary.ranked_among or None,
+            **dossiers_json(summary.office),
+            "cases": cases[summary.office.office_id].public(),
+            "previous": {
+                "period": {"from": previous.start, "to": previous.end},
+                "ballots": summary.previous.ballot_count,
+                "headline": _ratio(summary.previous.headline),
+                "change": _ratio(summary.change),
+            },
+        }
+    )
 
 
-@router.get("/offices/{code}/children")
+@router.get("/offices/{code}/children", response_class=JSONBody)
 def office_children(
     code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
-) -> dict[str, Any]:
+) -> JSONBody:
     """Each child office's sub-tree figures, ranked among the children. The criteria's wording
     is given once (``criteria``); each office's intervals by level are in its summary."""
     require_office(session, user, get_by_code(session, code))
@@ -210,34 +213,36 @@ def office_children(
         session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
     )
     cases = case_figures.of_subtrees(session, [child.office_id for child in children], period)
-    return {
-        "office": {"code": code},
-        "survey": {"key": found.key, "version": found.version},
-        "compared": comparison_json(comparison),
-        "period": {"from": period.start, "to": period.end},
-        "criteria": [
-            {"key": c.key, **_wording(c)}
-            for c in (children[0].figures.criteria if children else [])
-        ],
-        "children": [
-            {
-                "office": {"code": child.code, "name": child.name},
-                "survey": child.survey_key,
-                "comparable": child.comparable,
-                **rank_json(child),
-                **figures_json(child.figures, detail=False),
-                **dossiers_json(child),
-                "cases": cases[child.office_id].public(),
-            }
-            for child in children
-        ],
-    }
+    return JSONBody(
+        {
+            "office": {"code": code},
+            "survey": {"key": found.key, "version": found.version},
+            "compared": comparison_json(comparison),
+            "period": {"from": period.start, "to": period.end},
+            "criteria": [
+                {"key": c.key, **_wording(c)}
+                for c in (children[0].figures.criteria if children else [])
+            ],
+            "children": [
+                {
+                    "office": {"code": child.code, "name": child.name},
+                    "survey": child.survey_key,
+                    "comparable": child.comparable,
+                    **rank_json(child),
+                    **figures_json(child.figures, detail=False),
+                    **dossiers_json(child),
+                    "cases": cases[child.office_id].public(),
+                }
+                for child in children
+            ],
+        }
+    )
 
 
-@router.get("/offices/{code}/officers")
+@router.get("/offices/{code}/officers", response_class=JSONBody)
 def office_officers(
     code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
-) -> dict[str, Any]:
+) -> JSONBody:
     """Figures per officer, for ratings that name the officer (bound to a dossier, or cast at a
     counter that announced its officer); only with at least ``min_responses`` ballots behind
     them. Admins, inspectors and the unit's head only (403 for other officers)."""
@@ -247,21 +252,23 @@ def office_officers(
     _, comparison, found = officers.officer_figures(
         session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
     )
-    return {
-        "office": {"code": code},
-        "compared": comparison_json(comparison),
-        "period": {"from": period.start, "to": period.end},
-        "min_responses": q.min_responses,
-        "officers": [
-            {
-                "officer_code": entry.officer_code,
-                "ballots": entry.ballots,
-                **(
-                    figures_json(entry.figures)
-                    if entry.figures is not None
-                    else {"figures": None, "reason": "too_few_ballots"}
-                ),
-            }
-            for entry in found
-        ],
-    }
+    return JSONBody(
+        {
+            "office": {"code": code},
+            "compared": comparison_json(comparison),
+            "period": {"from": period.start, "to": period.end},
+            "min_responses": q.min_responses,
+            "officers": [
+                {
+                    "officer_code": entry.officer_code,
+                    "ballots": entry.ballots,
+                    **(
+                        figures_json(entry.figures)
+                        if entry.figures is not None
+                        else {"figures": None, "reason": "too_few_ballots"}
+                    ),
+                }
+                for entry in found
+            ],
+        }
+    )
