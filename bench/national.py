@@ -44,6 +44,7 @@ from app.core.db import build_engine  # noqa: E402
 from app.core.memory import settle_heap  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.dashboards import views  # noqa: E402
+from app.integrity.cluster_decisions import awaiting  # noqa: E402
 from app.models import Office, User  # noqa: E402
 from app.stats import dossier_rollup, rollups  # noqa: E402
 from app.stats.maths import figures  # noqa: E402
@@ -257,12 +258,14 @@ def by_service(engine: Any, catalog: Any, code: str, period: Period) -> tuple[fl
 
 
 def page_service(engine: Any, catalog: Any, code: str, period: Period) -> float:
-    """What the units page asks of the services (``views.children_page``), as an inspector."""
+    """What the units page asks of the services, as an inspector: its table
+    (``views.children_page``) and the header's count of ratings awaiting review."""
     with Session(engine) as session:
         user = session.exec(select(User).where(User.username == INSPECTOR)).one()
         query = views.Query(length="range", start=period.start, end=period.end)
         started = time.perf_counter()
         views.children_page(session, catalog, user, code, query, "rank", units=True)
+        awaiting(session, user)  # the header's count of ratings awaiting this inspector
         return time.perf_counter() - started
 
 

@@ -218,13 +218,20 @@ def open_session(session: Session, user: User) -> tuple[str, LoginSession]:
 
 
 def session_user(session: Session, token: str) -> tuple[User, LoginSession] | None:
-    found = session.exec(
-        select(LoginSession).where(LoginSession.token_hash == digest(token))
-    ).first()
-    if found is None or found.revoked_at is not None or found.expires_at <= utcnow():
-        return None
-    user = session.get(User, found.user_id)
-    return (user, found) if user is not None and user.is_active else None
+    """The active user of a sign-in still valid, and that sign-in: one query, as every staff
+    page asks."""
+    found = (
+        select(User, LoginSession)
+        .join(LoginSession, LoginSession.user_id == User.id)  # type: ignore[arg-type]
+        .where(
+            LoginSession.token_hash == digest(token),
+            LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
+            LoginSession.expires_at > utcnow(),
+            User.is_active,
+        )
+    )
+    row = session.exec(found).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def close_session(session: Session, login_session: LoginSession) -> None:
