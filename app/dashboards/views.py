@@ -16,7 +16,7 @@ from app.core.errors import NotFound
 from app.dashboards import charts
 from app.dashboards.cache import FiguresCache
 from app.dashboards.service import Point, grain_of, latest_comments, trend
-from app.exports.ballot_export import settled
+from app.exports.ballot_export import newest_ballot
 from app.models import Office, User
 from app.models.types import utcnow
 from app.offices.qr import qr_svg_inline, survey_url
@@ -325,7 +325,7 @@ def children_page(
                     ("from", period.start),
                     ("to", period.end),
                     ("survey", query.survey),
-                    ("snapshot", settled(session.connection())),
+                    ("snapshot", newest_ballot(session.connection())),
                 )
                 if v is not None
             }

@@ -6,9 +6,9 @@ SHA-256."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from app.auth.scope import can_inspect, require_office, visible
 from app.core.bulk import any_of
-from app.core.errors import InvalidInput
+from app.core.errors import DomainError, InvalidInput
 from app.models import Ballot, BallotRollup, Exclusion, Office, User
 from app.models.account import judges_unit
 from app.models.types import utcnow
@@ -28,7 +28,6 @@ from app.surveys.catalog import SurveyCatalog
 from app.surveys.definition import Question, SurveyDefinition
 from app.surveys.service import survey_for_office, survey_version
 
-SETTLE = timedelta(seconds=5)
 BALLOT = Ballot.__table__  # type: ignore[attr-defined]
 ROLLUP = BallotRollup.__table__  # type: ignore[attr-defined]
 EXCLUSION = Exclusion.__table__  # type: ignore[attr-defined]
@@ -191,8 +190,8 @@ def for_user(
     snapshot: int | None,
 ) -> tuple[Export, Office]:
     """The export a staff member may download: the sub-tree they may see, up to the ballot
-    ``snapshot`` (default: the newest settled one); officers and flags filled in only for those
-    who may see them on the pages."""
+    ``snapshot`` (default: the newest committed when asked, see ``settled``); officers and
+    flags filled in only for those who may see them on the pages."""
     office = get_by_code(session, office_code)
     require_office(session, user, office)
     newest = settled(session.connection())
@@ -210,20 +209,64 @@ def for_user(
     return export, office
 
 
-def settled(conn: Connection) -> int:
-    """The ballot id an export stops at, so that the file can be produced again, identical, for
-    its manifest. SQLite commits ballots in id order, so the newest id will do. On PostgreSQL
-    two writers can commit out of order: a ballot numbered below the newest visible one may
-    still be in flight, and would appear in the manifest's second pass but not in the file.
-    There the snapshot is the newest ballot stored at least ``SETTLE`` ago (a writer commits in
-    milliseconds), so every id up to it is settled."""
-    if conn.dialect.name != "postgresql":
-        newest = sa.select(sa.func.coalesce(sa.func.max(BALLOT.c.id), 0))
-        return int(conn.execute(newest).scalar_one())
-    latest = (
-        sa.select(BALLOT.c.id)
-        .where(BALLOT.c.submitted_at <= utcnow() - SETTLE)
-        .order_by(BALLOT.c.id.desc())
-        .limit(1)
+class WritesPending(DomainError):
+    """Ballots being stored since before this export began have not finished: the file could
+    not stop at a snapshot its manifest finds again. Try again shortly."""
+
+    status_code = 503
+    code = "writes_pending"
+    message_vi = (
+        "Một số phiếu gửi trước khi xuất tệp vẫn đang được lưu, nên chưa xuất được tệp khớp với "
+        "bản kê kiểm chứng. Xin thử lại sau ít giây."
     )
-    return int(conn.execute(latest).scalar() or 0)
+    headers = {"Retry-After": "5"}  # noqa: RUF012 - read only
+
+
+def settled(conn: Connection) -> int:
+    """The ballot id an export stops at: the newest one committed when it is asked for, so every
+    ballot acknowledged before the request is in the file; and a file produced again up to it,
+    for its manifest, is identical.
+
+    SQLite commits ballots in id order, so every id up to the newest visible one is final. On
+    PostgreSQL two writers can commit out of order: a ballot numbered below the newest visible
+    one may still be in flight, in a transaction that took its id before that one committed. So
+    the transactions writing ballots at that moment are waited for (for ``PENDING_SECONDS``,
+    polled, blocking no writer): once they end, every id up to the snapshot is final, committed
+    or never, and the file, read after, holds exactly those."""
+    snapshot = newest_ballot(conn)
+    if conn.dialect.name == "postgresql":
+        _wait_for_writers(conn)
+    return snapshot
+
+
+def newest_ballot(conn: Connection) -> int:
+    """The newest ballot id committed (0 for none): a page's download links stop there, and the
+    download itself waits for what was in flight (``settled``)."""
+    newest = sa.select(sa.func.coalesce(sa.func.max(BALLOT.c.id), 0))
+    return int(conn.execute(newest).scalar_one())
+
+
+# Transactions holding a write lock on the ballot table (every INSERT takes one), but this one.
+_WRITERS = sa.text(
+    "SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation' "
+    "AND relation = 'ballot'::regclass AND mode = 'RowExclusiveLock' "
+    "AND pid <> pg_backend_pid()"
+)
+_STILL = sa.text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' "
+    "AND relation = 'ballot'::regclass AND virtualtransaction = ANY(:writers)"
+)
+PENDING_SECONDS = 30.0
+
+
+def _wait_for_writers(conn: Connection) -> None:
+    """Until the transactions writing ballots now have ended (their virtual transaction ids
+    are never reused while they last). The group-commit writer's end in milliseconds."""
+    writers = list(conn.execute(_WRITERS).scalars())
+    deadline = time.monotonic() + PENDING_SECONDS
+    pause = 0.002
+    while writers and conn.execute(_STILL, {"writers": writers}).scalar_one():
+        if time.monotonic() > deadline:
+            raise WritesPending()
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)

@@ -142,27 +142,6 @@ def test_tampering_with_file_or_database_is_caught(
     assert any(receipts[0] in p and "EDITED" in p for p in problems)
 
 
-def test_snapshot_leaves_out_ballots_still_settling(db: Session, registered: SurveyCatalog) -> None:
-    """PostgreSQL writers can commit ids out of order, so there an export stops at the newest
-    ballot stored a few seconds ago; SQLite commits in order and takes the newest."""
-    _setup(db, registered)
-    settled = ballot_export.settled(db.connection())
-    submit(
-        db,
-        registered,
-        "X-A",
-        Submission(answers=six_answers(5)),
-        channel="web",
-        idempotency_key=uuid.uuid4().hex,
-        strict_replay=True,
-    )
-    newest = db.connection().execute(text("SELECT max(id) FROM ballot")).scalar_one()
-    if db.connection().dialect.name == "postgresql":
-        assert ballot_export.settled(db.connection()) == settled < newest
-    else:
-        assert ballot_export.settled(db.connection()) == newest
-
-
 def test_a_survey_whose_ballots_are_all_excluded_keeps_its_columns(
     db: Session, registered: SurveyCatalog
 ) -> None:
