@@ -100,7 +100,7 @@ def prepare(
         # same phone who answers differently gets a ballot of their own, never the first
         # person's receipt with their answers dropped.
         idempotency_key = f"{idempotency_key[:64]}:{fingerprint[:24]}"
-    level = rollups.ballot_level(office.survey, clean.answers)
+    derived = rollups.derive(office.survey, clean.answers, office.criteria)
     row = {
         "office_id": office.id,
         "counter": clean.counter,
@@ -117,17 +117,17 @@ def prepare(
         "integration_id": provenance.integration_id,
         "officer_code": provenance.officer_code,
         "dossier_hash": provenance.dossier_hash,
-        "level": level,
+        "level": derived.level,
         "received_at": received_at,
     }
     return PreparedBallot(
         office=office,
         row=row,
         answers=clean.answers,
-        level=level,
+        level=derived.level,
         strict_replay=strict_replay,
-        satisfaction=rollups.satisfaction(office.survey, clean.answers, office.criteria),
-        compared=rollups.compared(office.survey, clean.answers, office.criteria),
+        satisfaction=derived.satisfaction,
+        compared=derived.compared,
         observed=observed,
         opens_case=opens_case(office.survey, clean.answers),
     )

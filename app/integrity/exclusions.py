@@ -115,16 +115,17 @@ def move(
         if survey is None:  # pragma: no cover - every stored ballot's version is published
             raise NotFound("survey version not found")
         given, shared = answers.get(ballot.id or 0, {}), catalog.criteria_of(ballot.survey_key)
+        derived = rollups.derive(survey, given, shared)
         counted.append(
             rollups.Counted(
                 office_id=ballot.office_id,
                 survey_key=ballot.survey_key,
                 survey_version=ballot.survey_version,
                 submitted_at=ballot.submitted_at,
-                level=rollups.ballot_level(survey, given),
+                level=derived.level,
                 answers=given,
-                satisfaction=rollups.satisfaction(survey, given, shared),
-                compared=rollups.compared(survey, given, shared),
+                satisfaction=derived.satisfaction,
+                compared=derived.compared,
                 source=ballot.source or "open",
             )
         )

@@ -19,8 +19,7 @@ from app.stats.rollups import (
     Counted,
     add_to_tables,
     ballot_level,
-    compared,
-    satisfaction,
+    derive,
 )
 from app.surveys.definition import CriteriaSet, SurveyDefinition
 
@@ -70,16 +69,17 @@ def rebuild(
         batch = []
         for row in rows:
             survey = versions[(row.survey_key, row.survey_version)]
+            derived = derive(survey, given[row.id], sets.get(row.survey_key))
             batch.append(
                 Counted(
                     office_id=row.office_id,
                     survey_key=row.survey_key,
                     survey_version=row.survey_version,
                     submitted_at=row.submitted_at,
-                    level=ballot_level(survey, given[row.id]),
+                    level=derived.level,
                     answers=given[row.id],
-                    satisfaction=satisfaction(survey, given[row.id], sets.get(row.survey_key)),
-                    compared=compared(survey, given[row.id], sets.get(row.survey_key)),
+                    satisfaction=derived.satisfaction,
+                    compared=derived.compared,
                     source=row.source or "open",
                 )
             )

@@ -26,7 +26,7 @@ from app.models import (
     CriteriaRollup,
 )
 from app.offices.paths import ancestors, share_tree
-from app.surveys.definition import SATISFIED_OR_BETTER, CriteriaSet, SurveyDefinition
+from app.surveys.definition import SATISFIED_OR_BETTER, CriteriaSet, Level, SurveyDefinition
 
 ANSWER_ROLLUP: Table = AnswerRollup.__table__  # type: ignore[attr-defined]
 BALLOT_ROLLUP: Table = BallotRollup.__table__  # type: ignore[attr-defined]
@@ -95,8 +95,32 @@ class Compared:
     k: int
 
 
-def compared(
+@dataclass(frozen=True)
+class Derived:
+    """What the counts take from a ballot's answers under its survey, worked out once."""
+
+    level: int
+    satisfaction: tuple[tuple[str, int, int], ...]
+    compared: Compared | None
+
+
+def derive(
     survey: SurveyDefinition, answers: dict[str, int], shared: CriteriaSet | None
+) -> Derived:
+    """A ballot's level, and what the satisfaction and criteria rollups count of it."""
+    level = survey.classify(answers)
+    return Derived(
+        level=level.value if level is not None else UNCLASSIFIED,
+        satisfaction=satisfaction(survey, answers, shared),
+        compared=_compared(survey, answers, shared, level),
+    )
+
+
+def _compared(
+    survey: SurveyDefinition,
+    answers: dict[str, int],
+    shared: CriteriaSet | None,
+    level: Level | None,
 ) -> Compared | None:
     """What the criteria rollup counts of a ballot, or None when its survey shares no criteria."""
     if shared is None or survey.key not in shared.surveys:
@@ -105,7 +129,6 @@ def compared(
     given = tuple(
         (q, categories[answers[q]]) for q in shared.questions if answers.get(q) in categories
     )
-    level = survey.classify(answers)
     good = sum(1 for _, category in given if category in SATISFIED_OR_BETTER)
     return Compared(
         shared.key, level.category if level is not None else None, given, len(given), good

@@ -162,29 +162,20 @@ async def take_ballot(
     receipt_url = f"/s/{quote(office.code, safe='')}/r/{ballot.receipt}" + (
         f"?{query}" if query else ""
     )
-    source = provenance.source
-    context = {
-        **thanks_context(office, ballot, lang, source, log=keeps_log(request)),
-        "replayed": outcome.replayed,
-    }
-    if prepared.opens_case and not outcome.replayed:
-        context["case_due"] = due_after(ballot.submitted_at, office.case_days)
-    if kiosk:
-        context |= {"next_url": action, "reset_after": KIOSK_RESET_SECONDS}
+    if not kiosk and not is_htmx(request):  # a browser's form: on to the receipt's page
+        response: Response = RedirectResponse(receipt_url, status_code=303)
+    else:  # the receipt in place of the form
+        context = {
+            **thanks_context(office, ballot, lang, provenance.source, log=keeps_log(request)),
+            "replayed": outcome.replayed,
+        }
+        if prepared.opens_case and not outcome.replayed:
+            context["case_due"] = due_after(ballot.submitted_at, office.case_days)
+        headers = DEVICE_PAGE if kiosk else {"HX-Push-Url": receipt_url}
+        if kiosk:
+            context |= {"next_url": action, "reset_after": KIOSK_RESET_SECONDS}
         block = "survey" if is_htmx(request) else None
-        response: Response = render(
-            request, "citizen/thanks.html", context, block=block, headers=DEVICE_PAGE
-        )
-    elif not is_htmx(request):
-        response = RedirectResponse(receipt_url, status_code=303)
-    else:
-        response = render(
-            request,
-            "citizen/thanks.html",
-            context,
-            block="survey",
-            headers={"HX-Push-Url": receipt_url},
-        )
+        response = render(request, "citizen/thanks.html", context, block=block, headers=headers)
     gate.ensure_device(request, response)
     return response
 

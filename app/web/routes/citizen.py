@@ -103,7 +103,7 @@ def _remember_visit(request: Request, response: Response, office_code: str, key:
         path=f"/s/{quote(office_code, safe='')}",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.scope["scheme"] == "https",
     )
 
 
