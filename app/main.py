@@ -141,9 +141,9 @@ def create_app(settings: Settings | None = None, *, register_surveys: bool = Tru
         writer = None
         hailong: AppState = app.state.hailong
         if hailong.intake is None:  # tests bring their own
-            engine = intake_engine(settings.database_url, settings.writer_threads)
+            engine = intake_engine(settings.database_url, settings.ballot_writers)
             metrics.watch_pool(engine, "ballots")
-            writer = GroupCommitWriter(engine, threads=settings.writer_threads)
+            writer = GroupCommitWriter(engine, threads=settings.ballot_writers)
             writer.start()
             hailong.intake = WriterIntake(engine, catalog, writer)
         limits = hailong.rating_limits

@@ -55,7 +55,7 @@ from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
 from bench.dashboard import SURVEY, THREE_LEVELS, _digest, _params, synthetic  # noqa: E402
 from bench.export import INSPECTOR, PASSWORD, _copy, inspector_token  # noqa: E402
-from bench.over_http import median_get, signed_in  # noqa: E402
+from bench.over_http import gzip_levels, median_get, signed_in  # noqa: E402
 from bench.serving import app_env, free_port, reset_schema, start  # noqa: E402
 
 NATION = "VN"
@@ -362,7 +362,7 @@ def main(argv: list[str]) -> None:
         headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"},
     )
     staff = signed_in(base, INSPECTOR, PASSWORD)
-    table, pages = [], []
+    table, pages, bodies = [], [], {}
     try:
         for code, label in cases:
             for name, period in periods.items():
@@ -372,9 +372,9 @@ def main(argv: list[str]) -> None:
                 service = statistics.median(t for t, _, _ in fast[1:]) * 1000
                 answer = statistics.median(t for _, t, _ in fast[1:]) * 1000
                 query = f"from={period.start}&to={period.end}"
-                http, size, raw = median_get(
-                    api, f"/api/v1/offices/{code}/children?{query}", args.runs
-                )
+                children = f"/api/v1/offices/{code}/children?{query}"
+                http, size, raw = median_get(api, children, args.runs)
+                bodies[f"{label}, {name}, JSON"] = api.get(children).content
                 kept, raw_dossiers, returned = dossiers_raw(engine, code, period)
                 table.append(
                     (label, name, service, answer, http * 1000, slow[0] * 1000, kept,
@@ -391,9 +391,9 @@ def main(argv: list[str]) -> None:
                     continue
                 service_times = [page_service(engine, catalog, code, period) for _ in range(4)]
                 page = statistics.median(service_times[1:]) * 1000
-                http, size, raw = median_get(
-                    staff, f"/staff/offices/{code}/units?{query}", args.runs
-                )
+                units = f"/staff/offices/{code}/units?{query}"
+                http, size, raw = median_get(staff, units, args.runs)
+                bodies[f"units page, {name}, HTML"] = staff.get(units).content
                 pages.append((label, name, page, http * 1000))
                 print(
                     f"  units page, {name}: service {page:.1f} ms, HTTP {http * 1000:.1f} ms "
@@ -425,6 +425,11 @@ def main(argv: list[str]) -> None:
             f"  {'units page, ' + label[:10]:22} {name:14} {page:7.1f}ms {'':9} {http:7.1f}ms "
             f"{http / page:9.2f}x"
         )
+    # The level the gzip middleware uses (app/web/compress.py) is chosen from these.
+    for body in (f"province ({args.units} units), year, JSON", "units page, year, HTML"):
+        print(f"\n{body}: each gzip level's time and size; compressed and sent over")
+        print("1 Gb/s, 100 and 20 Mb/s (ms):")
+        print("\n".join(gzip_levels(bodies[body])))
     for label in dict.fromkeys(row[0] for row in table):
         year, month = (row[2] for row in table if row[0] == label)
         print(f"  {label}: month to date / year = {month / year:.2f} (target <= 1.2)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import statistics
 import time
+import zlib
 
 import httpx
 
@@ -35,3 +36,20 @@ def median_get(client: httpx.Client, url: str, runs: int) -> tuple[float, int, i
         answer.raise_for_status()
         sent, size = answer.num_bytes_downloaded, len(answer.content)
     return statistics.median(times[1:]), sent, size
+
+
+def gzip_levels(body: bytes, links: tuple[float, ...] = (1000e6, 100e6, 20e6)) -> list[str]:
+    """Each gzip level on ``body``: time to compress, size, and compressing plus sending over
+    links of ``links`` bits a second (the decompression is the reader's at every level alike)."""
+    lines = []
+    for level in range(1, 10):
+        times = []
+        for _ in range(9):
+            started = time.perf_counter()
+            squeezer = zlib.compressobj(level, zlib.DEFLATED, 31)
+            size = len(squeezer.compress(body) + squeezer.flush())
+            times.append(time.perf_counter() - started)
+        spent = statistics.median(times)
+        sent = "  ".join(f"{(spent + size * 8 / bits) * 1000:6.1f}" for bits in links)
+        lines.append(f"  level {level}: {spent * 1000:5.1f} ms  {size:9,} B   {sent}")
+    return lines

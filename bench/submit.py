@@ -24,6 +24,7 @@ against the same app whose ballots skip the log (bench/unlogged_app.py). Target:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -97,6 +98,13 @@ def office_id(url: str) -> int:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a server process has used (all its threads; the database's own work, on
+    PostgreSQL, is another process's)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stored_ballots(url: str) -> int:
     from sqlalchemy import create_engine, text
 
@@ -157,7 +165,9 @@ def main() -> None:
         "unlogged": (unlogged_port, maker(f"/s/{OFFICE}")),
         "links": (app_port, link_request),
     }
+    pids = {app_port: servers[0].pid, bare_port: servers[1].pid, unlogged_port: servers[2].pid}
     rates: dict[str, list[float]] = {name: [] for name in targets}
+    spent: dict[str, list[float]] = {name: [] for name in targets}  # server CPU µs a request
     acknowledged = 0
     try:
         for port, make in targets.values():  # warm-up
@@ -165,9 +175,11 @@ def main() -> None:
         acknowledged = stored_ballots(url)
         for round_no in range(1, args.rounds + 1):
             for name, (port, make) in targets.items():
+                before = cpu_seconds(pids[port])
                 result = loadgen.run(
                     "127.0.0.1", port, make, seconds=args.seconds, concurrency=args.concurrency
                 )
+                spent[name].append((cpu_seconds(pids[port]) - before) / result.statuses[303] * 1e6)
                 if set(result.statuses) != {303}:
                     raise SystemExit(f"{name}: unexpected statuses {dict(result.statuses)}")
                 if name in ("hailong", "links", "unlogged"):
@@ -197,6 +209,8 @@ def main() -> None:
     print(f"  hailong durable submissions                     {ours:7.0f} req/s")
     print(f"  ratio to the bare endpoint                      {ours / bare:7.2f}  (target >= 0.50)")
     print(f"  ratio to the bare minimum                       {ours / raw:7.2f}")
+    mine, theirs = statistics.median(spent["hailong"]), statistics.median(spent["bare"])
+    print(f"  server CPU a request: bare endpoint / hailong   {theirs:4.0f} / {mine:4.0f} µs")
     print(f"  through dossier links (one per dossier)         {linked:7.0f} req/s")
     print(
         f"  links to the open form                          {linked / ours:7.2f}  (target >= 0.90)"

@@ -38,8 +38,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     # Threads per worker for pages and API reads (at most the pool's 3 × db_pool_size).
     threads: int = Field(default=8, ge=1, le=64)
-    # Ballot writer threads per worker process; 0 picks 1 for SQLite and 2 for PostgreSQL.
-    ballot_writers: int = Field(default=0, ge=0, le=16)
+    # Ballot writer threads per worker process. One on PostgreSQL too: a batch holds its
+    # offices' chain heads and the rollup rows of every ancestor (in a province or a nation,
+    # the same top rows) until it commits, so a second writer's batches wait their turn, and
+    # are smaller; one writer took 11-15 % more ballots a second (docs/benchmarks.md).
+    ballot_writers: int = Field(default=1, ge=1, le=16)
     # Figures backed by fewer ballots than this are flagged as not yet reliable.
     min_responses: int = Field(default=30, ge=1)
     # A live dashboard's event stream is renewed this often (the browser reconnects by itself).
@@ -167,12 +170,6 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-    @property
-    def writer_threads(self) -> int:
-        if self.ballot_writers:
-            return self.ballot_writers
-        return 1 if self.is_sqlite else 2
 
 
 def _checked(parse: Callable[[str], object], value: str) -> str:
