@@ -2,7 +2,7 @@
 nothing else running: the parts ``POST /s/{office}`` runs, with the same code, on the same
 bodies ``bench/submit.py`` posts.
 
-    python bench/ballot_cost.py [--ballots 3000] [--batch 32] [--database-url URL]
+    python bench/ballot_cost.py [--ballots 3000] [--batch 32] [--rounds 5] [--database-url URL]
 
 Storing is timed in batches as the group-commit writer stores them (``store_ballots`` and the
 commit), then again with one of its parts left out at a time: the difference is that part's
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -70,6 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ballots", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", help="default: a fresh SQLite file; emptied first")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='hailong-cost-')}/c.db"
@@ -139,32 +141,41 @@ def main() -> None:
 
     results.append(("validating and preparing the rows", per_ballot(n, prepared)))
 
-    def store() -> None:
+    def stored(commit: bool = True) -> float:
+        """µs a ballot of storing ``n`` prepared ballots in batches, each committed (or, to
+        time the commit, rolled back)."""
         batch = prepared()
         conn = engine.connect().execution_options(**WRITE)
         try:
+            started = time.perf_counter()
             for start in range(0, n, args.batch):
-                with conn.begin():
-                    service.store_ballots(conn, batch[start : start + args.batch])
+                transaction = conn.begin()
+                service.store_ballots(conn, batch[start : start + args.batch])
+                transaction.commit() if commit else transaction.rollback()
+            return (time.perf_counter() - started) / n * 1e6
         finally:
             conn.close()
 
-    def stored() -> float:
-        # Preparing again is not storing: timed alone and taken off.
-        return per_ballot(n, store) - per_ballot(n, prepared)
-
-    store()  # warm: the first batches create the rollup rows every later one updates
-    whole = stored()
+    stored()  # warm: the first batches create the rollup rows every later one updates
     parts = [
         ("  counting into the rollups (the unit and its ancestors)", rollups, "add"),
         ("  what the detectors keep of it (signals)", service, "record_signals"),
         ("  cases for the dissatisfied (one in five)", service, "open_for_ballots"),
         ("  a place in the public log's queue", sequencer, "wait"),
     ]
-    shares = []
-    for label, holder, name in parts:
-        with left_out(holder, name):
-            shares.append((label, whole - stored()))
+    # Rounds taking turns, each variant's median: the database grows as they run.
+    durable = "  the commit"
+    times: dict[str, list[float]] = {"": [], durable: []} | {label: [] for label, _, _ in parts}
+    for _ in range(args.rounds):
+        times[""].append(stored())
+        times[durable].append(stored(commit=False))
+        for label, holder, name in parts:
+            with left_out(holder, name):
+                times[label].append(stored())
+    whole = statistics.median(times[""])
+    shares = [
+        (label, whole - statistics.median(values)) for label, values in times.items() if label
+    ]
     results.append((f"storing, in batches of {args.batch}, committed", whole))
     results += shares
 

@@ -3,11 +3,11 @@
 Starlette's ``GZipMiddleware`` compresses at level 9 on the event loop: a province's 1.7 MB
 ranking JSON held the loop (and every open live stream) for tens of milliseconds. Here level 5:
 on a province's ranking (0.7 MB of JSON) and its units page, compressing and sending took the
-least time, or within 5 % of it, over a 100 Mb/s office network and over a 20 Mb/s link alike
-(level 6 and above spent more compressing than they saved sending; levels 1 to 3 sent a third
-more; ``bench/national.py`` prints the table). A body or chunk of 256 KB or more (about 1.5 ms
-of compressing) is compressed in a worker thread; below that, the hop to the thread and back
-cost more than it spared the loop."""
+least time over a 20 Mb/s link, and within 7-12 % of the least over a 100 Mb/s office network
+(from level 6 up, compressing cost more than it saved sending; levels 1 to 3 sent 13 to 38 %
+more bytes; ``bench/national.py`` prints the table). A body or chunk of 256 KB or more
+(about 1.5 ms of compressing) is compressed in a worker thread; below that, the hop to the
+thread and back cost more than it spared the loop."""
 
 from __future__ import annotations
 
