@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from app.auth.service import create_user
-from app.core.db import build_engine
+from app.core.db import WRITE, build_engine
 from app.models import UserCreate
 from app.surveys.catalog import SurveyCatalog
 from app.surveys.service import register_catalog
@@ -102,7 +102,11 @@ def live_server(backend: str, catalog: SurveyCatalog) -> Iterator[LiveServer]:
             "HAILONG_KIOSK_PROMPT_SECONDS": str(KIOSK_PROMPT_SECONDS),
         }
         with serve(url, env=env) as base:
-            yield LiveServer(url=base, database_url=url, engine=engine)
+            # The tests write into the database while the server serves it: their sessions take
+            # SQLite's write lock up front, as the app's writers do, so one that reads and then
+            # writes waits for the server's writers instead of failing ("database is locked").
+            writing = engine.execution_options(**WRITE)
+            yield LiveServer(url=base, database_url=url, engine=writing)
     finally:
         engine.dispose()
         keys.cleanup()
