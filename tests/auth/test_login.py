@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.auth import service
+from app.models import LoginSession
 from app.models.types import utcnow
 from app.surveys.catalog import SurveyCatalog
 from tests.factories import bearer, csrf_of, login_form, make_office, make_user, sign_in
@@ -145,3 +146,28 @@ def test_signing_in_to_ones_own_account_does_not_reset_the_address(
             checked += 1
         service.login(db, own.username, "mat-khau-dai-1", "10.0.0.9", now)
     assert checked == service.FREE_FAILURES
+
+
+def test_an_expired_sign_in_and_a_disabled_account_open_nothing(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    """A sign-in past its time, and a disabled account's sign-in and token, are each refused
+    (the user and the sign-in or token are read in one query)."""
+    office = make_office(db, registered)
+    user = make_user(db, "officer", office.code)
+    headers = bearer(db, user)
+    sign_in(client, user)
+    page = f"/staff/offices/{office.code}"
+    assert client.get(page, follow_redirects=False).status_code == 200
+    [login] = db.exec(select(LoginSession).where(LoginSession.user_id == user.id)).all()
+    login.expires_at = utcnow() - timedelta(seconds=1)
+    db.add(login)
+    db.flush()
+    assert client.get(page, follow_redirects=False).headers["location"].startswith("/login")
+    sign_in(client, user)
+    user.is_active = False
+    db.add(user)
+    db.flush()
+    assert client.get(page, follow_redirects=False).headers["location"].startswith("/login")
+    summary = client.get(f"/api/v1/offices/{office.code}/summary", headers=headers)
+    assert summary.status_code == 401
