@@ -18,8 +18,8 @@ from app.stats.rollups import (
     MOMENTS,
     Counted,
     add_to_tables,
-    ballot_level,
     derive,
+    level_value,
 )
 from app.surveys.definition import CriteriaSet, SurveyDefinition
 
@@ -148,7 +148,8 @@ def backfill_levels(conn: Connection, chunk: int = 5000) -> int:
     done = 0
     for rows, given in _with_answers(conn, (), chunk):
         for row in rows:
-            level = ballot_level(versions[(row.survey_key, row.survey_version)], given[row.id])
+            survey = versions[(row.survey_key, row.survey_version)]
+            level = level_value(survey.classify(given[row.id]))
             conn.execute(ballots.update().where(ballots.c.id == row.id).values(level=level))
         done += len(rows)
     return done

@@ -110,7 +110,7 @@ def derive(
     """A ballot's level, and what the satisfaction and criteria rollups count of it."""
     level = survey.classify(answers)
     return Derived(
-        level=level.value if level is not None else UNCLASSIFIED,
+        level=level_value(level),
         satisfaction=satisfaction(survey, answers, shared),
         compared=_compared(survey, answers, shared, level),
     )
@@ -152,8 +152,8 @@ def satisfaction(
     return tuple((key, n, k) for key, n, k in out if n)
 
 
-def ballot_level(survey: SurveyDefinition, answers: dict[str, int]) -> int:
-    level = survey.classify(answers)
+def level_value(level: Level | None) -> int:
+    """A ballot's level as stored and counted: its value, or ``UNCLASSIFIED``."""
     return level.value if level is not None else UNCLASSIFIED
 
 
