@@ -90,7 +90,7 @@ def main() -> None:
     from app.surveys.catalog import load_catalog
     from app.surveys.service import register_catalog
     from app.transparency import sequencer
-    from app.web.ballot_form import submission_from_form
+    from app.web.ballot_form import read_form, submission_from_form
 
     settings = get_settings()
     secret = settings.secret_key.get_secret_value()
@@ -108,7 +108,7 @@ def main() -> None:
 
     async def parse() -> None:
         for body in bodies:
-            forms.append(await _request(body).form())
+            forms.append(await read_form(_request(body)))
 
     results.append(("reading the form", per_ballot(n, lambda: asyncio.run(parse()))))
 

@@ -18,8 +18,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from app.main import FRAMEWORK_OPTIONS
-from app.web.ballot_form import submission_from_form
-from app.web.routes.citizen import read_form
+from app.web.ballot_form import read_form, submission_from_form
 
 app = FastAPI(**FRAMEWORK_OPTIONS)
 

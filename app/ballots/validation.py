@@ -52,9 +52,9 @@ def validate(
 ) -> CleanBallot:
     errors = list(submission.parse_errors)
     answers: dict[str, int] = {}
-    allowed = survey.values
+    allowed, asked = survey.values, survey.by_key
     for key, raw in submission.answers.items():
-        if survey.question(key) is None:
+        if key not in asked:
             errors.append(
                 (("answers", key), "Câu hỏi không có trong phiếu.", f"unknown question {key!r}")
             )

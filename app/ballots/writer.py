@@ -18,7 +18,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -94,11 +95,7 @@ class GroupCommitWriter:
     async def store(self, prepared: PreparedBallot) -> Outcome:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-
-        def reply(outcome: Outcome | BaseException) -> None:
-            loop.call_soon_threadsafe(_resolve, future, outcome)
-
-        self.submit(prepared, reply)
+        self.submit(prepared, _Waiting(loop, future))
         return await future
 
     def _run(self) -> None:
@@ -129,8 +126,7 @@ class GroupCommitWriter:
         try:
             outcomes = self._store(conn, [prepared for prepared, _ in batch])
         except DatabaseUnavailable as exc:
-            for _, reply in batch:
-                reply(exc)
+            _answer([reply for _, reply in batch], [exc] * len(batch))
             return
         except Exception:
             if len(batch) == 1:
@@ -146,12 +142,12 @@ class GroupCommitWriter:
         with self._stats:
             self.batches += 1
             self.ballots += len(batch)
-        for (prepared, reply), outcome in zip(batch, outcomes, strict=True):
+        for (prepared, _), outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Stored) and not outcome.replayed:
                 metrics.ballots_stored.labels(
                     source=prepared.row["source"], office_kind=prepared.office.kind
                 ).inc()
-            reply(outcome)
+        _answer([reply for _, reply in batch], outcomes)
 
     def _store(self, conn: list[Connection], batch: list[PreparedBallot]) -> list[Outcome]:
         """Store a batch on the thread's connection. When the database dropped that connection
@@ -183,10 +179,37 @@ class GroupCommitWriter:
                 pause = min(pause * 2, 1.0)
 
 
-def _resolve(future: asyncio.Future[Outcome], outcome: Outcome | BaseException) -> None:
-    if future.done():  # the client went away and the request was cancelled
-        return
-    if isinstance(outcome, BaseException) and not isinstance(outcome, DomainError):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+class _Waiting:
+    """A request on an event loop, waiting for its ballot's outcome."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Outcome]) -> None:
+        self.loop = loop
+        self.future = future
+
+    def __call__(self, outcome: Outcome | BaseException) -> None:
+        self.loop.call_soon_threadsafe(_resolve, [(self.future, outcome)])
+
+
+def _answer(replies: list[Reply], outcomes: Sequence[Outcome | BaseException]) -> None:
+    """Each request its outcome; the requests waiting on one event loop are woken together,
+    by one call into that loop, not one each (each costs the loop a wake-up)."""
+    waking: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Any]]] = {}
+    for reply, outcome in zip(replies, outcomes, strict=True):
+        if isinstance(reply, _Waiting):
+            waking.setdefault(reply.loop, []).append((reply.future, outcome))
+        else:
+            reply(outcome)
+    for loop, waiting in waking.items():
+        loop.call_soon_threadsafe(_resolve, waiting)
+
+
+def _resolve(waiting: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]]) -> None:
+    for future, outcome in waiting:
+        if future.done():  # the client went away and the request was cancelled
+            continue
+        if isinstance(outcome, BaseException) and not isinstance(outcome, DomainError):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

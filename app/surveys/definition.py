@@ -6,9 +6,10 @@ import hashlib
 import json
 import unicodedata
 from collections import Counter
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Category = Literal["very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"]
@@ -96,12 +97,6 @@ class BallotRule(Strict):
 
 
 class SurveyDefinition(Text):
-    _by_key: dict[str, Question] = PrivateAttr(default_factory=dict)
-    _values: frozenset[int] = PrivateAttr(default=frozenset())
-    _required: tuple[str, ...] = PrivateAttr(default=())
-    _categories: dict[int, str] = PrivateAttr(default_factory=dict)
-    _satisfied: frozenset[int] = PrivateAttr(default=frozenset())
-
     key: Slug
     version: int = Field(ge=1)
     title_vi: str = Field(min_length=1, max_length=255)
@@ -143,37 +138,37 @@ class SurveyDefinition(Text):
     def ref(self) -> str:
         return f"{self.key}@{self.version}"
 
-    def model_post_init(self, context: Any, /) -> None:
-        # Lookups used for every ballot, built once per definition.
-        self._by_key = {q.key: q for q in self.questions}
-        self._values = frozenset(level.value for level in self.scale.levels)
-        self._required = tuple(q.key for q in self.questions if q.required)
-        self._categories = self.scale.categories()
-        self._satisfied = frozenset(
-            value for value, category in self._categories.items() if category in SATISFIED_OR_BETTER
-        )
+    # Lookups used for every ballot, built once per definition: cached in the instance's own
+    # dict, where reading them costs a dict lookup (private attributes go through pydantic's
+    # ``__getattr__``, a fifth of validating a ballot: bench/ballot_cost.py).
+    @cached_property
+    def by_key(self) -> dict[str, Question]:
+        """The questions by key."""
+        return {q.key: q for q in self.questions}
 
     def question(self, key: str) -> Question | None:
-        return self._by_key.get(key)
+        return self.by_key.get(key)
 
-    @property
+    @cached_property
     def values(self) -> frozenset[int]:
         """The values the scale accepts."""
-        return self._values
+        return frozenset(level.value for level in self.scale.levels)
 
-    @property
+    @cached_property
     def required_keys(self) -> tuple[str, ...]:
-        return self._required
+        return tuple(q.key for q in self.questions if q.required)
 
-    @property
+    @cached_property
     def categories(self) -> dict[int, str]:
         """Each value's category under this version's scale."""
-        return self._categories
+        return self.scale.categories()
 
-    @property
+    @cached_property
     def satisfied_values(self) -> frozenset[int]:
         """The values that count as satisfied or better."""
-        return self._satisfied
+        return frozenset(
+            value for value, category in self.categories.items() if category in SATISFIED_OR_BETTER
+        )
 
     def canonical_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -184,7 +179,8 @@ class SurveyDefinition(Text):
 
     def classify(self, answers: dict[str, int]) -> Level | None:
         """The ballot's overall level under the survey's ballot rule (None if nothing answered)."""
-        values = [v for k, v in answers.items() if self.question(k) is not None]
+        asked = self.by_key
+        values = [v for k, v in answers.items() if k in asked]
         rule = self.ballot_rule
         if rule.method == "question":
             chosen = answers.get(rule.question or "")

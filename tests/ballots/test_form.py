@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from app.models import Answer, Ballot
 from app.surveys.catalog import SurveyCatalog
+from app.web.ballot_form import MAX_FORM_FIELDS
 from tests.factories import form_fields, form_key, make_office, six_answers
 
 
@@ -444,3 +445,36 @@ def test_the_form_stays_within_its_size_budget(
     for asset in assets:
         total += len(gzip.compress(client.get(asset.decode()).content))
     assert total <= FORM_BUDGET, total
+
+
+def test_a_form_of_too_many_fields_is_refused_whole(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    office = make_office(db, registered)
+    answers = "&".join(f"q.{k}=5" for k in six_answers(5))
+    padding = "&".join(f"x{n}=1" for n in range(MAX_FORM_FIELDS))
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post(
+        f"/s/{office.code}", content=f"{answers}&idem={'a' * 32}&{padding}", headers=form
+    )
+    assert response.status_code == 400
+    assert _ballots(db, office.id) == []
+
+
+def test_a_comment_reads_as_the_browser_encoded_it(
+    client: TestClient, db: Session, registered: SurveyCatalog
+) -> None:
+    """Spaces as '+', an encoded '+', '&' and '=' inside a value, a field left blank."""
+    office = make_office(db, registered)
+    answers = "&".join(f"q.{k}=5" for k in six_answers(5))
+    body = f"{answers}&counter=&comment=T%E1%BB%91t+qu%C3%A1+1%2B1%3D2+%26+h%C6%A1n&idem={'b' * 32}"
+    response = client.post(
+        f"/s/{office.code}",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    [ballot] = _ballots(db, office.id)
+    assert ballot.comment == "Tốt quá 1+1=2 & hơn"
+    assert ballot.counter is None

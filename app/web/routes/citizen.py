@@ -7,9 +7,8 @@ import uuid
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from app.ballots import receipts, service
 from app.ballots.office_info import OfficeInfo, load_office_info
@@ -20,12 +19,12 @@ from app.web import gate
 from app.web.ballot_form import (
     form_context,
     keeps_log,
-    read_form,
+    posted,
     submission_from_form,
     take_ballot,
     thanks_context,
 )
-from app.web.deps import CatalogDep, IntakeDep, SessionDep
+from app.web.deps import CatalogDep, SessionDep
 from app.web.params import CaseId
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
@@ -108,13 +107,9 @@ def _remember_visit(request: Request, response: Response, office_code: str, key:
 
 
 @router.post("/s/{office_code}", response_class=HTMLResponse)
-async def submit_form(
-    request: Request,
-    office_code: str,
-    intake: IntakeDep,
-    form: Annotated[FormData, Depends(read_form)],
-) -> Response:
+async def submit_form(request: Request, office_code: str) -> Response:
     # Async on purpose: the request waits for the group-commit writer, not for a thread.
+    intake, form = await posted(request)
     office = await intake.office(office_code)
     _open_counts(office)
     observed = await gate.admit(request, office.id, form)

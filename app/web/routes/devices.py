@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from markupsafe import Markup
 from sqlmodel import Session
-from starlette.datastructures import FormData
 
 from app.ballots.office_info import Provenance, load_office_info
 from app.dashboards import push
@@ -35,13 +34,12 @@ from app.web.ballot_form import (
     DEVICE_PAGE,
     Kiosk,
     form_context,
-    read_form,
+    posted,
     submission_from_form,
     take_ballot,
 )
 from app.web.deps import (
     CatalogDep,
-    IntakeDep,
     KeysDep,
     PublicUrl,
     SessionDep,
@@ -300,14 +298,10 @@ def _kiosk_form(
 
 
 @router.post("/device/{token}", response_class=HTMLResponse)
-async def kiosk_submit(
-    request: Request,
-    token: str,
-    intake: IntakeDep,
-    settings: SettingsDep,
-    form: Annotated[FormData, Depends(read_form)],
-) -> Response:
+async def kiosk_submit(request: Request, token: str) -> Response:
     # Async on purpose, as the open form: the request waits for the writer, not for a thread.
+    intake, form = await posted(request)
+    settings = state(request).settings
     device = await intake.credential(token)
     if device is None or device.kind != "kiosk":
         raise service.DeviceNotFound("No such kiosk, or it was revoked")

@@ -8,10 +8,9 @@ from dataclasses import replace
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
-from starlette.datastructures import FormData
 
 from app.ballots.office_info import OfficeInfo, Provenance, load_office_info
 from app.offices.qr import MEDIA_TYPES, qr_image
@@ -21,14 +20,15 @@ from app.web import gate
 from app.web.ballot_form import (
     form_context,
     keeps_log,
-    read_form,
+    posted,
     submission_from_form,
     take_ballot,
     thanks_context,
 )
-from app.web.deps import CatalogDep, IntakeDep, KeysDep, PublicUrl, SessionDep
+from app.web.deps import CatalogDep, KeysDep, PublicUrl, SessionDep
 from app.web.rendering import render
 from app.web.routing import TransactionRoute
+from app.web.state import state
 from app.web.texts import texts
 
 router = APIRouter(route_class=TransactionRoute, tags=["citizen"], include_in_schema=False)
@@ -81,14 +81,10 @@ def _dossier_hash(keys: Keys, office: OfficeInfo, verified: Verified) -> str:
 
 
 @router.post("/r/{token}", response_class=HTMLResponse)
-async def link_submit(
-    request: Request,
-    token: str,
-    intake: IntakeDep,
-    keys: KeysDep,
-    form: Annotated[FormData, Depends(read_form)],
-) -> Response:
+async def link_submit(request: Request, token: str) -> Response:
     # Async on purpose, as the open form: the request waits for the writer, not for a thread.
+    intake, form = await posted(request)
+    keys = state(request).keys
     issuer_id, screen_id = links.issuer_of(token), links.screen_of(token)
     issuer = await intake.integration(issuer_id) if issuer_id else None
     screen = await intake.screen(screen_id) if screen_id else None
