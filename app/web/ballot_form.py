@@ -56,8 +56,9 @@ DEVICE_PAGE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 async def read_form(request: Request) -> FormData:
     """The form as sent. A browser's form (URL-encoded) is read with the standard library's
     ``parse_qsl``, at half the cost of Starlette's streaming parser (17 against 29 µs a ballot,
-    measured as bench/ballot_cost.py reads forms), with the same result: the body is whole already (``EdgeGuard``), its non-ASCII bytes
-    percent-encoded, and names and values decoded as UTF-8."""
+    measured as bench/ballot_cost.py reads forms), with the same result: the body is whole
+    already (``EdgeGuard``), its non-ASCII bytes percent-encoded, and names and values decoded
+    as UTF-8."""
     ctype = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if ctype != URLENCODED:
         return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
