@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -238,24 +238,37 @@ def add_to_tables(
 ) -> None:
     """``sourceless``: tables without a source column yet (migrations before 0010);
     ``questions_by_source``: the compared rollup's question rows as before 0015."""
+    # Summed per office, survey, local day and source first (a batch's ballots mostly share
+    # them), then each day's sums spread over the periods it is counted in: the periods
+    # multiply a batch's days, not its ballots.
+    days: dict[tuple[int, str, int, date, str], _Day] = {}
+    for ballot in ballots:
+        local = to_local(ballot.submitted_at).date()
+        at = (ballot.office_id, ballot.survey_key, ballot.survey_version, local, ballot.source)
+        day = days.get(at) or days.setdefault(at, _Day())
+        day.levels[ballot.level] += sign
+        for answer in ballot.answers.items():
+            day.answers[answer] += sign
+        for criteria, n, k in ballot.satisfaction:
+            _add_terms(day.moments.setdefault(criteria, [0] * 6), 0, n, k, sign)
+        if ballot.compared is not None:
+            source = ballot.source
+            _count_compared(day.compared, ballot.compared, sign, source, questions_by_source)
     answers: Counter[tuple[Any, ...]] = Counter()
     levels: Counter[tuple[Any, ...]] = Counter()
     moments: dict[tuple[Any, ...], list[int]] = {}
     shared: dict[tuple[Any, ...], list[int]] = {}
-    for ballot in ballots:
-        for grain, start in buckets(to_local(ballot.submitted_at).date()):
-            head = (ballot.office_id, ballot.survey_key, grain, start, ballot.survey_version)
-            source = ballot.source
-            levels[(*head, ballot.level, source)] += sign
-            for question, value in ballot.answers.items():
-                answers[(*head, question, value, source)] += sign
-            for criteria, n, k in ballot.satisfaction:
-                row = moments.setdefault((*head, criteria, source), [0] * 6)
-                for i, term in enumerate((1, n, k, k * k, k * n, n * n)):
-                    row[i] += sign * term
-            if ballot.compared is not None:
-                bucket = (ballot.office_id, grain, start, source)
-                _count_compared(shared, bucket, ballot.compared, sign, questions_by_source)
+    for (office_id, survey_key, version, local, source), day in days.items():
+        for grain, start in buckets(local):
+            head = (office_id, survey_key, grain, start, version)
+            for level, n in day.levels.items():
+                levels[(*head, level, source)] += n
+            for (question, value), n in day.answers.items():
+                answers[(*head, question, value, source)] += n
+            for criteria, sums in day.moments.items():
+                _add_sums(moments, (*head, criteria, source), sums)
+            for (criteria, question, kept), sums in day.compared.items():
+                _add_sums(shared, (office_id, criteria, grain, start, question, kept), sums)
     # Summed per office first, then added to each ancestor: a batch's rows, not its ballots,
     # are what the tree multiplies.
     answers, levels = _up(answers, paths), _up(levels, paths)
@@ -298,27 +311,50 @@ def _up(counts: dict[tuple[Any, ...], Any], paths: dict[int, tuple[int, ...]]) -
     return out
 
 
+@dataclass
+class _Day:
+    """A batch's ballots of one office, survey version, local day and source, summed."""
+
+    levels: Counter[int] = field(default_factory=Counter)
+    answers: Counter[tuple[str, int]] = field(default_factory=Counter)
+    moments: dict[str, list[int]] = field(default_factory=dict)
+    compared: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+
+
+def _add_terms(row: list[int], at: int, n: int, k: int, sign: int) -> None:
+    """A ballot's moments (of ``n`` criteria answered, ``k`` satisfied) into ``row[at:]``."""
+    for i, term in enumerate((1, n, k, k * k, k * n, n * n), start=at):
+        row[i] += sign * term
+
+
+def _add_sums(
+    rows: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], sums: list[int]
+) -> None:
+    before = rows.get(key)
+    if before is None:
+        rows[key] = list(sums)
+    else:
+        rows[key] = list(map(operator.add, before, sums))
+
+
 def _count_compared(
-    rows: dict[tuple[Any, ...], list[int]],
-    bucket: tuple[int, str, date, str],
+    rows: dict[tuple[str, str, str], list[int]],
     ballot: Compared,
     sign: int,
+    source: str,
     by_source: bool = False,
 ) -> None:
-    office_id, grain, start, source = bucket
-
-    def row(question: str) -> list[int]:
-        key = (office_id, ballot.criteria, grain, start, question, source)
-        if question != BALLOT_ROW and not by_source:
-            key = (*key[:-1], EVERY_SOURCE)
-        return rows.setdefault(key, [0] * len(COMPARED_SUMS))
-
+    """A ballot into its day's compared rows, keyed (criteria, question, source): the ballot's
+    own row by source, its questions' rows over every source (unless ``by_source``)."""
+    kept = source if by_source else EVERY_SOURCE
+    size = len(COMPARED_SUMS)
     for question, category in ballot.answers:
-        row(question)[CATEGORY_SUMS.index(category)] += sign
-    mine = row(BALLOT_ROW)
+        row = rows.get((ballot.criteria, question, kept))
+        if row is None:
+            row = rows[(ballot.criteria, question, kept)] = [0] * size
+        row[CATEGORY_SUMS.index(category)] += sign
+    mine = rows.setdefault((ballot.criteria, BALLOT_ROW, source), [0] * size)
     at = CATEGORY_SUMS.index(ballot.category) if ballot.category else UNCLASSIFIED_SUM
     mine[at] += sign
     if ballot.n:
-        n, k = ballot.n, ballot.k
-        for i, term in enumerate((1, n, k, k * k, k * n, n * n), start=UNCLASSIFIED_SUM + 1):
-            mine[i] += sign * term
+        _add_terms(mine, UNCLASSIFIED_SUM + 1, ballot.n, ballot.k, sign)
