@@ -7,8 +7,9 @@ The real app and the baselines (bench/bare_app.py) run as separate uvicorn proce
 worker each; the load generator (one process, asyncio, keep-alive connections) takes turns
 between them, so drifts in the machine's speed hit all alike. A ballot counts only when the
 server answered 303, which it does after the commit that stored it; at the end the database is
-recounted to prove every acknowledged ballot is stored. Target: ratio >= 0.5 against the
-idiomatic endpoint; the ratio against the bare minimum is printed too.
+recounted to prove every acknowledged ballot is stored. Target: ratio >= 0.8 against the
+idiomatic endpoint on SQLite, >= 0.6 on PostgreSQL; the ratio against the bare minimum is
+printed too.
 
 The dossier-link mode runs in the same rounds: each request posts the form through a fresh
 dossier's rating link (``/r/{token}``, minted as the server mints them), so every ballot is
@@ -53,6 +54,9 @@ QUESTIONS = [
 OFFICE = "BENCH.H56"
 
 
+# Of the idiomatic endpoint's rate: SQLite stores in this process, PostgreSQL's own work takes
+# the machine's cores from the server.
+TARGETS = {"sqlite": 0.8, "postgresql": 0.6}
 DISSATISFIED = 0.2  # the share of ballots below "satisfied" somewhere: each opens a case
 
 
@@ -98,10 +102,12 @@ def office_id(url: str) -> int:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """The CPU time a server process has used (all its threads; the database's own work, on
-    PostgreSQL, is another process's)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """The CPU time a server process has used (all its threads, or the one ``thread``: the
+    process's id is its event loop's; the database's own work, on PostgreSQL, is another
+    process's)."""
+    where = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(where).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -168,6 +174,7 @@ def main() -> None:
     pids = {app_port: servers[0].pid, bare_port: servers[1].pid, unlogged_port: servers[2].pid}
     rates: dict[str, list[float]] = {name: [] for name in targets}
     spent: dict[str, list[float]] = {name: [] for name in targets}  # server CPU µs a request
+    looped: list[float] = []  # of which hailong's event loop
     acknowledged = 0
     try:
         for port, make in targets.values():  # warm-up
@@ -175,11 +182,14 @@ def main() -> None:
         acknowledged = stored_ballots(url)
         for round_no in range(1, args.rounds + 1):
             for name, (port, make) in targets.items():
-                before = cpu_seconds(pids[port])
+                before, loop = cpu_seconds(pids[port]), cpu_seconds(pids[port], pids[port])
                 result = loadgen.run(
                     "127.0.0.1", port, make, seconds=args.seconds, concurrency=args.concurrency
                 )
-                spent[name].append((cpu_seconds(pids[port]) - before) / result.statuses[303] * 1e6)
+                done = result.statuses[303]
+                spent[name].append((cpu_seconds(pids[port]) - before) / done * 1e6)
+                if name == "hailong":
+                    looped.append((cpu_seconds(pids[port], pids[port]) - loop) / done * 1e6)
                 if set(result.statuses) != {303}:
                     raise SystemExit(f"{name}: unexpected statuses {dict(result.statuses)}")
                 if name in ("hailong", "links", "unlogged"):
@@ -207,10 +217,13 @@ def main() -> None:
     print(f"  bare FastAPI form endpoint (def + Form fields)  {bare:7.0f} req/s")
     print(f"  bare minimum (async def, raw form)              {raw:7.0f} req/s")
     print(f"  hailong durable submissions                     {ours:7.0f} req/s")
-    print(f"  ratio to the bare endpoint                      {ours / bare:7.2f}  (target >= 0.50)")
+    target = f"(target >= {TARGETS[backend]})"
+    print(f"  ratio to the bare endpoint                      {ours / bare:7.2f}  {target}")
     print(f"  ratio to the bare minimum                       {ours / raw:7.2f}")
     mine, theirs = statistics.median(spent["hailong"]), statistics.median(spent["bare"])
     print(f"  server CPU a request: bare endpoint / hailong   {theirs:4.0f} / {mine:4.0f} µs")
+    print(f"  of which hailong's event loop / other threads   {statistics.median(looped):4.0f} / "
+          f"{mine - statistics.median(looped):4.0f} µs")  # fmt: skip
     print(f"  through dossier links (one per dossier)         {linked:7.0f} req/s")
     print(
         f"  links to the open form                          {linked / ours:7.2f}  (target >= 0.90)"
