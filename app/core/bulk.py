@@ -117,7 +117,9 @@ class Bulk:
             self._unnest_statements[(table.name, columns, suffix)] = sql
         try:
             cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
-            return list(cursor.fetchall()) if cursor.description is not None else []
+            if "RETURNING" not in suffix:
+                return []  # nothing to wait for: inside ``overlapped`` the next is sent at once
+            return list(cursor.fetchall())
         finally:
             cursor.close()
 
@@ -158,8 +160,10 @@ class Bulk:
     def overlapped(self, conn: Connection) -> Iterator[None]:
         """Statements ``send`` sends inside run on PostgreSQL while this process reads the rows
         of those before them (psycopg's pipeline): a ranking's dossier sums are computed by
-        the server while the criteria rows are summed here. Only ``send`` and ``fetch`` may
-        run inside: SQLAlchemy reads a cursor's description before its results are in."""
+        the server while the criteria rows are summed here; a batch's rollup upserts go out
+        one after another, answered together. Only ``send``, ``fetch`` and ``insert`` without
+        ``RETURNING`` may run inside: SQLAlchemy reads a cursor's description before its
+        results are in."""
         if self.dialect.name != "postgresql" or not _pipelines():
             yield
             return

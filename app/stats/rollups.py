@@ -273,25 +273,29 @@ def add_to_tables(
     # are what the tree multiplies.
     answers, levels = _up(answers, paths), _up(levels, paths)
     moments, shared = _up(moments, paths), _up(shared, paths)
-    if "answers" in tables:
-        _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers, sourceless="answers" in sourceless)
-    if "ballots" in tables:
-        _upsert(conn, BALLOT_ROLLUP, BALLOT_KEY, levels, sourceless="ballots" in sourceless)
-    if "moments" in tables:
-        counts = {k: tuple(v) for k, v in moments.items()}
-        _upsert(
-            conn, MOMENTS, MOMENTS_KEY, counts, MOMENTS_SUMS, sourceless="moments" in sourceless
-        )
-    if "compared" in tables:
-        counts = {k: tuple(v) for k, v in shared.items()}
-        _upsert(
-            conn,
-            COMPARED,
-            COMPARED_KEY,
-            counts,
-            COMPARED_SUMS,
-            sourceless="compared" in sourceless,
-        )
+    # Sent together on PostgreSQL, in this order (the rows locked in the same order by every
+    # writer), answered together: three round trips fewer a batch for the writer, whose every
+    # round trip waits for the interpreter lock when it returns.
+    with bulk(conn).overlapped(conn):
+        if "answers" in tables:
+            _upsert(conn, ANSWER_ROLLUP, ANSWER_KEY, answers, sourceless="answers" in sourceless)
+        if "ballots" in tables:
+            _upsert(conn, BALLOT_ROLLUP, BALLOT_KEY, levels, sourceless="ballots" in sourceless)
+        if "moments" in tables:
+            counts = {k: tuple(v) for k, v in moments.items()}
+            _upsert(
+                conn, MOMENTS, MOMENTS_KEY, counts, MOMENTS_SUMS, sourceless="moments" in sourceless
+            )
+        if "compared" in tables:
+            counts = {k: tuple(v) for k, v in shared.items()}
+            _upsert(
+                conn,
+                COMPARED,
+                COMPARED_KEY,
+                counts,
+                COMPARED_SUMS,
+                sourceless="compared" in sourceless,
+            )
 
 
 def _up(counts: dict[tuple[Any, ...], Any], paths: dict[int, tuple[int, ...]]) -> Any:
