@@ -5,6 +5,7 @@ no receipt, no contact."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -23,10 +24,12 @@ from app.models.types import utcnow
 from app.offices.tree import Tree
 from app.outbox.queue import (
     Event,
+    Hook,
     Mail,
+    ask_heads,
+    ask_hooks,
     enqueue,
     heads_of,
-    hooks_on,
     inspectors_of,
     messages,
     store,
@@ -87,11 +90,25 @@ def _said(case: CaseNews) -> list[str]:
     return [f"Nội dung: “{case.text}”"] if case.text else ["(Người dân không ghi nội dung.)"]
 
 
-def opened(conn: Connection, cases: list[CaseNews]) -> None:
+Receivers = tuple[dict[int, list[str]], list[Hook]]
+
+
+def receivers(
+    conn: Connection, office_ids: Iterable[int], paths: Iterable[int]
+) -> Callable[[], Receivers]:
+    """Who hears of new cases of these offices (their heads; the webhooks on these paths):
+    asked now, read when called, so that inside ``Bulk.overlapped`` the questions go out with
+    the statements that store the cases."""
+    heads, hooks = ask_heads(conn, office_ids), ask_hooks(conn, paths)
+    return lambda: (heads(), hooks())
+
+
+def opened(conn: Connection, cases: list[CaseNews], told: Receivers | None = None) -> None:
     """Tell the heads of each case's unit, and the webhooks above it, of new cases: a batch's
-    receivers read in two queries, its messages stored in one statement."""
-    heads = heads_of(conn, {c.office_id for c in cases})
-    hooks = hooks_on(conn, {office for c in cases for office in c.path})
+    receivers read in two queries (``told``, if already read), its messages stored in one
+    statement."""
+    paths = {office for c in cases for office in c.path}
+    heads, hooks = told or receivers(conn, {c.office_id for c in cases}, paths)()
     rows = []
     for case in cases:
         to = heads.get(case.office_id, [])

@@ -67,7 +67,14 @@ def open_for_ballots(conn: Connection, openings: list[Opening]) -> None:
         )
         for o in openings
     ]
-    ids = {ballot: case for case, ballot in sql.insert(conn, CASE, COLUMNS, rows, RETURNING)}
+    # On PostgreSQL the receivers are asked in the same round trip as the cases are stored.
+    with sql.overlapped(conn):
+        told = notices.receivers(
+            conn, {o.office_id for o in openings}, {p for o in openings for p in o.path}
+        )
+        stored = sql.insert(conn, CASE, COLUMNS, rows, RETURNING)
+        receivers = told()
+    ids = {ballot: case for case, ballot in stored}
     notices.opened(
         conn,
         [
@@ -84,4 +91,5 @@ def open_for_ballots(conn: Connection, openings: list[Opening]) -> None:
             )
             for o in openings
         ],
+        receivers,
     )

@@ -5,7 +5,7 @@ once (its id is the idempotency key)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -75,15 +75,20 @@ def hooks_on(conn: Connection, office_ids: Iterable[int]) -> list[Hook]:
     """The live webhooks on these offices: read once for a whole batch of events. Plain SQL:
     the ballot writer asks for every batch that opens cases, and building the statement with
     SQLAlchemy cost ten times running it (measured)."""
+    return ask_hooks(conn, office_ids)()
+
+
+def ask_hooks(conn: Connection, office_ids: Iterable[int]) -> Callable[[], list[Hook]]:
+    """``hooks_on``, asked now and read when called (``Bulk.overlapped``)."""
     sql = bulk(conn)
     match, params = sql.one_of("office_id", sorted(set(office_ids)))
-    rows = sql.fetch(
+    rows = sql.send(
         conn,
         f"SELECT id, office_id, events FROM webhook WHERE {match} AND revoked_at IS NULL",  # noqa: S608 - constant names
         params,
     )
-    return [
-        Hook(hook_id, office_id, tuple(events.split(","))) for hook_id, office_id, events in rows
+    return lambda: [
+        Hook(hook_id, office_id, tuple(events.split(","))) for hook_id, office_id, events in rows()
     ]
 
 
@@ -162,17 +167,26 @@ def enqueue(
 def heads_of(conn: Connection, office_ids: Iterable[int]) -> dict[int, list[str]]:
     """The addresses of each office's heads (active accounts with an address); plain SQL for
     the ballot writer, as ``hooks_on``."""
+    return ask_heads(conn, office_ids)()
+
+
+def ask_heads(conn: Connection, office_ids: Iterable[int]) -> Callable[[], dict[int, list[str]]]:
+    """``heads_of``, asked now and read when called (``Bulk.overlapped``)."""
     sql = bulk(conn)
     match, params = sql.one_of("office_id", sorted(set(office_ids)))
-    rows = sql.fetch(
+    rows = sql.send(
         conn,
         f"SELECT office_id, email FROM app_user WHERE {match} AND is_head = {sql.mark} "  # noqa: S608 - constant names
         f"AND is_active = {sql.mark} AND email IS NOT NULL ORDER BY email",
         [*params, True, True],
     )
-    found: dict[int, list[str]] = {}
-    for office_id, email in rows:
-        found.setdefault(office_id, []).append(email)
+
+    def found() -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for office_id, email in rows():
+            out.setdefault(office_id, []).append(email)
+        return out
+
     return found
 
 
