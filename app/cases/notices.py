@@ -107,8 +107,10 @@ def opened(conn: Connection, cases: list[CaseNews], told: Receivers | None = Non
     """Tell the heads of each case's unit, and the webhooks above it, of new cases: a batch's
     receivers read in two queries (``told``, if already read), its messages stored in one
     statement."""
-    paths = {office for c in cases for office in c.path}
-    heads, hooks = told or receivers(conn, {c.office_id for c in cases}, paths)()
+    if told is None:
+        paths = {office for c in cases for office in c.path}
+        told = receivers(conn, {c.office_id for c in cases}, paths)()
+    heads, hooks = told
     rows = []
     for case in cases:
         to = heads.get(case.office_id, [])

@@ -161,9 +161,10 @@ class Bulk:
         """Statements ``send`` sends inside run on PostgreSQL while this process reads the rows
         of those before them (psycopg's pipeline): a ranking's dossier sums are computed by
         the server while the criteria rows are summed here; a batch's rollup upserts go out
-        one after another, answered together. Only ``send``, ``fetch`` and ``insert`` without
-        ``RETURNING`` may run inside: SQLAlchemy reads a cursor's description before its
-        results are in."""
+        one after another, answered together. Only ``send``, ``fetch`` and ``insert`` may run
+        inside (an ``insert`` without ``RETURNING`` waits for nothing; one with it, like
+        ``fetch``, waits for what was sent before it): SQLAlchemy reads a cursor's description
+        before its results are in."""
         if self.dialect.name != "postgresql" or not _pipelines():
             yield
             return

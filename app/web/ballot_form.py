@@ -23,8 +23,8 @@ from app.core.workdays import due_after
 from app.models import BallotPublic, Office
 from app.signals.record import Observed
 from app.web import gate
+from app.web.deps import get_intake
 from app.web.rendering import is_htmx, render
-from app.web.state import state
 from app.web.texts import texts
 
 MAX_FORM_FIELDS = 120
@@ -76,10 +76,7 @@ async def posted(request: Request) -> tuple[Intake, FormData]:
     """What a ballot form's handler starts from: the app's intake and the form. Read here, not
     declared as the handler's dependencies: FastAPI's solving of those cost each ballot about
     20 µs of the event loop, the thread every request shares (bench/ballot_cost.py)."""
-    intake = state(request).intake
-    if intake is None:  # pragma: no cover - set as the app starts
-        raise RuntimeError("the app has not started")
-    return intake, await read_form(request)
+    return await get_intake(request), await read_form(request)
 
 
 def form_context(
