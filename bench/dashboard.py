@@ -97,7 +97,7 @@ def synthetic(
     if three_levels:  # 5, 4 -> 3, 2 (very satisfied, satisfied); below -> 1
         given = {k: max(1, v - 2) for k, v in given.items()}
     shared = catalog.criteria_of(survey.key)
-    level = rollups.ballot_level(survey, given)
+    derived = rollups.derive(survey, given, shared)
     row = {
         "id": ballot_id,
         "receipt": f"B{ballot_id:011d}",
@@ -112,7 +112,7 @@ def synthetic(
         "submitted_at": moment,
         "is_demo": False,
         "source": "open",
-        "level": level,
+        "level": derived.level,
     }
     answers = [{"ballot_id": ballot_id, "question_key": k, "value": v} for k, v in given.items()]
     counted = rollups.Counted(
@@ -120,10 +120,10 @@ def synthetic(
         survey.key,
         survey.version,
         moment,
-        level,
+        derived.level,
         given,
-        rollups.satisfaction(survey, given, shared),
-        rollups.compared(survey, given, shared),
+        derived.satisfaction,
+        derived.compared,
     )
     return row, answers, counted
 
