@@ -11,10 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from pydantic_core import to_json
 
 from app.core.locale import format_change, format_local, format_number, format_percent, to_local
 from app.core.workdays import last_day
@@ -110,10 +110,11 @@ def render(
 
 
 class JSONBody(JSONResponse):
-    """A JSON answer a handler builds itself, written by the serializer FastAPI's own fast path
-    uses (pydantic-core's). Data a sync handler returns is first validated against its
-    annotation in a thread job of its own: for a figures answer that hop cost more than the
-    writing."""
+    """A JSON answer a handler builds itself, written by orjson: a province's ranking (0.7 MB)
+    in 0.9-1.2 ms, against 2.9-4.6 ms with pydantic-core's serializer, which FastAPI's own
+    fast path uses (``bench/national.py``). Data a sync handler returns is first validated
+    against its annotation in a thread job of its own: for a figures answer that hop cost more
+    than the writing."""
 
     def render(self, content: Any) -> bytes:
-        return to_json(content)
+        return orjson.dumps(content)

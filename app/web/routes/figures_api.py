@@ -64,6 +64,12 @@ def _ratio(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
+def _interval(bounds: tuple[float, float] | None) -> tuple[float, float] | None:
+    """An interval to the shares' six decimals: the digits past them are noise, and in a
+    ranking of 300 units its 4,200 bounds were a fifth of the compressed bytes."""
+    return None if bounds is None else (round(bounds[0], 6), round(bounds[1], 6))
+
+
 def rank_json(entry: service.OfficeFigures) -> dict[str, Any]:
     """``rank`` (null when the unit is not ranked; ``close_to_above``: its interval overlaps the
     one of the unit placed just above) and ``unranked``: why not."""
@@ -124,7 +130,7 @@ def figures_json(fig: Figures, *, detail: bool = True) -> dict[str, Any]:
         "enough_responses": fig.enough_responses,
         "min_responses": fig.min_responses,
         "headline": _ratio(fig.headline),
-        "headline_ci95": fig.headline_ci95(),
+        "headline_ci95": _interval(fig.headline_ci95()),
         "index": _ratio(fig.index),
         "aspects": {k: _ratio(v) for k, v in fig.aspects.items()},
         "ballot_levels": {
@@ -155,12 +161,12 @@ def _levels(shares: Shares, detail: bool) -> dict[str, Any]:
     if not detail:
         return {
             "shares": {"satisfied_or_better": _ratio(shares.headline)},
-            "ci95": shares.headline_ci95(),
+            "ci95": _interval(shares.headline_ci95()),
         }
     return {
         "shares": {k: _ratio(v) for k, v in shares.shares().items()},
-        "ci95": shares.headline_ci95(),
-        "ci95_shares": {k: shares.ci95(k) for k in shares.counts},
+        "ci95": _interval(shares.headline_ci95()),
+        "ci95_shares": {k: _interval(shares.ci95(k)) for k in shares.counts},
     }
 
 
