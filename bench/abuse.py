@@ -237,10 +237,10 @@ async def replay(
     """Every event through the limits, the form's signed time, ``prepare`` and the writer's
     ``store_ballots``, day by day, with the windowed scan after each day."""
     clock = Clock()
-    limits.aio.storage.memory.time = clock  # type: ignore[attr-defined]
-    limits.aio.strategies.time = clock  # type: ignore[attr-defined]
+    limits.aio.storage.memory.time = clock  # type: ignore[attr-defined,assignment]
+    limits.aio.strategies.time = clock  # type: ignore[attr-defined,assignment]
     defaults = {k: Settings.model_fields[k].default for k in ("limit_device", "limit_address")}
-    limiter = RatingLimits(Settings(**defaults, secret_key=SECRET))  # type: ignore[arg-type]
+    limiter = RatingLimits(Settings(**defaults, secret_key=SECRET))
     tally: dict[str, Counter[str]] = defaultdict(Counter)
     receipts: dict[str, str] = {}
     batch: list[tuple[Any, Event]] = []

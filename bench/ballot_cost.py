@@ -152,7 +152,7 @@ def main() -> None:
                 transaction = conn.begin()
                 service.store_ballots(conn, batch[start : start + args.batch])
                 transaction.commit() if commit else transaction.rollback()
-            return (time.perf_counter() - started) / n * 1e6
+            return float((time.perf_counter() - started) / n * 1e6)
         finally:
             conn.close()
 
@@ -165,7 +165,7 @@ def main() -> None:
     ]
     # Rounds taking turns, each variant's median: the database grows as they run.
     durable = "  the commit"
-    times: dict[str, list[float]] = {"": [], durable: []} | {label: [] for label, _, _ in parts}
+    times: dict[str, list[float]] = {label: [] for label in ("", durable, *(p[0] for p in parts))}
     for _ in range(args.rounds):
         times[""].append(stored())
         times[durable].append(stored(commit=False))

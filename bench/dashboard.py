@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session, col, select  # noqa: E402
 
 from app.core.config import Settings  # noqa: E402
 from app.core.db import build_engine  # noqa: E402
@@ -132,7 +132,7 @@ def generate(engine: Any, catalog: Any, office_ids: list[int], answers: int, see
     """Append ballots of six answers each until ``answers`` more answers are stored."""
     keys = [q.key for q in catalog.get(SURVEY).questions]
     with Session(engine) as session:
-        chosen = sa.select(Office.id).where(Office.survey_key == THREE_LEVELS)  # type: ignore[arg-type]
+        chosen = select(Office.id).where(col(Office.survey_key) == THREE_LEVELS)
         three = set(session.exec(chosen))
     rng = random.Random(seed)
     quality = {office: rng.uniform(0.6, 0.97) for office in office_ids}

@@ -23,10 +23,11 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -100,7 +101,8 @@ def generate(engine: Any, catalog: Any, codes: dict[int, str], count: int, seed:
     office_ids = list(codes)
     next_id, chunk = 1, 50_000
     while next_id <= count:
-        ballots, answers, items = [], [], []
+        ballots, answers = [], []
+        items: list[tuple[int, str, dict[str, Any], Mapping[str, int]]] = []
         for ballot_id in range(next_id, min(count, next_id + chunk - 1) + 1):
             office = rng.choice(office_ids)
             mood = rng.choice((5, 5, 4, 4, 4, 3, 2))
@@ -270,7 +272,7 @@ def rows_in(path: Path, fmt: str) -> int:
         for name in book.namelist():
             if name.startswith("xl/worksheets/sheet"):
                 with book.open(name) as sheet:
-                    reader = io.BufferedReader(sheet, 1 << 20)
+                    reader = io.BufferedReader(cast(io.RawIOBase, sheet), 1 << 20)
                     tail = b""
                     while chunk := reader.read(1 << 20):
                         data = tail + chunk

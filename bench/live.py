@@ -180,6 +180,7 @@ def _ballots(base: str, rate: float, seconds: float) -> tuple[list[float], list[
     from app.surveys.catalog import load_catalog
 
     survey = load_catalog(Settings().surveys_dir, "cong-chuc").get("cong-chuc")
+    assert survey is not None
     keys = [q.key for q in survey.questions]
     latencies, acknowledged = [], []
     with httpx.Client(base_url=base, timeout=60) as client:
@@ -224,7 +225,7 @@ def _phase(base: str, pids: list[int], rate: float, seconds: float) -> dict[str,
     return {"latencies": latencies, "acknowledged": acknowledged, "cpu": cpu}
 
 
-def _open_screens(port: int, cookie: str, count: int, query: str) -> list[subprocess.Popen]:
+def _open_screens(port: int, cookie: str, count: int, query: str) -> list[subprocess.Popen[str]]:
     paths = [f"/staff/offices/{'LV.0' if i % 2 else 'LV'}/events?{query}" for i in range(count)]
     procs = []
     for at in range(0, count, PER_PROCESS):
@@ -248,7 +249,7 @@ def _open_screens(port: int, cookie: str, count: int, query: str) -> list[subpro
     return procs
 
 
-def _close_screens(procs: list[subprocess.Popen]) -> list[list[float]]:
+def _close_screens(procs: list[subprocess.Popen[str]]) -> list[list[float]]:
     times: list[list[float]] = []
     for proc in procs:
         assert proc.stdin is not None

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlmodel import Session, col, select  # noqa: E402
 
 from app.cases import figures as case_figures  # noqa: E402
 from app.core.config import Settings  # noqa: E402
@@ -128,7 +128,7 @@ def generate(
     ballot, the chance of a dossier beside it whose citizen did not rate."""
     keys = [q.key for q in catalog.get(SURVEY).questions]
     with Session(engine) as session:
-        chosen = sa.select(Office.id).where(Office.survey_key == THREE_LEVELS)  # type: ignore[arg-type]
+        chosen = select(Office.id).where(col(Office.survey_key) == THREE_LEVELS)
         three = set(session.exec(chosen))
     rng = random.Random(seed)
     units = list(parent)
@@ -193,7 +193,7 @@ def _dossier(
     returned by ``moment`` (one in ten of the unrated ones not yet)."""
     received = moment - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
     due = received + timedelta(days=rng.choice((2, 3, 5)))
-    returned = moment - timedelta(minutes=rng.randint(5, 240))
+    returned: datetime | None = moment - timedelta(minutes=rng.randint(5, 240))
     if rating is None and rng.random() < 0.1:
         returned = None
     row = {
@@ -241,7 +241,9 @@ def dossiers_raw(engine: Any, code: str, period: Period) -> tuple[float, float, 
     return fast, slow, sum(r[1] for rows in kept.values() for r in rows.values())
 
 
-def by_service(engine: Any, catalog: Any, code: str, period: Period) -> tuple[float, float, dict]:
+def by_service(
+    engine: Any, catalog: Any, code: str, period: Period
+) -> tuple[float, float, dict[str, Any]]:
     """The figures as the API's handler asks the services for them: the children's figures
     (timed alone too: the target of the service) and their cases'."""
     with Session(engine) as session:
@@ -269,7 +271,9 @@ def page_service(engine: Any, catalog: Any, code: str, period: Period) -> float:
         return time.perf_counter() - started
 
 
-def by_group_by(engine: Any, catalog: Any, code: str, period: Period) -> tuple[float, dict]:
+def by_group_by(
+    engine: Any, catalog: Any, code: str, period: Period
+) -> tuple[float, dict[str, Any]]:
     """The same figures from the raw answers: each ballot's unit rolled up to the child of
     ``code`` it sits under (the nation's provinces, or a province's units)."""
     survey = catalog.get(SURVEY)
@@ -414,11 +418,11 @@ def main(argv: list[str]) -> None:
         f"  {'':22} {'period':14} {'service':>9} {'+ cases':>9} {'HTTP':>9} {'HTTP/serv.':>10}"
         f" {'GROUP BY':>10} {'speed-up':>9} {'dossiers':>10} {'counts':>8} {'raw':>8}"
     )
-    for label, name, service, answer, http, slow, kept, raw, returned in table:
+    for label, name, service, answer, http, grouped, counts, raw_s, returned in table:
         print(
             f"  {label:22} {name:14} {service:7.1f}ms {answer:7.1f}ms {http:7.1f}ms "
-            f"{http / answer:9.2f}x {slow:8.0f}ms {slow / service:8.0f}x {returned:>10,} "
-            f"{kept * 1000:6.1f}ms {raw * 1000:6.0f}ms"
+            f"{http / answer:9.2f}x {grouped:8.0f}ms {grouped / service:8.0f}x {returned:>10,} "
+            f"{counts * 1000:6.1f}ms {raw_s * 1000:6.0f}ms"
         )
     for label, name, page, http in pages:
         print(

@@ -32,12 +32,12 @@ SCOPE = {
 }
 
 
-async def answer(scope: object, receive: object, send) -> None:  # type: ignore[no-untyped-def]
+async def answer(scope: object, receive: object, send) -> None:
     await send({"type": "http.response.start", "status": 201, "headers": []})
     await send({"type": "http.response.body", "body": b"{}"})
 
 
-async def per_request(app, n: int) -> float:  # type: ignore[no-untyped-def]
+async def per_request(app, n: int) -> float:
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": b""}
 

@@ -154,7 +154,7 @@ def main() -> None:
         print(f"  ratio screen / server: {screen_rate / server_rate:.2f} (target >= 0.95)")
 
         def ordinary() -> bytes:
-            body = {"answers": _answers(), "survey": "cong-chuc"}
+            body: dict[str, object] = {"answers": _answers(), "survey": "cong-chuc"}
             return _api(kiosk_token, body, uuid.uuid4().hex)
 
         cast_start = int(time.time() * 1000) - 3 * 3_600_000

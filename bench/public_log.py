@@ -43,7 +43,7 @@ from bench import loadgen  # noqa: E402
 from bench.serving import UNLIMITED, app_env, cli, free_port, log_key, public_province, start  # noqa: E402
 
 
-def _timed(action, repeat: int = 20) -> float:  # type: ignore[no-untyped-def]
+def _timed(action, repeat: int = 20) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -230,10 +230,10 @@ def main() -> None:
     )
     print(f"  the same app, ballots skipping the public log   {unlogged:7.0f} req/s")
     # Round by round: the two run one after the other, so a drift of the machine hits both.
-    logged = statistics.median(
+    with_log = statistics.median(
         a / b for a, b in zip(rates["hailong"], rates["unlogged"], strict=True)
     )
-    print(f"  with the log to without it, round by round      {logged:7.2f}  (>= 0.95)")
+    print(f"  with the log to without it, round by round      {with_log:7.2f}  (>= 0.95)")
     print(
         f"  acknowledged {acknowledged}, stored {stored}: "
         f"{'every acknowledged ballot is stored' if stored == acknowledged else 'MISMATCH'}"

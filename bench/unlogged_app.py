@@ -16,5 +16,5 @@ def _no_log(*_args: Any, **_kwargs: Any) -> None:
 
 
 def create_app() -> FastAPI:
-    sequencer.wait = _no_log  # type: ignore[assignment]
+    sequencer.wait = _no_log
     return main.create_app()
