@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import random
 import re
 import time
-import uuid
 from functools import lru_cache
 
 from starlette.datastructures import Headers
@@ -62,7 +62,7 @@ class RequestLog:
             return
         started = time.perf_counter()
         given = Headers(scope=scope).get("x-request-id", "")
-        rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        rid = given if REQUEST_ID.fullmatch(given) else new_request_id()
         token = log_format.request_id.set(rid)
 
         async def seen(message: Message) -> None:
@@ -83,6 +83,15 @@ class RequestLog:
             await self.app(scope, receive, seen)
         finally:
             log_format.request_id.reset(token)
+
+
+def new_request_id() -> str:
+    """32 hex digits from the process's Mersenne Twister (reseeded in each forked worker): an id
+    to find a request's lines by, not a secret. ``uuid4`` reads the kernel's random source, a
+    call that lets go of the interpreter lock: on the event loop, with the ballot writer's thread
+    busy, each request then waited to win the lock back (0.1-0.3 ms a call beside a busy thread,
+    against 0.6 µs for these digits)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def route_of(scope: Scope) -> str:
