@@ -28,6 +28,7 @@ import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ from app.surveys.catalog import load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
 from bench.dashboard import SURVEY, THREE_LEVELS, _digest, _params, synthetic  # noqa: E402
 from bench.export import INSPECTOR, PASSWORD, _copy, inspector_token  # noqa: E402
-from bench.over_http import gzip_levels, median_get, signed_in  # noqa: E402
+from bench.over_http import gzip_levels, interleaved, signed_in  # noqa: E402
 from bench.serving import app_env, free_port, reset_schema, start  # noqa: E402
 
 NATION = "VN"
@@ -259,6 +260,18 @@ def by_service(
     )
 
 
+def timed_service(
+    engine: Any,
+    catalog: Any,
+    code: str,
+    period: Period,
+    into: list[tuple[float, float, dict[str, Any]]],
+) -> float:
+    """``by_service``, kept in ``into``; the seconds with the cases."""
+    into.append(by_service(engine, catalog, code, period))
+    return into[-1][1]
+
+
 def page_service(engine: Any, catalog: Any, code: str, period: Period) -> float:
     """What the units page asks of the services, as an inspector: its table
     (``views.children_page``) and the header's count of ratings awaiting review."""
@@ -370,14 +383,15 @@ def main(argv: list[str]) -> None:
     try:
         for code, label in cases:
             for name, period in periods.items():
-                fast = [by_service(engine, catalog, code, period) for _ in range(args.runs + 1)]
-                slow = by_group_by(engine, catalog, code, period)
-                assert fast[0][2] == slow[1], f"{label}, {name}: rollups and GROUP BY disagree"
-                service = statistics.median(t for t, _, _ in fast[1:]) * 1000
-                answer = statistics.median(t for _, t, _ in fast[1:]) * 1000
+                fast: list[tuple[float, float, dict[str, Any]]] = []
+                served = partial(timed_service, engine, catalog, code, period, fast)
                 query = f"from={period.start}&to={period.end}"
                 children = f"/api/v1/offices/{code}/children?{query}"
-                http, size, raw = median_get(api, children, args.runs)
+                answer, http, size, raw = interleaved(served, api, children, args.runs)
+                answer *= 1000
+                service = statistics.median(t for t, _, _ in fast[1:]) * 1000
+                slow = by_group_by(engine, catalog, code, period)
+                assert fast[0][2] == slow[1], f"{label}, {name}: rollups and GROUP BY disagree"
                 bodies[f"{label}, {name}, JSON"] = api.get(children).content
                 kept, raw_dossiers, returned = dossiers_raw(engine, code, period)
                 table.append(
@@ -393,10 +407,11 @@ def main(argv: list[str]) -> None:
                 )
                 if code == NATION:
                     continue
-                service_times = [page_service(engine, catalog, code, period) for _ in range(4)]
-                page = statistics.median(service_times[1:]) * 1000
                 units = f"/staff/offices/{code}/units?{query}"
-                http, size, raw = median_get(staff, units, args.runs)
+                page, http, size, raw = interleaved(
+                    partial(page_service, engine, catalog, code, period), staff, units, args.runs
+                )
+                page *= 1000
                 bodies[f"units page, {name}, HTML"] = staff.get(units).content
                 pages.append((label, name, page, http * 1000))
                 print(

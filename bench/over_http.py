@@ -7,6 +7,7 @@ import re
 import statistics
 import time
 import zlib
+from collections.abc import Callable
 
 import httpx
 
@@ -25,17 +26,27 @@ def signed_in(base: str, username: str, password: str) -> httpx.Client:
     return client
 
 
-def median_get(client: httpx.Client, url: str, runs: int) -> tuple[float, int, int]:
-    """The median seconds of ``runs`` GETs after one to warm up; the bytes sent and their size
-    once decompressed."""
-    times, sent, size = [], 0, 0
+def timed_get(client: httpx.Client, url: str) -> tuple[float, int, int]:
+    """The seconds of one GET to its last byte; the bytes sent and their size decompressed."""
+    started = time.perf_counter()
+    answer = client.get(url)
+    elapsed = time.perf_counter() - started
+    answer.raise_for_status()
+    return elapsed, answer.num_bytes_downloaded, len(answer.content)
+
+
+def interleaved(
+    local: Callable[[], float], client: httpx.Client, url: str, runs: int
+) -> tuple[float, float, int, int]:
+    """The median seconds of ``local()`` and of a GET of ``url``, taking turns ``runs`` times
+    after one turn to warm up, so that a drift of the machine hits both alike; the GET's bytes
+    sent and their size decompressed."""
+    here, there, sent, size = [], [], 0, 0
     for _ in range(runs + 1):
-        started = time.perf_counter()
-        answer = client.get(url)
-        times.append(time.perf_counter() - started)
-        answer.raise_for_status()
-        sent, size = answer.num_bytes_downloaded, len(answer.content)
-    return statistics.median(times[1:]), sent, size
+        here.append(local())
+        elapsed, sent, size = timed_get(client, url)
+        there.append(elapsed)
+    return statistics.median(here[1:]), statistics.median(there[1:]), sent, size
 
 
 def gzip_levels(body: bytes, links: tuple[float, ...] = (1000e6, 100e6, 20e6)) -> list[str]:
