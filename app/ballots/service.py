@@ -22,7 +22,7 @@ from app.cases.opening import Opening, open_for_ballots, opens_case
 from app.core.bulk import bulk
 from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError
-from app.core.receipts import new_receipt
+from app.core.receipts import new_receipts
 from app.models import Answer, Ballot, BallotPublic
 from app.models.types import utcnow
 from app.signals.record import Observed, Taken
@@ -205,12 +205,13 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     """
     sql = bulk(conn)
     first: dict[tuple[int, str], int] = {}
-    rows: dict[int, dict[str, Any]] = {}
     for i, item in enumerate(batch):
-        key = (item.office.id, item.row["idempotency_key"])
-        if key not in first:
-            first[key] = i
-            rows[i] = {**item.row, "receipt": new_receipt()}
+        first.setdefault((item.office.id, item.row["idempotency_key"]), i)
+    receipts = new_receipts(len(first))
+    rows = {
+        i: {**batch[i].row, "receipt": receipt}
+        for i, receipt in zip(first.values(), receipts, strict=True)
+    }
     before = chain.heads(conn, sorted({batch[i].office.id for i in rows}))
     for _attempt in range(3):
         tips = chain.assign(
@@ -238,7 +239,6 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
         rows = {i: row for i, row in rows.items() if row["receipt"] in ids}
     else:  # pragma: no cover - keys stored concurrently three times over
         raise RuntimeError("could not chain the batch")
-    chain.save_heads(conn, tips, before)
     outcomes: list[Outcome] = []
     answers: list[list[Any]] = []
     counted: list[rollups.Counted] = []
@@ -281,13 +281,19 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                 taken.append(_taken(ballot_id, item, item.observed))
             if item.opens_case:
                 openings.append(_opening(ballot_id, item, rows[j]["receipt"]))
-    if answers:
-        sql.copy(conn, ANSWER, ANSWER_COLUMNS, answers)
-    sequencer.wait(conn, ballot_ids=new_ids)
-    rollups.add(conn, counted)
-    dossier_rollup.rated(conn, bound)
-    record_signals(conn, taken)
-    open_for_ballots(conn, openings)
+    # On PostgreSQL in one pipeline: the statements that only write are sent without waiting,
+    # and answered with the next one that must wait (the ancestors the rollups count in, the
+    # cases' ids). Each round trip is also a wait for the interpreter lock, which the busy event
+    # loop holds when the answer comes.
+    with sql.overlapped(conn):
+        chain.save_heads(conn, tips, before)
+        if answers:
+            sql.insert(conn, ANSWER, ANSWER_COLUMNS, answers)
+        sequencer.wait(conn, ballot_ids=new_ids)
+        rollups.add(conn, counted)
+        record_signals(conn, taken)
+        open_for_ballots(conn, openings)
+    dossier_rollup.rated(conn, bound)  # after the rollups, as ever: the same order of locks
     return outcomes
 
 

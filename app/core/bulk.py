@@ -127,8 +127,10 @@ class Bulk:
     def copy(
         self, conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[Any]
     ) -> None:
-        """Rows that cannot conflict (new ballots' answers and signals): on PostgreSQL by COPY,
-        whose rows psycopg writes in C; elsewhere as ``insert``."""
+        """Many rows that cannot conflict (the public log's entries, by the thousand): on
+        PostgreSQL by COPY, whose rows psycopg writes in C; elsewhere as ``insert``. A ballot
+        batch's rows go by ``insert`` instead: a COPY takes two round trips of its own, and
+        cannot share the writer's pipeline (``overlapped``)."""
         if self.dialect.name != "postgresql" or not rows:
             self.insert(conn, table, columns, rows)
             return
@@ -149,6 +151,15 @@ class Bulk:
         match = f"{column} IN (SELECT value FROM json_each({self.mark}))"  # noqa: S608 - a name
         return match, [json.dumps(list(values))]
 
+    def run(self, conn: Connection, sql: str, params: Sequence[Any]) -> None:
+        """A statement whose rows nobody reads (taking a lock): inside ``overlapped`` it waits
+        for nothing; a failure is raised by the next statement that waits."""
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.close()
+
     def fetch(self, conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -162,14 +173,17 @@ class Bulk:
         """Statements ``send`` sends inside run on PostgreSQL while this process reads the rows
         of those before them (psycopg's pipeline): a ranking's dossier sums are computed by
         the server while the criteria rows are summed here; a batch's rollup upserts go out
-        one after another, answered together. Only ``send``, ``fetch`` and ``insert`` may run
-        inside (an ``insert`` without ``RETURNING`` waits for nothing; one with it, like
+        one after another, answered together. Only ``send``, ``fetch``, ``run`` and ``insert``
+        may run inside (an ``insert`` without ``RETURNING`` waits for nothing; one with it, like
         ``fetch``, waits for what was sent before it): SQLAlchemy reads a cursor's description
         before its results are in."""
-        if self.dialect.name != "postgresql" or not _pipelines():
+        raw: Any = conn.connection.dbapi_connection
+        # Inside one already, the statements join it: psycopg would answer everything sent so
+        # far on entering a pipeline within it, and again on leaving it.
+        if self.dialect.name != "postgresql" or not _pipelines() or _in_pipeline(raw):
             yield
             return
-        with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+        with raw.pipeline():
             yield
 
     def send(self, conn: Connection, sql: str, params: Sequence[Any]) -> Callable[[], list[Any]]:
@@ -240,6 +254,12 @@ def _pipelines() -> bool:
     import psycopg
 
     return bool(psycopg.Pipeline.is_supported())
+
+
+def _in_pipeline(raw: Any) -> bool:
+    from psycopg import pq
+
+    return bool(raw.pgconn.pipeline_status != pq.PipelineStatus.OFF)
 
 
 _by_dialect: dict[str, Bulk] = {}

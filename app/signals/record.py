@@ -130,7 +130,7 @@ def record(conn: Connection, taken: list[Taken], keys: DayKeys = DAY_KEYS) -> No
             flags.append(
                 flag_row(sql, item.ballot_id, item.office_id, rule, evidence, item.at, now)
             )
-    sql.copy(conn, SIGNAL, SIGNAL_COLUMNS, signals)
+    sql.insert(conn, SIGNAL, SIGNAL_COLUMNS, signals)
     if flags:
         sql.insert(conn, FLAG, FLAG_COLUMNS, flags, FLAG_CONFLICT)
 

@@ -43,12 +43,12 @@ def wait(
     conn: Connection, ballot_ids: Sequence[int] = (), exclusion_ids: Sequence[int] = ()
 ) -> None:
     """Queue ballots, then decisions, for the log in the caller's transaction (the ballot
-    writer's batch: by COPY on PostgreSQL)."""
+    writer's batch, in its pipeline on PostgreSQL)."""
     sql = bulk(conn)
     if ballot_ids:
-        sql.copy(conn, PENDING, ("ballot_id",), [[b] for b in ballot_ids])
+        sql.insert(conn, PENDING, ("ballot_id",), [[b] for b in ballot_ids])
     if exclusion_ids:
-        sql.copy(conn, PENDING, ("exclusion_id",), [[e] for e in exclusion_ids])
+        sql.insert(conn, PENDING, ("exclusion_id",), [[e] for e in exclusion_ids])
 
 
 def _lock(conn: Connection) -> None:
