@@ -293,7 +293,7 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
         rollups.add(conn, counted)
         record_signals(conn, taken)
         open_for_ballots(conn, openings)
-    dossier_rollup.rated(conn, bound)  # after the rollups, as ever: the same order of locks
+        dossier_rollup.rated(conn, bound)  # after the rollups, as ever: locks in one order
     return outcomes
 
 

@@ -72,13 +72,13 @@ def hold(conn: Connection, dossiers: Iterable[tuple[int, str]]) -> None:
     """No other transaction counts these dossiers (office, code hash) until this one ends."""
     share_tree(conn)  # the tree's lock before the dossiers', in every transaction
     if conn.dialect.name == "postgresql":
-        # One round trip for a batch; in one order everywhere, so two writers never deadlock.
-        conn.execute(
-            sa.text(
-                "SELECT pg_advisory_xact_lock(:space, hashtext(k)) "
-                "FROM (SELECT DISTINCT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS held"
-            ),
-            {"space": LOCK_SPACE, "keys": sorted(f"{o}:{h}" for o, h in dossiers)},
+        # One statement for a batch, in the writer's pipeline; in one order everywhere, so two
+        # writers never deadlock.
+        bulk(conn).run(
+            conn,
+            "SELECT pg_advisory_xact_lock(%s, hashtext(k)) "
+            "FROM (SELECT DISTINCT unnest(%s::text[]) AS k ORDER BY 1) AS held",
+            [LOCK_SPACE, sorted(f"{o}:{h}" for o, h in dossiers)],
         )
 
 
@@ -104,24 +104,41 @@ def rated(conn: Connection, bound: Sequence[tuple[int, str, Rating]]) -> None:
     if not bound:
         return
     hold(conn, [(office_id, code_hash) for office_id, code_hash, _ in bound])
-    d = DOSSIER.c
-    wanted = sa.tuple_(d.office_id, d.code_hash).in_([(o, h) for o, h, _ in bound])
-    stored = {
-        (row.office_id, row.code_hash): State(
-            row.office_id, row.received_at, row.due_at, row.returned_at
-        )
-        for row in conn.execute(
-            sa.select(d.office_id, d.code_hash, d.received_at, d.due_at, d.returned_at).where(
-                wanted
-            )
-        )
-    }
+    stored = _states(conn, {(office_id, code_hash) for office_id, code_hash, _ in bound})
     changes: list[tuple[State, int]] = []
     for office_id, code_hash, given in bound:
         state = stored.get((office_id, code_hash))
         if state is not None and state.returned_at is not None:
             changes += [(state, -1), (replace(state, rating=given), 1)]
     _add(conn, changes)
+
+
+def _states(conn: Connection, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], State]:
+    """The stored dossiers among ``wanted`` (office, code hash), read through ``bulk``: in the
+    writer's pipeline on PostgreSQL (SQLAlchemy would read an empty answer there)."""
+    sql = bulk(conn)
+    offices, office_ids = sql.one_of("office_id", sorted({o for o, _ in wanted}))
+    hashes, code_hashes = sql.one_of("code_hash", sorted({h for _, h in wanted}))
+    d = DOSSIER.c
+    moments = (d.received_at, d.due_at, d.returned_at)
+    # The driver's values as SQLAlchemy would give them (on SQLite, times are stored as text).
+    dialect = conn.dialect
+    read = [c.type.dialect_impl(dialect).result_processor(dialect, None) or _same for c in moments]
+    rows = sql.fetch(
+        conn,
+        f"SELECT office_id, code_hash, received_at, due_at, returned_at FROM {DOSSIER.name} "  # noqa: S608
+        f"WHERE {offices} AND {hashes}",
+        [*office_ids, *code_hashes],
+    )
+    return {
+        (office_id, code_hash): State(office_id, *(f(v) for f, v in zip(read, times, strict=True)))
+        for office_id, code_hash, *times in rows
+        if (office_id, code_hash) in wanted  # each office's hashes cross the others'
+    }
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _add(conn: Connection, changes: Iterable[tuple[State, int]]) -> None:
