@@ -283,8 +283,8 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                 openings.append(_opening(ballot_id, item, rows[j]["receipt"]))
     # On PostgreSQL in one pipeline: the statements that only write are sent without waiting,
     # and answered with the next one that must wait (the ancestors the rollups count in, the
-    # cases' ids). Each round trip is also a wait for the interpreter lock, which the busy event
-    # loop holds when the answer comes.
+    # cases' ids, the dossiers a batch of links rates). Each round trip is also a wait for the
+    # interpreter lock, which the busy event loop holds when the answer comes.
     with sql.overlapped(conn):
         chain.save_heads(conn, tips, before)
         if answers:
