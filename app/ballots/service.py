@@ -290,10 +290,10 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
         if answers:
             sql.insert(conn, ANSWER, ANSWER_COLUMNS, answers)
         sequencer.wait(conn, ballot_ids=new_ids)
-        rollups.add(conn, counted)
+        paths = rollups.add(conn, counted)
         record_signals(conn, taken)
         open_for_ballots(conn, openings)
-        dossier_rollup.rated(conn, bound)  # after the rollups, as ever: locks in one order
+        dossier_rollup.rated(conn, bound, paths)  # after the rollups, as ever: locks in one order
     return outcomes
 
 

@@ -97,10 +97,15 @@ def count(conn: Connection, before: State | None, after: State | None) -> None:
     _add(conn, [(s, sign) for s, sign in ((before, -1), (after, 1)) if s is not None])
 
 
-def rated(conn: Connection, bound: Sequence[tuple[int, str, Rating]]) -> None:
+def rated(
+    conn: Connection,
+    bound: Sequence[tuple[int, str, Rating]],
+    paths: dict[int, tuple[int, ...]] | None = None,
+) -> None:
     """Ballots just stored for dossiers (office, dossier hash, rating), in the writer's
     transaction: each dossier already reported moves from unrated to its rating. One not
-    reported yet is counted with its rating when it is."""
+    reported yet is counted with its rating when it is. ``paths``: the offices' paths the
+    rollups just read (``rollups.add``), not asked again."""
     if not bound:
         return
     hold(conn, [(office_id, code_hash) for office_id, code_hash, _ in bound])
@@ -110,7 +115,7 @@ def rated(conn: Connection, bound: Sequence[tuple[int, str, Rating]]) -> None:
         state = stored.get((office_id, code_hash))
         if state is not None and state.returned_at is not None:
             changes += [(state, -1), (replace(state, rating=given), 1)]
-    _add(conn, changes)
+    _add(conn, changes, paths)
 
 
 def _states(conn: Connection, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], State]:
@@ -141,8 +146,12 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _add(conn: Connection, changes: Iterable[tuple[State, int]]) -> None:
-    add_counts(conn, DOSSIER_ROLLUP, DOSSIER_KEY, DOSSIER_SUMS, tally(changes))
+def _add(
+    conn: Connection,
+    changes: Iterable[tuple[State, int]],
+    paths: dict[int, tuple[int, ...]] | None = None,
+) -> None:
+    add_counts(conn, DOSSIER_ROLLUP, DOSSIER_KEY, DOSSIER_SUMS, tally(changes), paths)
 
 
 def tally(changes: Iterable[tuple[State, int]]) -> dict[tuple[Any, ...], list[int]]:

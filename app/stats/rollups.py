@@ -199,15 +199,17 @@ def add(
     ballots: Iterable[Counted],
     sign: int = 1,
     tables: tuple[str, ...] = ALL_TABLES,
-) -> None:
+) -> dict[int, tuple[int, ...]]:
     """Count ``ballots`` in (or, with ``sign=-1``, out of) the rollups of their offices and of
-    every ancestor, in ``conn``'s transaction (``tables``: all but in benchmarks' loaders)."""
+    every ancestor, in ``conn``'s transaction (``tables``: all but in benchmarks' loaders).
+    Returns the offices' paths as read under the tree's lock, for ``add_counts`` to reuse."""
     ballots = list(ballots)
     if not ballots:
-        return
+        return {}
     share_tree(conn)
     paths = ancestors(conn, {b.office_id for b in ballots})
     add_to_tables(conn, ballots, tables, paths, sign)
+    return paths
 
 
 def add_counts(
@@ -216,14 +218,18 @@ def add_counts(
     key: tuple[str, ...],
     sums: tuple[str, ...],
     counts: dict[tuple[Any, ...], list[int]],
+    paths: dict[int, tuple[int, ...]] | None = None,
 ) -> None:
     """Add ``counts`` (keys starting with the office id, a list of ``sums`` each) to the rows
-    of the office and of every ancestor, as ``add`` does for ballots."""
+    of the office and of every ancestor, as ``add`` does for ballots. ``paths``: the offices'
+    paths already read under the tree's lock in this transaction (by ``add``), if all are."""
     counts = {k: v for k, v in counts.items() if any(v)}
     if not counts:
         return
-    share_tree(conn)
-    paths = ancestors(conn, {k[0] for k in counts})
+    wanted = {k[0] for k in counts}
+    if paths is None or not wanted <= paths.keys():
+        share_tree(conn)
+        paths = ancestors(conn, wanted)
     _upsert(conn, table, key, {k: tuple(v) for k, v in _up(counts, paths).items()}, sums)
 
 
