@@ -203,6 +203,16 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
     10^14) fails the INSERT; the caller retries (the group-commit writer does so ballot by
     ballot, with new receipts).
     """
+    # On PostgreSQL in one pipeline from the transaction's first statement: the statements that
+    # only write are sent without waiting, and answered with the next one that must wait (the
+    # heads, the ballots' ids, the ancestors the rollups count in, the cases' ids, the dossiers a
+    # batch of links rates). Each round trip is also a wait for the interpreter lock, which the
+    # busy event loop holds when the answer comes.
+    with bulk(conn).overlapped(conn):
+        return _store(conn, batch)
+
+
+def _store(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome]:
     sql = bulk(conn)
     first: dict[tuple[int, str], int] = {}
     for i, item in enumerate(batch):
@@ -213,6 +223,11 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
         for i, receipt in zip(first.values(), receipts, strict=True)
     }
     before = chain.heads(conn, sorted({batch[i].office.id for i in rows}))
+    # In a savepoint, after the heads' locks (which a rollback to it would let go): a key
+    # stored meanwhile leaves a hole in the positions just handed out, so the batch is taken
+    # back and chained again without it. Set in SQL, not by SQLAlchemy, which would wait for
+    # each answer: the savepoint goes out with the insert, its release with what follows.
+    sql.run(conn, "SAVEPOINT ballots", ())
     for _attempt in range(3):
         tips = chain.assign(
             [
@@ -221,9 +236,6 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
             ],
             before,
         )
-        # In a savepoint: a key stored meanwhile leaves a hole in the positions just handed
-        # out, so the batch is taken back and chained again without it.
-        savepoint = conn.begin_nested()
         returned = sql.insert(
             conn,
             BALLOT,
@@ -233,9 +245,9 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
         )
         ids = {receipt: ballot_id for ballot_id, receipt in returned}
         if len(ids) == len(rows):
-            savepoint.commit()
+            sql.run(conn, "RELEASE SAVEPOINT ballots", ())
             break
-        savepoint.rollback()
+        sql.run(conn, "ROLLBACK TO SAVEPOINT ballots", ())
         rows = {i: row for i, row in rows.items() if row["receipt"] in ids}
     else:  # pragma: no cover - keys stored concurrently three times over
         raise RuntimeError("could not chain the batch")
@@ -281,19 +293,14 @@ def store_ballots(conn: Connection, batch: list[PreparedBallot]) -> list[Outcome
                 taken.append(_taken(ballot_id, item, item.observed))
             if item.opens_case:
                 openings.append(_opening(ballot_id, item, rows[j]["receipt"]))
-    # On PostgreSQL in one pipeline: the statements that only write are sent without waiting,
-    # and answered with the next one that must wait (the ancestors the rollups count in, the
-    # cases' ids, the dossiers a batch of links rates). Each round trip is also a wait for the
-    # interpreter lock, which the busy event loop holds when the answer comes.
-    with sql.overlapped(conn):
-        chain.save_heads(conn, tips, before)
-        if answers:
-            sql.insert(conn, ANSWER, ANSWER_COLUMNS, answers)
-        sequencer.wait(conn, ballot_ids=new_ids)
-        paths = rollups.add(conn, counted)
-        record_signals(conn, taken)
-        open_for_ballots(conn, openings)
-        dossier_rollup.rated(conn, bound, paths)  # after the rollups, as ever: locks in one order
+    chain.save_heads(conn, tips, before)
+    if answers:
+        sql.insert(conn, ANSWER, ANSWER_COLUMNS, answers)
+    sequencer.wait(conn, ballot_ids=new_ids)
+    paths = rollups.add(conn, counted)
+    record_signals(conn, taken)
+    open_for_ballots(conn, openings)
+    dossier_rollup.rated(conn, bound, paths)  # after the rollups, as ever: locks in one order
     return outcomes
 
 
