@@ -205,3 +205,23 @@ def test_inspectors_bound_or_national(
     assert (
         client.get(f"/api/v1/offices/{outside.code}/summary", headers=national).status_code == 200
     )
+
+
+def test_an_office_named_by_its_code_is_checked_in_the_tree(
+    db: Session, registered: SurveyCatalog
+) -> None:
+    from app.auth.scope import require_code
+    from app.core.errors import OfficeNotFound, OutOfScope
+
+    make_office(db, registered, code="RC-P", kind="province")
+    mine = make_office(db, registered, code="RC-A", parent="RC-P")
+    child = make_office(db, registered, code="RC-A1", parent="RC-A")
+    other = make_office(db, registered, code="RC-X")
+    officer = make_user(db, "officer", mine.code)
+    assert require_code(db, officer, mine.code) == mine.id
+    assert require_code(db, officer, child.code) == child.id
+    with pytest.raises(OutOfScope):
+        require_code(db, officer, other.code)
+    with pytest.raises(OfficeNotFound):
+        require_code(db, officer, "KHONG-CO")
+    assert require_code(db, make_user(db, "admin"), other.code) == other.id

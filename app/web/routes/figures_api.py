@@ -8,9 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from app.auth.scope import require_office
+from app.auth.scope import require_code
 from app.cases import figures as case_figures
-from app.offices.service import get_by_code
 from app.stats import officers, service
 from app.stats.maths import Criterion, Figures, Shares
 from app.stats.periods import Period, date_range, period_of, today
@@ -175,7 +174,7 @@ def office_summary(
     code: str, session: SessionDep, catalog: CatalogDep, user: CurrentUser, q: FiguresQueryDep
 ) -> JSONBody:
     """Figures for the office and its whole sub-tree. Shares are fractions from 0 to 1."""
-    require_office(session, user, get_by_code(session, code))
+    require_code(session, user, code)
     period = q.period
     summary = service.summarize(
         session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
@@ -213,7 +212,7 @@ def office_children(
 ) -> JSONBody:
     """Each child office's sub-tree figures, ranked among the children. The criteria's wording
     is given once (``criteria``); each office's intervals by level are in its summary."""
-    require_office(session, user, get_by_code(session, code))
+    require_code(session, user, code)
     period = q.period
     found, comparison, children = service.children_figures(
         session, catalog, code, period, survey_key=q.survey, min_responses=q.min_responses
@@ -252,7 +251,7 @@ def office_officers(
     """Figures per officer, for ratings that name the officer (bound to a dossier, or cast at a
     counter that announced its officer); only with at least ``min_responses`` ballots behind
     them. Admins, inspectors and the unit's head only (403 for other officers)."""
-    require_office(session, user, get_by_code(session, code))
+    require_code(session, user, code)
     officers.may_see_officers(user)
     period = q.period
     _, comparison, found = officers.officer_figures(
