@@ -21,8 +21,12 @@ def visible(tree: Tree, user: User) -> set[int] | None:
 
 
 def can_see(session: Session, user: User, office: Office) -> bool:
-    ids = visible(load_tree(session), user)
-    return ids is None or office.id in ids
+    return _sees(load_tree(session), user, office.id)
+
+
+def _sees(tree: Tree, user: User, office_id: int | None) -> bool:
+    ids = visible(tree, user)
+    return ids is None or office_id in ids
 
 
 def require_office(session: Session, user: User, office: Office) -> None:
@@ -39,8 +43,7 @@ def require_code(session: Session, user: User, code: str) -> int:
     office_id = tree.ids.get(code)
     if office_id is None:
         raise OfficeNotFound(code)
-    ids = visible(tree, user)
-    if ids is not None and office_id not in ids:
+    if not _sees(tree, user, office_id):
         raise OutOfScope(f"No office with code {code!r}")
     return office_id
 
