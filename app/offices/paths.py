@@ -24,8 +24,7 @@ TREE_LOCK = 0x68616970617468  # "haipath": any constant the application uses for
 def share_tree(conn: Connection) -> None:
     """Counting ballots: no office may move until this transaction ends."""
     if conn.dialect.name == "postgresql":  # through ``bulk``: it may run in the writer's pipeline
-        sql = bulk(conn)
-        sql.run(conn, f"SELECT pg_advisory_xact_lock_shared({sql.mark})", [TREE_LOCK])
+        bulk(conn).run(conn, "SELECT pg_advisory_xact_lock_shared(%s)", [TREE_LOCK])
 
 
 def hold_tree(conn: Connection) -> None:
