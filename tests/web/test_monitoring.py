@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,6 +125,13 @@ def test_hailong_serve_adds_up_its_workers_metrics(backend: str, tmp_path: Path)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_answered(f"{base}/readyz")
+        # One worker answered; the other may still be starting (its pool not counted yet, as in
+        # one clean-clone run): the sums below are of both.
+        pages = ("hailong_db_pool_size", (("pool", "pages"),))
+        deadline = time.monotonic() + 30
+        while samples(httpx.get(f"{base}/metrics").text).get(pages) != 20:
+            assert time.monotonic() < deadline, "the second worker did not start"
+            time.sleep(0.1)
         with httpx.Client(base_url=base, timeout=10) as http:
             for _ in range(40):
                 sent = http.post(
