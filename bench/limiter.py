@@ -37,8 +37,10 @@ class OneStore(RatingLimits):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        one = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self._local = [one] * len(self._local)
+        self._one = SlidingWindowCounterRateLimiter(MemoryStorage())
+
+    def _local_for(self, tag: str) -> SlidingWindowCounterRateLimiter:
+        return self._one
 
 
 async def _measure(limits: RatingLimits, keys: int, hits: int) -> float:
