@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -114,6 +114,16 @@ def wait_until_answered(url: str, seconds: float = 60) -> None:
             pass
         if time.monotonic() > deadline:
             pytest.fail(f"{url} did not answer in {seconds:.0f} s")
+        time.sleep(0.05)
+
+
+def wait_for(
+    condition: Callable[[], bool], seconds: float = 30, what: str = "waited too long"
+) -> None:
+    """Wait until ``condition()`` holds; fail with ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
         time.sleep(0.05)
 
 

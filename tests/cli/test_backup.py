@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from sqlalchemy.pool import NullPool
 from app.models import Ballot
 from tests.conftest import _postgres_database, fresh_database, reset_postgres
 from tests.factories import six_answers
-from tests.serving import CHECKOUT, launch
+from tests.serving import CHECKOUT, launch, wait_for
 from tests.stats.recount import recount, stored
 
 OFFICE = "16003.MC"  # the demo's commune counter
@@ -67,13 +66,6 @@ def tables(url: str) -> list[str]:
     names = inspect(engine).get_table_names()
     engine.dispose()
     return names
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "waited too long"
-        time.sleep(0.05)
 
 
 class Stream:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from app.models import OutboxMessage
 from app.models.types import utcnow
 from tests.conftest import fresh_database
 from tests.factories import bearer, make_user, six_answers
-from tests.serving import CHECKOUT, free_port, load_demo, wait_until_answered
+from tests.serving import CHECKOUT, free_port, load_demo, wait_for, wait_until_answered
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -128,10 +127,10 @@ def test_hailong_serve_adds_up_its_workers_metrics(backend: str, tmp_path: Path)
         # One worker answered; the other may still be starting (its pool not counted yet, as in
         # one clean-clone run): the sums below are of both.
         pages = ("hailong_db_pool_size", (("pool", "pages"),))
-        deadline = time.monotonic() + 30
-        while samples(httpx.get(f"{base}/metrics").text).get(pages) != 20:
-            assert time.monotonic() < deadline, "the second worker did not start"
-            time.sleep(0.1)
+        wait_for(
+            lambda: samples(httpx.get(f"{base}/metrics").text).get(pages) == 20,
+            what="the second worker did not start",
+        )
         with httpx.Client(base_url=base, timeout=10) as http:
             for _ in range(40):
                 sent = http.post(
