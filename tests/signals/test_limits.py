@@ -231,8 +231,8 @@ def test_two_workers_sharing_redis_refuse_a_flood_after_one_limit(two_workers: s
 
 
 def test_one_device_from_many_addresses_meets_one_limit() -> None:
-    """In one process the counts are spread over many stores: a device's count stays in one of
-    them whatever address it sends from, so its limit holds."""
+    """A device's count in this process is its own whatever address it sends from, so its
+    limit holds."""
     limits = RatingLimits(_settings(device="3 per minute", address="100 per minute"))
 
     async def send() -> list[bool]:
