@@ -199,7 +199,7 @@ def counter_of(verified: Verified, office_code: str, counters: Collection[int]) 
 
 
 def verify(
-    token: str,
+    token: str | tokens.Unverified,
     keys: Keys,
     integration: Callable[[int], Credential | None],
     *,
@@ -213,10 +213,11 @@ def verify(
     sending it was served (its signed time), if the form carried one: a counter's code is
     checked against that moment, so a citizen who takes a few minutes over the questions is
     not refused, while an old photo of the screen still is. ``screen``: the live screen a
-    screen's own code names (``screen_of``), None if it is unknown or revoked."""
+    screen's own code names (``screen_of``), None if it is unknown or revoked. ``token`` as
+    sent, or as ``read`` decoded it already."""
     issuer = None
     try:
-        found = tokens.decode(token)
+        found = tokens.decode(token) if isinstance(token, str) else token
         if isinstance(found.claims, CounterClaims) and found.kind == tokens.SCREEN:
             _check_screen_code(keys, found, screen)
         elif isinstance(found.claims, CounterClaims):
@@ -286,33 +287,26 @@ def _check_screen_code(keys: Keys, found: tokens.Unverified, screen: ScreenClock
         raise BadToken("the code does not match")
 
 
-def screen_of(token: str) -> int:
-    """The screen that drew a token itself (0: none, or not a token at all), so the caller can
-    look its secret and clock up before ``verify``."""
+def read(token: str) -> tokens.Unverified:
+    """A token decoded once, its signature and time not yet checked: what it names (office,
+    issuer, screen) is looked up before ``verify``, which then checks everything."""
     try:
-        found = tokens.decode(token)
-    except BadToken:
-        return 0
-    claims = found.claims
-    return claims.device if isinstance(claims, CounterClaims) and found.kind == tokens.SCREEN else 0
-
-
-def office_of(token: str) -> str:
-    """The office a token names, its signature and time not yet checked: to look the office
-    up before ``verify``, which then checks everything."""
-    try:
-        return tokens.decode(token).claims.office
+        return tokens.decode(token)
     except BadToken as exc:
         raise LinkRefused(f"Invalid rating link: {exc}") from exc
 
 
-def issuer_of(token: str) -> int:
-    """The integration that signed a link (0: none, or not a token at all), so the caller can
-    look its key up before ``verify``."""
-    try:
-        claims = tokens.decode(token).claims
-    except BadToken:
-        return 0
+def screen_of(found: tokens.Unverified) -> int:
+    """The screen that drew a token itself (0: none), so the caller can look its secret and
+    clock up before ``verify``."""
+    claims = found.claims
+    return claims.device if isinstance(claims, CounterClaims) and found.kind == tokens.SCREEN else 0
+
+
+def issuer_of(found: tokens.Unverified) -> int:
+    """The integration that signed a link (0: none), so the caller can look its key up before
+    ``verify``."""
+    claims = found.claims
     return claims.issuer if isinstance(claims, LinkClaims) else 0
 
 

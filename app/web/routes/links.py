@@ -85,14 +85,15 @@ async def link_submit(request: Request) -> Response:
     # Async on purpose, as the open form: the request waits for the writer, not for a thread.
     intake, form = await posted(request)
     keys = state(request).keys
-    issuer_id, screen_id = links.issuer_of(token), links.screen_of(token)
+    found = links.read(token)
+    issuer_id, screen_id = links.issuer_of(found), links.screen_of(found)
     issuer = await intake.integration(issuer_id) if issuer_id else None
     screen = await intake.screen(screen_id) if screen_id else None
     # The office is looked up before the token is verified (a forged one stores nothing):
     # its form's signed time says when the citizen scanned the code.
-    office = await intake.office(links.office_of(token))
+    office = await intake.office(found.claims.office)
     served = gate.served_at(request, office.id, form)
-    verified = links.verify(token, keys, lambda _: issuer, screen=screen, served_at=served)
+    verified = links.verify(found, keys, lambda _: issuer, screen=screen, served_at=served)
     links.in_scope(verified, office.path)
     counter = links.counter_of(verified, office.code, office.counters)
     # A dossier's link rates once whatever is sent; a counter's QR can be photographed and
@@ -153,6 +154,7 @@ def link_qr(
 
 
 def _verified(session: Session, keys: Keys, token: str) -> Verified:
-    screen_id = links.screen_of(token)
+    found = links.read(token)
+    screen_id = links.screen_of(found)
     screen = service.screen_clock(session, screen_id) if screen_id else None
-    return links.verify(token, keys, lambda i: service.integration_by_id(session, i), screen=screen)
+    return links.verify(found, keys, lambda i: service.integration_by_id(session, i), screen=screen)
