@@ -41,6 +41,7 @@ from app.main import create_app  # noqa: E402
 from app.surveys.catalog import SurveyCatalog, load_catalog  # noqa: E402
 from app.surveys.service import register_catalog  # noqa: E402
 from app.web.deps import get_session, short_sessions  # noqa: E402
+from tests.serving import inside_one_minute  # noqa: E402
 
 PG_URL = os.environ.get("HAILONG_TEST_DATABASE_URL")
 # Under pytest-xdist (``make test`` runs two workers) each worker's databases are its own.
@@ -198,6 +199,7 @@ def limited(app: FastAPI) -> FastAPI:
         redis_prefix=f"test-{uuid.uuid4().hex}",
     )
     app.state.hailong.rating_limits = RatingLimits(settings)
+    inside_one_minute()
     return app
 
 

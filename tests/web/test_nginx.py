@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import fresh_database
 from tests.factories import login_form, six_answers
-from tests.serving import CHECKOUT, free_port, load_demo, wait_until_answered
+from tests.serving import CHECKOUT, free_port, inside_one_minute, load_demo, wait_until_answered
 
 CONFIG = CHECKOUT / "deploy" / "nginx.conf"
 REQUIRED = os.environ.get("HAILONG_REQUIRE_NGINX") == "1"
@@ -125,6 +125,7 @@ def test_limits_count_the_citizens_address_behind_nginx(
     deployment: tuple[str, Path, str],
 ) -> None:
     base, logs, _ = deployment
+    inside_one_minute()
     with _from("127.0.0.2", base) as citizen:
         # Five a minute from one address, however the two workers share them (through Redis).
         assert [_rate(citizen) for _ in range(6)] == [201] * 5 + [429]
