@@ -77,10 +77,12 @@ FRAMEWORK_OPTIONS: dict[str, Any] = (
     if "telemetry" in inspect.signature(FastAPI).parameters
     else {}
 )
+# The routers are tried in this order for every request, each route passed over costing ~0.7
+# µs: what citizens send most (the open form, then a dossier's link) comes first.
 ROUTES = (
     citizen,
-    ballots_api,
     links,
+    ballots_api,
     sources_api,
     devices,
     dashboards,
