@@ -5,7 +5,6 @@ proof within seconds of the checkpoint, and "Kiểm tra phiếu của tôi" chec
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 
 from tests.browser.conftest import LiveServer, phone
 from tests.browser.test_citizen_form import answer_all
+from tests.serving import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -39,9 +39,7 @@ def test_a_receipt_proves_its_ballot_in_the_browser(  # type: ignore[no-untyped-
     page.get_by_role("heading", name="Cảm ơn Ông/Bà đã đánh giá!").wait_for()
     receipt = page.locator("[data-receipt]").get_attribute("data-receipt") or ""
     url = f"{live_server.url}/s/{office}/r/{receipt}/proof"
-    deadline = time.monotonic() + 30
-    while httpx.get(url).status_code == 404 and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_for(lambda: httpx.get(url).status_code != 404, what="the receipt's proof never came")
     with page.expect_download() as download:
         page.get_by_role("link", name="Tải bằng chứng").click()
     proof = tmp_path / "proof.tlog-proof"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from app.transparency.monitor import Disagreement, Frontier, audit
 from app.transparency.note import Signer, Verifier, generate
 from tests.conftest import fresh_database
 from tests.factories import make_office, make_user, rate
-from tests.serving import serve
+from tests.serving import serve, wait_for
 
 BASE = "http://testserver/log"
 NOV, DEC = datetime(2026, 11, 20, 9, tzinfo=VN_TZ), datetime(2026, 12, 1, 9, tzinfo=VN_TZ)
@@ -173,12 +172,12 @@ def test_hailong_log_audit_watches_a_running_server(
     env = {"HAILONG_LOG_KEY_FILE": str(key_file), "HAILONG_LOG_SECONDS": "1"}
     try:
         with serve(url, env=env) as base:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
+
+            def signed_all() -> bool:
                 got = httpx.get(f"{base}/log/checkpoint")
-                if got.status_code == 200 and got.text.split("\n")[1] == "600":
-                    break
-                time.sleep(0.3)
+                return got.status_code == 200 and got.text.split("\n")[1] == "600"
+
+            wait_for(signed_all, what="the log never signed the 600 ballots")
             state = tmp_path / "seen.json"
             command = [sys.executable, "-m", "app", "log", "audit", f"{base}/log"]
             command += ["--key", vkey, "--state", str(state)]

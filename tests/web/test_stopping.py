@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from app.models import Ballot
 from tests.conftest import fresh_database
 from tests.factories import six_answers
-from tests.serving import CHECKOUT, free_port, load_demo, wait_until_answered
+from tests.serving import CHECKOUT, free_port, load_demo, wait_for, wait_until_answered
 
 OFFICE = "16003.MC"
 
@@ -70,10 +70,7 @@ class Ballots:
             thread.join(timeout=60)
 
     def wait_for(self, n: int) -> None:
-        deadline = time.monotonic() + 30
-        while len(self.acknowledged) < n:
-            assert time.monotonic() < deadline, "the ballots stopped"
-            time.sleep(0.02)
+        wait_for(lambda: len(self.acknowledged) >= n, what="the ballots stopped")
 
 
 def _stored(url: str) -> tuple[set[str], int]:
