@@ -110,8 +110,7 @@ class LocalCounts:
 
     def reset_in(self, item: RateLimitItem, key: str, now: float) -> float:
         """Seconds until ``key`` may be counted again, as the library reckons them."""
-        _, windows = self._weighted(item, key, now)
-        expiry = item.get_expiry()
+        windows, expiry = self._windows(item, now), item.get_expiry()
         left = expiry - now % expiry
         previous, current = windows.previous.get(key, 0), windows.current.get(key, 0)
         waits = [left % (expiry / previous)] if previous else []

@@ -232,7 +232,7 @@
   });
 
   window.addEventListener("online", sync);
-  setInterval(function () { if (navigator.onLine) { sync(); } }, 30000);
+  setInterval(sync, 30000);
   show().then(sync);
 
   // The form and its files kept by a service worker, for opening again with no network (only
