@@ -105,16 +105,14 @@ def launch(
 
 def wait_until_answered(url: str, seconds: float = 60) -> None:
     """Wait until ``url`` (a server's /healthz or /readyz) answers 200."""
-    deadline = time.monotonic() + seconds
-    while True:
+
+    def answered() -> bool:
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
+            return httpx.get(url, timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"{url} did not answer in {seconds:.0f} s")
-        time.sleep(0.05)
+            return False
+
+    wait_for(answered, seconds, f"{url} did not answer in {seconds:.0f} s")
 
 
 def wait_for(
